@@ -1,0 +1,9 @@
+"""User-facing errors: one line, no traceback (the CLI prints them as ``error: ...``)."""
+
+
+class BuilderError(Exception):
+    """A problem the user can fix: bad config, missing file, bad input."""
+
+
+class ConfigError(BuilderError):
+    """The build config is invalid."""

@@ -1,0 +1,187 @@
+"""Quality reports: a stage's counters and outputs -> Polars tables -> ``report/``.
+
+Every table is computed from what the stage wrote and counted, so the report cannot disagree with
+the run. ``report/summary.parquet`` holds the headline metrics; the other tables sit beside it and
+``report/README.md`` renders all of them for a person to review before the next stage.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Mapping
+
+import polars as pl
+
+from .shards import atomic_write_text, shard_files, write_parquet
+from .text.tokens import count_tokens_batch
+
+CJK = r"\p{Han}"
+TOKEN_SAMPLE = 2000  # tokens are counted on a uniform sample of this many records
+SAMPLES = 3
+
+
+def _scan(folder: Path) -> pl.LazyFrame | None:
+    files = shard_files(folder)
+    return pl.scan_parquet([str(f) for f in files]) if files else None
+
+
+def _quantiles(values: pl.Series, name: str) -> dict:
+    if values.len() == 0:
+        return {"measure": name, "n": 0, "mean": None, "min": None, "p10": None, "p50": None, "p90": None, "max": None}
+    v = values.cast(pl.Float64)
+    return {
+        "measure": name,
+        "n": v.len(),
+        "mean": round(float(v.mean()), 3),
+        "min": float(v.min()),
+        "p10": float(v.quantile(0.1, "nearest")),
+        "p50": float(v.quantile(0.5, "nearest")),
+        "p90": float(v.quantile(0.9, "nearest")),
+        "max": float(v.max()),
+    }
+
+
+def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], rows: Mapping[str, int],
+                 text_column: str = "text", source_column: str = "source", extra: Mapping[str, pl.DataFrame] | None = None,
+                 notes: list[str] | None = None, seed: int = 0, seconds: float = 0.0) -> dict[str, pl.DataFrame]:
+    data = _scan(stage_dir / "data")
+    rejected = _scan(stage_dir / "rejected")
+    tables: dict[str, pl.DataFrame] = {}
+    kept, dropped = rows.get("data", 0), rows.get("rejected", 0)
+    rows_in = counters.get("rows_in", kept + dropped)
+
+    summary = [("rows_in", float(rows_in)), ("rows_out", float(kept)), ("rejected", float(dropped)),
+               ("kept_share", round(kept / rows_in, 4) if rows_in else 0.0), ("seconds", round(seconds, 3))]
+    for k, v in sorted(counters.items()):
+        if k not in {"rows_in"}:
+            summary.append((f"count.{k}", float(v)))
+
+    # drop reasons, from the rejected rows themselves
+    if rejected is not None and dropped:
+        drops = (rejected.group_by("reason").agg(pl.len().alias("count")).sort("count", descending=True).collect()
+                 .with_columns((pl.col("count") / max(rows_in, 1)).round(4).alias("share_of_input")))
+    else:
+        drops = pl.DataFrame(schema={"reason": pl.String, "count": pl.UInt32, "share_of_input": pl.Float64})
+    tables["drops"] = drops
+
+    lengths = []
+    if data is not None and kept and text_column in data.collect_schema().names():
+        texts = data.select(pl.col(text_column).fill_null("")).collect(engine="streaming").to_series()
+        chars = texts.str.len_chars()
+        nonspace = texts.str.replace_all(r"\s", "").str.len_chars()
+        han = texts.str.count_matches(CJK)
+        cjk_ratio = (han / nonspace.clip(lower_bound=1)).round(4)
+        lengths.append(_quantiles(chars, "chars"))
+        lengths.append(_quantiles(cjk_ratio, "cjk_ratio"))
+        rnd = random.Random(seed)
+        idx = sorted(rnd.sample(range(texts.len()), min(TOKEN_SAMPLE, texts.len())))
+        toks = pl.Series(count_tokens_batch([texts[i] for i in idx]))
+        lengths.append(_quantiles(toks, f"tokens_cl100k (sample of {len(idx)})"))
+        summary += [("chars_total", float(chars.sum())), ("cjk_ratio_mean", round(float(cjk_ratio.mean()), 4))]
+        del texts
+    tables["lengths"] = pl.DataFrame(lengths) if lengths else pl.DataFrame(schema={"measure": pl.String})
+
+    # per-source table
+    parts = []
+    if data is not None and source_column in data.collect_schema().names():
+        lf = data.group_by(source_column).agg(pl.len().alias("kept"))
+        if text_column in data.collect_schema().names():
+            lf = data.group_by(source_column).agg(pl.len().alias("kept"), pl.col(text_column).str.len_chars().sum().alias("kept_chars"))
+        parts.append(lf.collect(engine="streaming").rename({source_column: "source"}))
+    if rejected is not None:
+        parts.append(rejected.group_by("source").agg(pl.len().alias("rejected")).collect())
+    if parts:
+        per_source = parts[0]
+        for p in parts[1:]:
+            per_source = per_source.join(p, on="source", how="full", coalesce=True)
+        per_source = per_source.fill_null(0).sort("source", nulls_last=True)
+        tables["sources"] = per_source
+
+    # samples a person can read: kept, and rejected per reason
+    samples = []
+    if data is not None and kept:
+        cols = data.collect_schema().names()
+        show = [c for c in ("id", source_column, "title", "instruction", text_column) if c in cols]
+        sample = data.select(show).head(2000).collect()
+        if sample.height:
+            sample = sample.sample(min(SAMPLES, sample.height), seed=seed)
+            for row in sample.iter_rows(named=True):
+                samples.append({"kind": "kept", "reason": "", "id": str(row.get("id") or ""),
+                                "excerpt": _excerpt(row)})
+    if rejected is not None and dropped:
+        rej = rejected.group_by("reason").head(2).collect()
+        for row in rej.iter_rows(named=True):
+            samples.append({"kind": "rejected", "reason": row["reason"], "id": row.get("id") or "",
+                            "excerpt": (row.get("detail") or "") + " | " + (row.get("path") or "")})
+    tables["samples"] = pl.DataFrame(samples, schema={"kind": pl.String, "reason": pl.String, "id": pl.String, "excerpt": pl.String})
+
+    for name, df in (extra or {}).items():
+        tables[name] = df
+    tables = {"summary": pl.DataFrame(summary, schema={"metric": pl.String, "value": pl.Float64}, orient="row"), **tables}
+    write_report(stage_dir / "report", stage_name, tables, notes or [])
+    return tables
+
+
+def _excerpt(row: Mapping, width: int = 120) -> str:
+    parts = []
+    for key in ("title", "instruction"):
+        if row.get(key):
+            parts.append(f"[{row[key]}]")
+    body = next((str(v) for k, v in row.items() if k not in ("id", "source", "title", "instruction") and isinstance(v, str)), "")
+    parts.append(body.replace("\n", " ")[:width])
+    return " ".join(parts)
+
+
+def write_report(folder: Path, stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        write_parquet(df, folder / f"{name}.parquet")
+    atomic_write_text(folder / "index.json", json.dumps({"stage": stage, "tables": list(tables), "notes": notes}, ensure_ascii=False, indent=2))
+    atomic_write_text(folder / "README.md", render_markdown(stage, tables, notes))
+
+
+def _md_table(df: pl.DataFrame, max_rows: int = 60) -> str:
+    if df.width == 0:
+        return "_(empty)_\n"
+    head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * df.width + "\n"
+    lines = []
+    for row in df.head(max_rows).iter_rows():
+        cells = [("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ") for v in row]
+        lines.append("| " + " | ".join(c[:160] for c in cells) + " |")
+    more = f"\n_… {df.height - max_rows} more rows in the Parquet file_\n" if df.height > max_rows else ""
+    return head + "\n".join(lines) + "\n" + more
+
+
+def render_markdown(stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str]) -> str:
+    out = [f"# Quality report: `{stage}`\n"]
+    if notes:
+        out.append("\n".join(f"> {n}" for n in notes) + "\n")
+    for name, df in tables.items():
+        out.append(f"## {name}\n\n{_md_table(df)}")
+    return "\n".join(out)
+
+
+def load_report(folder: Path) -> tuple[list[str], dict[str, pl.DataFrame]]:
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    return index.get("notes", []), {t: pl.read_parquet(folder / f"{t}.parquet") for t in index["tables"]}
+
+
+def print_report(console, stage: str, folder: Path, max_rows: int = 25) -> None:
+    from rich.table import Table
+
+    notes, tables = load_report(folder)
+    console.rule(f"[bold]{stage}[/] quality report")
+    for n in notes:
+        console.print(f"[yellow]note:[/] {n}")
+    for name, df in tables.items():
+        t = Table(title=name, title_justify="left", show_lines=False)
+        for c in df.columns:
+            t.add_column(c, overflow="fold", max_width=70)
+        for row in df.head(max_rows).iter_rows():
+            t.add_row(*[("" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)))[:200] for v in row])
+        if df.height > max_rows:
+            t.caption = f"{df.height - max_rows} more rows in {folder / (name + '.parquet')}"
+        console.print(t)

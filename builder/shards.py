@@ -1,0 +1,145 @@
+"""Parquet shards in and out.
+
+A stage writes bounded shards (``part-00000.parquet`` …) so that no stage holds a whole corpus in
+memory; every file is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import polars as pl
+
+# Column types of the records the stages exchange. A stage writing another kind passes its own.
+DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "source": pl.String,
+    "path": pl.String,
+    "title": pl.String,
+    "text": pl.String,
+    "published": pl.String,
+    "author": pl.String,
+    "format": pl.String,
+    "meta": pl.String,
+}
+
+REJECTED_SCHEMA: dict[str, pl.DataType] = {
+    "reason": pl.String,  # the counter name, e.g. dropped_cjk_ratio
+    "detail": pl.String,  # one human line: what exactly was wrong
+    "source": pl.String,
+    "path": pl.String,
+    "id": pl.String,
+    "record": pl.String,  # the dropped record as JSON, so nothing is lost
+}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_parquet(df: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    df.write_parquet(tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+class ShardWriter:
+    """Buffer rows and flush them as fixed-size Parquet shards with a fixed schema."""
+
+    def __init__(self, folder: Path, schema: Mapping[str, pl.DataType], rows_per_shard: int = 5000, prefix: str = "part"):
+        self.folder = Path(folder)
+        self.schema = dict(schema)
+        self.rows_per_shard = rows_per_shard
+        self.prefix = prefix
+        self.rows: list[dict[str, Any]] = []
+        self.count = 0
+        self.files: list[Path] = []
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self.rows.append({k: row.get(k) for k in self.schema})
+        self.count += 1
+        if len(self.rows) >= self.rows_per_shard:
+            self.flush()
+
+    def write_many(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.write(row)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        df = pl.DataFrame(self.rows, schema=self.schema)
+        path = self.folder / f"{self.prefix}-{len(self.files):05d}.parquet"
+        write_parquet(df, path)
+        self.files.append(path)
+        self.rows = []
+
+    def close(self) -> list[Path]:
+        self.flush()
+        if not self.files:  # an empty output is still a valid, typed output
+            write_parquet(pl.DataFrame(schema=self.schema), self.folder / f"{self.prefix}-00000.parquet")
+            self.files.append(self.folder / f"{self.prefix}-00000.parquet")
+        return self.files
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+
+
+def shard_files(folder: Path) -> list[Path]:
+    return sorted(Path(folder).glob("*.parquet"))
+
+
+def iter_shards(folder: Path, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
+    """Yield each shard of a folder as a DataFrame, in order."""
+    for f in shard_files(folder):
+        yield pl.read_parquet(f, columns=columns)
+
+
+def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    for df in iter_shards(folder, columns):
+        yield from df.iter_rows(named=True)
+
+
+def scan(folder: Path) -> pl.LazyFrame:
+    files = shard_files(folder)
+    if not files:
+        raise FileNotFoundError(f"{folder}: no Parquet shards")
+    return pl.scan_parquet([str(f) for f in files])
+
+
+def count_rows(folder: Path) -> int:
+    files = shard_files(folder)
+    if not files:
+        return 0
+    return pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()
+
+INSTRUCTION_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "instruction": pl.String,
+    "input": pl.String,
+    "output": pl.String,
+    "family": pl.String,       # 观点创作 | 文章转写 | 媒体理解 | 其他QA
+    "subcategory": pl.String,
+    "template_id": pl.String,
+    "phrasing_id": pl.Int64,
+    "source_id": pl.String,    # corpus document id; splits group by it
+    "split": pl.String,        # train | validation
+    "origin": pl.String,       # templates | selfinstruct
+    "meta": pl.String,         # JSON provenance
+}
+
+# the four task families of the seed's media SFT data, with the ASCII names used for Hub configs
+FAMILIES: dict[str, str] = {"观点创作": "opinion", "文章转写": "rewriting", "媒体理解": "understanding", "其他QA": "other_qa"}

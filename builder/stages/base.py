@@ -1,0 +1,178 @@
+"""The stage contract.
+
+A stage reads the outputs of the stages it ``needs`` (never their code) and writes, through its
+``StageRun``, kept records to ``data/`` and dropped ones, each with a reason, to ``rejected/``. The
+pipeline owns the folder, the atomic swap, the manifest and the report; a stage owns only its
+decisions and its counters.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence, TypeVar
+
+import polars as pl
+
+from ..config import BuildConfig, first_error, schema_validator
+from ..manifest import Manifest, hash_obj
+from ..shards import DOCUMENT_SCHEMA, REJECTED_SCHEMA, ShardWriter
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Stage:
+    """One step of the build. Subclasses set the class attributes and implement ``run``."""
+
+    name: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""
+    record_schema: ClassVar[str] = "document"  # schemas/<name>.schema.json checked at the boundary
+    data_columns: ClassVar[Mapping[str, pl.DataType]] = DOCUMENT_SCHEMA
+    rejected_columns: ClassVar[Mapping[str, pl.DataType]] = REJECTED_SCHEMA
+    text_column: ClassVar[str] = "text"  # what the report measures
+    source_column: ClassVar[str] = "source"
+
+    def __init__(self, build: BuildConfig):
+        self.build = build
+        self.settings: dict[str, Any] = build.stage(self.name)
+
+    # -- freshness -------------------------------------------------------------------------------
+    def config_fingerprint(self) -> dict[str, Any]:
+        """Everything in the settings that shapes the output. Override to add prompt/template hashes."""
+        b = self.build.settings["build"]
+        return {"stage": self.settings, "seed": b.get("seed"), "shard_rows": b.get("shard_rows")}
+
+    def config_hash(self) -> str:
+        return hash_obj(self.config_fingerprint())
+
+    def input_fingerprints(self, upstream: Mapping[str, Manifest | None]) -> dict[str, str]:
+        """Default: the output fingerprints of the stages this one needs."""
+        return {name: (m.output if m else "missing") for name, m in upstream.items() if name in self.needs}
+
+    # -- work --------------------------------------------------------------------------------------
+    def run(self, ctx: "StageRun") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def report_tables(self, ctx: "StageRun") -> dict[str, pl.DataFrame]:
+        """Extra report tables beyond the common ones (name -> table)."""
+        return {}
+
+
+class StageRun:
+    """What a running stage gets: writers, counters, workers, inputs, a cache dir and a console."""
+
+    def __init__(self, stage: Stage, work_dir: Path, inputs: Mapping[str, Path], console=None, progress=None, options: Mapping[str, Any] | None = None):
+        self.stage = stage
+        self.build = stage.build
+        self.dir = work_dir
+        self.inputs = dict(inputs)
+        self.console = console
+        self.progress = progress
+        self.options = dict(options or {})
+        self.counters: Counter[str] = Counter()
+        self.notes: list[str] = []
+        rows = self.build.settings["build"]["shard_rows"]
+        self.data = ShardWriter(work_dir / "data", stage.data_columns, rows)
+        self.rejected = ShardWriter(work_dir / "rejected", stage.rejected_columns, rows)
+        self._validator = schema_validator(stage.record_schema) if stage.record_schema else None
+        self.started = time.time()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.stage.settings
+
+    @property
+    def cache_dir(self) -> Path:
+        d = self.build.cache_dir / self.stage.name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def input(self, stage: str, part: str = "data") -> Path:
+        return self.inputs[stage] / part
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] += n
+
+    def note(self, text: str) -> None:
+        """A sentence for the report and manifest (e.g. why nothing was generated)."""
+        self.notes.append(text)
+        self.log(text)
+
+    def log(self, text: str) -> None:
+        if self.console is not None:
+            self.console.print(f"  [dim]{self.stage.name}:[/] {text}", highlight=False)
+
+    def check(self, record: Mapping[str, Any]) -> str | None:
+        """Validate a record against the stage's schema; the first problem as one line, or None."""
+        if self._validator is None:
+            return None
+        return first_error(self._validator, dict(record))
+
+    def keep(self, record: Mapping[str, Any]) -> bool:
+        """Write a record to data/ after the schema check; a failing record goes to rejected/."""
+        problem = self.check(record)
+        if problem:
+            self.reject("invalid_record", problem, record)
+            return False
+        self.data.write(record)
+        self.count("kept")
+        return True
+
+    def reject(self, reason: str, detail: str, record: Mapping[str, Any] | None = None, **extra: Any) -> None:
+        """Write a dropped record with its reason; the reason is also a counter."""
+        record = dict(record or {})
+        row = {
+            "reason": reason,
+            "detail": detail,
+            "source": record.get("source") or extra.pop("source", None),
+            "path": record.get("path") or extra.pop("path", None),
+            "id": record.get("id") or extra.pop("id", None),
+            "record": json.dumps(record, ensure_ascii=False, default=str) if record else None,
+        }
+        row.update(extra)
+        self.rejected.write(row)
+        self.count(reason)
+
+    def map(self, func: Callable[[T], R], items: Iterable[T], batch_size: int | None = None) -> Iterator[R]:
+        """Apply ``func`` over all cores, in order, a bounded batch at a time (memory stays flat)."""
+        workers = self.build.workers
+        batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(workers, 1)
+        if workers <= 1:
+            for item in items:
+                yield func(item)
+            return
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        with ctx.Pool(workers) as pool:
+            batch: list[T] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    yield from pool.map(func, batch, chunksize=max(1, len(batch) // (workers * 4)))
+                    batch = []
+            if batch:
+                yield from pool.map(func, batch, chunksize=max(1, len(batch) // (workers * 4)))
+
+    def track(self, items: Sequence[T] | Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+        """Iterate with a progress bar when a console is attached."""
+        if self.progress is None:
+            yield from items
+            return
+        if total is None and hasattr(items, "__len__"):
+            total = len(items)  # type: ignore[arg-type]
+        task = self.progress.add_task(f"{self.stage.name}: {description}", total=total)
+        try:
+            for item in items:
+                yield item
+                self.progress.advance(task)
+        finally:
+            self.progress.remove_task(task)
+
+    def close(self) -> dict[str, int]:
+        self.data.close()
+        self.rejected.close()
+        return {"data": self.data.count, "rejected": self.rejected.count}

@@ -1,0 +1,112 @@
+"""The cleaning chain for one raw document: each rule is a named step with its own counter.
+
+Mappers (normalize, boilerplate, t2s, pii) change the text and count what they changed; filters
+(length, cjk ratio, repeated lines, repeated n-grams, garbled) drop a document with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import xxhash
+
+from ...text import pii, quality
+from ...text.boilerplate import BoilerplateRemover
+from ...text.normalize import normalize
+from .extract import RawDoc
+
+
+def doc_id(text: str) -> str:
+    """Stable id: the content hash of the cleaned text."""
+    return xxhash.xxh3_64_hexdigest(text.encode("utf-8"))
+
+
+@dataclass
+class Dropped:
+    reason: str
+    detail: str
+
+
+@dataclass
+class Cleaner:
+    settings: dict[str, Any]
+
+    @cached_property
+    def boilerplate(self) -> BoilerplateRemover:
+        return BoilerplateRemover(extra=list(self.settings.get("boilerplate_extra", [])))
+
+    @cached_property
+    def t2s(self):
+        from opencc import OpenCC
+
+        return OpenCC("t2s")
+
+    def clean_field(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = normalize(str(value)).replace("\n", " ").strip()
+        if self.settings["t2s"]:
+            value = self.t2s.convert(value)
+        return value or None
+
+    def __call__(self, raw: RawDoc, counters: dict[str, int]) -> tuple[str, Dropped | None]:
+        """Return (cleaned text, None) or (text so far, Dropped)."""
+        s = self.settings
+        text = raw.text or ""
+
+        def bump(name: str, n: int = 1) -> None:
+            if n:
+                counters[name] = counters.get(name, 0) + n
+
+        # garbled text is judged before normalisation, which would hide private-use residue
+        g = quality.check_garbled(text, s["max_garbled_ratio"])
+        if g:
+            return text, Dropped(*g)
+        if s["normalize"]:
+            before = text
+            text = normalize(text)
+            bump("normalized_changed", int(text != before))
+        if s["boilerplate"]:
+            text, lines, tail = self.boilerplate(text)
+            bump("boilerplate_lines_removed", lines)
+            bump("boilerplate_tail_lines_cut", tail)
+        if s["t2s"]:
+            converted = self.t2s.convert(text)
+            bump("t2s_converted", int(converted != text))
+            text = converted
+        for check in (lambda t: quality.check_length(t, s["min_chars"], s["max_chars"]),
+                      lambda t: quality.check_cjk(t, s["min_cjk_ratio"]),
+                      lambda t: quality.check_dup_lines(t, s["max_dup_line_ratio"]),
+                      lambda t: quality.check_dup_ngrams(t, s["dup_ngram_n"], s["max_dup_ngram_ratio"])):
+            verdict = check(text)
+            if verdict:
+                return text, Dropped(*verdict)
+        if s["pii"]:
+            text, found = pii.mask(text)
+            for kind, n in found.items():
+                bump(f"pii_masked_{kind}", n)
+        return text, None
+
+
+def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any], path: str) -> dict[str, Any]:
+    meta = dict(source.get("meta") or {})
+    meta.update(raw.meta)
+    if source.get("license"):
+        meta.setdefault("license", source["license"])
+    title = cleaner.clean_field(raw.title)
+    if title and cleaner.settings["pii"]:
+        title, _ = pii.mask(title)
+    return {
+        "id": doc_id(text),
+        "source": source["name"],
+        "path": path + raw.path_suffix,
+        "title": title,
+        "text": text,
+        "published": raw.published,
+        "author": cleaner.clean_field(raw.author),
+        "format": raw.format,
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+    }

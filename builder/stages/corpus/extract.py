@@ -1,0 +1,238 @@
+"""Files to raw documents: title, text, date, author. Cleaning happens after, in ``clean.py``.
+
+Each reader takes the file bytes (or path) and returns ``RawDoc`` objects, or raises
+``UnreadableFile`` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .decode import DecodeError, decode
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read: the message says why (reason code in ``.reason``)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class RawDoc:
+    text: str
+    title: str | None = None
+    published: str | None = None
+    author: str | None = None
+    format: str = "txt"
+    path_suffix: str = ""  # "#L12" for a JSONL record, "#row3" for CSV/Parquet
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+AUTHOR = re.compile(r"(?:记者|作者|文|撰文|通讯员)[\s:：/]*([\u4e00-\u9fff·]{2,6}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*)")
+SENTENCE_END = tuple("。！？!?…；;”」』）)")
+
+
+def parse_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = DATE.search(str(text))
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups())
+    try:
+        return date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def _text_of(data: bytes, encoding: str) -> str:
+    try:
+        text, _ = decode(data, encoding)
+    except DecodeError as exc:
+        raise UnreadableFile("unreadable_encoding", str(exc)) from None
+    return text
+
+
+def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None, list[str]]:
+    """Title (first short line without sentence punctuation), then a dateline/byline if present."""
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    title = published = author = None
+    if i < len(lines):
+        first = lines[i].strip().lstrip("#").strip()
+        if 0 < len(first) <= 64 and not first.endswith(SENTENCE_END) and len(lines) - i > 1:
+            title = first
+            i += 1
+    for _ in range(2):
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        if i < len(lines) and len(lines[i].strip()) <= 48:
+            line = lines[i].strip()
+            d = parse_date(line)
+            a = AUTHOR.search(line)
+            if d or (a and len(line) <= 24):
+                published = published or d
+                author = author or (a.group(1) if a else None)
+                i += 1
+                continue
+        break
+    return title, published, author, lines[i:]
+
+
+def read_txt(data: bytes, encoding: str = "auto") -> list[RawDoc]:
+    text = _text_of(data, encoding)
+    title, published, author, body = _split_header(text.splitlines())
+    return [RawDoc(text="\n".join(body), title=title, published=published, author=author, format="txt")]
+
+
+FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MD_MARK = re.compile(r"(\*\*|__|`{1,3}|^#{1,6}\s+|^>\s?)", re.M)
+
+
+def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
+    text = _text_of(data, encoding)
+    meta: dict[str, str] = {}
+    m = FRONT.match(text)
+    if m:
+        for line in m.group(1).splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                meta[k.strip().lower()] = v.strip().strip("'\"")
+        text = text[m.end():]
+    title = meta.get("title")
+    lines = text.splitlines()
+    if not title:
+        for j, line in enumerate(lines):
+            if line.strip():
+                if line.lstrip().startswith("#"):
+                    title = line.strip().lstrip("#").strip()
+                    lines = lines[j + 1:]
+                break
+    body = MD_MARK.sub("", MD_LINK.sub(r"\1", "\n".join(lines)))
+    return [RawDoc(text=body, title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md")]
+
+
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+
+
+def html_to_text(data: bytes, encoding: str = "auto") -> str:
+    """Decode HTML using the meta charset when declared, else detection."""
+    if encoding == "auto":
+        m = META_CHARSET.search(data[:4096])
+        if m:
+            declared = m.group(1).decode("ascii", "ignore").lower()
+            if declared in {"gb2312", "gbk", "gb_2312-80"}:
+                declared = "gb18030"
+            try:
+                return data.decode(declared)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    return _text_of(data, encoding)
+
+
+def extract_html(html: str, url: str | None = None) -> RawDoc | None:
+    """Main text, title, date and author with trafilatura; None when no article text is found."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+                                      favor_precision=True)
+    if doc is None:
+        return None
+    d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    text = d.get("text") or ""
+    if not text.strip():
+        return None
+    return RawDoc(text=text, title=d.get("title") or None, published=parse_date(d.get("date")),
+                  author=d.get("author") or None, format="html",
+                  meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
+
+
+def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
+    html = html_to_text(data, encoding)
+    doc = extract_html(html)
+    if doc is None:
+        raise UnreadableFile("no_main_text", "trafilatura found no article text in the page")
+    return [doc]
+
+
+def join_pdf_lines(page_text: str) -> str:
+    """pypdf gives one line per printed line; rejoin lines inside a paragraph (no spaces in Chinese)."""
+    lines = [line.strip() for line in page_text.splitlines()]
+    nonempty = [len(line) for line in lines if line]
+    if not nonempty:
+        return ""
+    typical = sorted(nonempty)[len(nonempty) * 3 // 4]
+    out: list[str] = []
+    buf = ""
+    for line in lines:
+        if not line:
+            if buf:
+                out.append(buf)
+                buf = ""
+            continue
+        if buf and not re.match(r"[A-Za-z0-9]", line[:1]) or not buf:
+            buf += line
+        else:
+            buf += " " + line
+        if line.endswith(SENTENCE_END) and len(line) < typical * 0.9:
+            out.append(buf)
+            buf = ""
+    if buf:
+        out.append(buf)
+    return "\n\n".join(out)
+
+
+def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
+    """One document per PDF, page-aware: ``meta.page_starts`` holds each page's character offset."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise UnreadableFile("corrupt_pdf", "not a PDF (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise UnreadableFile("truncated_pdf", "truncated PDF (no %%EOF marker at the end)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as exc:  # noqa: BLE001 - pypdf raises several kinds here
+                raise UnreadableFile("encrypted_pdf", f"encrypted PDF that cannot be opened: {exc}") from None
+            if not ok:
+                raise UnreadableFile("encrypted_pdf", "encrypted PDF (needs a password)")
+        pages: list[str] = []
+        for page in reader.pages:
+            pages.append(join_pdf_lines(page.extract_text() or ""))
+        info = reader.metadata or {}
+    except UnreadableFile:
+        raise
+    except FileNotDecryptedError as exc:
+        raise UnreadableFile("encrypted_pdf", f"encrypted PDF: {exc}") from None
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError) as exc:
+        raise UnreadableFile("corrupt_pdf", f"corrupt PDF: {type(exc).__name__}: {str(exc)[:120]}") from None
+    starts, parts, pos = [], [], 0
+    for text in pages:
+        starts.append(pos)
+        parts.append(text)
+        pos += len(text) + 2
+    title = str(info.get("/Title") or "").strip() or None
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(info.get("/CreationDate") or ""))
+    published = parse_date(f"{m.group(1)}-{m.group(2)}-{m.group(3)}") if m else None
+    return [RawDoc(text="\n\n".join(parts), title=title, published=published, author=str(info.get("/Author") or "") or None,
+                   format="pdf", meta={"pages": len(pages), "page_starts": starts})]
+
+
+READERS = {"txt": read_txt, "md": read_md, "html": read_html, "pdf": read_pdf}
+EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
+              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+RECORD_FORMATS = {"jsonl", "json", "csv", "parquet"}

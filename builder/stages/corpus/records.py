@@ -1,0 +1,126 @@
+"""Record files (JSONL, JSON, CSV, Parquet): one document per record, through a field mapping.
+
+Records stream in batches, so a large file never sits in memory whole; a malformed record is
+reported alone with its line or row number and the rest of the file is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from .extract import UnreadableFile
+
+DEFAULT_FIELDS = {"text": ["text", "content", "body", "article", "正文", "内容"], "title": ["title", "headline", "标题"],
+                  "published": ["published", "date", "pub_time", "pubdate", "time", "发布时间"],
+                  "author": ["author", "byline", "作者"], "url": ["url", "link"], "id": ["id"]}
+
+
+def pick(record: dict[str, Any], fields: dict[str, str], key: str) -> Any:
+    if key in fields:
+        return record.get(fields[key])
+    for name in DEFAULT_FIELDS[key]:
+        if name in record:
+            return record[name]
+    return None
+
+
+# each item: (suffix like "#L3", record dict) or (suffix, UnreadableFile)
+RecordItem = tuple[str, "dict[str, Any] | UnreadableFile"]
+
+
+def iter_jsonl(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+    enc = "utf-8-sig" if encoding == "auto" else encoding
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode(enc))
+            except UnicodeDecodeError as exc:
+                try:
+                    obj = json.loads(raw.decode("gb18030"))
+                except (UnicodeDecodeError, ValueError):
+                    yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: not UTF-8 ({exc.reason})")
+                    continue
+            except ValueError as exc:
+                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: invalid JSON: {exc}")
+                continue
+            if not isinstance(obj, dict):
+                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: expected a JSON object, got {type(obj).__name__}")
+                continue
+            yield f"#L{n}", obj
+
+
+def iter_json(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig" if encoding == "auto" else encoding))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnreadableFile("unreadable_file", f"invalid JSON file: {exc}") from None
+    if isinstance(data, dict):
+        data = next((v for v in data.values() if isinstance(v, list)), [data])
+    if not isinstance(data, list):
+        raise UnreadableFile("unreadable_file", "JSON file must hold an object or a list of objects")
+    for n, obj in enumerate(data):
+        if isinstance(obj, dict):
+            yield f"#{n}", obj
+        else:
+            yield f"#{n}", UnreadableFile("unreadable_record", f"item {n}: expected an object, got {type(obj).__name__}")
+
+
+def iter_csv(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+    csv.field_size_limit(1 << 30)
+    enc = "utf-8-sig" if encoding == "auto" else encoding
+    head = path.read_bytes()[:65536]
+    try:
+        head.decode(enc)
+    except UnicodeDecodeError:
+        enc = "gb18030"
+    with open(path, encoding=enc, newline="", errors="strict") as f:
+        reader = csv.DictReader(f)
+        n = 0
+        while True:
+            n += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield f"#row{n}", UnreadableFile("unreadable_record", f"row {n}: {exc}")
+                continue
+            if None in row:  # more cells than header columns
+                yield f"#row{n}", UnreadableFile("unreadable_record", f"row {n}: {len(row[None])} cells more than the header")
+                continue
+            yield f"#row{n}", dict(row)
+
+
+def iter_parquet(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid and OSError variants
+        raise UnreadableFile("unreadable_file", f"invalid Parquet file: {str(exc)[:120]}") from None
+    n = 0
+    for batch in pf.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            yield f"#row{n}", row
+            n += 1
+
+
+ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet}
+
+
+def decode_field(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.decode("gb18030", errors="replace")
+    return str(value)
+
+

@@ -1,0 +1,1 @@
+"""Chinese text tools shared by the stages: normalisation, boilerplate, PII, tokens, shingles."""

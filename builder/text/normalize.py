@@ -1,0 +1,97 @@
+"""Unicode normalisation for Chinese text.
+
+NFKC folds what we want folded (Kangxi radicals ⽤→用, compatibility ideographs, full-width Latin
+letters and digits, ligatures, odd spaces) but it would also turn Chinese full-width punctuation
+（，！？：；） into ASCII. So we apply NFKC only to the code-point ranges where it helps, through a
+translation table, and keep the punctuation a Chinese reader expects.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# full-width punctuation that belongs in Chinese text and must survive normalisation
+KEEP = set("，！？；：（）～＂＇")
+
+# CJK Radicals Supplement forms that NFKC leaves alone but bad PDF text layers use for ordinary characters
+RADICAL_SUPPLEMENT = {
+    "⺁": "厂", "⺇": "几", "⺌": "小", "⺎": "兀", "⺏": "尣", "⺐": "尢", "⺒": "巳", "⺓": "幺", "⺛": "旡", "⺞": "歺",
+    "⺟": "母", "⺠": "民", "⺡": "氵", "⺢": "氺", "⺣": "灬", "⺤": "爫", "⺦": "丬", "⺨": "犭", "⺫": "罒", "⺬": "示",
+    "⺭": "礻", "⺱": "冈", "⺲": "罒", "⺸": "羊", "⺹": "耂", "⺺": "肀", "⺾": "艹", "⻀": "虎", "⻁": "虎", "⻂": "衤",
+    "⻃": "覀", "⻄": "西", "⻅": "见", "⻆": "角", "⻇": "角", "⻈": "讠", "⻉": "贝", "⻋": "车", "⻌": "辶", "⻍": "辶",
+    "⻎": "辶", "⻏": "阝", "⻐": "钅", "⻓": "长", "⻔": "门", "⻖": "阝", "⻗": "雨", "⻘": "青", "⻙": "韦", "⻚": "页",
+    "⻛": "风", "⻜": "飞", "⻝": "食", "⻟": "食", "⻠": "饣", "⻢": "马", "⻣": "骨", "⻤": "鬼", "⻥": "鱼", "⻦": "鸟",
+    "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾", "⻫": "齐", "⻬": "齐", "⻮": "齿", "⻯": "竜", "⻰": "龙", "⻱": "龟",
+    "⻲": "亀", "⻳": "龟",
+}
+
+_RANGES = [(0x00A0, 0x00A0), (0x2000, 0x200A), (0x2E80, 0x2FDF), (0x3000, 0x3000), (0xF900, 0xFAFF),
+           (0xFB00, 0xFB4F), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFFEF)]
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb]")
+SPACES = re.compile(r"[ \t\u3000]+")
+BLANK_LINES = re.compile(r"\n{3,}")
+CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff，。！？；：、“”‘’（）《》]) +(?=[\u4e00-\u9fff，。！？；：、“”‘’（）《》])")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for lo, hi in _RANGES:
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            if ch in KEEP:
+                continue
+            folded = unicodedata.normalize("NFKC", ch)
+            if folded != ch:
+                table[cp] = folded
+    for k, v in RADICAL_SUPPLEMENT.items():
+        table[ord(k)] = v
+    return table
+
+
+def fold(text: str) -> str:
+    """Map radicals, compatibility ideographs and full-width Latin to ordinary characters."""
+    return text.translate(_table())
+
+
+def fix_mojibake(text: str) -> str:
+    import ftfy
+
+    if ftfy.badness.is_bad(text):
+        return ftfy.fix_encoding(text)
+    return text
+
+
+def tidy_whitespace(text: str) -> str:
+    """Strip control characters, collapse runs of spaces, drop spaces between Chinese characters."""
+    text = CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = CJK_GAP.sub("", text)
+    return BLANK_LINES.sub("\n\n", text).strip()
+
+
+def normalize(text: str) -> str:
+    return tidy_whitespace(fold(fix_mojibake(text)))
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of Han characters among non-whitespace characters."""
+    nonspace = len(text) - sum(text.count(c) for c in " \n\t")
+    return len(_CJK_CHAR.findall(text)) / nonspace if nonspace else 0.0
+
+
+# text folded for comparison (dedup, near-duplicate instructions): no punctuation or spaces, half-width, lower case
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def compare_form(text: str) -> str:
+    """The form used to compare texts: folded width, lower case, punctuation and whitespace dropped."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _PUNCT.sub("", text)

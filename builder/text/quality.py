@@ -1,0 +1,78 @@
+"""Document quality checks. Each returns None (keep) or (reason, detail) naming what was measured."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .normalize import cjk_ratio
+
+GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]|[\U000f0000-\U0010ffff]")
+
+
+def check_length(text: str, min_chars: int, max_chars: int):
+    n = len(text)
+    if n < min_chars:
+        return "dropped_too_short", f"{n} characters < min_chars {min_chars}"
+    if n > max_chars:
+        return "dropped_too_long", f"{n} characters > max_chars {max_chars}"
+    return None
+
+
+def check_cjk(text: str, min_ratio: float):
+    r = cjk_ratio(text)
+    if r < min_ratio:
+        return "dropped_cjk_ratio", f"Han share {r:.2f} < min_cjk_ratio {min_ratio}"
+    return None
+
+
+def dup_line_ratio(text: str) -> float:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines)
+    seen: set[str] = set()
+    dup = 0
+    for line in lines:
+        if line in seen:
+            dup += len(line)
+        seen.add(line)
+    return dup / total if total else 0.0
+
+
+def check_dup_lines(text: str, max_ratio: float):
+    r = dup_line_ratio(text)
+    if r > max_ratio:
+        return "dropped_dup_lines", f"{r:.0%} of characters in repeated lines > max_dup_line_ratio {max_ratio}"
+    return None
+
+
+def dup_ngram_ratio(text: str, n: int) -> float:
+    """Share of characters covered by character n-grams that occur more than once (no whitespace)."""
+    s = re.sub(r"\s+", "", text)
+    if len(s) < n * 2:
+        return 0.0
+    grams = [s[i : i + n] for i in range(len(s) - n + 1)]
+    counts = Counter(grams)
+    covered = bytearray(len(s))
+    for i, g in enumerate(grams):
+        if counts[g] > 1:
+            covered[i : i + n] = b"\x01" * n
+    return sum(covered) / len(s)
+
+
+def check_dup_ngrams(text: str, n: int, max_ratio: float):
+    r = dup_ngram_ratio(text, n)
+    if r > max_ratio:
+        return "dropped_dup_ngrams", f"{r:.0%} of characters in repeated {n}-grams > max_dup_ngram_ratio {max_ratio}"
+    return None
+
+
+def garbled_ratio(text: str) -> float:
+    bad = sum(len(m) for m in GARBLED.findall(text))
+    return bad / len(text) if text else 0.0
+
+
+def check_garbled(text: str, max_ratio: float):
+    r = garbled_ratio(text)
+    if r > max_ratio:
+        return "dropped_garbled", f"{r:.1%} of characters are (cid:N), private-use or replacement characters > max_garbled_ratio {max_ratio}"
+    return None
