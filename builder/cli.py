@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -63,7 +62,7 @@ def init(folder: Path = typer.Argument(..., help="Folder for the new build."),
     from .init import write_init
 
     path = write_init(folder, force=force)
-    console.print(f"wrote {path}; edit [corpus] sources, then: builder run all -c {path}")
+    console.print(f"wrote {path}; edit its [corpus] sources, then: builder run all -c {path}", markup=False)
 
 
 @app.command("run")
@@ -176,25 +175,33 @@ def main(argv: list[str] | None = None) -> None:
             raise
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        err.print(exc.ctx.get_help() if exc.ctx else str(exc), markup=False, highlight=False)
-        sys.exit(2)
-    except click.UsageError as exc:
-        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("interrupted: run the same command again to resume", markup=False)
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to resume", markup=False)
         sys.exit(130)
     except OSError as exc:
         if DEBUG["on"]:
             raise
-        err.print(f"error: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "), markup=False, soft_wrap=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"error: {where}{exc.strerror or exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except Exception as exc:  # click's exceptions, which typer vendors under a private module
+        kind = type(exc).__name__
+        if kind == "Exit":
+            sys.exit(getattr(exc, "exit_code", 0))
+        if kind == "Abort":
+            err.print("interrupted: run the same command again to resume", markup=False)
+            sys.exit(130)
+        if kind == "NoArgsIsHelpError" and getattr(exc, "ctx", None) is not None:
+            err.print(exc.ctx.get_help(), markup=False, highlight=False)
+            sys.exit(2)
+        if hasattr(exc, "format_message"):
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
+            err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(2)
+        if DEBUG["on"]:
+            raise
+        err.print(f"error: internal: {kind}: {exc} (rerun with --debug for the traceback)", markup=False, soft_wrap=True)
         sys.exit(1)
 
 

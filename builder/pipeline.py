@@ -170,7 +170,7 @@ def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | 
         if name not in must_run:
             st = statuses(build, upto=name)[-1]
             if st.state == "done":
-                yield name, f"up to date: {st.reason}", st.manifest
+                yield name, st.reason, st.manifest
                 continue
             why = st.reason
         if console is not None:

@@ -99,6 +99,10 @@ def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any]
     title = cleaner.clean_field(raw.title)
     if title and cleaner.settings["pii"]:
         title, _ = pii.mask(title)
+    if title:  # extractors often repeat the headline as the first line of the body
+        first, _, rest = text.partition("\n")
+        if first.strip() == title and rest.strip():
+            text = rest.strip()
     return {
         "id": doc_id(text),
         "source": source["name"],

@@ -1,0 +1,108 @@
+"""Cleaning rules for Chinese text: each rule is named, counted and asserted by its exact reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from builder.stages.corpus.clean import Cleaner
+from builder.stages.corpus.extract import RawDoc
+from builder.text import pii, quality
+from builder.text.boilerplate import BoilerplateRemover
+from builder.text.normalize import compare_form, normalize
+
+DEFAULTS = {"normalize": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 80, "max_chars": 200000,
+            "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
+            "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+BODY = ("青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴、"
+        "社会运营的方式，六十岁以上老人每餐可享受三元补贴。家住城南街道的刘大爷说：“饭菜可口，价格实惠，子女也放心。”")
+
+
+def test_radicals_and_fullwidth_latin_fold_but_chinese_punctuation_stays():
+    assert normalize("⽤户⽅⾯：ＡＩ写作２０２５，真的吗？（是）") == "用户方面：AI写作2025，真的吗？（是）"
+
+
+def test_whitespace_and_control_characters():
+    assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民共和国\n\n新闻"
+
+
+def test_compare_form_drops_punctuation_and_folds_width():
+    assert compare_form("我们，认为：“新闻”Ａ b！") == compare_form("我们,认为:\"新闻\"a B!") == "我们认为新闻ab"
+
+
+def test_boilerplate_lines_and_promotional_tail():
+    text = "\n".join(["原标题：旧的标题", "来源：青川日报", BODY, BODY, BODY, "责任编辑：王五", "关于我们", "扫码关注公众号", "课程限时特惠仅需98元"])
+    cleaned, lines, tail = BoilerplateRemover()(text)
+    assert cleaned == "\n".join([BODY] * 3)
+    assert lines == 3 and tail == 3
+
+
+def test_boilerplate_keeps_long_sentences_that_mention_sources():
+    line = "据新华社消息来源显示，" + BODY
+    assert BoilerplateRemover()(line)[0] == line
+
+
+def test_seed_article_tail_is_removed():
+    from conftest import ROOT
+
+    seed = ROOT.parent / "shared" / "seed" / "000_6cd5f3d04417a13f.txt"
+    if not seed.exists():
+        pytest.skip("seed not present")
+    cleaned, _, tail = BoilerplateRemover()(seed.read_text(encoding="utf-8"))
+    assert tail > 0
+    for junk in ("站长微信", "限时特惠", "发表回复", "一年会员"):
+        assert junk not in cleaned
+
+
+def test_pii_masking_counts_each_kind():
+    text = "联系电话13812345678或159-1234-5678，身份证330106199003074218，邮箱 lost.found@example.cn，订单号1381234567890。"
+    masked, counts = pii.mask(text)
+    assert counts == {"id_number": 1, "phone": 2, "email": 1}
+    assert "[手机号]" in masked and "[身份证号]" in masked and "[邮箱]" in masked and "1381234567890" in masked
+    assert pii.scan(masked) == {}
+    assert pii.id_checksum_ok("330106199003074218")
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("太短了。", "dropped_too_short"),
+    ("This page is mostly English text with a few numbers 12345. " * 5 + "中文", "dropped_cjk_ratio"),
+    ("热烈庆祝青川市第十届美食文化节隆重开幕\n全场商品八折优惠欢迎广大市民选购\n" * 30, "dropped_dup_lines"),
+    ("(cid:1234)(cid:88)" * 30 + BODY, "dropped_garbled"),
+])
+def test_filters_drop_with_exact_reason(text, reason):
+    counters: dict[str, int] = {}
+    _, dropped = Cleaner(dict(DEFAULTS))(RawDoc(text=text), counters)
+    assert dropped is not None and dropped.reason == reason
+
+
+def test_repeated_ngrams_without_repeated_lines():
+    spam = "点赞关注转发抽奖送好礼" * 40
+    assert quality.check_dup_ngrams(BODY + spam, 10, 0.25)[0] == "dropped_dup_ngrams"
+    assert quality.check_dup_ngrams(BODY * 1, 10, 0.25) is None
+
+
+def test_good_document_is_kept_and_masked():
+    counters: dict[str, int] = {}
+    text, dropped = Cleaner(dict(DEFAULTS))(RawDoc(text=BODY + "\n咨询电话13812345678。\n责任编辑：李四"), counters)
+    assert dropped is None
+    assert "[手机号]" in text and "责任编辑" not in text
+    assert counters["pii_masked_phone"] == 1 and counters["boilerplate_lines_removed"] == 1
+
+
+def test_traditional_to_simplified_is_optional():
+    trad = ("記者從市政府獲悉，這項新聞發佈會將於明天上午舉行。會議將介紹今年城市更新計劃的進展，"
+            "包括老舊小區改造、道路拓寬與公園綠地建設。市民代表也將到場，就交通與停車問題提出建議。")
+    s = dict(DEFAULTS, t2s=True, min_chars=10)
+    text, dropped = Cleaner(s)(RawDoc(text=trad), {})
+    assert dropped is None and "记者从市政府获悉" in text
+    text2, _ = Cleaner(dict(DEFAULTS, min_chars=10))(RawDoc(text=trad), {})
+    assert "記者" in text2
+
+
+@pytest.mark.realdata
+def test_realdata_radical_pdf_is_normalised(realdata):
+    from builder.stages.corpus.extract import read_pdf
+
+    doc = read_pdf((realdata / "pdf" / "mineru_chemical_introduction.pdf").read_bytes())[0]
+    assert "⽤" in doc.text or "⽅" in doc.text  # the raw text layer uses Kangxi radicals
+    clean = normalize(doc.text)
+    assert not any(0x2F00 <= ord(c) <= 0x2FDF for c in clean)

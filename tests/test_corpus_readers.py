@@ -1,0 +1,143 @@
+"""Readers: encodings, headers, HTML, PDF (page-aware, encrypted, truncated, corrupt), record files."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from builder.stages.corpus.decode import DecodeError, decode
+from builder.stages.corpus.extract import UnreadableFile, read_html, read_md, read_pdf, read_txt
+from builder.stages.corpus.records import iter_csv, iter_jsonl, iter_parquet
+from conftest import DEMO
+
+TEXT = "新闻评论应当以事实为依据，做到客观、公正。"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "gbk", "gb18030"])
+def test_decode_detects_chinese_encodings(encoding):
+    data = (TEXT * 5).encode(encoding)
+    text, _ = decode(data)
+    assert text.lstrip("\ufeff") == TEXT * 5
+
+
+def test_decode_rejects_binary():
+    import random
+
+    with pytest.raises(DecodeError, match="binary"):
+        decode(random.Random(7).randbytes(2048) + b"\x00")
+
+
+def test_demo_gbk_file_is_read_as_gbk():
+    raw = (DEMO / "gbk" / "gbk_news_01.txt").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    doc = read_txt(raw)[0]
+    assert doc.title and "\ufffd" not in doc.text and len(doc.text) > 300
+
+
+@pytest.mark.realdata
+def test_realdata_gbk_records(realdata):
+    raw = (realdata / "encoding" / "news_tensite_xml.smarty.gbk.dat").read_bytes()
+    text, enc = decode(raw)
+    assert enc == "gb18030" and text.count("<doc>") == 200 and "\ufffd" not in text
+
+
+def test_txt_header_gives_title_date_author(article_text):
+    doc = read_txt(article_text.encode())[0]
+    assert doc.title == "青川市新开通三条公交线路"
+    assert doc.published == "2025-03-14"
+    assert doc.author == "张明"
+    assert doc.text.strip().startswith("本报讯")
+
+
+def test_md_front_matter():
+    md = "---\ntitle: 评论：让谣言止于智者\ndate: 2025-04-03\nauthor: 本报评论员\n---\n\n## 小标题\n\n我们认为，**治理谣言**需要[平台](http://x)与公众共同努力。\n"
+    doc = read_md(md.encode())[0]
+    assert (doc.title, doc.published, doc.author) == ("评论：让谣言止于智者", "2025-04-03", "本报评论员")
+    assert "**" not in doc.text and "](" not in doc.text and "治理谣言" in doc.text
+
+
+def test_html_main_text_without_chrome():
+    page = next((DEMO / "interview").glob("*.html")).read_bytes()
+    doc = read_html(page)[0]
+    assert doc.title and doc.published and len(doc.text) > 400
+    assert "ICP" not in doc.text and "版权所有" not in doc.text
+
+
+def test_html_gbk_meta_charset():
+    html = ('<html><head><meta charset="gbk"><title>乡村篮球赛开幕</title></head><body><article><h1>乡村篮球赛开幕</h1>'
+            + "".join(f"<p>第{i}段：河湾镇首届村级篮球联赛今天开幕，十二支村队参赛，吸引了数千名村民到场观看。</p>" for i in range(6))
+            + "</article></body></html>").encode("gbk")
+    doc = read_html(html)[0]
+    assert "河湾镇" in doc.text and "\ufffd" not in doc.text
+
+
+def test_pdf_is_page_aware():
+    doc = read_pdf((DEMO / "pdf" / "media_handbook.pdf").read_bytes())[0]
+    meta = doc.meta
+    assert meta["pages"] >= 3 and len(meta["page_starts"]) == meta["pages"]
+    src = (DEMO / "pdf" / "media_handbook.src").read_text(encoding="utf-8")
+    squash = lambda s: "".join(s.split())  # noqa: E731
+    assert squash(doc.text) in squash(src) or squash(src).startswith(squash(doc.text)[:200])
+    # each page offset points at that page's first characters
+    for start in meta["page_starts"][1:]:
+        assert doc.text[start - 2 : start] == "\n\n"
+
+
+def _pdf_bytes(encrypt: bool = False) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(DEMO / "pdf" / "media_handbook.pdf")
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    if encrypt:
+        writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def test_encrypted_pdf_is_rejected_with_reason():
+    with pytest.raises(UnreadableFile) as err:
+        read_pdf(_pdf_bytes(encrypt=True))
+    assert err.value.reason == "encrypted_pdf"
+
+
+def test_truncated_pdf_is_rejected_with_reason():
+    data = (DEMO / "pdf" / "media_handbook.pdf").read_bytes()
+    with pytest.raises(UnreadableFile) as err:
+        read_pdf(data[: len(data) // 2])
+    assert err.value.reason == "truncated_pdf"
+
+
+def test_corrupt_pdf_is_rejected_with_reason():
+    with pytest.raises(UnreadableFile) as err:
+        read_pdf(b"%PDF-1.7\n" + b"garbage " * 200 + b"\n%%EOF\n")
+    assert err.value.reason == "corrupt_pdf"
+
+
+def test_jsonl_malformed_line_is_rejected_alone(tmp_path):
+    p = tmp_path / "a.jsonl"
+    lines = [json.dumps({"title": "一", "content": "甲" * 10}, ensure_ascii=False), '{"title": "坏", "content": "未闭合', "[1, 2]",
+             json.dumps({"title": "二", "content": "乙" * 10}, ensure_ascii=False)]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = list(iter_jsonl(p))
+    good = [(s, r) for s, r in items if isinstance(r, dict)]
+    bad = [(s, r) for s, r in items if isinstance(r, UnreadableFile)]
+    assert [s for s, _ in good] == ["#L1", "#L4"]
+    assert [s for s, _ in bad] == ["#L2", "#L3"]
+    assert "line 2: invalid JSON" in bad[0][1].detail
+
+
+def test_csv_and_parquet_records(tmp_path):
+    import polars as pl
+
+    df = pl.DataFrame({"title": ["一", "二"], "content": ["甲文" * 5, "乙文" * 5]})
+    df.write_csv(tmp_path / "a.csv")
+    df.write_parquet(tmp_path / "a.parquet")
+    for it, name in ((iter_csv, "a.csv"), (iter_parquet, "a.parquet")):
+        rows = [r for _, r in it(tmp_path / name)]
+        assert [r["title"] for r in rows] == ["一", "二"]

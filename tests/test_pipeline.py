@@ -1,0 +1,240 @@
+"""Staged builds: outputs, manifests, freshness, force, atomic writes, kill-and-resume, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from builder.config import load_config
+from builder.pipeline import statuses
+from conftest import ARTICLE, DEMO
+
+SOURCES = """
+[[corpus.sources]]
+name = "files"
+path = "docs"
+fields = { text = "content" }
+"""
+
+
+def _write_docs(root: Path, n: int = 3) -> Path:
+    docs = root / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (docs / f"a{i:04d}.txt").write_text(ARTICLE.replace("三条", f"{i + 3}条"), encoding="utf-8")
+    return docs
+
+
+def _data(out: Path, stage: str = "corpus") -> pl.DataFrame:
+    return pl.read_parquet(sorted((out / stage / "data").glob("*.parquet"))).sort("path")
+
+
+def _rejected(out: Path, stage: str = "corpus") -> pl.DataFrame:
+    return pl.read_parquet(sorted((out / stage / "rejected").glob("*.parquet"))).sort("path")
+
+
+def test_stage_folder_layout_and_manifest(tmp_path, make_build, cli):
+    _write_docs(tmp_path)
+    cfg = make_build(SOURCES)
+    r = cli("run", "corpus", "-c", cfg)
+    assert r.code == 0, r
+    out = tmp_path / "out" / "corpus"
+    assert (out / "data" / "part-00000.parquet").exists() and (out / "rejected" / "part-00000.parquet").exists()
+    assert (out / "report" / "summary.parquet").exists() and (out / "report" / "README.md").exists()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["stage"] == "corpus" and m["rows"] == {"data": 3, "rejected": 0}
+    assert set(m) >= {"config_hash", "inputs", "output", "version", "counters"}
+    assert "source:files" in m["inputs"]
+    df = _data(tmp_path / "out")
+    assert df.columns == ["id", "source", "path", "title", "text", "published", "author", "format", "meta"]
+    assert df["path"].to_list() == ["docs/a0000.txt", "docs/a0001.txt", "docs/a0002.txt"]
+    assert df["published"].to_list() == ["2025-03-14"] * 3
+    assert not (tmp_path / "out" / ".tmp" / "corpus").exists()
+
+
+def test_fresh_stage_is_skipped_and_says_why(tmp_path, make_build, cli):
+    _write_docs(tmp_path)
+    cfg = make_build(SOURCES)
+    cli("run", "corpus", "-c", cfg)
+    before = (tmp_path / "out" / "corpus" / "manifest.json").read_text()
+    r = cli("run", "corpus", "-c", cfg)
+    assert r.code == 0 and "up to date" in r.out and "config and inputs unchanged" in r.out
+    assert (tmp_path / "out" / "corpus" / "manifest.json").read_text() == before
+
+
+def test_changed_config_input_or_force_reruns(tmp_path, make_build, cli):
+    docs = _write_docs(tmp_path)
+    cfg = make_build(SOURCES)
+    cli("run", "corpus", "-c", cfg)
+    build = load_config(cfg)
+    assert statuses(build)[0].state == "done"
+
+    (docs / "new.txt").write_text(ARTICLE.replace("三条", "九条"), encoding="utf-8")
+    st = statuses(load_config(cfg))[0]
+    assert st.state == "stale" and st.reason == "input changed: source:files"
+    r = cli("run", "corpus", "-c", cfg)
+    assert "running (input changed: source:files)" in r.out
+    assert _data(tmp_path / "out").height == 4
+
+    cfg.write_text(cfg.read_text() + "\n[corpus.clean]\nmin_chars = 10\n")
+    assert statuses(load_config(cfg))[0].reason == "config changed"
+    cli("run", "corpus", "-c", cfg)
+    r = cli("run", "corpus", "-c", cfg, "--force")
+    assert "running (forced)" in r.out
+
+
+def test_status_and_report_commands(tmp_path, make_build, cli):
+    _write_docs(tmp_path)
+    cfg = make_build(SOURCES)
+    r = cli("status", "-c", cfg)
+    assert r.code == 0 and "missing" in r.out and "never built" in r.out
+    cli("run", "corpus", "-c", cfg)
+    r = cli("status", "-c", cfg)
+    assert "done" in r.out
+    r = cli("report", "corpus", "-c", cfg)
+    assert r.code == 0 and "rows_in" in r.out and "lengths" in r.out and "tokens_cl100k" in r.out
+
+
+BAD_INPUTS = {
+    "empty.txt": (b"", "empty_file"),
+    "binary.txt": (bytes(range(256)) * 8, "unreadable_encoding"),
+}
+
+
+def test_bad_inputs_are_rejected_with_reasons_and_the_rest_is_kept(tmp_path, make_build, cli):
+    from pypdf import PdfWriter
+
+    docs = _write_docs(tmp_path, 2)
+    for name, (data, _) in BAD_INPUTS.items():
+        (docs / name).write_bytes(data)
+    pdf = (DEMO / "pdf" / "media_handbook.pdf").read_bytes()
+    (docs / "truncated.pdf").write_bytes(pdf[: len(pdf) // 2])
+    w = PdfWriter(clone_from=DEMO / "pdf" / "media_handbook.pdf")
+    w.encrypt(user_password="pw", algorithm="AES-128")
+    with open(docs / "encrypted.pdf", "wb") as f:
+        w.write(f)
+    (docs / "good.pdf").write_bytes(pdf)
+    (docs / "gbk.txt").write_bytes(ARTICLE.replace("青川", "河湾").encode("gbk"))
+    (docs / "lines.jsonl").write_text(
+        json.dumps({"content": ARTICLE.replace("青川", "临江")}, ensure_ascii=False) + "\n{broken\n"
+        + json.dumps({"content": ARTICLE.replace("青川", "南屏")}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (docs / "notes.xyz").write_text("?", encoding="utf-8")
+    cfg = make_build(SOURCES + '\n[[corpus.sources]]\nname = "gone"\npath = "no/such/folder"\n')
+    r = cli("run", "corpus", "-c", cfg)
+    assert r.code == 0, r
+    assert "source 'gone': folder not found" in r.out
+    rej = _rejected(tmp_path / "out")
+    reasons = dict(zip(rej["path"].to_list(), rej["reason"].to_list()))
+    assert reasons["docs/empty.txt"] == "empty_file"
+    assert reasons["docs/binary.txt"] == "unreadable_encoding"
+    assert reasons["docs/truncated.pdf"] == "truncated_pdf"
+    assert reasons["docs/encrypted.pdf"] == "encrypted_pdf"
+    assert reasons["docs/lines.jsonl#L2"] == "unreadable_record"
+    assert reasons["docs/notes.xyz"] == "unsupported_format"
+    assert reasons["no/such/folder"] == "missing_source"
+    assert all(rej["detail"].str.len_chars() > 0)
+    kept = _data(tmp_path / "out")
+    assert set(kept["path"]) == {"docs/a0000.txt", "docs/a0001.txt", "docs/gbk.txt", "docs/good.pdf", "docs/lines.jsonl#L1", "docs/lines.jsonl#L3"}
+    assert "河湾" in kept.filter(pl.col("path") == "docs/gbk.txt")["text"][0]
+    drops = pl.read_parquet(tmp_path / "out" / "corpus" / "report" / "drops.parquet")
+    assert dict(zip(drops["reason"], drops["count"]))["encrypted_pdf"] == 1
+
+
+def test_stable_ids_are_content_hashes(tmp_path, make_build, cli):
+    _write_docs(tmp_path, 2)
+    cfg = make_build(SOURCES)
+    cli("run", "corpus", "-c", cfg)
+    first = _data(tmp_path / "out")["id"].to_list()
+    cli("run", "corpus", "-c", cfg, "--force")
+    assert _data(tmp_path / "out")["id"].to_list() == first and len(set(first)) == 2
+
+
+def test_records_are_checked_against_the_document_schema(tmp_path, make_build, cli):
+    from builder.config import schema_validator, first_error
+
+    _write_docs(tmp_path, 1)
+    cli("run", "corpus", "-c", make_build(SOURCES))
+    v = schema_validator("document")
+    row = _data(tmp_path / "out").row(0, named=True)
+    assert first_error(v, row) is None
+    assert "does not match" in first_error(v, dict(row, published="March"))
+
+
+def test_parallel_workers_give_the_same_output_as_one(tmp_path, make_build, cli):
+    _write_docs(tmp_path, 40)
+    cli("run", "corpus", "-c", make_build(SOURCES, workers=1))
+    one = _data(tmp_path / "out")
+    cli("run", "corpus", "-c", make_build(SOURCES, workers=2), "--force")
+    assert _data(tmp_path / "out").equals(one)
+
+
+def _spawn(cfg: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "builder.cli", "run", "corpus", "-c", str(cfg), "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_killed_mid_stage_then_resumed_equals_uninterrupted(tmp_path, make_build):
+    _write_docs(tmp_path, 600)
+    cfg = make_build(SOURCES + "\n", workers=1)
+    cfg.write_text(cfg.read_text().replace("[build]\n", "[build]\nshard_rows = 50\n"))
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    proc = _spawn(cfg, killed)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((killed / ".tmp" / "corpus" / "data").glob("part-*.parquet")):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "corpus" / "manifest.json").exists(), "the kill landed after the stage finished"
+    assert _spawn(cfg, killed).wait() == 0
+    assert _spawn(cfg, clean).wait() == 0
+    assert _data(killed).equals(_data(clean)) and _data(clean).height == 600
+    assert sorted(p.name for p in (killed / "corpus" / "data").iterdir()) == sorted(p.name for p in (clean / "corpus" / "data").iterdir())
+    assert json.loads((killed / "corpus" / "manifest.json").read_text())["output"] == json.loads((clean / "corpus" / "manifest.json").read_text())["output"]
+
+
+def test_demo_corpus_end_to_end(tmp_path, cli):
+    r = cli("run", "corpus", "-c", DEMO / "build.toml", "--output", tmp_path / "demo")
+    assert r.code == 0, r
+    kept = _data(tmp_path / "demo")
+    rej = _rejected(tmp_path / "demo")
+    reasons = dict(zip(rej["path"].to_list(), rej["reason"].to_list()))
+    assert reasons["junk/empty.txt"] == "empty_file" and reasons["junk/binary.txt"] == "unreadable_encoding"
+    assert reasons["junk/junk_english.txt"] == "dropped_cjk_ratio" and reasons["junk/junk_garbled.txt"] == "dropped_garbled"
+    assert reasons["junk/junk_repeated.txt"] == "dropped_dup_lines" and reasons["jsonl/articles.jsonl#L5"] == "unreadable_record"
+    text = dict(zip(kept["path"].to_list(), kept["text"].to_list()))
+    assert "[手机号]" in text["junk/pii_notice.txt"] and "13812345678" not in text["junk/pii_notice.txt"]
+    assert "扫码" not in text["junk/ad_tail.txt"] and "责任编辑" not in text["junk/ad_tail.txt"]
+    assert not any(0x2F00 <= ord(c) <= 0x2FDF for c in text["junk/radicals.txt"])
+    assert "原标题" not in text["reposts/repost_01.txt"]
+    assert kept.filter(pl.col("format") == "pdf").height == 1
+    assert set(kept["format"]) >= {"txt", "md", "html", "pdf", "jsonl"}
+
+
+def test_every_command_has_help_with_an_example(cli):
+    from builder.cli import app
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name in group.list_commands(None):  # type: ignore[arg-type]
+        r = cli(name, "--help")
+        assert r.code == 0, name
+        assert "Example" in r.out, f"'builder {name} --help' shows no example"
+
+
+def test_user_errors_are_one_line(tmp_path, cli, make_build):
+    for args, needle in [(("run", "corpus", "-c", tmp_path / "nope.toml"), "config file not found"),
+                         (("run", "nosuchstage", "-c", make_build(SOURCES)), "unknown stage 'nosuchstage'"),
+                         (("run",), "Missing")]:
+        r = cli(*args)
+        assert r.code != 0 and needle in r.err, r
+        assert r.err.strip().count("\n") == 0 and "Traceback" not in r.err
+
+
