@@ -28,6 +28,24 @@ def _scan(folder: Path) -> pl.LazyFrame | None:
     return pl.scan_parquet([str(f) for f in files]) if files else None
 
 
+def _text_measures(folder: Path, column: str, rows: int, seed: int) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Per-record character counts and Han ratios, shard by shard (only numbers stay in memory),
+    and token counts on a uniform sample of records."""
+    rnd = random.Random(seed)
+    wanted = set(rnd.sample(range(rows), min(TOKEN_SAMPLE, rows)))
+    chars, ratios, sample, offset = [], [], [], 0
+    for f in shard_files(folder):
+        texts = pl.read_parquet(f, columns=[column]).to_series().fill_null("")
+        nonspace = texts.str.replace_all(r"\s", "").str.len_chars()
+        chars.append(texts.str.len_chars())
+        ratios.append((texts.str.count_matches(CJK) / nonspace.clip(lower_bound=1)).round(4))
+        sample += [texts[i - offset] for i in range(offset, offset + texts.len()) if i in wanted]
+        offset += texts.len()
+        del texts
+    tokens = pl.Series(count_tokens_batch(sample), dtype=pl.Int64)
+    return pl.concat(chars), pl.concat(ratios), tokens
+
+
 def _quantiles(values: pl.Series, name: str) -> dict:
     if values.len() == 0:
         return {"measure": name, "n": 0, "mean": None, "min": None, "p10": None, "p50": None, "p90": None, "max": None}
@@ -69,19 +87,11 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
 
     lengths = []
     if data is not None and kept and text_column in data.collect_schema().names():
-        texts = data.select(pl.col(text_column).fill_null("")).collect(engine="streaming").to_series()
-        chars = texts.str.len_chars()
-        nonspace = texts.str.replace_all(r"\s", "").str.len_chars()
-        han = texts.str.count_matches(CJK)
-        cjk_ratio = (han / nonspace.clip(lower_bound=1)).round(4)
+        chars, cjk_ratio, token_sample = _text_measures(stage_dir / "data", text_column, kept, seed)
         lengths.append(_quantiles(chars, "chars"))
         lengths.append(_quantiles(cjk_ratio, "cjk_ratio"))
-        rnd = random.Random(seed)
-        idx = sorted(rnd.sample(range(texts.len()), min(TOKEN_SAMPLE, texts.len())))
-        toks = pl.Series(count_tokens_batch([texts[i] for i in idx]))
-        lengths.append(_quantiles(toks, f"tokens_cl100k (sample of {len(idx)})"))
+        lengths.append(_quantiles(token_sample, f"tokens_cl100k (sample of {token_sample.len()})"))
         summary += [("chars_total", float(chars.sum())), ("cjk_ratio_mean", round(float(cjk_ratio.mean()), 4))]
-        del texts
     tables["lengths"] = pl.DataFrame(lengths) if lengths else pl.DataFrame(schema={"measure": pl.String})
 
     # per-source table

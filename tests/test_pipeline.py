@@ -75,17 +75,17 @@ def test_changed_config_input_or_force_reruns(tmp_path, make_build, cli):
     cfg = make_build(SOURCES)
     cli("run", "corpus", "-c", cfg)
     build = load_config(cfg)
-    assert statuses(build)[0].state == "done"
+    assert statuses(build, upto="corpus")[0].state == "done"
 
     (docs / "new.txt").write_text(ARTICLE.replace("三条", "九条"), encoding="utf-8")
-    st = statuses(load_config(cfg))[0]
+    st = statuses(load_config(cfg), upto="corpus")[0]
     assert st.state == "stale" and st.reason == "input changed: source:files"
     r = cli("run", "corpus", "-c", cfg)
     assert "running (input changed: source:files)" in r.out
     assert _data(tmp_path / "out").height == 4
 
     cfg.write_text(cfg.read_text() + "\n[corpus.clean]\nmin_chars = 10\n")
-    assert statuses(load_config(cfg))[0].reason == "config changed"
+    assert statuses(load_config(cfg), upto="corpus")[0].reason == "config changed"
     cli("run", "corpus", "-c", cfg)
     r = cli("run", "corpus", "-c", cfg, "--force")
     assert "running (forced)" in r.out

@@ -30,10 +30,13 @@ RADICAL_SUPPLEMENT = {
 _RANGES = [(0x00A0, 0x00A0), (0x2000, 0x200A), (0x2E80, 0x2FDF), (0x3000, 0x3000), (0xF900, 0xFAFF),
            (0xFB00, 0xFB4F), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFFEF)]
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb\ufffd]")
 SPACES = re.compile(r"[ \t\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff，。！？；：、“”‘’（）《》]) +(?=[\u4e00-\u9fff，。！？；：、“”‘’（）《》])")
+
+
+_LATIN_EXT = re.compile("[\u0080-\u02ff]")
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +63,8 @@ def fold(text: str) -> str:
 def fix_mojibake(text: str) -> str:
     import ftfy
 
-    if ftfy.badness.is_bad(text):
+    # mojibake of Chinese shows up as Latin-1/Latin-Extended letters; skip ftfy's scan without them
+    if _LATIN_EXT.search(text) and ftfy.badness.is_bad(text):
         return ftfy.fix_encoding(text)
     return text
 

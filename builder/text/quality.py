@@ -7,7 +7,8 @@ from collections import Counter
 
 from .normalize import cjk_ratio
 
-GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]|[\U000f0000-\U0010ffff]")
+# U+FFFD is not counted: real pages carry a few, and normalisation strips them
+GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff]|[\U000f0000-\U0010ffff]")
 
 
 def check_length(text: str, min_chars: int, max_chars: int):
@@ -52,11 +53,14 @@ def dup_ngram_ratio(text: str, n: int) -> float:
         return 0.0
     grams = [s[i : i + n] for i in range(len(s) - n + 1)]
     counts = Counter(grams)
+    if len(counts) == len(grams):  # the common case: nothing repeats
+        return 0.0
+    repeated = {g for g, c in counts.items() if c > 1}
     covered = bytearray(len(s))
     for i, g in enumerate(grams):
-        if counts[g] > 1:
+        if g in repeated:
             covered[i : i + n] = b"\x01" * n
-    return sum(covered) / len(s)
+    return covered.count(1) / len(s)
 
 
 def check_dup_ngrams(text: str, n: int, max_ratio: float):

@@ -19,7 +19,7 @@ from .clean import Cleaner, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
 from .records import ITERATORS, decode_field, pick
 
-RECORD_BATCH = 256
+RECORD_BATCH = 32  # records per task; a batch of tasks in flight stays a few MB
 
 
 def source_name(src: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -28,11 +29,12 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def _control_share(text: str) -> float:
-    if not text:
-        return 0.0
-    bad = sum(1 for c in text[:5000] if (ord(c) < 32 and c not in "\n\r\t\f") or 0x7F <= ord(c) < 0xA0)
-    return bad / min(len(text), 5000)
+    head = text[:5000]
+    return len(_CONTROL.findall(head)) / len(head) if head else 0.0
 
 
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
