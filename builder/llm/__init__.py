@@ -1,0 +1,10 @@
+"""Shared LLM rooms: the one client (limits, retries, cache) and JSON reply repair. See ``client``."""
+
+from .cache import RequestCache, request_key
+from .client import (ChatRequest, Completion, LLMClient, LLMError, LLMFatalError, LLMSettings, RateLimiter, Usage,
+                     endpoint_problem, estimate_prompt_tokens, in_order, response_format_for, run_requests)
+from .repair import ParsedReply, parse_json_reply
+
+__all__ = ["ChatRequest", "Completion", "LLMClient", "LLMError", "LLMFatalError", "LLMSettings", "ParsedReply", "RateLimiter",
+           "RequestCache", "Usage", "endpoint_problem", "estimate_prompt_tokens", "in_order", "parse_json_reply", "request_key",
+           "response_format_for", "run_requests"]

@@ -1,0 +1,99 @@
+"""The request cache: every reply paid for is kept in SQLite, so nothing is ever paid twice.
+
+A request is keyed by a hash of what changes its result: the model, the messages and the sampling
+parameters (temperature, max_tokens, response_format, seed …). Neither the endpoint URL nor the API
+key is part of the key or stored anywhere in the file. A reply is committed the moment it arrives, so a
+run killed halfway and started again asks only for what it has not got yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS replies (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    refusal TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    latency REAL,
+    created REAL NOT NULL
+)
+"""
+
+
+def request_key(model: str, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> str:
+    """The cache key of one chat request: sha256 of model, messages and result-changing parameters."""
+    payload = {"model": model, "messages": [dict(m) for m in messages], "params": {k: v for k, v in params.items() if v is not None}}
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedReply:
+    model: str
+    text: str
+    finish_reason: str | None
+    refusal: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency: float
+
+
+class RequestCache:
+    """A SQLite file of replies keyed by :func:`request_key`. Safe to share between processes (WAL)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed reply survives a killed process
+        self._db.execute(SCHEMA)
+
+    def get(self, key: str) -> CachedReply | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT model, text, finish_reason, refusal, prompt_tokens, completion_tokens, latency FROM replies WHERE key = ?",
+                (key,)).fetchone()
+        if row is None:
+            return None
+        return CachedReply(row[0], row[1], row[2], row[3], int(row[4] or 0), int(row[5] or 0), float(row[6] or 0.0))
+
+    def put(self, key: str, reply: CachedReply) -> None:
+        """Store a reply now (one committed transaction), so a crash a moment later loses nothing."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO replies (key, model, text, finish_reason, refusal, prompt_tokens, completion_tokens, latency, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, reply.model, reply.text, reply.finish_reason, reply.refusal, reply.prompt_tokens, reply.completion_tokens,
+                 reply.latency, time.time()))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM replies WHERE key = ?", (key,)).fetchone() is not None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "RequestCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

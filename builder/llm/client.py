@@ -1,0 +1,475 @@
+"""The one LLM client of the project: any OpenAI-compatible endpoint, with limits, retries and a cache.
+
+Every stage that calls a model (selfinstruct, templates' model-made inputs) goes through this module.
+
+Configuration is the ``[llm]`` table of the build config (``schemas/config/llm.schema.json``): ``base_url``,
+``model``, ``api_key_env`` (the *name* of the environment variable holding the key; the key is read at
+start and never written anywhere), ``concurrency``, ``rpm``, ``tpm``, ``timeout``, ``max_retries``,
+``response_format``, ``temperature``, ``max_tokens``, ``prices``.
+
+API::
+
+    from builder.llm import LLMClient, ChatRequest, endpoint_problem, run_requests
+
+    endpoint_problem(build)              # None when [llm] names a usable endpoint, else the reason (a sentence)
+
+    async with LLMClient.from_build(build) as client:          # cache: <output>/.cache/llm.sqlite
+        c = await client.chat([{"role": "user", "content": "你好"}], max_tokens=200)
+        c.text, c.finish_reason, c.usage.prompt_tokens, c.usage.completion_tokens, c.latency, c.cached
+        async for result in client.map(requests):               # ordered; Completion or LLMError per request
+            ...
+
+    results = run_requests(build, [ChatRequest(messages, {"temperature": 0})])   # sync helper, ordered
+
+Behaviour:
+
+* The openai SDK's ``AsyncOpenAI`` does the HTTP, with its own retries switched off (``max_retries=0``):
+  retries are ours, so they are counted (``client.stats``) and share one backoff policy.
+* At most ``concurrency`` requests are in flight; ``rpm`` and ``tpm`` are enforced by token buckets
+  (the token charge is the prompt estimate plus ``max_tokens``, settled with the real usage afterwards).
+* A 429, a 408/409, a 5xx, a timeout or a broken connection is retried up to ``max_retries`` times with
+  exponential backoff and jitter; a ``Retry-After`` (or ``retry-after-ms``) header is honoured, and a 429
+  pauses every worker, not just the one that got it.
+* A 401/403/404 stops the run with a one-line :class:`LLMFatalError` (a ``BuilderError``): every other
+  request would fail the same way. Other 4xx replies fail that request only (:class:`LLMError`).
+* ``response_format`` is sent as given; when the endpoint rejects it with a 400 the request is sent again
+  without it and the client stays in text mode for the rest of the run (``stats['response_format_rejected']``).
+* Replies are cached by :func:`builder.llm.cache.request_key` (model + messages + sampling parameters)
+  and stored the moment they arrive; a cached reply comes back with ``cached=True`` and costs nothing.
+* The API key never appears in an error message: the client scrubs it from whatever the server says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import random
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+
+from ..errors import BuilderError
+from .cache import CachedReply, RequestCache, request_key
+
+RETRYABLE_STATUS = {408, 409, 425, 429}
+FATAL_STATUS = {401, 403, 404}
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "response_format", "stop", "presence_penalty", "frequency_penalty")
+
+
+class LLMError(Exception):
+    """A request that did not end in a reply. ``kind`` names what happened (timeout, rate_limited, http_400 …)."""
+
+    def __init__(self, kind: str, message: str, attempts: int = 1):
+        super().__init__(message)
+        self.kind = kind
+        self.attempts = attempts
+
+
+class LLMFatalError(BuilderError):
+    """The endpoint refuses every request (bad key, unknown model, wrong URL): stop, don't burn retries."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False  # the server sent no usage; counted with tiktoken
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str | None
+    usage: Usage
+    latency: float
+    cached: bool
+    model: str
+    refusal: str | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One request for :meth:`LLMClient.map` / :func:`run_requests`: messages and per-request parameters."""
+
+    messages: Sequence[Mapping[str, Any]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    base_url: str = ""
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    rpm: int = 0
+    tpm: int = 0
+    timeout: float = 120.0
+    max_retries: int = 6
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    response_format: str = "json_schema"
+    temperature: float = 0.7
+    top_p: float | None = None
+    max_tokens: int = 4096
+    seed: int | None = None
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "LLMSettings":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def sampling(self) -> dict[str, Any]:
+        """Default parameters of every request (the ones that change the result, hence the cache key)."""
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
+
+    def price(self) -> Mapping[str, float] | None:
+        return self.prices.get(self.model)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """US dollars for these tokens at the configured price of the model; None when no price is set."""
+        p = self.price()
+        if p is None:
+            return None
+        return prompt_tokens / 1e6 * p["input"] + completion_tokens / 1e6 * p["output"]
+
+
+def endpoint_problem(settings: LLMSettings | Mapping[str, Any]) -> str | None:
+    """Why no request can be sent with these settings, as a sentence; None when the endpoint is usable."""
+    s = settings if isinstance(settings, LLMSettings) else LLMSettings.from_mapping(settings)
+    if not s.base_url.strip():
+        return "no endpoint is configured ([llm] base_url is empty)"
+    if not s.model.strip():
+        return "no model is configured ([llm] model is empty)"
+    if s.api_key_env and not os.environ.get(s.api_key_env):
+        return (f"the environment variable {s.api_key_env} named by [llm] api_key_env is not set "
+                "(set it, or set api_key_env = \"\" for an endpoint that needs no key)")
+    return None
+
+
+def response_format_for(mode: str, schema: Mapping[str, Any] | None = None, name: str = "reply") -> dict[str, Any] | None:
+    """The ``response_format`` parameter for a mode of the config: json_schema, json_object or text (None)."""
+    if mode == "json_schema" and schema is not None:
+        clean = {k: v for k, v in schema.items() if k not in ("$schema", "$id", "title", "description")}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": clean, "strict": True}}
+    if mode in ("json_schema", "json_object"):
+        return {"type": "json_object"}
+    return None
+
+
+def estimate_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """Prompt tokens as OpenAI counts them for chat: content tokens plus a few per message."""
+    from ..text.tokens import count_tokens
+
+    return sum(count_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
+
+
+class RateLimiter:
+    """A token bucket: ``per_minute`` units refill evenly; a burst of at most one second's worth.
+
+    ``acquire(n)`` waits while the bucket is empty, then takes ``n`` (the level may go below zero for a
+    large request; the debt is paid back before the next one goes). ``settle(delta)`` gives back or takes
+    units once the real size of a request is known.
+    """
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate)
+        self.level = self.capacity
+        self.clock = clock
+        self.updated = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+
+    async def acquire(self, n: float = 1.0) -> None:
+        async with self._lock:  # one waiter at a time keeps the order fair
+            self._refill()
+            need = min(n, self.capacity)
+            while self.level < need:
+                await asyncio.sleep((need - self.level) / self.rate)
+                self._refill()
+            self.level -= n
+
+    def settle(self, delta: float) -> None:
+        self._refill()
+        self.level = min(self.capacity, self.level + delta)
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class LLMClient:
+    """See the module docstring. One instance per run; use it as an async context manager."""
+
+    def __init__(self, settings: LLMSettings, cache: RequestCache | None = None, api_key: str | None = None):
+        import openai
+
+        self.settings = settings
+        self.cache = cache
+        self._key = api_key or ""
+        self._sdk = openai.AsyncOpenAI(api_key=api_key or "not-needed", base_url=settings.base_url or None,
+                                       max_retries=0, timeout=settings.timeout)
+        self._openai = openai
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._rpm = RateLimiter(settings.rpm) if settings.rpm else None
+        self._tpm = RateLimiter(settings.tpm) if settings.tpm else None
+        self._resume_at = 0.0  # monotonic time before which no request is sent (a 429's Retry-After)
+        self._inflight: dict[str, asyncio.Future] = {}
+        self.text_mode = settings.response_format == "text"
+        self.stats: Counter[str] = Counter()
+        self.latencies: list[float] = []
+
+    # -- construction ------------------------------------------------------------------------------
+    @classmethod
+    def from_build(cls, build, cache: bool = True) -> "LLMClient":
+        """The client for a build's ``[llm]`` settings, caching in ``<output>/.cache/llm.sqlite``.
+
+        Raises :class:`BuilderError` with the reason when no endpoint is usable (check
+        :func:`endpoint_problem` first to degrade gracefully instead).
+        """
+        settings = LLMSettings.from_mapping(build.settings.get("llm", {}))
+        problem = endpoint_problem(settings)
+        if problem:
+            raise BuilderError(f"{build.path}: {problem}")
+        key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+        return cls(settings, RequestCache(build.cache_dir / "llm.sqlite") if cache else None, api_key=key)
+
+    async def __aenter__(self) -> "LLMClient":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._sdk.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- one request ---------------------------------------------------------------------------------
+    def params_for(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        params = self.settings.sampling()
+        params.update(overrides or {})
+        if self.text_mode:
+            params.pop("response_format", None)
+        return {k: v for k, v in params.items() if v is not None}
+
+    def key_for(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> str:
+        """The cache key :meth:`chat` would use for these messages and parameters."""
+        return request_key(self.settings.model, messages, self.params_for(params))
+
+    async def chat(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Completion:
+        """Send one chat request (or answer it from the cache). Raises :class:`LLMError` when it fails."""
+        merged = self.params_for(params)
+        key = request_key(self.settings.model, messages, merged)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.stats["cached"] += 1
+                return Completion(hit.text, hit.finish_reason, Usage(hit.prompt_tokens, hit.completion_tokens), hit.latency,
+                                  True, hit.model, hit.refusal, 0)
+        same = self._inflight.get(key)
+        if same is not None:  # the identical request is on its way: share its reply, pay once
+            self.stats["shared_inflight"] += 1
+            return await asyncio.shield(same)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            try:
+                result = await self._send(key, messages, merged)
+            except LLMError as exc:
+                if exc.kind == "http_400" and "response_format" in merged and not self.text_mode:
+                    self.text_mode = True
+                    self.stats["response_format_rejected"] += 1
+                    result = await self.chat(messages, **{k: v for k, v in params.items() if k != "response_format"})
+                else:
+                    raise
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: nobody else may be waiting
+            raise
+        finally:
+            self._inflight.pop(key, None)
+
+    async def _send(self, key: str, messages: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> Completion:
+        s = self.settings
+        estimate = estimate_prompt_tokens(messages) if (self._tpm is not None) else 0
+        charge = estimate + int(params.get("max_tokens") or 0)
+        async with self._slots:
+            attempt = 0
+            while True:
+                attempt += 1
+                wait = self._resume_at - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if self._rpm is not None:
+                    await self._rpm.acquire(1)
+                if self._tpm is not None:
+                    await self._tpm.acquire(charge)
+                t0 = time.monotonic()
+                kind, message, delay = await self._try_once(messages, params)
+                if kind is None:
+                    reply: Any = message
+                    latency = time.monotonic() - t0
+                    return self._accept(key, reply, latency, attempt, messages, charge)
+                self.stats[f"error_{kind}"] += 1
+                retryable = kind in ("timeout", "connection", "rate_limited", "server_error") or kind in {f"http_{c}" for c in RETRYABLE_STATUS}
+                if not retryable or attempt > s.max_retries:
+                    self.stats["failed"] += 1
+                    raise LLMError(kind, self._redact(f"{kind} after {attempt} attempt(s): {message}"), attempt)
+                self.stats[f"retried_{kind}"] += 1
+                if delay is None:
+                    ceiling = min(s.backoff_max, s.backoff_base * (2 ** (attempt - 1)))
+                    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+                else:
+                    delay = min(delay, s.backoff_max)
+                    if kind == "rate_limited":
+                        self._resume_at = max(self._resume_at, time.monotonic() + delay)
+                await asyncio.sleep(delay)
+
+    async def _try_once(self, messages, params) -> tuple[str | None, Any, float | None]:
+        """(None, response, None) on success, else (kind, message, retry_after)."""
+        oa = self._openai
+        try:
+            self.stats["requests"] += 1
+            call = self._sdk.chat.completions.create(model=self.settings.model, messages=list(messages), **params)
+            resp = await asyncio.wait_for(call, self.settings.timeout + 1.0)  # a total deadline, however the bytes trickle
+        except (asyncio.TimeoutError, oa.APITimeoutError):
+            return "timeout", f"no reply within {self.settings.timeout:g} s", None
+        except oa.APIConnectionError as exc:
+            return "connection", str(exc.__cause__ or exc), None
+        except oa.APIStatusError as exc:
+            status = exc.status_code
+            detail = _error_text(exc)
+            if status in FATAL_STATUS:
+                raise LLMFatalError(self._redact(f"{self.settings.base_url}: the endpoint answered {status} ({detail}); "
+                                                 f"check [llm] base_url, model and the key in ${self.settings.api_key_env}")) from None
+            kind = "rate_limited" if status == 429 else "server_error" if status >= 500 else f"http_{status}"
+            return kind, f"HTTP {status}: {detail}", retry_after_seconds(exc.response.headers)
+        if not getattr(resp, "choices", None):
+            return "server_error", "the reply has no choices", None
+        return None, resp, None
+
+    def _accept(self, key: str, resp, latency: float, attempts: int, messages, charge: int) -> Completion:
+        choice = resp.choices[0]
+        msg = choice.message
+        text = (msg.content or "") if msg is not None else ""
+        refusal = getattr(msg, "refusal", None) if msg is not None else None
+        u = getattr(resp, "usage", None)
+        if u is not None and u.prompt_tokens is not None:
+            usage = Usage(int(u.prompt_tokens or 0), int(u.completion_tokens or 0))
+        else:
+            from ..text.tokens import count_tokens
+
+            usage = Usage(estimate_prompt_tokens(messages), count_tokens(text), estimated=True)
+        if self._tpm is not None:
+            self._tpm.settle(charge - usage.prompt_tokens - usage.completion_tokens)
+        completion = Completion(text, choice.finish_reason, usage, latency, False, self.settings.model, refusal, attempts)
+        if self.cache is not None:
+            self.cache.put(key, CachedReply(self.settings.model, text, choice.finish_reason, refusal, usage.prompt_tokens,
+                                            usage.completion_tokens, latency))
+        self.stats["replies"] += 1
+        self.stats["prompt_tokens"] += usage.prompt_tokens
+        self.stats["completion_tokens"] += usage.completion_tokens
+        self.latencies.append(latency)
+        return completion
+
+    def _redact(self, text: str) -> str:
+        if self._key and len(self._key) >= 4:
+            text = text.replace(self._key, "***")
+            text = text.replace(self._key[-6:], "***") if len(self._key) > 12 else text
+        return text
+
+    # -- many requests ---------------------------------------------------------------------------------
+    async def map(self, requests: Iterable[ChatRequest], window: int | None = None) -> AsyncIterator[Completion | LLMError]:
+        """Results in the order of ``requests``, at most ``window`` (default 4 × concurrency) started ahead."""
+
+        async def one(req: ChatRequest) -> Completion | LLMError:
+            try:
+                return await self.chat(req.messages, **dict(req.params))
+            except LLMError as exc:
+                return exc
+
+        async for result in in_order((one(r) for r in requests), window or 4 * self.settings.concurrency):
+            yield result
+
+
+async def in_order(awaitables: Iterable[Awaitable[Any]], window: int) -> AsyncIterator[Any]:
+    """Run awaitables concurrently, at most ``window`` started and not yet yielded, and yield in input order.
+
+    Memory stays bounded by the window however many items come; an exception cancels what is pending.
+    """
+    pending: deque[asyncio.Task] = deque()
+    try:
+        for aw in awaitables:
+            pending.append(asyncio.ensure_future(aw))
+            if len(pending) >= window:
+                yield await pending.popleft()
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _error_text(exc) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:300]
+    return str(getattr(exc, "message", exc))[:300]
+
+
+def run_requests(build, requests: Iterable[ChatRequest], on_result: Callable[[int, Completion | LLMError], None] | None = None,
+                 client: LLMClient | None = None) -> list[Completion | LLMError]:
+    """Send requests through the build's client from sync code; results in order (Completion or LLMError).
+
+    ``on_result(i, result)`` is called as each result becomes available, in order.
+    """
+
+    async def go() -> list[Completion | LLMError]:
+        c = client or LLMClient.from_build(build)
+        out: list[Completion | LLMError] = []
+        try:
+            async for result in c.map(requests):
+                if on_result is not None:
+                    on_result(len(out), result)
+                out.append(result)
+        finally:
+            await c.aclose()
+        return out
+
+    return asyncio.run(go())
