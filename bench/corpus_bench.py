@@ -49,7 +49,7 @@ include = ["*.pdf"]
 name = "gbk-records"
 path = "{REALDATA / 'encoding'}"
 include = ["*.dat"]
-format = "txt"
+format = "xmlrecords"
 """, encoding="utf-8")
     return cfg
 

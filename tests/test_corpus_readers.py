@@ -141,3 +141,13 @@ def test_csv_and_parquet_records(tmp_path):
     for it, name in ((iter_csv, "a.csv"), (iter_parquet, "a.parquet")):
         rows = [r for _, r in it(tmp_path / name)]
         assert [r["title"] for r in rows] == ["一", "二"]
+
+
+@pytest.mark.realdata
+def test_realdata_sogou_xml_records(realdata):
+    from builder.stages.corpus.records import iter_xml_records
+
+    items = list(iter_xml_records(realdata / "encoding" / "news_tensite_xml.smarty.gbk.dat"))
+    assert len(items) == 200
+    suffix, first = items[0]
+    assert suffix == "#doc0" and first["url"].startswith("http") and first["contenttitle"] and "\ufffd" not in first["content"]

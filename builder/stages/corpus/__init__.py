@@ -160,7 +160,14 @@ class CorpusStage(Stage):
         return prints
 
     def crawl_fingerprints(self) -> dict[str, str]:
-        return {}
+        if not self.settings.get("crawl"):
+            return {}
+        from .crawl import DB_NAME, crawl_fingerprint
+
+        return {"crawl": crawl_fingerprint(self.build.cache_dir / self.name / DB_NAME)}
+
+    def report_tables(self, ctx: StageRun):
+        return dict(getattr(ctx, "crawl_tables", {}))
 
     def tasks(self, ctx: StageRun) -> Iterator[tuple[str, Any]]:
         settings = self.settings["clean"]
@@ -189,7 +196,8 @@ class CorpusStage(Stage):
         src = dict(src, _format=fmt)
         batch: list[tuple[str, dict]] = []
         try:
-            for suffix, item in ITERATORS[fmt](f, src.get("encoding", "auto")):
+            extra = {"record_tag": src["record_tag"]} if fmt == "xmlrecords" else {}
+            for suffix, item in ITERATORS[fmt](f, src.get("encoding", "auto"), **extra):
                 if isinstance(item, UnreadableFile):
                     ctx.count("rows_in")
                     ctx.reject(item.reason, item.detail, source=src["name"], path=shown + suffix)

@@ -168,15 +168,10 @@ class Crawler:
                 pages_inflight = sum(1 for _, kind in inflight.values() if kind == "page")
                 busy = fetcher.gate.busy() | {host_of(u) for u, _ in inflight}
                 while len(inflight) < concurrency:
-                    picked = None
-                    for url, kind, depth, host in fr.pending(busy, limit=concurrency * 4):
-                        if kind == "page" and budget - pages_inflight <= 0:
-                            continue
-                        picked = (url, kind, depth, host)
+                    picked = fr.pending(busy, limit=1)
+                    if not picked or (picked[0][1] == "page" and budget - pages_inflight <= 0):
                         break
-                    if picked is None:
-                        break
-                    url, kind, depth, host = picked
+                    url, kind, depth, host = picked[0]
                     busy.add(host)
                     pages_inflight += kind == "page"
                     task = asyncio.create_task(self._visit(fr, fetcher, url, kind, depth))
@@ -185,7 +180,7 @@ class Crawler:
                     waiting = fr.pending(set(), limit=concurrency * 4)
                     if not waiting:
                         break
-                    if all(kind == "page" for _, kind, _, _ in waiting) and budget <= 0:
+                    if waiting[0][1] == "page" and budget <= 0:
                         self.stopped_by = "max_pages"
                         break
                     await asyncio.sleep(max(0.01, min(fetcher.gate.ready_in(h) for _, _, _, h in waiting)))
@@ -194,10 +189,9 @@ class Crawler:
                 timeout = min(hosts_waiting) + 0.001 if hosts_waiting else None
                 done, _ = await asyncio.wait(list(inflight), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    _, kind = inflight.pop(task)
+                    inflight.pop(task)
                     task.result()
-                    if kind == "page":
-                        budget -= 1
+                budget = int(self.s["max_pages"]) - fr.pages_fetched()
         finally:
             for task in inflight:
                 task.cancel()
@@ -231,6 +225,8 @@ class Crawler:
                 return
             fr.record(Fetch(url, host=host_of(url), outcome="redirected", final_url=final, **{**base, "bytes": 0}))
         fetch, discovered, links = self._digest(fr, final, kind, depth, r, base)
+        if final != url:  # the target is known from now on, so a link to it later is not fetched again
+            discovered = [(final, kind, depth, host_of(final), "redirect", url), *discovered]
         fr.record(fetch, discovered, links, also_done=[final])
 
     def _digest(self, fr: Frontier, url: str, kind: str, depth: int, r: Response, base: dict[str, Any]):

@@ -132,13 +132,13 @@ class Frontier:
         return row[0] if row else None
 
     def pending(self, exclude_hosts: set[str], limit: int) -> list[tuple[str, str, int, str]]:
-        """Pending (url, kind, depth, host), shallowest first then in discovery order, skipping busy hosts."""
+        """Pending (url, kind, depth, host): feeds and sitemaps first, then pages shallowest first in discovery order."""
         q = "SELECT url, kind, depth, host FROM urls WHERE state='pending'"
         args: list[Any] = []
         if exclude_hosts:
             q += f" AND host NOT IN ({','.join('?' * len(exclude_hosts))})"
             args.extend(sorted(exclude_hosts))
-        q += " ORDER BY depth, seq LIMIT ?"
+        q += " ORDER BY kind = 'page', depth, seq LIMIT ?"
         args.append(limit)
         return self.db.execute(q, args).fetchall()
 
@@ -146,7 +146,9 @@ class Frontier:
         return self.db.execute("SELECT count(*) FROM urls WHERE state='pending'").fetchone()[0]
 
     def pages_fetched(self) -> int:
-        return self.db.execute("SELECT count(*) FROM fetches WHERE kind='page' AND outcome != 'skipped'").fetchone()[0]
+        """Pages fetched in this crawl generation (what max_pages caps); a redirect's alias row is not a page."""
+        return self.db.execute("SELECT count(*) FROM fetches WHERE kind='page' AND outcome IN ('ok', 'failed') AND gen=?",
+                               (self.gen,)).fetchone()[0]
 
     def links_of(self, url: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT dst FROM links WHERE src=?", (url,))]

@@ -235,4 +235,4 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
 READERS = {"txt": read_txt, "md": read_md, "html": read_html, "pdf": read_pdf}
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
               ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-RECORD_FORMATS = {"jsonl", "json", "csv", "parquet"}
+RECORD_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords"}

@@ -7,13 +7,15 @@ reported alone with its line or row number and the rest of the file is kept.
 from __future__ import annotations
 
 import csv
+import html
+import re
 import json
 from pathlib import Path
 from typing import Any, Iterator
 
 from .extract import UnreadableFile
 
-DEFAULT_FIELDS = {"text": ["text", "content", "body", "article", "正文", "内容"], "title": ["title", "headline", "标题"],
+DEFAULT_FIELDS = {"text": ["text", "content", "body", "article", "正文", "内容"], "title": ["title", "headline", "contenttitle", "标题"],
                   "published": ["published", "date", "pub_time", "pubdate", "time", "发布时间"],
                   "author": ["author", "byline", "作者"], "url": ["url", "link"], "id": ["id"]}
 
@@ -110,7 +112,24 @@ def iter_parquet(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
             n += 1
 
 
-ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet}
+_TAG = re.compile(r"<([A-Za-z_][\w.-]*)>(.*?)</\1>", re.S)
+
+
+def iter_xml_records(path: Path, encoding: str = "auto", record_tag: str = "doc") -> Iterator[RecordItem]:
+    """Record-per-element XML-ish dumps such as SogouCA (``<doc><url/><contenttitle/><content/></doc>``):
+    each child element becomes a field. Parsed with a regex, since such dumps are rarely well-formed XML."""
+    from .decode import DecodeError, decode
+
+    try:
+        text, _ = decode(path.read_bytes(), encoding)
+    except DecodeError as exc:
+        raise UnreadableFile("unreadable_encoding", str(exc)) from None
+    pattern = re.compile(rf"<{re.escape(record_tag)}>(.*?)</{re.escape(record_tag)}>", re.S)
+    for n, m in enumerate(pattern.finditer(text)):
+        yield f"#{record_tag}{n}", {k: html.unescape(v.strip()) for k, v in _TAG.findall(m.group(1))}
+
+
+ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet, "xmlrecords": iter_xml_records}
 
 
 def decode_field(value: Any) -> str | None:
