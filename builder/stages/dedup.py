@@ -1,0 +1,194 @@
+"""dedup: remove exact and near-duplicate documents (reposts, excerpts, truncations) from the corpus.
+
+Two streaming passes over the corpus shards:
+
+1. sketch: each shard is read, its texts go to the workers in batches (``ctx.map``, all cores),
+   which return only an exact hash, a MinHash signature, containment fingerprints and counts; the
+   exact shingle sets go to a scratch folder for verification. Ids, sources, dates and lengths
+   stay in memory, texts do not.
+2. decide (:class:`builder.text.minhash.MinHashDeduper`): exact duplicates of the normalised text
+   first, then LSH and containment candidates, verified on the exact shingle sets, clustered; the
+   keep policy picks one document per cluster.
+3. write: the shards are read again; kept documents go to ``data/`` shard by shard, removed ones to
+   ``rejected/`` with reason ``duplicate_exact`` or ``duplicate_near``, the cluster id, the kept
+   document's id and the measured similarity to it.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from typing import Any, Iterator
+
+import numpy as np
+import polars as pl
+import xxhash
+
+from ..shards import REJECTED_SCHEMA, shard_files
+from ..text.minhash import MinHashDeduper, MinHashSettings, choose_keepers, describe_bands
+from .base import Stage, StageRun
+
+SIZE_BINS = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5"), (6, 10, "6-10"), (11, 100, "11-100"), (101, 10**12, "101+")]
+EXCERPT = 160
+
+
+class DedupStage(Stage):
+    name = "dedup"
+    needs = ("corpus",)
+    summary = "remove exact and near-duplicate documents (MinHash LSH + containment, verified)"
+    rejected_columns = {**REJECTED_SCHEMA, "cluster_id": pl.String, "kept_id": pl.String,
+                        "similarity": pl.Float64, "match": pl.String}
+
+    def minhash_settings(self) -> MinHashSettings:
+        s = self.settings
+        return MinHashSettings.from_config(s, seed=s["seed"])
+
+    def config_fingerprint(self) -> dict[str, Any]:
+        fp = super().config_fingerprint()
+        fp["stage"] = {k: v for k, v in self.settings.items() if k != "batch_size"}  # batch size never changes results
+        return fp
+
+    def run(self, ctx: StageRun) -> None:
+        folder = ctx.input("corpus")
+        files = shard_files(folder)
+        s = self.minhash_settings()
+        if not self.settings["exact"] and not s.near:
+            ctx.note("dedup: both exact and near passes are off; documents are passed through")
+        ids: list[str] = []
+        sources: list[str | None] = []
+        published: list[str | None] = []
+        paths: list[str | None] = []
+        store = tempfile.mkdtemp(prefix="shingles-", dir=ctx.cache_dir)
+        dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"],
+                            mapper=lambda f, items: ctx.map(f, items, batch_size=2 * max(self.build.workers, 1)),
+                            collapse_exact=self.settings["exact"])
+        try:
+            def texts() -> Iterator[list[str]]:
+                for f in ctx.track(files, "sketch shards"):
+                    df = pl.read_parquet(f, columns=["id", "source", "path", "published", "text"])
+                    ids.extend(df["id"].to_list())
+                    sources.extend(df["source"].to_list())
+                    published.extend(df["published"].to_list())
+                    paths.extend(df["path"].to_list())
+                    yield df["text"].fill_null("").to_list()
+
+            dd.add(texts())
+            ctx.log(f"{dd.count} documents sketched; {s.describe()}")
+            cl = dd.cluster()
+            keeper = choose_keepers(cl.labels, dd.chars, self.settings["keep"], published, sources,
+                                    self.settings["source_priority"])
+            rows = np.arange(dd.count)
+            removed = np.flatnonzero(keeper != rows)
+            sims = dd.measure(np.stack([removed, keeper[removed]], axis=1)) if len(removed) else np.empty((0, 2))
+        finally:
+            dd.close()
+            shutil.rmtree(store, ignore_errors=True)
+        for k, v in cl.stats.items():
+            if k != "exact_duplicates":
+                ctx.count(k, v)
+
+        # what each removed row becomes
+        decision: dict[int, dict[str, Any]] = {}
+        cluster_ids: dict[int, str] = {}
+        for row, (jac, con) in zip(removed.tolist(), sims.tolist()):
+            k = int(keeper[row])
+            label = int(cl.labels[row])
+            if label not in cluster_ids:
+                cluster_ids[label] = xxhash.xxh3_64_hexdigest(f"cluster:{ids[k]}:{k}".encode())
+            exact = self.settings["exact"] and cl.exact_rep[row] == cl.exact_rep[k]
+            if exact:
+                reason, match, sim = "duplicate_exact", "exact", 1.0
+            elif jac >= s.threshold or not s.containment:
+                reason, match, sim = "duplicate_near", "jaccard", jac
+            else:
+                reason, match, sim = "duplicate_near", "containment", con
+            direct = "" if exact or max(jac, con) >= min(s.threshold, s.containment_threshold or 1.0) else \
+                " (linked through other cluster members)"
+            decision[row] = {
+                "reason": reason, "match": match, "similarity": round(float(sim), 4), "kept_row": k,
+                "cluster_id": cluster_ids[label], "kept_id": ids[k],
+                "detail": (f"{'exact' if exact else 'near'} duplicate of {ids[k]} ({paths[k]}; jaccard {jac:.3f}, containment {con:.3f})"
+                           f"{direct}; cluster of {int(cl.sizes[row])}"),
+            }
+
+        # pairs a person can review: sampled removed rows and their kept rows, texts collected in the write pass
+        rnd = random.Random(self.build.settings["build"]["seed"])
+        review = sorted(rnd.sample(sorted(decision), min(self.settings["review_pairs"], len(decision))))
+        want = set(review) | {decision[r]["kept_row"] for r in review}
+        texts_of: dict[int, str] = {}
+
+        row = 0
+        for f in ctx.track(files, "write shards"):
+            for rec in pl.read_parquet(f).iter_rows(named=True):
+                ctx.count("rows_in")
+                if row in want:
+                    texts_of[row] = rec.get("text") or ""
+                d = decision.get(row)
+                if d is None:
+                    ctx.keep(rec)
+                else:
+                    ctx.reject(d["reason"], d["detail"], rec, cluster_id=d["cluster_id"], kept_id=d["kept_id"],
+                               similarity=d["similarity"], match=d["match"])
+                row += 1
+
+        ctx.dedup_summary = self._tables(s, ids, sources, cl, decision, review, texts_of)  # type: ignore[attr-defined]
+        n_exact = sum(1 for d in decision.values() if d["reason"] == "duplicate_exact")
+        ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact} near) "
+                 f"in {cl.stats.get('clusters', 0)} clusters; {s.describe()}")
+
+    def _tables(self, s: MinHashSettings, ids, sources, cl, decision, review, texts_of) -> dict[str, pl.DataFrame]:
+        n = len(ids)
+        reasons = [decision.get(r, {}).get("reason") for r in range(n)]
+        df = pl.DataFrame({"source": [x or "" for x in sources], "reason": reasons}, schema={"source": pl.String, "reason": pl.String})
+
+        def rates(frame: pl.DataFrame) -> pl.DataFrame:
+            return frame.agg(
+                pl.len().alias("documents"),
+                (pl.col("reason") == "duplicate_exact").sum().alias("exact_duplicates"),
+                (pl.col("reason") == "duplicate_near").sum().alias("near_duplicates"),
+            ).with_columns(
+                (pl.col("exact_duplicates") / pl.col("documents")).round(4).alias("exact_rate"),
+                (pl.col("near_duplicates") / pl.col("documents")).round(4).alias("near_rate"),
+                ((pl.col("exact_duplicates") + pl.col("near_duplicates")) / pl.col("documents")).round(4).alias("duplicate_rate"),
+            )
+
+        overall = rates(df.select(pl.lit("(all)").alias("source"), "reason").group_by("source")) if n else pl.DataFrame()
+        per_source = rates(df.group_by("source")).sort("source") if n else pl.DataFrame()
+        rate_table = pl.concat([overall, per_source], how="vertical_relaxed") if n else pl.DataFrame(schema={"source": pl.String})
+
+        cluster_sizes = np.bincount(cl.labels) if n else np.empty(0, np.int64)
+        multi = cluster_sizes[cluster_sizes > 1]
+        hist = []
+        for lo, hi, label in SIZE_BINS:
+            sel = multi[(multi >= lo) & (multi <= hi)]
+            if len(sel):
+                hist.append({"cluster_size": label, "clusters": int(len(sel)), "documents": int(sel.sum()),
+                             "removed": int(sel.sum() - len(sel))})
+        hist_table = pl.DataFrame(hist, schema={"cluster_size": pl.String, "clusters": pl.Int64, "documents": pl.Int64, "removed": pl.Int64})
+
+        pairs = []
+        for r in review:
+            d = decision[r]
+            k = d["kept_row"]
+            pairs.append({"match": d["match"], "similarity": d["similarity"], "removed_id": ids[r], "kept_id": ids[k],
+                          "removed_text": _excerpt(texts_of.get(r, "")), "kept_text": _excerpt(texts_of.get(k, ""))})
+        pair_table = pl.DataFrame(pairs, schema={"match": pl.String, "similarity": pl.Float64, "removed_id": pl.String,
+                                                 "kept_id": pl.String, "removed_text": pl.String, "kept_text": pl.String})
+
+        passes = [{"step": k, "pairs": int(v)} for k, v in cl.stats.items()]
+        bands = describe_bands(s)
+        passes += [{"step": f"lsh.{k}", "pairs": v} for k, v in bands.items()]
+        pass_table = pl.DataFrame(passes, schema={"step": pl.String, "pairs": pl.Float64})
+        return {"duplicate_rates": rate_table, "cluster_sizes": hist_table, "review_pairs": pair_table, "passes": pass_table}
+
+    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
+        return getattr(ctx, "dedup_summary", {})
+
+
+def _excerpt(text: str) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+
+
+STAGE = DedupStage

@@ -1,0 +1,262 @@
+"""dedup: the MinHash engine (builder.text.minhash) and the dedup stage on the demo corpus."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import xxhash
+from datasketch import MinHash
+
+from builder.config import load_config, parse_config
+from builder.errors import ConfigError
+from builder.pipeline import run as run_pipeline
+from builder.text.minhash import (MinHashDeduper, MinHashSettings, choose_keepers, contamination, find_duplicates,
+                                  lsh_candidates, shingle_hashes, shingles, signatures)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "corpora" / "demo"
+
+
+def _body(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def articles() -> list[str]:
+    files = sorted((DEMO / "news").glob("*.txt")) + sorted((DEMO / "commentary").glob("*.md")) + sorted((DEMO / "selfmedia").glob("*.txt"))
+    return [_body(f) for f in files]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n") if p.strip()]
+
+
+# -- signatures -------------------------------------------------------------------------------------------------
+
+def test_signature_equals_datasketch_minhash_with_the_same_hash(articles):
+    sets = [shingle_hashes(t) for t in articles[:5]]
+    sig = signatures(sets, num_perm=128, seed=7)
+    for text, row in zip(articles[:5], sig):
+        m = MinHash(num_perm=128, seed=7, hashfunc=lambda b: xxhash.xxh3_64_intdigest(b) & 0xFFFFFFFF)
+        m.update_batch([g.encode("utf-8") for g in shingles(text)])
+        assert np.array_equal(m.hashvalues, row)
+
+
+def test_shingles_ignore_punctuation_width_and_spaces():
+    a = "青川市，4月1日起调整 12条公交线路！"
+    b = "青川市,４月１日起调整12条公交线路!"
+    assert shingles(a) == shingles(b)
+    assert shingles("短") == ["短"] and shingles("，。") == []
+    words = shingles("青川市交通运输局发布通告", ngram=2, tokenizer="word")
+    assert words and all("\x1f" in w for w in words)
+
+
+def test_band_index_finds_the_same_candidates_as_datasketch_minhashlsh(articles):
+    rnd = random.Random(3)
+    texts = list(articles)
+    for t in articles[:10]:  # near copies with a few character edits
+        chars = list(t)
+        for _ in range(8):
+            chars[rnd.randrange(len(chars))] = rnd.choice("的一是在不了有和人这中大为上个国")
+        texts.append("".join(chars))
+    s = MinHashSettings()
+    sig = signatures([shingle_hashes(t) for t in texts], s.num_perm, s.seed)
+    rows = np.arange(len(texts))
+    ours = lsh_candidates(sig, rows, s)
+    theirs = lsh_candidates(sig, rows, MinHashSettings(lsh_backend="datasketch"))
+    assert len(ours) >= 10
+    assert set(ours.tolist()) == set(theirs.tolist())
+
+
+# -- find_duplicates ----------------------------------------------------------------------------------------------
+
+def _variants(text: str, rnd: random.Random) -> dict[str, str]:
+    paras = _paragraphs(text)
+    body = "\n".join(paras)
+    chars = list(body)
+    for pos in rnd.sample(range(len(chars)), 4):
+        chars[pos] = "的" if chars[pos] != "的" else "地"
+    shuffled = paras[:1] + rnd.sample(paras[1:], len(paras) - 1)
+    cut = int(len(body) * 0.65)
+    mid = paras[len(paras) // 3 : len(paras) // 3 + 2]
+    return {
+        "repost": "原标题：另一个标题\n来源：某某日报\n" + body + "\n责任编辑：张三\n扫码关注我们，获取更多资讯",
+        "typos": "".join(chars),
+        "reordered": "\n".join(shuffled),
+        "truncated": body[:cut],
+        "excerpt": "\n".join(mid),
+        "exact_but_spacing": body.replace("，", ",").replace("\n", "\n\n  "),
+    }
+
+
+def test_reposts_truncations_and_excerpts_are_found_and_originals_stay_apart(articles):
+    rnd = random.Random(11)
+    texts, ids, truth = [], [], {}
+    for k, art in enumerate(articles[:8]):
+        texts.append(art)
+        ids.append(f"a{k}")
+        for name, v in _variants(art, rnd).items():
+            texts.append(v)
+            ids.append(f"a{k}-{name}")
+            truth[f"a{k}-{name}"] = f"a{k}"
+    for k, art in enumerate(articles[8:], start=8):  # distinct articles, no copies
+        texts.append(art)
+        ids.append(f"a{k}")
+    result = find_duplicates(texts, ids=ids, keep="earliest")  # undated: the first added (the original) wins
+    groups = {frozenset(c) for c in result.clusters}
+    expected = {frozenset([f"a{k}"] + [i for i, o in truth.items() if o == f"a{k}"]) for k in range(8)}
+    assert groups == expected
+    assert sum(result.keep) == len(articles)
+    matches = {rid: m for rid, (_, _, m) in result.removed.items()}
+    assert all(m in ("exact", "jaccard", "containment") for m in matches.values())
+    assert all(kept == f"a{k}" for k in range(8) for rid, (kept, _, _) in result.removed.items() if rid.startswith(f"a{k}-"))
+    # spacing/punctuation-only copies are exact duplicates of the comparison form; excerpts are containment matches
+    assert {rid for rid, m in matches.items() if m == "exact"} == {f"a{k}-exact_but_spacing" for k in range(8)}
+    assert all(matches[f"a{k}-excerpt"] == "containment" for k in range(8))
+    assert result.stats["verified_pairs"] >= 8 * 4
+
+
+def test_verification_rejects_lsh_candidates_below_the_threshold(articles):
+    a, b = articles[0], articles[1]
+    pa, pb = _paragraphs(a), _paragraphs(b)
+    half = "\n".join(pa[:5] + pb[5:])  # shares 5 of 8 paragraphs: Jaccard 0.37, containment 0.56
+    texts = [a, half]
+    s = MinHashSettings(candidate_recall_weight=0.99, containment_threshold=None)
+    dd = MinHashDeduper(s)
+    dd.add([texts])
+    cl = dd.cluster()
+    j, _ = dd.measure(np.array([[0, 1]]))[0]
+    assert j < s.threshold
+    assert cl.stats["candidate_pairs"] == 1, "the pair should be an LSH candidate for this test to mean anything"
+    assert cl.stats["failed_verification"] == 1 and cl.stats["verified_pairs"] == 0
+    assert cl.labels[0] != cl.labels[1]
+    # the same candidate is merged when verification is off and the estimate is trusted at a low threshold
+    loose = MinHashDeduper(MinHashSettings(threshold=max(0.05, j - 0.2), candidate_recall_weight=0.99,
+                                           containment_threshold=None, verify=False))
+    loose.add([texts])
+    assert loose.cluster().labels.tolist() == [0, 0]
+
+
+def test_stock_sentence_inside_a_long_text_is_not_a_containment_duplicate(articles):
+    short = "记者了解到该项目已经完成。"
+    result = find_duplicates([articles[0] + short, short * 2], ids=["long", "short"])
+    assert result.removed == {}
+
+
+def test_keep_policies():
+    labels = np.array([0, 0, 0, 1, 1])
+    chars = [100, 300, 200, 50, 50]
+    assert choose_keepers(labels, chars, "longest").tolist() == [1, 1, 1, 3, 3]
+    pub = ["2025-03-02", None, "2025-03-01", None, None]
+    assert choose_keepers(labels, chars, "earliest", published=pub).tolist() == [2, 2, 2, 3, 3]
+    src = ["wire", "blog", "paper", "blog", "paper"]
+    assert choose_keepers(labels, chars, "source_priority", sources=src, source_priority=["paper", "wire"]).tolist() == [2, 2, 2, 4, 4]
+    with pytest.raises(ValueError, match="keep must be one of"):
+        choose_keepers(labels, chars, "random")
+
+
+def test_instruction_lists_dedup_with_short_ngrams():
+    instructions = ["请为这篇报道写一个新闻标题。", "请为这篇报道写一个新闻标题", "请为这篇报道拟一个新闻标题。",
+                    "总结这篇文章的三个要点。", "把这段话改写成微博文案。"]
+    result = find_duplicates(instructions, ngram=3, threshold=0.5, containment_threshold=None)
+    assert result.keep == [True, False, False, True, True]
+    assert result.removed[1][2] == "exact" and result.removed[2][2] == "jaccard"
+
+
+def test_contamination_flags_copied_and_excerpted_eval_items(articles):
+    train = articles[:12]
+    paras = _paragraphs(articles[3])
+    eval_items = ["\n".join(paras[2:4]), articles[5].replace("，", ","), articles[20], "一条与训练集无关的测试问题，讲的是天文望远镜的维护。"]
+    hits = contamination(eval_items, train)
+    by_item = {h.eval_index: h for h in hits}
+    assert set(by_item) == {0, 1}
+    assert by_item[0].train_index == 3 and by_item[0].match == "containment" and by_item[0].containment >= 0.8
+    assert by_item[1].train_index == 5 and by_item[1].match == "exact"
+
+
+def test_word_tokenizer_finds_typo_reposts(articles):
+    rnd = random.Random(5)
+    texts = [articles[0], _variants(articles[0], rnd)["typos"], articles[1]]
+    result = find_duplicates(texts, tokenizer="word", ngram=2)
+    assert result.keep.count(False) == 1 and 2 not in result.removed
+
+
+def test_empty_and_tiny_texts_do_not_crash():
+    result = find_duplicates(["", "，。", "短", "短", "一段足够长的中文文本用来测试"], ids=list("abcde"))
+    assert result.removed["d"][0] == "c"
+    assert result.removed.get("b", ("a",))[0] == "a"
+
+
+# -- the stage on the demo corpus ---------------------------------------------------------------------------------
+
+def _demo_config(tmp_path: Path, extra: str = "", build: str = "") -> Path:
+    text = (DEMO / "build.toml").read_text(encoding="utf-8")
+    text = text.replace('path = "."', f'path = "{DEMO.as_posix()}"').replace('output = "../../out/demo"   # relative to this file', f'output = "{(tmp_path / "out").as_posix()}"\n{build}')
+    cfg = tmp_path / "build.toml"
+    cfg.write_text(text + "\n" + extra, encoding="utf-8")
+    return cfg
+
+
+def _run(cfg: Path, target: str = "dedup"):
+    build = load_config(cfg)
+    return {name: m for name, _, m in run_pipeline(build, target)}, build
+
+
+@pytest.mark.parametrize("shards", ["", "shard_rows = 7\nworkers = 2\n"], ids=["one-shard", "many-shards-2-workers"])
+def test_demo_dedup_removes_exactly_the_six_planted_reposts(tmp_path, shards):
+    cfg = _demo_config(tmp_path, build=shards)
+    manifests, build = _run(cfg)
+    out = build.output / "dedup"
+    rejected = pl.read_parquet(out / "rejected" / "*.parquet")
+    kept = pl.read_parquet(out / "data" / "*.parquet")
+    corpus = pl.read_parquet(build.output / "corpus" / "data" / "*.parquet")
+    rejected = rejected.with_columns(pl.col("path").str.replace(r"^.*corpora/demo/", ""))
+    corpus = corpus.with_columns(pl.col("path").str.replace(r"^.*corpora/demo/", ""))
+    assert sorted(rejected["path"].to_list()) == [f"reposts/repost_0{k}.txt" for k in range(1, 7)]
+    assert kept.height == corpus.height - 6
+    kept = kept.with_columns(pl.col("path").str.replace(r"^.*corpora/demo/", ""))
+    path_of = dict(zip(kept["id"], kept["path"]))  # (repost_01 has news_01's id: same text once boilerplate is gone)
+    for row in rejected.iter_rows(named=True):
+        k = row["path"][-5]
+        assert path_of[row["kept_id"]].startswith(f"news/news_0{k}_")
+        assert row["cluster_id"] and 0.0 < row["similarity"] <= 1.0
+        assert row["reason"] in ("duplicate_exact", "duplicate_near")
+        assert json.loads(row["record"])["text"]  # the removed document itself is kept in rejected/
+    reasons = dict(zip(rejected["path"], rejected["match"]))
+    assert reasons["reposts/repost_06.txt"] == "exact"
+    assert reasons["reposts/repost_05.txt"] == "containment"
+    report = out / "report"
+    rates = pl.read_parquet(report / "duplicate_rates.parquet")
+    overall = rates.filter(pl.col("source") == "(all)").row(0, named=True)
+    assert overall["exact_duplicates"] + overall["near_duplicates"] == 6
+    assert pl.read_parquet(report / "cluster_sizes.parquet")["clusters"].to_list() == [6]
+    pairs = pl.read_parquet(report / "review_pairs.parquet")
+    assert pairs.height == 6 and all(pairs["removed_text"].str.len_chars() > 0) and all(pairs["kept_text"].str.len_chars() > 0)
+    assert manifests["dedup"].counters["duplicate_exact"] + manifests["dedup"].counters["duplicate_near"] == 6
+
+
+def test_dedup_settings_defaults_and_errors(tmp_path):
+    cfg = _demo_config(tmp_path)
+    build = load_config(cfg)
+    d = build.stage("dedup")
+    assert (d["threshold"], d["ngram"], d["tokenizer"], d["num_perm"], d["verify"], d["keep"]) == (0.5, 5, "char", 128, True, "earliest")
+    with pytest.raises(ConfigError, match="dedup.tokenizer"):
+        parse_config('[build]\n[dedup]\ntokenizer = "bpe"\n', tmp_path / "x.toml")
+    with pytest.raises(ConfigError, match="unknown key 'dedup.treshold'"):
+        parse_config('[build]\n[dedup]\ntreshold = 0.5\n', tmp_path / "x.toml")
+
+
+def test_source_priority_keep_policy_on_the_stage(tmp_path):
+    extra = '[dedup]\nkeep = "longest"\n'
+    cfg = _demo_config(tmp_path, extra=extra)
+    _, build = _run(cfg)
+    rejected = pl.read_parquet(build.output / "dedup" / "rejected" / "*.parquet")
+    rejected = rejected.with_columns(pl.col("path").str.replace(r"^.*corpora/demo/", ""))
+    assert rejected.height == 6
+    # longest keeps repost_02 (it has an inserted sentence) and drops the original
+    assert "news/news_02_after_school.txt" in rejected["path"].to_list()
