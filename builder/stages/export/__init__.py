@@ -1,0 +1,229 @@
+"""export: templates + selfinstruct items -> one checked dataset, in the Hub's layout, with a dataset card,
+and the files LLaMA-Factory and TRL read.
+
+Assembly, in order; every item left out lands in ``rejected/`` with its reason:
+
+1. every item gets its source document's split (the upstream split is kept; see ``assemble.resolve_splits``);
+2. items failing ``schemas/instruction.schema.json`` -> ``invalid_record``;
+3. ids on the blocklist -> ``blocklisted``; ids a reviewer rejected -> ``review_rejected``;
+4. the same id twice (same instruction, input and output) -> ``duplicate_id``;
+5. near-duplicates across both origins, templates kept first -> ``near_duplicate`` (with the kept id and
+   the similarity);
+6. the mix of origins (weights, caps) -> ``over_mix_quota`` / ``over_origin_cap``.
+
+Written in the stage folder (so they are swapped in with the rest): ``data/`` (the items, the stage
+contract), ``hub/`` (README.md + ``data/<config>/<split>-0000i-of-0000N.parquet``), ``llamafactory/``,
+``trl/`` and ``card.json`` (the facts the card states, re-rendered by ``builder push``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ...card import card_facts, check_card, render_card
+from ...manifest import Manifest, hash_files_content
+from ...resources import prompts_dir
+from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
+from ...text import pii
+from ...text.tokens import count_tokens_batch
+from ..base import Stage, StageRun
+from .assemble import (ORIGINS, SPLITS, choose, mix_quotas, near_duplicates, origin_order, read_blocklist,
+                       read_review_decisions, resolve_splits)
+from .formats import lora_settings, prompt_of, write_hub, write_llamafactory, write_trl
+
+PII_FIELDS = ("instruction", "input", "output")
+
+
+def dataset_name(settings: dict[str, Any], build_name: str) -> str:
+    """An ASCII name for file and LLaMA-Factory entry names."""
+    return settings.get("name") or re.sub(r"[^A-Za-z0-9_-]+", "_", build_name).strip("_") or "dataset"
+
+
+def item_pii(item: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for field in PII_FIELDS:
+        for kind, hits in pii.scan(item.get(field) or "").items():
+            found.setdefault(kind, []).extend(hits)
+    return found
+
+
+class ExportStage(Stage):
+    name = "export"
+    needs = ("templates", "selfinstruct")
+    summary = "assemble templates and selfinstruct items; write the Hub layout, the card, LLaMA-Factory and TRL files"
+    record_schema = "instruction"
+    data_columns = INSTRUCTION_SCHEMA
+    rejected_columns = {**REJECTED_SCHEMA, "origin": pl.String, "kept_id": pl.String, "similarity": pl.Float64}
+    text_column = "output"
+    source_column = "origin"
+
+    # -- freshness ----------------------------------------------------------------------------------
+    def config_fingerprint(self) -> dict[str, Any]:
+        fp = super().config_fingerprint()
+        templates = sorted((prompts_dir() / "card").glob("*")) + sorted((prompts_dir() / "export").glob("*"))
+        fp["templates"] = hash_files_content(templates, root=prompts_dir())
+        fp["lora"] = lora_settings(self.build.stage("train"))
+        fp["output"] = str(self.build.output)  # lora_sft.yaml names the export folder
+        return fp
+
+    def input_fingerprints(self, upstream):
+        prints = super().input_fingerprints(upstream)
+        for key in ("blocklist", "review_decisions"):
+            if self.settings.get(key):
+                p = self.build.resolve(self.settings[key])
+                prints[key] = hash_files_content([p]) if p.is_file() else "missing"
+        for stage in ("corpus", "dedup"):  # the card reads their reports and documents
+            m = Manifest.read(self.build.output / stage)
+            prints[f"card:{stage}"] = m.output if m else "missing"
+        return prints
+
+    # -- work ---------------------------------------------------------------------------------------
+    def run(self, ctx: StageRun) -> None:
+        s = self.settings
+        seed = self.build.settings["build"]["seed"]
+        blocked = read_blocklist(self.build.resolve(s["blocklist"])) if s.get("blocklist") else set()
+        review = read_review_decisions(self.build.resolve(s["review_decisions"])) if s.get("review_decisions") else {}
+
+        items: list[dict[str, Any]] = []
+        for origin in ORIGINS:
+            for row in ctx.track(iter_rows(ctx.input(origin)), f"reading {origin}"):
+                ctx.count("rows_in")
+                item = {k: row.get(k) for k in INSTRUCTION_SCHEMA}
+                item["origin"] = item["origin"] or origin
+                items.append(item)
+        ctx.counters.update(resolve_splits(items, seed, s["validation_share"]))
+
+        checked: list[dict[str, Any]] = []
+        for it in items:
+            problem = ctx.check(it)
+            if problem:
+                self._drop(ctx, "invalid_record", f"item {it.get('id')}: {problem}", it)
+            elif it["id"] in blocked:
+                self._drop(ctx, "blocklisted", f"item {it['id']} is on the blocklist {s['blocklist']}", it)
+            elif it["id"] in review:
+                self._drop(ctx, "review_rejected", f"item {it['id']}: {review[it['id']]}", it)
+            else:
+                checked.append(it)
+        del items
+
+        unique: list[dict[str, Any]] = []
+        first: dict[str, dict[str, Any]] = {}
+        for i in origin_order(checked):
+            it = checked[i]
+            if it["id"] in first:
+                kept = first[it["id"]]
+                self._drop(ctx, "duplicate_id", f"item {it['id']} repeats the {kept['origin']} item with the same text", it,
+                           kept_id=kept["id"], similarity=1.0)
+            else:
+                first[it["id"]] = it
+                unique.append(it)
+
+        nd = s["near_dup"]
+        if nd["enabled"]:
+            dropped = set()
+            for j, i, sim in near_duplicates(unique, nd["threshold"], nd["ngram"], nd["num_perm"], seed):
+                dropped.add(j)
+                self._drop(ctx, "near_duplicate", f"item {unique[j]['id']} ({unique[j]['origin']}) repeats {unique[i]['id']} "
+                           f"({unique[i]['origin']}): prompt and output similarity ≥ {sim}", unique[j],
+                           kept_id=unique[i]["id"], similarity=sim)
+            unique = [it for k, it in enumerate(unique) if k not in dropped]
+
+        final = self._mix(ctx, unique, seed)
+        family_rank = {f: i for i, f in enumerate(FAMILIES)}
+        origin_rank = {o: i for i, o in enumerate(ORIGINS)}
+        final.sort(key=lambda it: (family_rank.get(it["family"], 99), it["subcategory"], origin_rank.get(it["origin"], 9), it["id"]))
+
+        with_pii = 0
+        for it in final:
+            if item_pii(it):
+                with_pii += 1
+            ctx.keep(it)
+        if with_pii:
+            ctx.count("items_with_unmasked_pii", with_pii)
+            ctx.note(f"{with_pii} items still contain phone numbers, ID numbers or emails; 'builder push' refuses them "
+                     "until they are masked (or --allow-pii)")
+        split_rows = Counter(it["split"] for it in final)
+        for split in SPLITS:
+            if not split_rows[split]:
+                ctx.note(f"the {split} split is empty: 'builder push' refuses an empty split")
+        self._write_formats(ctx, final, len(review))
+
+    def _drop(self, ctx: StageRun, reason: str, detail: str, item: dict[str, Any], **extra: Any) -> None:
+        ctx.reject(reason, detail, item, source=item.get("origin"), origin=item.get("origin"), **extra)
+
+    def _mix(self, ctx: StageRun, items: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+        by_origin: dict[str, list[int]] = {}
+        for k, it in enumerate(items):
+            by_origin.setdefault(it["origin"], []).append(k)
+        available = {o: len(v) for o, v in by_origin.items()}
+        mix = self.settings["mix"]
+        quotas, notes = mix_quotas(available, mix)
+        for n in notes:
+            ctx.note(n)
+        keep: set[int] = set()
+        self._mix_rows = []
+        for origin, idx in by_origin.items():
+            quota = quotas[origin]
+            chosen = choose(idx, [items[k]["split"] for k in idx], quota, seed, origin)
+            keep |= chosen
+            cap = (mix.get(origin) or {}).get("cap")
+            reason = "over_origin_cap" if cap is not None and quota == min(cap, len(idx)) else "over_mix_quota"
+            for k in idx:
+                if k not in chosen:
+                    self._drop(ctx, reason, f"item {items[k]['id']}: {origin} keeps {quota} of {len(idx)} items "
+                               f"(weight {(mix.get(origin) or {}).get('weight')}, cap {cap})", items[k])
+            self._mix_rows.append({"origin": origin, "available": len(idx), "kept": len(chosen),
+                                   "weight": (mix.get(origin) or {}).get("weight"), "cap": cap})
+        return [it for k, it in enumerate(items) if k in keep]
+
+    def _write_formats(self, ctx: StageRun, items: list[dict[str, Any]], reviewed: int) -> None:
+        s = self.settings
+        build_name = self.build.settings["build"]["name"]
+        name = dataset_name(s, build_name)
+        train = self.build.stage("train")
+        formats = set(s["formats"])
+        hub_files: list[dict[str, Any]] = []
+        if "hub" in formats:
+            hub_files = write_hub(items, ctx.dir / "hub", s["hub_shard_rows"])
+        if "llamafactory" in formats:
+            write_llamafactory(items, ctx.dir / "llamafactory", name, s.get("system_prompt"), train,
+                               self.build.output / "export" / "llamafactory")
+        if "trl" in formats:
+            write_trl(items, ctx.dir / "trl", name, s.get("system_prompt"), train)
+        tokens: Counter = Counter()
+        for split in SPLITS:
+            texts = [prompt_of(it) + "\n" + it["output"] for it in items if it["split"] == split]
+            tokens[split] = sum(count_tokens_batch(texts)) if texts else 0
+        facts = card_facts(output=self.build.output, build_name=build_name, settings={**s, "name": name}, items=items,
+                           hub_files=hub_files, export_counters=dict(ctx.counters), dataset_tokens=tokens, reviewed=reviewed)
+        atomic_write_text(ctx.dir / "card.json", json.dumps(facts, ensure_ascii=False, indent=1, default=str) + "\n")
+        if "hub" in formats:
+            text = render_card(facts)
+            check_card(text)
+            atomic_write_text(ctx.dir / "hub" / "README.md", text)
+        for problem in facts["license_problems"]:
+            ctx.note(problem)
+        self._facts = facts
+
+    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
+        tables: dict[str, pl.DataFrame] = {}
+        facts = getattr(self, "_facts", None)
+        if facts and facts["families"]:
+            tables["families"] = pl.DataFrame(facts["families"])
+        if getattr(self, "_mix_rows", None):
+            tables["mix"] = pl.DataFrame(self._mix_rows, schema={"origin": pl.String, "available": pl.Int64, "kept": pl.Int64,
+                                                                 "weight": pl.Float64, "cap": pl.Int64})
+        files = [{"file": str(p.relative_to(ctx.dir)), "bytes": p.stat().st_size}
+                 for sub in ("hub", "llamafactory", "trl") for p in sorted((ctx.dir / sub).rglob("*")) if p.is_file()]
+        if files:
+            tables["files"] = pl.DataFrame(files)
+        return tables
+
+
+STAGE = ExportStage

@@ -1,0 +1,233 @@
+"""Assembly of the final dataset: review decisions, splits by source document, the last near-duplicate
+pass across origins, and the mix of origins.
+
+Each function takes plain item dicts (INSTRUCTION_SCHEMA records) and returns its decisions; the stage
+turns every decision to drop an item into a rejected row with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import xxhash
+
+from ...errors import BuilderError
+from ...text.normalize import compare_form
+from ...text.shingles import char_ngrams, jaccard
+
+ORIGINS = ("templates", "selfinstruct")  # also the keep priority of the near-duplicate pass
+SPLITS = ("train", "validation")
+
+
+# -- review decisions and blocklist -----------------------------------------------------------------
+def read_blocklist(path: Path) -> set[str]:
+    """Item ids, one per line; blank lines and '#' comments are ignored."""
+    if not path.is_file():
+        raise BuilderError(f"{path}: blocklist file not found ([export] blocklist)")
+    ids = set()
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            ids.add(line)
+    return ids
+
+
+def read_review_decisions(path: Path) -> dict[str, str]:
+    """Ids a reviewer rejected -> the reviewer's reason. Accepts .csv or .jsonl with id, decision[, reason]."""
+    if not path.is_file():
+        raise BuilderError(f"{path}: review decisions file not found ([export] review_decisions)")
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = {"id", "decision"} - set(reader.fieldnames or [])
+            if missing:
+                raise BuilderError(f"{path}: missing column(s) {', '.join(sorted(missing))} (expected id, decision[, reason])")
+            rows = [(f"line {i + 2}", r) for i, r in enumerate(reader)]
+    elif path.suffix.lower() in (".jsonl", ".ndjson"):
+        for i, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BuilderError(f"{path}:{i}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise BuilderError(f"{path}:{i}: expected a JSON object with id and decision")
+            rows.append((f"line {i}", obj))
+    else:
+        raise BuilderError(f"{path}: review decisions must be .csv or .jsonl")
+    rejected: dict[str, str] = {}
+    for where, r in rows:
+        item_id = str(r.get("id") or "").strip()
+        decision = str(r.get("decision") or "").strip().lower()
+        if not item_id:
+            raise BuilderError(f"{path}: {where}: empty id")
+        if decision not in ("accept", "reject"):
+            raise BuilderError(f"{path}: {where}: decision must be 'accept' or 'reject', got '{r.get('decision')}'")
+        if decision == "reject":
+            rejected[item_id] = str(r.get("reason") or "").strip() or "rejected in review"
+        else:
+            rejected.pop(item_id, None)  # a later accept overrides an earlier reject
+    return rejected
+
+
+# -- splits ---------------------------------------------------------------------------------------
+def hashed_split(source_id: str, seed: int, validation_share: float) -> str:
+    """A stable split for a source document: the same document always lands on the same side."""
+    h = xxhash.xxh3_64_intdigest(f"{seed}:{source_id}".encode("utf-8"))
+    return "validation" if h / 2**64 < validation_share else "train"
+
+
+def resolve_splits(items: list[dict[str, Any]], seed: int, validation_share: float) -> Counter:
+    """Give every source document one split, keeping the upstream one.
+
+    A source's split is the most common upstream split among its items of the first origin in
+    ``ORIGINS`` that has any (validation wins a tie, so nothing seen in validation leaks into train);
+    items of other origins follow it (``moved_to_source_split``). Sources without any upstream split
+    are hashed into validation with ``validation_share`` (``assigned_split``).
+    """
+    votes: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for it in items:
+        if it.get("split") in SPLITS and it.get("source_id"):
+            votes[it["source_id"]][it.get("origin") or ""][it["split"]] += 1
+    decided: dict[str, str] = {}
+    for source, by_origin in votes.items():
+        order = [o for o in ORIGINS if o in by_origin] + sorted(o for o in by_origin if o not in ORIGINS)
+        c = by_origin[order[0]]
+        decided[source] = "validation" if c["validation"] >= c["train"] else "train"
+    counts: Counter = Counter()
+    for it in items:
+        source = it.get("source_id")
+        if not source:
+            continue  # fails the schema check later, with that reason
+        want = decided.get(source) or hashed_split(source, seed, validation_share)
+        if it.get("split") not in SPLITS:
+            counts["assigned_split"] += 1
+        elif it["split"] != want:
+            counts["moved_to_source_split"] += 1
+        it["split"] = want
+    return counts
+
+
+# -- near-duplicates --------------------------------------------------------------------------------
+def prompt_text(item: Mapping[str, Any]) -> str:
+    instruction, given = item.get("instruction") or "", item.get("input") or ""
+    return f"{instruction}\n\n{given}" if given else instruction
+
+
+def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int = 5, num_perm: int = 128,
+                    seed: int = 42) -> list[tuple[int, int, float]]:
+    """(dropped index, kept index, similarity) for items that repeat an earlier kept item.
+
+    Items are compared in the order given (the caller puts the preferred ones first). Two items are
+    near-duplicates when both the prompt (instruction + input) and the output reach ``threshold``
+    (character n-gram Jaccard of the comparison form): two tasks made from the same article share
+    their input but not their output and are both kept. Candidates come from MinHash LSH over the
+    whole item (both sides reaching the threshold implies the whole does, up to shingles that span
+    the seam), and every candidate is verified exactly before anything is dropped.
+    """
+    if len(items) < 2:
+        return []
+    prompts = [char_ngrams(compare_form(prompt_text(it)), ngram, normalized=True) for it in items]
+    outputs = [char_ngrams(compare_form(it.get("output") or ""), ngram, normalized=True) for it in items]
+    candidates = candidate_pairs([p | o for p, o in zip(prompts, outputs)], threshold, num_perm, seed)
+    earlier: dict[int, list[int]] = defaultdict(list)
+    for a, b in candidates:
+        earlier[max(a, b)].append(min(a, b))
+    dropped: set[int] = set()
+    found: list[tuple[int, int, float]] = []
+    for j in sorted(earlier):
+        for i in sorted(earlier[j]):
+            if i in dropped:
+                continue
+            sim_prompt = jaccard(prompts[i], prompts[j])
+            if sim_prompt < threshold:
+                continue
+            sim_output = jaccard(outputs[i], outputs[j])
+            if sim_output >= threshold:
+                dropped.add(j)
+                found.append((j, i, round(min(sim_prompt, sim_output), 4)))
+                break
+    return found
+
+
+def candidate_pairs(sets: list[set[str]], threshold: float, num_perm: int = 128, seed: int = 42) -> set[tuple[int, int]]:
+    """Index pairs whose shingle sets probably reach ``threshold`` Jaccard: MinHash LSH (datasketch)."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    pairs: set[tuple[int, int]] = set()
+    hashfunc = lambda b: xxhash.xxh3_64_intdigest(b) & 0xFFFFFFFF  # noqa: E731 - 32-bit values, as datasketch expects
+    for i, s in enumerate(sets):
+        if not s:
+            continue
+        m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hashfunc)
+        m.update_batch([x.encode("utf-8") for x in s])
+        lean = LeanMinHash(m)
+        for j in lsh.query(lean):
+            pairs.add((j, i))
+        lsh.insert(i, lean)
+    return pairs
+
+
+# -- mix ------------------------------------------------------------------------------------------------
+def mix_quotas(available: Mapping[str, int], mix: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, int], list[str]]:
+    """How many items of each origin to keep, and notes about weights that could not apply.
+
+    ``available`` counts each origin's items after the checks. A cap is a hard maximum. Weights are
+    relative shares among the origins that have a weight and items: the largest total the items allow
+    is taken. An origin without a weight is kept whole (up to its cap); weight 0 excludes it.
+    """
+    notes: list[str] = []
+    capped = {}
+    for origin, n in available.items():
+        cap = (mix.get(origin) or {}).get("cap")
+        capped[origin] = n if cap is None else min(n, int(cap))
+    weighted = {o: float(w) for o in capped if (w := (mix.get(o) or {}).get("weight")) is not None}
+    quotas = dict(capped)
+    for o, w in weighted.items():
+        if w == 0:
+            quotas[o] = 0
+    live = {o: w for o, w in weighted.items() if w > 0 and capped[o] > 0}
+    for o, w in weighted.items():
+        if w > 0 and capped[o] == 0:
+            notes.append(f"mix weight of '{o}' ignored: it has no items")
+    if len(live) >= 1:
+        total_w = sum(live.values())
+        total = min(capped[o] / (w / total_w) for o, w in live.items())
+        for o, w in live.items():
+            quotas[o] = min(capped[o], int(math.floor(total * w / total_w + 1e-9)))
+    return quotas, notes
+
+
+def choose(indices: list[int], splits: list[str], quota: int, seed: int, salt: str) -> set[int]:
+    """A seeded sample of ``quota`` indices that keeps each split's share (largest remainders)."""
+    if quota >= len(indices):
+        return set(indices)
+    by_split: dict[str, list[int]] = defaultdict(list)
+    for i, s in zip(indices, splits):
+        by_split[s].append(i)
+    n = len(indices)
+    exact = {s: quota * len(v) / n for s, v in by_split.items()}
+    take = {s: int(math.floor(x)) for s, x in exact.items()}
+    for s in sorted(exact, key=lambda s: (take[s] - exact[s], s))[: quota - sum(take.values())]:
+        take[s] += 1
+    rnd = random.Random(f"{seed}:{salt}")
+    chosen: set[int] = set()
+    for s in sorted(by_split):
+        chosen.update(rnd.sample(sorted(by_split[s]), take[s]))
+    return chosen
+
+
+def origin_order(items: Iterable[Mapping[str, Any]]) -> list[int]:
+    """Indices in keep-priority order: templates first, then selfinstruct, each in its upstream order."""
+    rank = {o: i for i, o in enumerate(ORIGINS)}
+    indexed = list(enumerate(items))
+    return [i for i, _ in sorted(indexed, key=lambda p: (rank.get(p[1].get("origin") or "", len(rank)), p[0]))]
