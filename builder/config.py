@@ -77,7 +77,7 @@ def describe_error(error) -> str:
     if error.validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"'{where}' must be {expected}, got {json.dumps(error.instance, ensure_ascii=False)[:60]}"
+        return f"'{where}' must be {expected}, got {json.dumps(error.instance, ensure_ascii=False, default=str)[:60]}"
     if error.validator == "required":
         return f"'{where}' is missing a required key: {error.message.split(' is a required')[0]}"
     if error.validator == "enum":

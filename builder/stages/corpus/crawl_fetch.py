@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,6 +22,11 @@ from .crawl_frontier import Frontier
 from .crawl_urls import UrlRules, host_of, normalize_url, origin
 
 RETRY_STATUS = {429, 500, 502, 503, 504, 408}
+CRAWL_DELAY = re.compile(r"(?im)^(\s*crawl-delay\s*:\s*)([0-9]*\.?[0-9]+)")
+
+
+def _millis(value: str) -> str:
+    return str(int(round(float(value) * 1000)))
 ROBOTS_MAX_BYTES = 500_000
 
 
@@ -37,6 +43,7 @@ class Response:
     latency_ms: float = 0.0
     attempts: int = 0
     hops: list[str] = field(default_factory=list)
+    already_fetched: bool = False  # a redirect to a URL this crawl has recorded before
 
 
 class HostGate:
@@ -133,18 +140,21 @@ class Fetcher:
         status, body = saved
         parser = RobotFileParser()
         if 200 <= status < 300:
-            parser.parse(body.splitlines())
+            # robotparser reads whole seconds only; Crawl-delay: 0.5 is common, so parse milliseconds
+            parser.parse(CRAWL_DELAY.sub(lambda m: f"{m.group(1)}{_millis(m.group(2))}", body).splitlines())
         elif 400 <= status < 500:
             parser.allow_all = True
         else:
             self.counters["robots_txt_unreachable"] += 1
             return None
-        delay = parser.crawl_delay(self.s["user_agent"])
+        delay = (parser.crawl_delay(self.s["user_agent"]) or 0) / 1000
         rate = parser.request_rate(self.s["user_agent"])
         if rate and rate.requests:
-            delay = max(float(delay or 0), rate.seconds / rate.requests)
+            delay = max(delay, rate.seconds / rate.requests)
         if delay:
-            self.gate.set_delay(host_of(o + "/"), float(delay))
+            host = host_of(o + "/")
+            self.gate.set_delay(host, float(delay))
+            self.gate.defer(host, float(delay))  # the robots.txt request itself counts
         return parser
 
     # -- one URL with redirects -----------------------------------------------------------------------------
@@ -169,8 +179,11 @@ class Fetcher:
                 if why:
                     return _fail(r, "redirect_" + why, f"redirect to {target} which the config does not allow ({why})")
                 hops.append(target)
-                current = target
                 self.counters["redirects_followed"] += 1
+                if self.frontier.state_of(target) == "done":  # known already: no need to fetch it again
+                    r.final_url, r.body, r.already_fetched = target, b"", True
+                    return r
+                current = target
                 continue
             r.final_url = current
             return r

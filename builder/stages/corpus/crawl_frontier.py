@@ -86,8 +86,9 @@ class Frontier:
             how = "refreshed"
             if refresh_entry_points:
                 self.db.execute("BEGIN")
-                self.db.execute("DELETE FROM fetches WHERE url IN (SELECT url FROM urls WHERE via='entry')")
-                self.db.execute("UPDATE urls SET state='pending', gen=? WHERE via='entry'", (self.gen,))
+                again = "via='entry' OR kind IN ('feed', 'sitemap')"  # child sitemaps of an index too
+                self.db.execute(f"DELETE FROM fetches WHERE url IN (SELECT url FROM urls WHERE {again})")
+                self.db.execute(f"UPDATE urls SET state='pending', gen=? WHERE {again}", (self.gen,))
                 self.db.execute("COMMIT")
         self.put("gen", self.gen)
         self.put("state", "running")
