@@ -1,0 +1,350 @@
+"""templates: media task sub-categories filled from real articles.
+
+Each deduplicated article is routed by genre (``genres.toml``) to the sub-categories that suit it
+(``prompts/templates/<family>.toml``); a sub-category's input is rendered by code from the
+article's derivations (title, lead, keywords, sentences, figures, sources …) and its output is text
+taken from the article. Sub-categories whose input only a model can write (``input_source = "llm"``)
+are filled through the project's LLM client, or skipped and counted when no endpoint is configured.
+Items are capped per sub-category by a seeded sample, phrasings rotate, and whole source articles go
+to validation until each family has about ``validation_items_per_family`` items.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import xxhash
+
+from ...errors import BuilderError
+from ...resources import prompts_dir
+from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
+from ..base import Stage, StageRun
+from . import textkit as tk
+from .article import Article
+from .catalog import GENRES_FILE, LLM_DIR, SubCategory, load_catalog
+from .genres import GenreClassifier, load_genres
+from .sampling import CappedSample, rotate_phrasings, seeded_key, split_by_source
+
+DOC_COLUMNS = ["id", "source", "path", "title", "text", "published", "author"]
+
+
+def item_id(instruction: str, input_: str, output: str) -> str:
+    """xxh3-64 hex of instruction, input and output (joined by a unit separator, so fields cannot run together)."""
+    return xxhash.xxh3_64_hexdigest("\x1f".join((instruction, input_, output)).encode("utf-8"))
+
+
+# -- setup shared by the main process and the workers ---------------------------------------------
+Setup = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...], int, str]
+_LOADED: dict[Setup, tuple[list[SubCategory], GenreClassifier]] = {}
+
+
+def load_setup(setup: Setup) -> tuple[list[SubCategory], GenreClassifier]:
+    if setup not in _LOADED:
+        folder, overrides, families, disabled, _seed, root = setup
+        classifier = load_genres(Path(folder) / GENRES_FILE, dict(overrides))
+        catalog = load_catalog(Path(folder), set(classifier.genres), Path(root))
+        catalog = [s for s in catalog if s.family in families and s.id not in disabled]
+        _LOADED[setup] = (catalog, classifier)
+    return _LOADED[setup]
+
+
+def _render(sub: SubCategory, which: str, values: dict[str, Any]) -> str:
+    return sub.template(which).render(**values).strip()
+
+
+def _length_problem(sub: SubCategory, field: str, text: str) -> tuple[str, str] | None:
+    lim = sub.limits.get(f"{field}_chars")
+    if not lim:
+        return None
+    n = tk.cjk_len(text)
+    if n < lim[0]:
+        return f"{field}_too_short", f"{sub.id}: {field} has {n} characters, the minimum is {lim[0]}"
+    if n > lim[1]:
+        return f"{field}_too_long", f"{sub.id}: {field} has {n} characters, the maximum is {lim[1]}"
+    return None
+
+
+def process_document(task: tuple[dict[str, Any], Setup]) -> dict[str, Any]:
+    """Route one article and make its candidate items (runs in a worker process)."""
+    doc, setup = task
+    catalog, classifier = load_setup(setup)
+    seed = setup[4]
+    first = next((p for p in tk.split_paragraphs(doc.get("text") or "") if p != (doc.get("title") or "")), "")
+    decision = classifier.classify(doc, lead=first)
+    art = Article(doc, decision.genre, classifier.name(decision.genre), decision.evidence, classifier.topic)
+    haystack = f"{doc.get('title') or ''}\n{first}"  # topical routing looks at what the piece is about: title and opening
+    out: dict[str, Any] = {"doc": {k: doc.get(k) for k in ("id", "source", "path", "title")}, "genre": decision.genre,
+                           "genre_score": decision.score, "candidates": [], "missing": [], "rejects": [], "routing": Counter()}
+    for sub in catalog:
+        if not sub.suits(decision.genre):
+            continue
+        if sub.keywords_any and not any(k in haystack for k in sub.keywords_any):
+            out["routing"]["routed_away_off_topic"] += 1
+            continue
+        missing = next((r for r in sub.requires if not r.startswith("item.") and not art.get(r)), None)
+        units: list[Any] = [None]
+        if missing is None and sub.each:
+            units = art.get(sub.each) or []
+            if not units:
+                missing = sub.each
+        if missing:
+            out["missing"].append((sub.id, missing))
+            continue
+        values = {name: art.get(name) for name in sub.variables}
+        if sub.each and len(units) > sub.max_per_article:
+            picked = sorted(art.rng(f"units:{sub.id}").sample(range(len(units)), sub.max_per_article))
+        else:
+            picked = list(range(len(units)))
+        for u in picked:
+            unit = units[u]
+            item_missing = next((r for r in sub.requires if r.startswith("item.") and not (unit or {}).get(r[5:])), None)
+            if item_missing:
+                out["missing"].append((sub.id, item_missing))
+                continue
+            v = dict(values, item=unit) if sub.each else dict(values)
+            output = _render(sub, "output", v)
+            phrasings = [_render(sub, f"phrasing-{i}", v) for i in range(len(sub.phrasing_srcs))]
+            cand = {"sub": sub.id, "source_id": doc["id"], "unit": u, "key": seeded_key(seed, sub.id, doc["id"], u),
+                    "output": output, "phrasings": phrasings, "input": None, "llm_values": None,
+                    "genre": decision.genre, "path": doc.get("path"), "source": doc.get("source"), "title": doc.get("title")}
+            problem = _length_problem(sub, "output", output)
+            if sub.input_source == "code":
+                cand["input"] = _render(sub, "input", v)
+                problem = problem or _length_problem(sub, "input", cand["input"])
+            elif sub.input_source == "none":
+                cand["input"] = ""
+            else:
+                cand["llm_values"] = v
+            if problem:
+                out["rejects"].append((problem[0], problem[1], cand))
+            else:
+                out["candidates"].append(cand)
+    return out
+
+
+class TemplatesStage(Stage):
+    name = "templates"
+    needs = ("dedup",)
+    summary = "fill the four media task families' sub-categories from real articles"
+    record_schema = "instruction"
+    data_columns = INSTRUCTION_SCHEMA
+    text_column = "output"
+    source_column = "subcategory"
+
+    # -- settings -------------------------------------------------------------------------------
+    def template_dir(self) -> Path:
+        d = self.settings.get("template_dir") or ""
+        folder = self.build.resolve(d) if d else prompts_dir() / "templates"
+        if not folder.is_dir():
+            raise BuilderError(f"[templates] template_dir: folder not found: {folder}")
+        return folder
+
+    @property
+    def seed(self) -> int:
+        s = self.settings.get("seed")
+        return int(self.build.settings["build"]["seed"] if s is None else s)
+
+    def setup(self) -> Setup:
+        return (str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
+                tuple(self.settings.get("families", list(FAMILIES))), tuple(self.settings.get("disabled_subcategories", [])),
+                self.seed, str(self.build.root))
+
+    def llm_settings(self) -> dict[str, Any]:
+        return self.build.stage("llm") or {}
+
+    def llm_problem(self) -> str | None:
+        """Why model-made inputs cannot be filled (a sentence), or None when the [llm] endpoint is usable."""
+        if not self.settings.get("use_llm", True):
+            return "[templates] use_llm is false"
+        from ...llm import endpoint_problem
+
+        return endpoint_problem(self.llm_settings())
+
+    def llm_ready(self) -> bool:
+        return self.llm_problem() is None
+
+    def config_fingerprint(self) -> dict[str, Any]:
+        fp = super().config_fingerprint()
+        folder = self.template_dir()
+        files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
+        fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
+        code = Path(__file__).parent
+        fp["code"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in sorted(code.glob("*.py"))}
+        if self.llm_ready():
+            llm = self.llm_settings()
+            fp["llm"] = {k: llm.get(k) for k in ("base_url", "model", "temperature") if k in llm}
+        return fp
+
+    def cap_for(self, sub: SubCategory) -> int:
+        caps = self.settings.get("caps", {})
+        if sub.id in caps:
+            return int(caps[sub.id])
+        return int(sub.cap or self.settings.get("max_items_per_subcategory", 1000))
+
+    # -- run ------------------------------------------------------------------------------------
+    def run(self, ctx: StageRun) -> None:
+        setup = self.setup()
+        catalog, classifier = load_setup(setup)
+        unknown_caps = sorted(set(self.settings.get("caps", {})) - {s.id for s in catalog})
+        if unknown_caps:
+            raise BuilderError(f"[templates] caps: unknown sub-category '{unknown_caps[0]}'")
+        self._catalog = catalog
+        self._genre_names = {g: classifier.name(g) for g in classifier.genres}
+        by_id = {s.id: s for s in catalog}
+        stats: dict[str, Counter] = defaultdict(Counter)
+        genres: Counter = Counter()
+
+        def evict(item: dict[str, Any]) -> None:
+            stats[item["sub"]]["over_cap"] += 1
+            ctx.reject("over_cap", f"{item['sub']}: beyond the cap of {self.cap_for(by_id[item['sub']])} items (seeded sample)",
+                       {"subcategory": item["sub"], "source_id": item["source_id"], "output": item["output"][:200]},
+                       source=item["source"], path=item["path"], id=item["source_id"])
+
+        samples = {s.id: CappedSample(self.cap_for(s), evict) for s in catalog}
+        folder = ctx.input("dedup")
+        if not shard_files(folder):
+            raise BuilderError(f"{folder}: no document shards (run 'builder run dedup')")
+        tk.jieba_modules()  # load the dictionaries once here: forked workers inherit them
+        docs = iter_rows(folder, DOC_COLUMNS)
+        tasks = ((doc, setup) for doc in docs)
+        for res in ctx.map(process_document, ctx.track(tasks, "articles")):
+            doc = res["doc"]
+            ctx.count("articles_read")
+            genres[res["genre"]] += 1
+            for k, n in res["routing"].items():
+                ctx.count(k, n)
+            for sub_id, fld in res["missing"]:
+                stats[sub_id]["missing"] += 1
+                ctx.reject(f"missing_{fld.replace('.', '_')}", f"{sub_id}: the article has no '{fld}'",
+                           None, source=doc["source"], path=doc["path"], id=doc["id"])
+            for reason, detail, cand in res["rejects"]:
+                stats[cand["sub"]]["candidates"] += 1
+                ctx.reject(reason, detail, {"subcategory": cand["sub"], "source_id": cand["source_id"],
+                                            "input": cand["input"], "output": cand["output"]},
+                           source=doc["source"], path=doc["path"], id=doc["id"])
+            for cand in res["candidates"]:
+                stats[cand["sub"]]["candidates"] += 1
+                samples[cand["sub"]].offer(cand["key"], cand)
+            if not res["candidates"] and not res["rejects"]:
+                why = Counter(f for _, f in res["missing"]).most_common(3)
+                detail = f"genre {res['genre']}: no sub-category fits" + (f" (missing: {', '.join(f for f, _ in why)})" if why else "")
+                ctx.reject("unrouted_article", detail, None, source=doc["source"], path=doc["path"], id=doc["id"])
+        self._genres = genres
+
+        # model-made inputs, for the sampled items only (nothing over the cap is paid for)
+        kept: dict[str, list[dict[str, Any]]] = {s.id: samples[s.id].items() for s in catalog}
+        needs_llm = {sid: items for sid, items in kept.items() if by_id[sid].input_source == "llm" and items}
+        if needs_llm:
+            kept.update(self.fill_llm_inputs(ctx, needs_llm, by_id, stats))
+
+        # instructions (phrasing rotation), records, duplicates
+        records: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for sub in catalog:
+            items = kept[sub.id]
+            for cand, pid in zip(items, rotate_phrasings(len(items), len(sub.phrasing_srcs), self.seed, sub.id)):
+                instruction = cand["phrasings"][pid]
+                rid = item_id(instruction, cand["input"], cand["output"])
+                if rid in seen:
+                    ctx.reject("duplicate_item", f"{sub.id}: the same instruction, input and output as an earlier item",
+                               {"subcategory": sub.id, "source_id": cand["source_id"], "output": cand["output"][:200]},
+                               source=cand["source"], path=cand["path"], id=rid)
+                    continue
+                seen.add(rid)
+                meta = {"genre": cand["genre"], "template_file": sub.file, "input_source": sub.input_source,
+                        "derivations": sorted(sub.variables), "each": sub.each, "unit": cand["unit"],
+                        "source_path": cand["path"], "source_title": cand["title"], "source": cand["source"]}
+                if cand.get("llm"):
+                    meta["llm"] = cand["llm"]
+                records.append({"id": rid, "instruction": instruction, "input": cand["input"], "output": cand["output"],
+                                "family": sub.family, "subcategory": sub.id, "template_id": f"{Path(sub.file).stem}/{sub.id}",
+                                "phrasing_id": pid, "source_id": cand["source_id"], "origin": "templates",
+                                "meta": json.dumps(meta, ensure_ascii=False)})
+        validation = split_by_source(((r["source_id"], r["family"]) for r in records),
+                                     int(self.settings.get("validation_items_per_family", 100)),
+                                     float(self.settings.get("validation_max_share", 0.2)), self.seed)
+        for r in records:
+            r["split"] = "validation" if r["source_id"] in validation else "train"
+            if ctx.keep(r):
+                stats[r["subcategory"]][r["split"]] += 1
+        ctx.count("validation_articles", len(validation))
+        self._stats = stats
+        empty = [s.id for s in catalog if not kept[s.id]]
+        if empty:
+            ctx.note(f"{len(empty)} of {len(catalog)} sub-categories have no items: {', '.join(empty[:12])}{' …' if len(empty) > 12 else ''}")
+
+    # -- model-made inputs --------------------------------------------------------------------------
+    def fill_llm_inputs(self, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by_id: dict[str, SubCategory],
+                        stats: dict[str, Counter]) -> dict[str, list[dict[str, Any]]]:
+        from .llm_inputs import fill_inputs
+
+        total = sum(len(v) for v in needs.values())
+        why = self.llm_problem()
+        if why:
+            ctx.count("skipped_needs_llm", total)
+            for sid, items in needs.items():
+                stats[sid]["skipped_needs_llm"] += len(items)
+            ctx.note(f"{total} items of {len(needs)} sub-categories need a model-made input and were skipped: {why} "
+                     f"({', '.join(sorted(needs))})")
+            return {sid: [] for sid in needs}
+        return fill_inputs(self, ctx, needs, by_id, stats)
+
+    # -- report ---------------------------------------------------------------------------------------
+    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
+        catalog: list[SubCategory] = getattr(self, "_catalog", [])
+        stats: dict[str, Counter] = getattr(self, "_stats", {})
+        files = shard_files(ctx.dir / "data")
+        data = pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame(schema=INSTRUCTION_SCHEMA)
+        rows = []
+        for s in catalog:
+            st = stats.get(s.id, Counter())
+            items = st["train"] + st["validation"]
+            rows.append({"family": s.family, "subcategory": s.id, "name": s.name, "items": items, "train": st["train"],
+                         "validation": st["validation"], "candidates": st["candidates"], "over_cap": st["over_cap"],
+                         "articles_missing_field": st["missing"], "skipped_needs_llm": st["skipped_needs_llm"],
+                         "coverage": "ZERO" if items == 0 else "ok"})
+        coverage = pl.DataFrame(rows, schema={"family": pl.String, "subcategory": pl.String, "name": pl.String, "items": pl.Int64,
+                                              "train": pl.Int64, "validation": pl.Int64, "candidates": pl.Int64, "over_cap": pl.Int64,
+                                              "articles_missing_field": pl.Int64, "skipped_needs_llm": pl.Int64, "coverage": pl.String})
+        coverage = coverage.sort(["coverage", "family", "subcategory"], descending=[False, False, False])
+        fam = (coverage.group_by("family").agg(pl.col("items").sum(), pl.col("train").sum(), pl.col("validation").sum(),
+                                               (pl.col("items") > 0).sum().alias("subcategories_covered"),
+                                               pl.len().alias("subcategories")))
+        if data.height:
+            distinct = data.group_by("family").agg((pl.col("instruction").n_unique() / pl.len()).round(4).alias("distinct_instruction_share"),
+                                                  pl.col("source_id").n_unique().alias("source_articles"))
+            fam = fam.join(distinct, on="family", how="left")
+        fam = fam.sort("family")
+        lengths = []
+        for col in ("instruction", "input", "output"):
+            v = data[col].str.replace_all(r"\s", "").str.len_chars() if data.height else pl.Series([], dtype=pl.UInt32)
+            row = {"field": col, "n": len(v)}
+            if len(v):
+                row.update({"mean": round(float(v.mean()), 1), "min": int(v.min()), "p10": int(v.quantile(0.1, "nearest")),
+                            "p50": int(v.quantile(0.5, "nearest")), "p90": int(v.quantile(0.9, "nearest")), "max": int(v.max()),
+                            "empty": int((v == 0).sum())})
+            lengths.append(row)
+        distinct_all = round(data["instruction"].n_unique() / data.height, 4) if data.height else 0.0
+        lengths_df = pl.DataFrame(lengths, schema={"field": pl.String, "n": pl.Int64, "mean": pl.Float64, "min": pl.Int64, "p10": pl.Int64,
+                                                   "p50": pl.Int64, "p90": pl.Int64, "max": pl.Int64, "empty": pl.Int64})
+        samples = (data.sort(["subcategory", "id"]).group_by("subcategory", maintain_order=True).head(1)
+                   .select("family", "subcategory", "instruction",
+                           pl.col("input").str.replace_all("\n", " ⏎ ").str.slice(0, 120).alias("input"),
+                           pl.col("output").str.replace_all("\n", " ⏎ ").str.slice(0, 160).alias("output"), "source_id")
+                   if data.height else pl.DataFrame(schema={"subcategory": pl.String}))
+        genres = pl.DataFrame([{"genre": g, "name": getattr(self, "_genre_names", {}).get(g, g), "articles": n}
+                               for g, n in sorted(getattr(self, "_genres", Counter()).items())],
+                              schema={"genre": pl.String, "name": pl.String, "articles": pl.Int64})
+        overall = pl.DataFrame([{"measure": "items", "value": float(data.height)},
+                                {"measure": "distinct_instruction_share", "value": float(distinct_all)},
+                                {"measure": "subcategories_covered", "value": float((coverage["items"] > 0).sum())},
+                                {"measure": "subcategories_total", "value": float(coverage.height)}])
+        return {"coverage_overall": overall, "families": fam, "coverage": coverage, "genres": genres,
+                "item_lengths": lengths_df, "subcategory_samples": samples}
+
+
+STAGE = TemplatesStage

@@ -1,0 +1,123 @@
+"""The genre router: rules and keywords from ``prompts/templates/genres.toml`` decide what an article is.
+
+Each genre has weighted rules (a regex over the title, the text, the lead, the path or the author);
+an article's genre is the one with the highest score at or above ``min_score``, else the default.
+Matched rules are kept as evidence: they explain the decision in the report and in the
+体裁判断 items. Topics (交通, 教育 …) are keyword lists used for 事件分类.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import BuilderError
+
+FIELDS = ("title", "text", "lead", "path", "author")
+
+
+@dataclass(frozen=True)
+class Rule:
+    field: str
+    pattern: re.Pattern
+    weight: float
+    reason: str
+    max_hits: int
+
+
+@dataclass(frozen=True)
+class Genre:
+    id: str
+    name: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GenreDecision:
+    genre: str
+    score: float
+    evidence: tuple[str, ...]
+    overridden: bool = False
+
+
+@dataclass
+class GenreClassifier:
+    genres: dict[str, Genre]
+    default: str
+    min_score: float
+    topics: list[Topic] = field(default_factory=list)
+    min_topic_hits: int = 2
+    overrides: dict[str, str] = field(default_factory=dict)  # path glob -> genre id
+
+    def classify(self, doc: dict[str, Any], lead: str = "") -> GenreDecision:
+        path = doc.get("path") or ""
+        for pattern, genre in self.overrides.items():
+            if fnmatch.fnmatch(path, pattern):
+                return GenreDecision(genre, 0.0, (f"配置指定：{pattern}",), overridden=True)
+        values = {"title": doc.get("title") or "", "text": doc.get("text") or "", "lead": lead,
+                  "path": path, "author": doc.get("author") or ""}
+        best: GenreDecision | None = None
+        for g in self.genres.values():
+            score, evidence = 0.0, []
+            for r in g.rules:
+                hits = len(r.pattern.findall(values[r.field]))
+                if hits:
+                    score += r.weight * min(hits, r.max_hits)
+                    evidence.append(r.reason)
+            if best is None or score > best.score:
+                best = GenreDecision(g.id, score, tuple(dict.fromkeys(evidence)))
+        if best is None or best.score < self.min_score:
+            return GenreDecision(self.default, best.score if best else 0.0, ())
+        return best
+
+    def topic(self, text: str) -> str | None:
+        best, best_hits = None, 0
+        for t in self.topics:
+            hits = sum(text.count(k) for k in t.keywords)
+            if hits > best_hits:
+                best, best_hits = t.name, hits
+        return best if best_hits >= self.min_topic_hits else None
+
+    def name(self, genre_id: str) -> str:
+        g = self.genres.get(genre_id)
+        return g.name if g else genre_id
+
+
+def load_genres(path: Path, overrides: dict[str, str] | None = None) -> GenreClassifier:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BuilderError(f"{path}: cannot read the genre config: {exc}") from None
+    genres: dict[str, Genre] = {}
+    for i, g in enumerate(data.get("genre", [])):
+        where = f"{path}: genre '{g.get('id', i)}'"
+        if not g.get("id") or not g.get("name"):
+            raise BuilderError(f"{where}: 'id' and 'name' are required")
+        rules = []
+        for j, r in enumerate(g.get("rule", [])):
+            if r.get("field") not in FIELDS:
+                raise BuilderError(f"{where}: rule {j + 1}: 'field' must be one of {', '.join(FIELDS)}, got {r.get('field')!r}")
+            try:
+                pat = re.compile(r["pattern"], re.M)
+            except (KeyError, re.error) as exc:
+                raise BuilderError(f"{where}: rule {j + 1}: 'pattern' is not a valid regex: {exc}") from None
+            rules.append(Rule(r["field"], pat, float(r.get("weight", 1)), r.get("reason", r["pattern"]), int(r.get("max_hits", 1))))
+        genres[g["id"]] = Genre(g["id"], g["name"], tuple(rules))
+    default = data.get("default", "news")
+    if default not in genres:
+        raise BuilderError(f"{path}: 'default' genre '{default}' is not defined")
+    for pattern, genre in (overrides or {}).items():
+        if genre not in genres:
+            raise BuilderError(f"[templates] genre_overrides: '{pattern}' -> unknown genre '{genre}' (genres: {', '.join(genres)})")
+    topics = [Topic(t["name"], tuple(t.get("keywords", []))) for t in data.get("topic", [])]
+    return GenreClassifier(genres, default, float(data.get("min_score", 1)), topics, int(data.get("min_topic_hits", 2)), dict(overrides or {}))
