@@ -167,7 +167,7 @@ class Crawler:
         try:
             while True:
                 pages_inflight = sum(1 for _, kind in inflight.values() if kind == "page")
-                busy = fetcher.gate.busy() | {host_of(u) for u, _ in inflight}
+                busy = fetcher.gate.busy() | {host_of(u) for u, _ in inflight.values()}
                 while len(inflight) < concurrency:
                     picked = fr.pending(busy, limit=1)
                     if not picked or (picked[0][1] == "page" and budget - pages_inflight <= 0):
