@@ -597,7 +597,7 @@ def _definitions(a: Article):
     out, seen = [], set()
     sents = [s for p in a.paragraphs for s in tk.split_sentences(p)]
     for i, s in enumerate(sents):
-        m = tk.DEFINITION.search(s)
+        m = tk.DEFINITION_SUOWEI.search(s) or tk.DEFINITION.search(s)
         if not m:
             continue
         term = m.group(1)

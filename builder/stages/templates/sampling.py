@@ -63,8 +63,9 @@ def validation_targets(family_totals: Counter, per_family: int, max_share: float
 def split_by_source(items: Iterable[tuple[str, str]], per_family: int, max_share: float, seed: int) -> set[str]:
     """Source ids that go to validation, from (source_id, family) pairs, one per item.
 
-    Whole articles are taken in a seeded order while some family they feed is below its target and
-    none would go more than a quarter over it. A family with a zero target gets no validation items.
+    Families are filled scarcest first (fewest source articles): whole articles are taken in a seeded
+    order while the family is below its target and no family would pass its limit (a quarter over its
+    target, or one article's worth). A family with a zero target gets no validation items.
     """
     by_source: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
@@ -72,17 +73,21 @@ def split_by_source(items: Iterable[tuple[str, str]], per_family: int, max_share
         by_source[source][family] += 1
         totals[family] += 1
     targets = validation_targets(totals, per_family, max_share)
-    limit = {f: (math.ceil(t * 1.25) if t else 0) for f, t in targets.items()}
+    biggest = {f: max(c[f] for c in by_source.values()) for f in totals}
+    limit = {f: (max(math.ceil(t * 1.25), t + biggest[f]) if t else 0) for f, t in targets.items()}
+    order = sorted(by_source, key=lambda s: seeded_key(seed, "split", s))
+    articles = Counter(f for c in by_source.values() for f in c)
     have: Counter = Counter()
     chosen: set[str] = set()
-    for source in sorted(by_source, key=lambda s: seeded_key(seed, "split", s)):
-        counts = by_source[source]
-        if not any(have[f] < targets[f] for f in counts):
-            continue
-        if any(have[f] + c > limit[f] for f, c in counts.items()):
-            continue
-        chosen.add(source)
-        have.update(counts)
-        if all(have[f] >= targets[f] for f in targets):
-            break
+    for family in sorted(targets, key=lambda f: (articles[f], f)):
+        for source in order:
+            if have[family] >= targets[family]:
+                break
+            counts = by_source[source]
+            if source in chosen or family not in counts:
+                continue
+            if any(have[f] + c > limit[f] for f, c in counts.items()):
+                continue
+            chosen.add(source)
+            have.update(counts)
     return chosen
