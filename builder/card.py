@@ -86,11 +86,11 @@ def sources_table(corpus_dir: Path, items: list[Mapping[str, Any]]) -> tuple[lis
         except (json.JSONDecodeError, AttributeError):
             licence = None
         key = (source or "(unnamed)", licence or "")
-        r = rows.setdefault(key, {"source": key[0], "license": licence, "documents": 0, "documents_used": 0, "items": 0})
+        r = rows.setdefault(key, {"source": key[0], "license": licence, "documents": 0, "documents_used": 0, "item_count": 0})
         r["documents"] += 1
         if doc_id in used_docs:
             r["documents_used"] += 1
-            r["items"] += used_docs[doc_id]
+            r["item_count"] += used_docs[doc_id]
     out = sorted(rows.values(), key=lambda r: (r["source"], r["license"] or ""))
     for r in out:
         if not r["license"] and r["documents_used"]:
@@ -159,14 +159,27 @@ def generation_facts(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def usage_table(reports: Mapping[str, tuple[list[str], dict[str, pl.DataFrame]] | None]) -> list[dict[str, Any]]:
-    """Tokens, requests and cost as the generating stages counted them (their summary metrics)."""
+    """Tokens, requests and cost as the generating stages reported them: their summary metrics about
+    tokens, requests or cost, their ``tokens_and_cost`` / ``usage`` tables, and a dry-run ``estimate``
+    (marked as an estimate: nothing was spent)."""
     rows = []
     for stage, rep in reports.items():
         if rep is None:
             continue
-        for metric, value in _summary(rep[1]).items():
+        tables = rep[1]
+        for metric, value in _summary(tables).items():
             if USAGE.search(metric):
-                rows.append({"stage": stage, "metric": metric.removeprefix("count."), "value": _num(value)})
+                rows.append({"stage": stage, "metric": metric.removeprefix("count."), "value": str(_num(value))})
+        for name in ("tokens_and_cost", "usage", "estimate"):
+            df = tables.get(name)
+            if df is None or "value" not in df.columns:
+                continue
+            key = "measure" if "measure" in df.columns else "metric" if "metric" in df.columns else None
+            if key is None:
+                continue
+            label = "estimate, not spent: " if name == "estimate" else ""
+            for measure, value in df.select(key, "value").iter_rows():
+                rows.append({"stage": stage, "metric": f"{label}{measure}", "value": str(value)})
     return rows
 
 
@@ -214,7 +227,9 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
         "sources": sources,
         "corpus": {k: _num(corpus_summary.get(k)) for k in ("rows_in", "rows_out", "rejected")} if corpus else None,
         "cleaning": cleaning_table(corpus),
-        "dedup": [{"metric": m, "value": _num(v)} for m, v in _summary(dedup[1]).items() if m != "seconds"] if dedup else None,
+        "dedup": [{"metric": m.removeprefix("count."), "value": _num(v)} for m, v in _summary(dedup[1]).items()
+                  if m in ("rows_in", "rows_out", "rejected", "kept_share") or (m.startswith("count.") and m != "count.kept")]
+                 if dedup else None,
         "dedup_drops": dedup[1]["drops"].to_dicts() if dedup and "drops" in dedup[1] else [],
         "export_checks": [{"reason": k, "count": v} for k, v in sorted(export_counters.items())
                           if k not in ("kept", "rows_in") and v],
@@ -223,6 +238,7 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
         "usage": usage_table({k: reports[k] for k in ("templates", "selfinstruct")}),
         "dataset_tokens": dict(dataset_tokens),
         "reviewed": reviewed,
+        "near_dup": {k: (settings.get("near_dup") or {}).get(k) for k in ("enabled", "threshold", "ngram")},
         "examples": examples(items),
         "upstream_notes": {s: rep[0] for s, rep in reports.items() if rep and rep[0]},
     }

@@ -47,7 +47,7 @@ def make_item(instruction, given, output, family, sub, source_id, split, origin,
             "origin": origin, "meta": json.dumps(meta or {}, ensure_ascii=False)}
 
 
-def write_stage(out: Path, stage: str, rows: list[dict], summary: dict[str, float] | None = None, notes=()) -> None:
+def write_stage(out: Path, stage: str, rows: list[dict], summary: dict[str, float] | None = None, notes=(), tables=None) -> None:
     folder = out / stage
     if folder.exists():
         shutil.rmtree(folder)
@@ -55,8 +55,8 @@ def write_stage(out: Path, stage: str, rows: list[dict], summary: dict[str, floa
         w.write_many(rows)
     ShardWriter(folder / "rejected", {"reason": pl.String}).close()
     metrics = {"rows_in": float(len(rows)), "rows_out": float(len(rows)), **(summary or {})}
-    write_report(folder / "report", stage, {"summary": pl.DataFrame({"metric": list(metrics), "value": list(metrics.values())})},
-                 list(notes))
+    write_report(folder / "report", stage, {"summary": pl.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
+                                            **(tables or {})}, list(notes))
     Manifest(stage=stage, config_hash="fixture", inputs={}, output=output_fingerprint(folder),
              rows={"data": len(rows), "rejected": 0}).write(folder)
 
@@ -112,10 +112,10 @@ def demo_build(tmp_path, make_build, cli):
     return make
 
 
-def run_export(cfg: Path, templates: list[dict], selfinstruct: list[dict], si_summary=None, si_notes=()):
+def run_export(cfg: Path, templates: list[dict], selfinstruct: list[dict], si_summary=None, si_notes=(), si_tables=None):
     build = load_config(cfg)
     write_stage(build.output, "templates", templates, {"count.items_made": float(len(templates))})
-    write_stage(build.output, "selfinstruct", selfinstruct, si_summary, si_notes)
+    write_stage(build.output, "selfinstruct", selfinstruct, si_summary, si_notes, si_tables)
     return execute(build, "export")
 
 
@@ -211,6 +211,45 @@ def test_near_duplicates_need_both_prompt_and_output():
     assert near_duplicates([a, b], threshold=0.8)[0][2] == 1.0  # the comparison form drops punctuation
 
 
+def test_near_duplicates_match_an_exact_all_pairs_search(demo_build):
+    """LSH candidates + verification find what comparing every pair exactly finds, on items with planted repeats."""
+    import random
+
+    import numpy as np
+
+    from builder.stages.export.assemble import near_duplicates
+    from builder.text.minhash import shingle_hashes
+
+    cfg, out, docs = demo_build()
+    items = template_items(docs) + selfinstruct_items(docs)
+    rnd = random.Random(7)
+    long_ones = [it for it in items if len(it["output"]) >= 200]
+    for n, base in enumerate(long_ones):  # copies with some characters of the output changed (40: no longer a repeat)
+        out_text = list(base["output"])
+        for _ in range((0, 1, 2, 40)[n % 4]):
+            out_text[rnd.randrange(len(out_text))] = "某"
+        items.append(dict(base, output="".join(out_text), instruction=base["instruction"] + rnd.choice(["", "。", "！"])))
+    found = near_duplicates(items, threshold=0.9)
+
+    def side(it):
+        return (np.union1d(shingle_hashes(it["instruction"], 5), shingle_hashes(it["input"], 5)), shingle_hashes(it["output"], 5))
+
+    def jac(a, b):
+        c = np.intersect1d(a, b).size
+        return c / (len(a) + len(b) - c)
+
+    sides = [side(it) for it in items]
+    expected, dropped = [], set()
+    for j in range(len(items)):
+        for i in range(j):
+            if i not in dropped and jac(sides[i][0], sides[j][0]) >= 0.9 and jac(sides[i][1], sides[j][1]) >= 0.9:
+                dropped.add(j)
+                expected.append((j, i))
+                break
+    assert len(expected) >= 5 and len(expected) < len(long_ones)
+    assert [(j, i) for j, i, _ in found] == expected
+
+
 # -- Hub layout and card --------------------------------------------------------------------------------
 def test_hub_folder_loads_with_datasets_every_config_and_split(demo_build, tmp_path):
     import datasets
@@ -251,8 +290,10 @@ def test_card_metadata_and_body_come_from_the_reports(demo_build):
 
     cfg, out, docs = demo_build('tags = ["chinese", "media"]\npretty_name = "演示媒体指令"\n')
     tpl, si = template_items(docs), selfinstruct_items(docs)
-    run_export(cfg, tpl, si, si_summary={"count.requests_valid": 4.0, "tokens_in": 12345.0, "tokens_out": 6789.0, "cost_usd": 0.0321},
-               si_notes=["endpoint answered 4 of 4 requests"])
+    usage = pl.DataFrame({"measure": ["prompt_tokens_paid", "completion_tokens_paid", "cost_usd_this_run"],
+                          "value": ["12345", "6789", "0.0321"]})  # as the selfinstruct stage reports them
+    run_export(cfg, tpl, si, si_summary={"count.request_valid": 4.0}, si_notes=["endpoint answered 4 of 4 requests"],
+               si_tables={"tokens_and_cost": usage})
     text = (out / "export" / "hub" / "README.md").read_text(encoding="utf-8")
     card = DatasetCard(text)
     assert isinstance(card.data, DatasetCardData)
@@ -268,9 +309,11 @@ def test_card_metadata_and_body_come_from_the_reports(demo_build):
     assert cleaning, "the corpus report has cleaning counters"
     for rule, n in cleaning.items():
         assert f"| `{rule}` | {n} |" in text
-    assert "| demo | CC-BY-4.0 | 14 | 14 |" in text
+    used = pl.read_parquet(sorted((out / "export" / "data").glob("*.parquet"))).height
+    assert f"| demo | CC-BY-4.0 | 14 | 14 | {used} |" in text
     assert "qwen-plus" in text and "selfinstruct/qa-v1" in text
-    assert "| selfinstruct | tokens_in | 12345 |" in text and "cost_usd | 0.0321" in text
+    assert "| selfinstruct | prompt_tokens_paid | 12345 |" in text and "| selfinstruct | cost_usd_this_run | 0.0321 |" in text
+    assert "| selfinstruct | request_valid | 4 |" in text
     assert "endpoint answered 4 of 4 requests" in text and "No dedup report" in text
     assert "| 观点创作 | `opinion` | commentary_writing | templates |" in text
     assert 'load_dataset("ORG/NAME")' in text and "## Known limitations" in text

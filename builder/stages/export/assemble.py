@@ -18,8 +18,6 @@ from typing import Any, Iterable, Mapping
 import xxhash
 
 from ...errors import BuilderError
-from ...text.normalize import compare_form
-from ...text.shingles import char_ngrams, jaccard
 
 ORIGINS = ("templates", "selfinstruct")  # also the keep priority of the near-duplicate pass
 SPLITS = ("train", "validation")
@@ -129,18 +127,50 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
     Items are compared in the order given (the caller puts the preferred ones first). Two items are
     near-duplicates when both the prompt (instruction + input) and the output reach ``threshold``
     (character n-gram Jaccard of the comparison form): two tasks made from the same article share
-    their input but not their output and are both kept. Candidates come from MinHash LSH over the
-    whole item (both sides reaching the threshold implies the whole does, up to shingles that span
-    the seam), and every candidate is verified exactly before anything is dropped.
+    their input but not their output, and both are kept.
+
+    Shingles, MinHash signatures and LSH candidates come from the dedup stage's engine
+    (``builder.text.minhash``). An item's signature is taken over all its shingles (prompt and output)
+    at a threshold 0.1 lower than asked, since both sides reaching ``threshold`` makes the whole reach
+    about as much; every candidate is then measured exactly on each side before anything is dropped.
+    Shingle sets are computed once per distinct text (items made from one article share its input).
     """
     if len(items) < 2:
         return []
-    prompts = [char_ngrams(compare_form(prompt_text(it)), ngram, normalized=True) for it in items]
-    outputs = [char_ngrams(compare_form(it.get("output") or ""), ngram, normalized=True) for it in items]
-    candidates = candidate_pairs([p | o for p, o in zip(prompts, outputs)], threshold, num_perm, seed)
+    import numpy as np
+
+    from ...text.minhash import MinHashSettings, lsh_candidates, shingle_hashes, signatures
+
+    memo: dict[str, np.ndarray] = {}
+
+    def shingles(text: str) -> np.ndarray:  # sorted unique xxh3 hashes of the text's character n-grams
+        if text not in memo:
+            memo[text] = shingle_hashes(text, ngram)
+        return memo[text]
+
+    prompts, outputs = [], []
+    for it in items:
+        instruction, given = shingles(it.get("instruction") or ""), shingles(it.get("input") or "")
+        prompts.append(np.union1d(instruction, given) if len(given) else instruction)
+        outputs.append(shingles(it.get("output") or ""))
+    memo.clear()
+    settings = MinHashSettings(ngram=ngram, num_perm=num_perm, threshold=max(0.05, threshold - 0.1),
+                               containment_threshold=None, seed=seed)
+    sig = np.concatenate([signatures([np.union1d(p, o) for p, o in zip(prompts[k:k + 1024], outputs[k:k + 1024])], num_perm, seed)
+                          for k in range(0, len(items), 1024)])
+    rows = np.flatnonzero([len(p) + len(o) > 0 for p, o in zip(prompts, outputs)])
+    codes = lsh_candidates(sig[rows], rows, settings)
     earlier: dict[int, list[int]] = defaultdict(list)
-    for a, b in candidates:
+    for code in codes.tolist():
+        a, b = code >> 32, code & 0xFFFFFFFF
         earlier[max(a, b)].append(min(a, b))
+
+    def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+        if not len(a) and not len(b):
+            return 1.0
+        common = np.intersect1d(a, b, assume_unique=True).size
+        return common / (len(a) + len(b) - common)
+
     dropped: set[int] = set()
     found: list[tuple[int, int, float]] = []
     for j in sorted(earlier):
@@ -156,25 +186,6 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
                 found.append((j, i, round(min(sim_prompt, sim_output), 4)))
                 break
     return found
-
-
-def candidate_pairs(sets: list[set[str]], threshold: float, num_perm: int = 128, seed: int = 42) -> set[tuple[int, int]]:
-    """Index pairs whose shingle sets probably reach ``threshold`` Jaccard: MinHash LSH (datasketch)."""
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    pairs: set[tuple[int, int]] = set()
-    hashfunc = lambda b: xxhash.xxh3_64_intdigest(b) & 0xFFFFFFFF  # noqa: E731 - 32-bit values, as datasketch expects
-    for i, s in enumerate(sets):
-        if not s:
-            continue
-        m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hashfunc)
-        m.update_batch([x.encode("utf-8") for x in s])
-        lean = LeanMinHash(m)
-        for j in lsh.query(lean):
-            pairs.add((j, i))
-        lsh.insert(i, lean)
-    return pairs
 
 
 # -- mix ------------------------------------------------------------------------------------------------
