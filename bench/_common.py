@@ -16,7 +16,7 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 def run_measured(cmd: list[str], **kw) -> tuple[float, int, int]:
-    """Run cmd; return (seconds, peak RSS of the process tree in bytes, return code)."""
+    """Run cmd; return (seconds, peak PSS of the process tree in bytes, return code)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     peak = 0
@@ -28,7 +28,8 @@ def run_measured(cmd: list[str], **kw) -> tuple[float, int, int]:
             p = psutil.Process(proc.pid)
             while not stop.is_set():
                 try:
-                    total = p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+                    # PSS: forked workers share the parent's pages; summing RSS would count them twice
+                    total = sum(q.memory_full_info().pss for q in [p, *p.children(recursive=True)])
                     peak = max(peak, total)
                 except psutil.Error:
                     pass

@@ -29,7 +29,7 @@ def run_build(name: str, cfg: Path, nbytes: int) -> dict:
     return {"corpus": name, "input_MB": round(nbytes / 1e6, 2), "docs_in": docs_in, "kept": m["rows"]["data"],
             "rejected": m["rows"]["rejected"], "seconds_total": round(secs, 2), "stage_seconds": m["seconds"],
             "MB_per_s": round(nbytes / 1e6 / m["seconds"], 2), "docs_per_s": round(docs_in / m["seconds"], 1),
-            "peak_rss_MB": round(peak / 1e6, 1), "counters": m["counters"], "rc": rc}
+            "peak_pss_MB": round(peak / 1e6, 1), "counters": m["counters"], "rc": rc}
 
 
 def realdata_config() -> Path:
@@ -59,7 +59,7 @@ def generate(target_mb: int, folder: Path, seed: int = 1) -> int:
     rnd = random.Random(seed)
     sentences: list[str] = []
     for p in (ROOT / "corpora" / "demo").rglob("*"):
-        if p.suffix in {".txt", ".md"} and "junk" not in p.parts:
+        if p.suffix in {".txt", ".md"} and "junk" not in p.parts and not p.name.startswith("GROUND_TRUTH"):
             try:
                 text = p.read_text(encoding="utf-8")
             except UnicodeDecodeError:

@@ -151,3 +151,15 @@ def test_realdata_sogou_xml_records(realdata):
     assert len(items) == 200
     suffix, first = items[0]
     assert suffix == "#doc0" and first["url"].startswith("http") and first["contenttitle"] and "\ufffd" not in first["content"]
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("午间公告：天奇股份中标广汽丰田项目_证券时报网", "午间公告：天奇股份中标广汽丰田项目"),
+    ("法国全国大罢工再次严重影响交通-新华网", "法国全国大罢工再次严重影响交通"),
+    ("原创 最不愁吃肉的国家：顿顿有肉吃", "最不愁吃肉的国家：顿顿有肉吃"),
+    ("A-B 测试指南：如何读懂实验数据", "A-B 测试指南：如何读懂实验数据"),
+])
+def test_html_titles_lose_site_names(raw, clean):
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title(raw) == clean

@@ -140,19 +140,36 @@ def html_to_text(data: bytes, encoding: str = "auto") -> str:
     return _text_of(data, encoding)
 
 
+SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$")
+TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
+
+
+def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
+    """Drop the site name that pages append to the headline (…_证券时报网, …-新华网) and 原创/转载 tags."""
+    if not title:
+        return None
+    t = title.strip()
+    for _ in range(2):
+        m = SITE_SUFFIX.search(t)
+        if m and len(t) - len(m.group(0)) >= 6:
+            t = t[: m.start()].rstrip()
+        elif sitename and t.endswith(sitename) and len(t) > len(sitename) + 6:
+            t = t[: -len(sitename)].rstrip(" _-|–—")
+    return TITLE_PREFIX.sub("", t) or None
+
+
 def extract_html(html: str, url: str | None = None) -> RawDoc | None:
     """Main text, title, date and author with trafilatura; None when no article text is found."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-                                      favor_precision=True)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
     if doc is None:
         return None
     d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     text = d.get("text") or ""
     if not text.strip():
         return None
-    return RawDoc(text=text, title=d.get("title") or None, published=parse_date(d.get("date")),
+    return RawDoc(text=text, title=tidy_title(d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
                   author=d.get("author") or None, format="html",
                   meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
 
