@@ -93,7 +93,7 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
                 console.print(f"[bold]{name}[/]: {why}")
                 outcome = "skipped (up to date)"
             else:
-                outcome = f"built ({why})"
+                outcome = why if m is None else f"built ({why})"
             table.add_row(name, outcome, str(m.rows.get("data", 0)) if m else "-", str(m.rows.get("rejected", 0)) if m else "-",
                           f"{m.seconds:.1f}" if m else "-")
     console.print(table)

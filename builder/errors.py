@@ -7,3 +7,7 @@ class BuilderError(Exception):
 
 class ConfigError(BuilderError):
     """The build config is invalid."""
+
+
+class DryRunFinished(Exception):
+    """A stage made its ``--dry-run`` estimate and did no work: the pipeline keeps its previous output and stops."""

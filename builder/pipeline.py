@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import BuildConfig
-from .errors import BuilderError
+from .errors import BuilderError, DryRunFinished
 from .manifest import Manifest, hash_files_content
 from .report import build_report
 from .shards import shard_files
@@ -108,7 +108,12 @@ def execute(build: BuildConfig, name: str, console=None, progress=None, options:
     work.mkdir(parents=True)
     t0 = time.time()
     run = StageRun(stage, work, {n: stage_dir(build, n) for n in stage.needs}, console=console, progress=progress, options=options)
-    stage.run(run)
+    try:
+        stage.run(run)
+    except DryRunFinished:  # an estimate only: the previous output and manifest stay as they were
+        run.close()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     rows = run.close()
     seconds = time.time() - t0
     extra = stage.report_tables(run)
@@ -175,6 +180,10 @@ def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | 
             why = st.reason
         if console is not None:
             console.print(f"[bold cyan]{name}[/]: running ({why})")
-        manifest = execute(build, name, console=console, progress=progress, options=options)
+        try:
+            manifest = execute(build, name, console=console, progress=progress, options=options)
+        except DryRunFinished as done:
+            yield name, f"dry run: {done}; nothing after it runs", None
+            return
         yield name, why, manifest
     _ = names

@@ -48,8 +48,8 @@ def material(body: dict) -> str:
     """The source text inside <材料>…</材料> of the last user message (the whole message when absent)."""
     user = [m for m in body.get("messages", []) if m.get("role") == "user"]
     text = str(user[-1].get("content", "")) if user else ""
-    m = re.search(r"<材料>(.*?)</材料>", text, re.S)
-    return m.group(1) if m else text
+    start, end = text.rfind("<材料>"), text.rfind("</材料>")
+    return text[start + len("<材料>") : end] if 0 <= start < end else text
 
 
 def sentences(text: str) -> list[str]:
@@ -138,10 +138,11 @@ class FakeOpenAI:
         self.inflight = 0
         self.max_inflight = 0
         self.record = True
+        self.hold_after: int | None = None  # answer this many requests, then hold the rest (see hold())
+        self._reserved = 0
         self._lock = threading.Lock()
         self._open = threading.Event()
         self._open.set()
-        self._holding = False
         self._server = _Server(("127.0.0.1", port), _handler(self))
         self._thread: threading.Thread | None = None
 
@@ -168,10 +169,10 @@ class FakeOpenAI:
 
     def hold(self) -> None:
         """Leave new requests unanswered (as a stalled provider would) until :meth:`release`."""
-        self._holding = True
         self._open.clear()
 
     def release(self) -> None:
+        self.hold_after = None
         self._open.set()
 
     def reply_for(self, body: dict, n: int) -> Reply:
@@ -228,6 +229,11 @@ def _handler(server: FakeOpenAI):
                 server.inflight += 1
                 server.max_inflight = max(server.max_inflight, server.inflight)
             try:
+                with server._lock:
+                    if server.hold_after is not None and server._reserved >= server.hold_after:
+                        server._open.clear()
+                    elif server._open.is_set():
+                        server._reserved += 1
                 if not server._open.is_set():
                     server._open.wait()
                     self.close_connection = True  # a held request is never answered

@@ -153,11 +153,24 @@ def endpoint_problem(settings: LLMSettings | Mapping[str, Any]) -> str | None:
 def response_format_for(mode: str, schema: Mapping[str, Any] | None = None, name: str = "reply") -> dict[str, Any] | None:
     """The ``response_format`` parameter for a mode of the config: json_schema, json_object or text (None)."""
     if mode == "json_schema" and schema is not None:
-        clean = {k: v for k, v in schema.items() if k not in ("$schema", "$id", "title", "description")}
-        return {"type": "json_schema", "json_schema": {"name": name, "schema": clean, "strict": True}}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": _strict_schema(schema), "strict": True}}
     if mode in ("json_schema", "json_object"):
         return {"type": "json_object"}
     return None
+
+
+UNSUPPORTED_IN_STRICT = {"$schema", "$id", "title", "minLength", "maxLength", "minItems", "maxItems", "pattern", "format",
+                         "minimum", "maximum", "default"}
+
+
+def _strict_schema(node: Any) -> Any:
+    """A copy of a JSON Schema without the keywords that structured-output endpoints reject."""
+    if isinstance(node, dict):
+        return {k: (_strict_schema(v) if k != "properties" else {p: _strict_schema(s) for p, s in v.items()})
+                for k, v in node.items() if k not in UNSUPPORTED_IN_STRICT}
+    if isinstance(node, list):
+        return [_strict_schema(v) for v in node]
+    return node
 
 
 def estimate_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:

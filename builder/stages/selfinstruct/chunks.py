@@ -1,0 +1,194 @@
+"""Documents -> chunks: source text packed into contexts by a token budget, with provenance.
+
+Short documents are packed whole, several to a chunk; a document over the budget gets chunks of its
+own, cut at paragraph boundaries, then at sentence ends (。！？ …), and only as a last resort inside a
+sentence. Nothing is lost: the last chunk is always emitted. An optional overlap repeats the last whole
+units of a long document's previous chunk. Tokens are counted with tiktoken (cl100k, offline).
+Every chunk keeps its document ids and, for PDFs, the 1-based pages its text comes from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import xxhash
+
+from ...text.tokens import count_tokens
+
+SENTENCE = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;]+|…{1,2}|$)[”’」』）)\"']*")
+SEPARATOR = "\n\n"
+
+
+@dataclass
+class Chunk:
+    index: int
+    text: str
+    doc_ids: list[str]
+    pages: dict[str, list[int]] = field(default_factory=dict)
+    tokens: int = 0
+    source: str | None = None
+    part: str = ""  # "2/5" for the parts of a long document
+
+    @property
+    def id(self) -> str:
+        return xxhash.xxh3_64_hexdigest(("\0".join(self.doc_ids) + "\0" + self.text).encode("utf-8"))
+
+
+@dataclass
+class _Unit:
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+
+def page_starts(meta: str | None) -> list[int] | None:
+    if not meta:
+        return None
+    try:
+        starts = json.loads(meta).get("page_starts")
+    except (ValueError, AttributeError):
+        return None
+    return starts if isinstance(starts, list) and starts else None
+
+
+def pages_of(starts: list[int] | None, start: int, end: int) -> list[int]:
+    """1-based pages that the text range [start, end) of a document touches."""
+    if not starts:
+        return []
+    first = bisect.bisect_right(starts, start) - 1
+    last = bisect.bisect_right(starts, max(start, end - 1)) - 1
+    return list(range(max(first, 0) + 1, max(last, 0) + 2))
+
+
+def _hard_cut(text: str, start: int, budget: int) -> Iterator[_Unit]:
+    """A run of text with no sentence end, cut into pieces of at most ``budget`` tokens."""
+    pos = 0
+    while pos < len(text):
+        size = len(text) - pos
+        while True:
+            piece = text[pos : pos + size]
+            n = count_tokens(piece)
+            if n <= budget or size <= 1:
+                break
+            size = max(1, int(size * budget / n * 0.95))
+        yield _Unit(piece, start + pos, start + pos + len(piece), n)
+        pos += size
+
+
+def units(text: str, budget: int) -> Iterator[_Unit]:
+    """Paragraphs of at most ``budget`` tokens; a longer paragraph is cut at sentence ends."""
+    for m in re.finditer(r"[^\n]+", text):
+        para = m.group(0)
+        if not para.strip():
+            continue
+        n = count_tokens(para)
+        if n <= budget:
+            yield _Unit(para, m.start(), m.end(), n)
+            continue
+        for s in SENTENCE.finditer(para):
+            sent = s.group(0)
+            if not sent:
+                continue
+            k = count_tokens(sent)
+            if k <= budget:
+                yield _Unit(sent, m.start() + s.start(), m.start() + s.end(), k)
+            else:
+                yield from _hard_cut(sent, m.start() + s.start(), budget)
+
+
+def header(title: str | None) -> str:
+    return f"【{title.strip()}】\n" if title and title.strip() else ""
+
+
+class Chunker:
+    """Feed documents in order with :meth:`add`; chunks come out as they fill; :meth:`finish` flushes the last."""
+
+    def __init__(self, budget: int, overlap: int = 0):
+        self.budget = budget
+        self.overlap = min(overlap, budget // 2)
+        self.index = 0
+        self._pack: list[tuple[dict[str, Any], str, int]] = []  # (doc, text with header, tokens)
+        self._pack_tokens = 0
+
+    def _emit(self, text: str, doc_ids: list[str], pages: dict[str, list[int]], tokens: int, source: str | None,
+              part: str = "") -> Chunk:
+        chunk = Chunk(self.index, text, doc_ids, pages, tokens, source, part)
+        self.index += 1
+        return chunk
+
+    def _flush_pack(self) -> Iterator[Chunk]:
+        if not self._pack:
+            return
+        docs = [d for d, _, _ in self._pack]
+        pages = {}
+        for d in docs:
+            starts = page_starts(d.get("meta"))
+            if starts:
+                pages[d["id"]] = list(range(1, len(starts) + 1))
+        text = SEPARATOR.join(t for _, t, _ in self._pack)
+        yield self._emit(text, [d["id"] for d in docs], pages, self._pack_tokens, docs[0].get("source"))
+        self._pack, self._pack_tokens = [], 0
+
+    def add(self, doc: dict[str, Any]) -> Iterator[Chunk]:
+        body = (doc.get("text") or "").strip()
+        if not body:
+            return
+        head = header(doc.get("title"))
+        whole = head + body
+        n = count_tokens(whole)
+        if n <= self.budget:
+            sep = 1 if self._pack else 0
+            if self._pack_tokens + sep + n > self.budget:
+                yield from self._flush_pack()
+                sep = 0
+            self._pack.append((doc, whole, n))
+            self._pack_tokens += sep + n
+            return
+        yield from self._flush_pack()
+        yield from self._split_long(doc, head, doc.get("text") or "")
+
+    def _split_long(self, doc: dict[str, Any], head: str, text: str) -> Iterator[Chunk]:
+        head_tokens = count_tokens(head) if head else 0
+        room = max(16, self.budget - head_tokens)
+        starts = page_starts(doc.get("meta"))
+        parts: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        used = 0
+        for u in units(text, room):
+            cost = u.tokens + (1 if current else 0)
+            if current and used + cost > room:
+                parts.append(current)
+                carry: list[_Unit] = []
+                carried = 0
+                for prev in reversed(current):  # overlap: whole units from the end of the previous chunk
+                    if carried + prev.tokens + 1 > self.overlap or carried + prev.tokens + 1 + u.tokens > room:
+                        break
+                    carry.insert(0, prev)
+                    carried += prev.tokens + 1
+                current, used = carry, carried
+                cost = u.tokens + (1 if current else 0)
+            current.append(u)
+            used += cost
+        if current:
+            parts.append(current)
+        for k, part in enumerate(parts, 1):
+            body = "\n".join(u.text for u in part)
+            pages = {doc["id"]: pages_of(starts, part[0].start, part[-1].end)} if starts else {}
+            yield self._emit(head + body, [doc["id"]], pages, head_tokens + sum(u.tokens for u in part) + len(part) - 1,
+                             doc.get("source"), f"{k}/{len(parts)}")
+
+    def finish(self) -> Iterator[Chunk]:
+        yield from self._flush_pack()
+
+
+def chunk_documents(docs: Iterable[dict[str, Any]], budget: int, overlap: int = 0) -> Iterator[Chunk]:
+    """All chunks of the documents, in order; the last one is never lost."""
+    chunker = Chunker(budget, overlap)
+    for doc in docs:
+        yield from chunker.add(doc)
+    yield from chunker.finish()

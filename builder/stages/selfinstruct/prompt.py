@@ -1,0 +1,102 @@
+"""The selfinstruct prompt: Jinja2 templates, task types and few-shot examples from ``prompts/selfinstruct/``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+import xxhash
+
+from ...errors import BuilderError
+from ...resources import prompts_dir
+from .chunks import Chunk
+
+FOLDER = "selfinstruct"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BuilderError(f"{path}: cannot read the selfinstruct prompt file ({exc.strerror or exc})") from None
+
+
+def load_fewshot(path: Path) -> list[dict[str, str]]:
+    """Few-shot examples, one JSON object per line with task_type, instruction, input, output."""
+    examples = []
+    for no, line in enumerate(_read(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            ex = json.loads(line)
+        except ValueError as exc:
+            raise BuilderError(f"{path}:{no}: not valid JSON ({exc})") from None
+        missing = [k for k in ("task_type", "instruction", "input", "output") if not isinstance(ex.get(k), str)]
+        if missing:
+            raise BuilderError(f"{path}:{no}: a few-shot example needs string fields {', '.join(missing)}")
+        examples.append({k: ex[k] for k in ("task_type", "instruction", "input", "output")})
+    return examples
+
+
+@dataclass
+class SelfInstructPrompt:
+    """Renders the messages for a chunk and the re-ask after a bad reply."""
+
+    system: str
+    generate: jinja2.Template
+    reask_template: jinja2.Template
+    task_types: list[dict[str, str]]
+    examples: list[dict[str, str]]
+    settings: Mapping[str, Any]
+    prompt_id: str
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], build) -> "SelfInstructPrompt":
+        folder = prompts_dir() / FOLDER
+        env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+        generate_path = build.resolve(settings["prompt_file"]) if settings.get("prompt_file") else folder / "generate.zh.j2"
+        fewshot_path = build.resolve(settings["fewshot_file"]) if settings.get("fewshot_file") else folder / "fewshot.jsonl"
+        texts = {"system": _read(folder / "system.zh.j2"), "generate": _read(generate_path), "reask": _read(folder / "reask.zh.j2"),
+                 "task_types": _read(folder / "task_types.json"), "fewshot": _read(fewshot_path)}
+        try:
+            generate = env.from_string(texts["generate"])
+            reask = env.from_string(texts["reask"])
+            system = env.from_string(texts["system"]).render().strip()
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuilderError(f"{generate_path}: Jinja2 syntax error on line {exc.lineno}: {exc.message}") from None
+        described = json.loads(texts["task_types"])
+        task_types = [{"name": t, "description": described.get(t, "")} for t in settings["task_types"]]
+        digest = xxhash.xxh3_64_hexdigest(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8"))[:10]
+        return cls(system, generate, reask, task_types, load_fewshot(fewshot_path), settings,
+                   f"selfinstruct/{generate_path.stem}@{digest}")
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"prompt_id": self.prompt_id}
+
+    def shown_examples(self, chunk_index: int) -> list[dict[str, str]]:
+        k = min(self.settings["fewshot_per_prompt"], len(self.examples))
+        if not k:
+            return []
+        start = (chunk_index * k) % len(self.examples)
+        return [self.examples[(start + i) % len(self.examples)] for i in range(k)]
+
+    def messages(self, chunk: Chunk) -> list[dict[str, str]]:
+        n = self.settings["items_per_request"]
+        examples = self.shown_examples(chunk.index)
+        shown = json.dumps({"items": examples}, ensure_ascii=False, indent=1) if examples else "（无）"
+        try:
+            user = self.generate.render(
+                n=n, task_types=self.task_types, answer_min=self.settings["answer_min_chars"],
+                answer_max=self.settings["answer_max_chars"], max_per_type=max(2, -(-n // max(1, min(len(self.task_types), n))) + 1),
+                examples=shown, material=chunk.text)
+        except jinja2.UndefinedError as exc:
+            raise BuilderError(f"selfinstruct prompt: {exc.message} (variables: n, task_types, answer_min, answer_max, "
+                               "max_per_type, examples, material)") from None
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user.strip()}]
+
+    def reask(self, messages: list[dict[str, str]], reply: str, error: str, truncated: bool) -> list[dict[str, str]]:
+        text = self.reask_template.render(error=error, truncated=truncated, n=self.settings["items_per_request"]).strip()
+        return [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": text}]

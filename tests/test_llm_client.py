@@ -1,0 +1,302 @@
+"""The one LLM client, through a real OpenAI-compatible HTTP server on 127.0.0.1 (tests/fake_openai.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from builder.errors import BuilderError
+from builder.llm import (ChatRequest, LLMClient, LLMError, LLMFatalError, LLMSettings, RateLimiter, RequestCache,
+                         endpoint_problem, parse_json_reply, response_format_for, run_requests)
+from builder.llm.client import retry_after_seconds
+from builder.resources import load_schema
+from fake_openai import FakeOpenAI, Reply, rate_limited, server_error, slow, valid
+
+KEY = "sk-test-abcdefghijklmnopqrstuvwxyz0123"
+MSG = [{"role": "user", "content": "写一句新闻导语。"}]
+
+
+def settings(url: str, **kw) -> LLMSettings:
+    base = dict(base_url=url, model="fake-model", api_key_env="", concurrency=4, timeout=2.0, max_retries=3,
+                backoff_base=0.05, backoff_max=2.0, response_format="text")
+    base.update(kw)
+    return LLMSettings(**base)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def one_chat(s: LLMSettings, cache=None, api_key=KEY, messages=MSG, **params):
+    client = LLMClient(s, cache, api_key=api_key)
+    try:
+        return await client.chat(messages, **params), client
+    finally:
+        await client.aclose()
+
+
+# -- requests, cache, secrets ---------------------------------------------------------------------------------
+def test_reply_fields_and_the_key_sent_as_bearer():
+    with FakeOpenAI([valid([{"a": "b"}])]) as srv:
+        c, client = run(one_chat(settings(srv.url)))
+    assert json.loads(c.text) == {"items": [{"a": "b"}]}
+    assert c.finish_reason == "stop" and not c.cached and c.usage.prompt_tokens > 0 and c.latency > 0
+    assert srv.auth == [f"Bearer {KEY}"]
+    assert srv.bodies[0]["model"] == "fake-model" and srv.bodies[0]["temperature"] == 0.7
+    assert client.stats["requests"] == 1 and client.stats["replies"] == 1
+
+
+def test_cache_answers_the_same_request_without_a_hit_and_never_stores_the_key(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    with FakeOpenAI() as srv:
+        c1, _ = run(one_chat(settings(srv.url), RequestCache(path)))
+        c2, client = run(one_chat(settings(srv.url), RequestCache(path), api_key="sk-another-key-entirely-000000"))
+        assert srv.hits == 1
+        assert c2.cached and c2.text == c1.text and client.stats["cached"] == 1
+        c3, _ = run(one_chat(settings(srv.url, temperature=0.2), RequestCache(path)))  # a result-changing parameter
+        assert srv.hits == 2 and not c3.cached
+    blob = b"".join(p.read_bytes() for p in tmp_path.glob("llm.sqlite*"))
+    assert KEY.encode() not in blob and b"sk-another" not in blob
+    assert len(RequestCache(path)) == 2
+
+
+def test_identical_requests_in_flight_are_sent_once(tmp_path):
+    async def go(url):
+        client = LLMClient(settings(url), RequestCache(tmp_path / "c.sqlite"), api_key=KEY)
+        try:
+            return await asyncio.gather(*(client.chat(MSG) for _ in range(5)))
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(delay=0.2) as srv:
+        results = run(go(srv.url))
+    assert srv.hits == 1 and len({r.text for r in results}) == 1
+
+
+def test_a_401_stops_the_run_with_one_line_that_hides_the_key():
+    script = [Reply(status=401, error=f"Incorrect API key provided: {KEY}. You can find your key at …")]
+    with FakeOpenAI(script) as srv:
+        with pytest.raises(LLMFatalError) as info:
+            run(one_chat(settings(srv.url)))
+        assert srv.hits == 1  # never retried
+    assert isinstance(info.value, BuilderError) and KEY not in str(info.value) and "401" in str(info.value)
+
+
+def test_endpoint_problem_names_what_is_missing(monkeypatch):
+    assert "base_url is empty" in endpoint_problem({"base_url": ""})
+    monkeypatch.delenv("MY_LLM_KEY", raising=False)
+    assert "MY_LLM_KEY" in endpoint_problem({"base_url": "http://x/v1", "api_key_env": "MY_LLM_KEY"})
+    monkeypatch.setenv("MY_LLM_KEY", "k")
+    assert endpoint_problem({"base_url": "http://x/v1", "api_key_env": "MY_LLM_KEY"}) is None
+    assert endpoint_problem({"base_url": "http://x/v1", "api_key_env": ""}) is None
+
+
+# -- retries -----------------------------------------------------------------------------------------------------
+def test_429_waits_for_retry_after_then_succeeds():
+    with FakeOpenAI([rate_limited(1), valid([{"a": "b"}])]) as srv:
+        t0 = time.monotonic()
+        c, client = run(one_chat(settings(srv.url)))
+        waited = time.monotonic() - t0
+    assert srv.hits == 2 and c.attempts == 2
+    assert waited >= 0.95  # Retry-After: 1 honoured, not the 0.05 s backoff
+    assert client.stats["retried_rate_limited"] == 1
+
+
+def test_500_is_retried_with_backoff_and_counted():
+    with FakeOpenAI([server_error(), server_error(), valid([{"a": "b"}])]) as srv:
+        c, client = run(one_chat(settings(srv.url)))
+    assert srv.hits == 3 and c.attempts == 3 and client.stats["retried_server_error"] == 2
+
+
+def test_a_reply_slower_than_the_timeout_is_abandoned_and_retried():
+    with FakeOpenAI([slow(valid([{"a": "slow"}]), 3.0), valid([{"a": "fast"}])]) as srv:
+        t0 = time.monotonic()
+        c, client = run(one_chat(settings(srv.url, timeout=0.5)))
+        took = time.monotonic() - t0
+    assert json.loads(c.text)["items"][0]["a"] == "fast"
+    assert client.stats["retried_timeout"] == 1 and took < 2.5
+
+
+def test_retries_give_up_with_the_kind_of_failure():
+    with FakeOpenAI([server_error()]) as srv:
+        with pytest.raises(LLMError) as info:
+            run(one_chat(settings(srv.url, max_retries=2)))
+        assert srv.hits == 3
+    assert info.value.kind == "server_error" and info.value.attempts == 3
+
+
+def test_a_400_is_not_retried():
+    with FakeOpenAI([Reply(status=400, error="bad request: messages too long")]) as srv:
+        with pytest.raises(LLMError) as info:
+            run(one_chat(settings(srv.url)))
+        assert srv.hits == 1
+    assert info.value.kind == "http_400"
+
+
+def test_retry_after_header_forms():
+    assert retry_after_seconds({"retry-after": "7"}) == 7
+    assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0  # in the past
+    assert retry_after_seconds({}) is None
+
+
+# -- response_format ------------------------------------------------------------------------------------------
+def test_json_schema_response_format_is_sent_and_a_rejecting_endpoint_falls_back_to_text():
+    fmt = response_format_for("json_schema", load_schema("selfinstruct_reply"), "items")
+    assert fmt["json_schema"]["strict"] is True
+    assert "minItems" not in json.dumps(fmt) and "$schema" not in json.dumps(fmt)
+
+    def script(body, n):
+        if "response_format" in body:
+            return Reply(status=400, error="response_format json_schema is not supported by this model")
+        return valid([{"a": "b"}])
+
+    async def go(url):
+        client = LLMClient(settings(url, response_format="json_schema"), api_key=KEY)
+        try:
+            first = await client.chat(MSG, response_format=fmt)
+            second = await client.chat([{"role": "user", "content": "再来一条"}], response_format=fmt)
+            return first, second, client
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(script) as srv:
+        first, second, client = run(go(srv.url))
+        assert srv.bodies[0]["response_format"]["type"] == "json_schema"
+        assert "response_format" not in srv.bodies[1] and "response_format" not in srv.bodies[2]
+        assert srv.hits == 3  # the second request went straight to text mode
+    assert client.text_mode and client.stats["response_format_rejected"] == 1
+
+
+# -- limits ---------------------------------------------------------------------------------------------------
+def test_concurrency_limit_holds():
+    with FakeOpenAI(delay=0.15) as srv:
+        reqs = [ChatRequest([{"role": "user", "content": f"第{i}条"}]) for i in range(12)]
+
+        async def go():
+            client = LLMClient(settings(srv.url, concurrency=3), api_key=KEY)
+            try:
+                return [r async for r in client.map(reqs)]
+            finally:
+                await client.aclose()
+
+        results = run(go())
+    assert srv.max_inflight == 3 and len(results) == 12
+
+
+def test_rpm_limit_spaces_requests():
+    with FakeOpenAI() as srv:
+        reqs = [ChatRequest([{"role": "user", "content": f"第{i}条"}]) for i in range(5)]
+
+        async def go():
+            client = LLMClient(settings(srv.url, rpm=120, concurrency=5), api_key=KEY)
+            try:
+                t0 = time.monotonic()
+                out = [r async for r in client.map(reqs)]
+                return out, time.monotonic() - t0
+            finally:
+                await client.aclose()
+
+        results, took = run(go())
+    # 120/min = 2/s with a burst of 2: the 3rd, 4th and 5th wait 0.5 s each
+    assert len(results) == 5 and 1.3 <= took < 3.0
+
+
+def test_token_bucket_charges_and_settles():
+    limiter = RateLimiter(600)  # 10 units/s, a burst of 10
+
+    async def go():
+        await limiter.acquire(10)
+        assert limiter.level < 0.1
+        limiter.settle(4)  # the request was smaller than charged: 4 units come back
+        assert 4 <= limiter.level < 4.1
+        t0 = time.monotonic()
+        await limiter.acquire(30)  # bigger than the bucket: waits for a full bucket, then goes into debt
+        assert 0.5 <= time.monotonic() - t0 < 1.0
+        assert limiter.level < -19
+
+    run(go())
+
+
+def test_map_keeps_order_and_returns_errors_in_place():
+    def script(body, n):
+        text = body["messages"][-1]["content"]
+        return Reply(status=400, error="bad") if "坏" in text else Reply(text)
+
+    with FakeOpenAI(script) as srv:
+        reqs = [ChatRequest([{"role": "user", "content": t}]) for t in ["一", "坏", "三", "四"]]
+
+        async def go():
+            client = LLMClient(settings(srv.url), api_key=KEY)
+            try:
+                return [r async for r in client.map(reqs, window=2)]
+            finally:
+                await client.aclose()
+
+        results = run(go())
+    assert [r.text if not isinstance(r, LLMError) else "ERR" for r in results] == ["一", "ERR", "三", "四"]
+
+
+def test_run_requests_from_sync_code(tmp_path, monkeypatch):
+    from builder.config import parse_config
+
+    with FakeOpenAI() as srv:
+        monkeypatch.setenv("FAKE_LLM_KEY", KEY)
+        text = f'[build]\noutput = "out"\n[llm]\nbase_url = "{srv.url}"\nmodel = "m"\napi_key_env = "FAKE_LLM_KEY"\n'
+        build = parse_config(text, tmp_path / "build.toml")
+        results = run_requests(build, [ChatRequest([{"role": "user", "content": f"<材料>第{i}句话的内容就写在这里。</材料>"}]) for i in range(3)])
+        assert srv.hits == 3 and srv.auth[0] == f"Bearer {KEY}"
+    assert [json.loads(r.text)["items"][0]["output"][:7] for r in results] == ["材料指出：第0", "材料指出：第1", "材料指出：第2"]
+    assert (tmp_path / "out" / ".cache" / "llm.sqlite").is_file()
+
+
+def test_from_build_without_endpoint_is_a_one_line_error(tmp_path):
+    from builder.config import parse_config
+
+    build = parse_config("[build]\n", tmp_path / "build.toml")
+    with pytest.raises(BuilderError, match="base_url is empty"):
+        LLMClient.from_build(build)
+
+
+# -- JSON repair ----------------------------------------------------------------------------------------------
+ITEMS = '{"items": [{"instruction": "写标题", "output": "好标题"}, {"instruction": "写导语", "output": "好导语"}]}'
+
+
+@pytest.mark.parametrize("text,repair", [
+    (f"好的，以下是结果：\n```json\n{ITEMS}\n```\n希望有帮助", "code_fence"),
+    (ITEMS.replace('"items"', "“items”"), "chinese_quotes"),
+    ('{“items”: [{“instruction”: “写“标题”", “output”: “好”}]}', "chinese_quotes"),
+    ('{"items": [{"instruction": "写标题", "output": "好标题",},]}', "trailing_comma"),
+    ('{"items": [{"instruction": "写标题", "output": "好标题"}', "missing_brackets"),
+    (f"这是结果 {ITEMS}", "surrounding_prose"),
+])
+def test_repairs(text, repair):
+    parsed = parse_json_reply(text)
+    assert parsed.status == "repaired" and repair in parsed.repairs, parsed
+    assert parsed.value["items"][0]["instruction"].startswith("写")
+
+
+def test_chinese_quotes_inside_strings_are_kept():
+    parsed = parse_json_reply('{"items": [{"instruction": "解释“流量密码”", "output": "指“爆款”规律"}]}')
+    assert parsed.status == "valid" and parsed.value["items"][0]["instruction"] == "解释“流量密码”"
+
+
+def test_truncated_last_item_is_dropped_only_when_cut():
+    cut = ITEMS[: ITEMS.rfind("好导语") + 1]
+    parsed = parse_json_reply(cut, "length")
+    assert [i["instruction"] for i in parsed.value["items"]] == ["写标题"]
+    assert parsed.dropped_tail["instruction"] == "写导语" and "truncated_item_dropped" in parsed.repairs
+    closed = ITEMS[: ITEMS.rfind("}") - 1]  # cut after the last item closed, before "]}"
+    parsed = parse_json_reply(closed, "length")
+    assert len(parsed.value["items"]) == 2 and parsed.dropped_tail is None
+    same_cut_no_length = parse_json_reply(cut, "stop")
+    assert len(same_cut_no_length.value["items"]) == 2  # not cut by max_tokens: keep what json-repair recovered
+
+
+def test_prose_and_empty_are_invalid():
+    assert parse_json_reply("这篇文章讲了三个要点。").status == "invalid"
+    assert parse_json_reply("").status == "invalid"
+    assert parse_json_reply(None).error == "the reply is empty"
