@@ -397,7 +397,11 @@ def test_push_dry_run_writes_the_upload_folder_and_never_the_token(demo_build, c
     assert len(written) > 20
     for p in written:
         assert MARKER.encode() not in p.read_bytes(), p
-    assert MARKER not in r.out + r.err
+    assert MARKER not in r.out + r.err and "changed after the export" not in r.out
+    # an upstream stage rebuilt after the export: the push says so
+    write_stage(out, "selfinstruct", [])
+    r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
+    assert r.code == 0 and "warning: selfinstruct changed after the export was built" in r.out
 
 
 def test_push_uploads_the_checked_folder_with_the_token(demo_build, cli, monkeypatch, tmp_path):

@@ -44,6 +44,23 @@ def export_dir(output: Path) -> Path:
     return folder
 
 
+def stale_inputs(output: Path) -> list[str]:
+    """Upstream stages rebuilt since the export was made (their output differs from what export read)."""
+    from ..manifest import Manifest
+
+    export = Manifest.read(output / "export")
+    if export is None:
+        return []
+    changed = []
+    for stage, fingerprint in export.inputs.items():
+        if ":" in stage:
+            continue
+        m = Manifest.read(output / stage)
+        if m is None or m.output != fingerprint:
+            changed.append(stage)
+    return changed
+
+
 def prepare_upload(output: Path, repo_id: str) -> tuple[Path, dict]:
     """Write exactly the folder that will be uploaded (hub/data and the card rendered for ``repo_id``);
     returns it with the card's facts."""
@@ -55,11 +72,20 @@ def prepare_upload(output: Path, repo_id: str) -> tuple[Path, dict]:
     target = output / "push" / repo_id.replace("/", "__")
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(source / "hub" / "data", target / "data")
+    shutil.copytree(source / "hub" / "data", target / "data", copy_function=_link_or_copy)
     text = render_card(facts, repo_id=repo_id)
     check_card(text)
     atomic_write_text(target / "README.md", text)
     return target, facts
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """A hard link when the file system allows it (the export is never modified in place), else a copy."""
+    try:
+        os.link(src, dst)
+        return dst
+    except OSError:
+        return shutil.copy2(src, dst)
 
 
 def _rows(path: Path) -> int:
@@ -181,6 +207,10 @@ def register(app: typer.Typer) -> None:
 
         check_repo_id(repo_id)
         build = load_config(config, output)
+        stale = stale_inputs(build.output)
+        if stale:
+            console.print(f"warning: {', '.join(stale)} changed after the export was built; "
+                          f"run 'builder run export -c {build.path}' to publish the current data")
         folder, facts = prepare_upload(build.output, repo_id)
         summary = check_upload(folder, facts.get("license_problems", []))
         kinds, where = scan_pii(folder)

@@ -130,10 +130,10 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
     their input but not their output, and both are kept.
 
     Shingles, MinHash signatures and LSH candidates come from the dedup stage's engine
-    (``builder.text.minhash``). An item's signature is taken over all its shingles (prompt and output)
-    at a threshold 0.1 lower than asked, since both sides reaching ``threshold`` makes the whole reach
-    about as much; every candidate is then measured exactly on each side before anything is dropped.
-    Shingle sets are computed once per distinct text (items made from one article share its input).
+    (``builder.text.minhash``). An item's signature is taken over all its shingles (instruction, input
+    and output) at a threshold 0.1 lower than asked, since both sides reaching ``threshold`` makes the
+    whole reach about as much; every candidate is then measured exactly on each side before anything
+    is dropped. Shingle sets and signatures are computed once per distinct text.
     """
     if len(items) < 2:
         return []
@@ -141,34 +141,49 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
 
     from ...text.minhash import MinHashSettings, lsh_candidates, shingle_hashes, signatures
 
-    memo: dict[str, np.ndarray] = {}
-
-    def shingles(text: str) -> np.ndarray:  # sorted unique xxh3 hashes of the text's character n-grams
-        if text not in memo:
-            memo[text] = shingle_hashes(text, ngram)
-        return memo[text]
-
-    prompts, outputs = [], []
-    for it in items:
-        instruction, given = shingles(it.get("instruction") or ""), shingles(it.get("input") or "")
-        prompts.append(np.union1d(instruction, given) if len(given) else instruction)
-        outputs.append(shingles(it.get("output") or ""))
-    memo.clear()
+    # one shingle set and one signature per distinct text: the items of one article share its input,
+    # and MinHash(A ∪ B) is the element-wise minimum of MinHash(A) and MinHash(B)
+    texts: dict[str, int] = {}
+    parts = np.empty((len(items), 3), dtype=np.int64)
+    for k, it in enumerate(items):
+        for c, field in enumerate(("instruction", "input", "output")):
+            parts[k, c] = texts.setdefault(it.get(field) or "", len(texts))
+    distinct = list(texts)
+    del texts
+    hashes = [shingle_hashes(t, ngram) for t in distinct]
+    sig_of = np.concatenate([signatures(hashes[k:k + 2048], num_perm, seed) for k in range(0, len(hashes), 2048)])
+    sig = np.minimum(np.minimum(sig_of[parts[:, 0]], sig_of[parts[:, 1]]), sig_of[parts[:, 2]])
+    del sig_of
+    sizes = np.array([len(h) for h in hashes])
+    rows = np.flatnonzero(sizes[parts].sum(axis=1) > 0)
     settings = MinHashSettings(ngram=ngram, num_perm=num_perm, threshold=max(0.05, threshold - 0.1),
                                containment_threshold=None, seed=seed)
-    sig = np.concatenate([signatures([np.union1d(p, o) for p, o in zip(prompts[k:k + 1024], outputs[k:k + 1024])], num_perm, seed)
-                          for k in range(0, len(items), 1024)])
-    rows = np.flatnonzero([len(p) + len(o) > 0 for p, o in zip(prompts, outputs)])
     codes = lsh_candidates(sig[rows], rows, settings)
+    del sig
     earlier: dict[int, list[int]] = defaultdict(list)
     for code in codes.tolist():
         a, b = code >> 32, code & 0xFFFFFFFF
         earlier[max(a, b)].append(min(a, b))
 
+    prompts: dict[tuple[int, int], np.ndarray] = {}
+
+    def prompt(k: int) -> np.ndarray:
+        key = (int(parts[k, 0]), int(parts[k, 1]))
+        if key not in prompts:
+            prompts[key] = np.union1d(hashes[key[0]], hashes[key[1]])
+        return prompts[key]
+
     def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-        if not len(a) and not len(b):
+        """Exact Jaccard of two sorted unique hash arrays; 0 early when the sizes alone rule ``threshold`` out."""
+        if len(a) > len(b):
+            a, b = b, a
+        if not len(b):
             return 1.0
-        common = np.intersect1d(a, b, assume_unique=True).size
+        if len(a) < threshold * len(b):
+            return len(a) / len(b)  # an upper bound below the threshold
+        idx = np.searchsorted(b, a)
+        idx[idx == len(b)] = 0
+        common = int(np.count_nonzero(b[idx] == a))
         return common / (len(a) + len(b) - common)
 
     dropped: set[int] = set()
@@ -177,11 +192,13 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
         for i in sorted(earlier[j]):
             if i in dropped:
                 continue
-            sim_prompt = jaccard(prompts[i], prompts[j])
-            if sim_prompt < threshold:
+            # outputs first: tasks made from one article share the input, rarely the output
+            sim_output = 1.0 if parts[i, 2] == parts[j, 2] else jaccard(hashes[parts[i, 2]], hashes[parts[j, 2]])
+            if sim_output < threshold:
                 continue
-            sim_output = jaccard(outputs[i], outputs[j])
-            if sim_output >= threshold:
+            same_prompt = parts[i, 0] == parts[j, 0] and parts[i, 1] == parts[j, 1]
+            sim_prompt = 1.0 if same_prompt else jaccard(prompt(i), prompt(j))
+            if sim_prompt >= threshold:
                 dropped.add(j)
                 found.append((j, i, round(min(sim_prompt, sim_output), 4)))
                 break
