@@ -45,11 +45,13 @@ class Reply:
 
 # -- reply shapes -------------------------------------------------------------------------------------
 def material(body: dict) -> str:
-    """The source text inside <材料>…</材料> of the last user message (the whole message when absent)."""
-    user = [m for m in body.get("messages", []) if m.get("role") == "user"]
-    text = str(user[-1].get("content", "")) if user else ""
-    start, end = text.rfind("<材料>"), text.rfind("</材料>")
-    return text[start + len("<材料>") : end] if 0 <= start < end else text
+    """The source text inside <材料>…</材料> of the latest user message holding one (else the last message)."""
+    users = [str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"]
+    for text in reversed(users):  # a re-ask's last message has no material: look further back
+        start, end = text.rfind("<材料>"), text.rfind("</材料>")
+        if 0 <= start < end:
+            return text[start + len("<材料>") : end]
+    return users[-1] if users else ""
 
 
 def sentences(text: str) -> list[str]:

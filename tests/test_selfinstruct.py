@@ -1,0 +1,380 @@
+"""selfinstruct: chunks, reply handling, filters, no-endpoint and dry-run behaviour, kill-and-resume.
+
+The model is tests/fake_openai.py, a real OpenAI-compatible HTTP server on 127.0.0.1: the real client,
+cache and stage code run. The upstream dedup output is a fixture written here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from builder import pipeline
+from builder.config import load_config
+from builder.errors import DryRunFinished
+from builder.manifest import Manifest
+from builder.shards import DOCUMENT_SCHEMA, INSTRUCTION_SCHEMA, write_parquet
+from builder.stages.selfinstruct.chunks import chunk_documents
+from builder.stages.selfinstruct.filters import NearDuplicateIndex
+from builder.text.shingles import char_ngrams, jaccard
+from builder.text.tokens import count_tokens
+from fake_openai import (FakeOpenAI, Reply, chinese_quotes, fenced, grounded_items, material, prose, rate_limited, refusal,
+                         server_error, slow, trailing_commas, truncated, valid)
+
+KEY = "sk-selfinstruct-test-key-0123456789abcdef"
+ROOT = Path(__file__).resolve().parent.parent
+
+CITIES = ["杭州", "成都", "西安", "长沙", "厦门", "青岛", "昆明", "南京", "武汉", "苏州", "合肥", "贵阳"]
+WORK = ["短视频账号", "直播间", "公众号", "本地生活号", "读书博主", "农产品店铺"]
+REASONS = ["把开头三秒做得更抓人", "固定每天晚上八点开播", "坚持回复每一条评论", "把选题和本地热点结合", "用数据复盘每一条内容",
+           "请老用户参与拍摄"]
+
+
+def doc_text(i: int, sentences: int = 8) -> str:
+    out = []
+    for k in range(sentences):
+        city, work = CITIES[(i + k) % len(CITIES)], WORK[(i * 3 + k) % len(WORK)]
+        reason = REASONS[(i + 2 * k) % len(REASONS)]
+        out.append(f"第{i}篇第{k}条：{city}的一个{work}在第{k % 4 + 1}季度把播放量做到了{(i + 1) * (k + 3)}万，负责人认为关键在于{reason}。")
+    return "\n".join("".join(out[j : j + 2]) for j in range(0, len(out), 2))
+
+
+def toml_value(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f'"{k}" = {toml_value(x)}' for k, x in v.items()) + "}"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def toml_table(d: dict) -> str:
+    return "\n".join(f"{k} = {toml_value(v)}" for k, v in d.items())
+
+
+def make_build(tmp: Path, url: str, n_docs: int = 6, sentences: int = 8, llm: dict | None = None, si: dict | None = None):
+    tmp.mkdir(parents=True, exist_ok=True)
+    llm_cfg = {"base_url": url, "model": "fake-model", "api_key_env": "FAKE_LLM_KEY", "concurrency": 4, "timeout": 2.0,
+               "max_retries": 2, "backoff_base": 0.05, "backoff_max": 2.0, "prices": {"fake-model": {"input": 1.0, "output": 2.0}}}
+    llm_cfg.update(llm or {})
+    si_cfg = {"chunk_tokens": 300, "items_per_request": 4, "answer_min_chars": 10}
+    si_cfg.update(si or {})
+    (tmp / "build.toml").write_text(f'[build]\nname = "t"\noutput = "out"\nworkers = 1\n\n[llm]\n{toml_table(llm_cfg)}\n\n'
+                                    f'[selfinstruct]\n{toml_table(si_cfg)}\n', encoding="utf-8")
+    build = load_config(tmp / "build.toml")
+    rows = [{"id": f"doc{i:03d}", "source": "fixture", "path": f"d{i}.txt", "title": f"运营经验第{i}篇", "text": doc_text(i, sentences),
+             "published": None, "author": None, "format": "txt", "meta": "{}"} for i in range(n_docs)]
+    d = build.output / "dedup"
+    write_parquet(pl.DataFrame(rows, schema=DOCUMENT_SCHEMA), d / "data" / "part-00000.parquet")
+    Manifest(stage="dedup", config_hash="fixture", inputs={}, output=f"fixture-{n_docs}", rows={"data": n_docs}).write(d)
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv("FAKE_LLM_KEY", KEY)
+
+
+def data(build) -> pl.DataFrame:
+    return pl.read_parquet(build.output / "selfinstruct" / "data")
+
+
+def rejected(build) -> pl.DataFrame:
+    return pl.read_parquet(build.output / "selfinstruct" / "rejected")
+
+
+def doc_of(body: dict) -> int:
+    m = re.search(r"第(\d+)篇", material(body))
+    return int(m.group(1)) if m else -1
+
+
+# -- chunks -----------------------------------------------------------------------------------------------------
+def docs(n: int, sentences: int) -> list[dict]:
+    return [{"id": f"d{i}", "source": "s", "title": f"标题{i}", "text": doc_text(i, sentences), "meta": "{}"} for i in range(n)]
+
+
+def test_short_documents_are_packed_and_long_ones_cut_at_sentence_ends_without_loss():
+    items = docs(3, 2) + docs(1, 40) + docs(2, 2)  # small, small, small, one long, small, small
+    items[3]["id"] = "long"
+    chunks = list(chunk_documents(items, budget=260))  # a short document is about 120 tokens
+    assert all(count_tokens(c.text) <= 260 for c in chunks)
+    assert chunks[0].doc_ids == ["d0", "d1"]  # packed whole, in order
+    long_parts = [c for c in chunks if c.doc_ids == ["long"]]
+    assert len(long_parts) > 3 and all(c.part.endswith(f"/{len(long_parts)}") for c in long_parts)
+    assert all(c.text.rstrip().endswith("。") for c in long_parts)
+    assert all(c.text.startswith("【标题0】") for c in long_parts)  # each part keeps its title
+    # nothing lost, the last chunk included: every sentence of every document is in some chunk
+    joined = "\n".join(c.text for c in chunks)
+    for d in items:
+        for sentence in re.findall(r"[^。\n]+。", d["text"]):
+            assert sentence in joined
+    assert chunks[-1].doc_ids[-1] == "d1" and chunks[-1].index == len(chunks) - 1
+
+
+def test_overlap_repeats_whole_sentences_of_the_previous_part():
+    long = docs(1, 40)
+    plain = list(chunk_documents(long, budget=260))
+    over = list(chunk_documents(long, budget=260, overlap=130))
+    assert len(over) >= len(plain)
+    first_lines = over[0].text.split("\n")
+    second = over[1].text
+    assert first_lines[-1] in second  # the last unit of part 1 opens part 2
+    assert all(count_tokens(c.text) <= 260 for c in over)
+
+
+def test_pdf_pages_follow_the_chunk():
+    text = doc_text(0, 40)
+    starts = [0, len(text) // 3, 2 * len(text) // 3]
+    doc = {"id": "pdf1", "source": "s", "title": None, "text": text, "meta": json.dumps({"page_starts": starts, "pages": 3})}
+    chunks = list(chunk_documents([doc], budget=200))
+    assert chunks[0].pages["pdf1"][0] == 1 and chunks[-1].pages["pdf1"][-1] == 3
+    assert sorted({p for c in chunks for p in c.pages["pdf1"]}) == [1, 2, 3]
+
+
+def test_near_duplicate_index_is_exact_for_chinese():
+    index = NearDuplicateIndex(0.7, 3)
+    index.add("请为一家社区面包店写一条短视频开头台词")
+    assert index.find("请为一家社区面包店写一条短视频开头台词！")[0] == "exact"  # punctuation ignored
+    near = "请为一家社区面包店写一条短视频的开头台词"
+    found = index.find(near)
+    expected = jaccard(char_ngrams(near, 3), char_ngrams("请为一家社区面包店写一条短视频开头台词", 3))
+    assert found[0] == "near" and abs(found[2] - expected) < 1e-9 and expected >= 0.7
+    assert index.find("分析直播间人数下降的三个常见原因") is None
+
+
+# -- a full run through the fake endpoint ----------------------------------------------------------------------
+SCENARIOS = {
+    0: "valid", 1: "fenced", 2: "chinese_quotes", 3: "trailing_commas", 4: "truncated", 5: "prose_then_valid",
+    6: "refusal", 7: "429", 8: "500", 9: "slow", 10: "schema_invalid", 11: "prose",
+}
+
+
+def scripted(body: dict, n: int, seen: dict) -> Reply:
+    i = doc_of(body)
+    tries = seen.setdefault(i, [0])
+    tries[0] += 1
+    reask = len(body["messages"]) > 2
+    items = grounded_items(body)
+    kind = SCENARIOS.get(i, "valid")
+    if kind == "fenced":
+        return fenced(items)
+    if kind == "chinese_quotes":
+        return chinese_quotes(items)
+    if kind == "trailing_commas":
+        return trailing_commas(items)
+    if kind == "truncated":
+        return truncated(items)
+    if kind == "prose_then_valid":
+        return valid(items) if reask else prose()
+    if kind == "refusal":
+        return refusal()
+    if kind == "429" and tries[0] == 1:
+        return rate_limited(0.2)
+    if kind == "500" and tries[0] == 1:
+        return server_error()
+    if kind == "slow" and tries[0] == 1:
+        return slow(valid(items), 3.5)
+    if kind == "schema_invalid":
+        return Reply(json.dumps({"items": [{"output": "只有回答，没有指令。"}]}, ensure_ascii=False))
+    if kind == "prose":
+        return prose()
+    return valid(items)
+
+
+def test_every_request_ends_valid_repaired_reasked_or_failed(tmp_path):
+    seen: dict = {}
+    with FakeOpenAI(lambda b, n: scripted(b, n, seen)) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=12, sentences=4, si={"chunk_tokens": 280})
+        m = pipeline.execute(build, "selfinstruct")
+        bodies = list(srv.bodies)
+    c = m.counters
+    assert c["chunks"] == 12
+    assert (c["request_valid"], c["request_repaired"], c["request_reasked"], c["request_failed"]) == (4, 4, 1, 3)
+    assert c["failed_refusal"] == c["failed_schema"] == c["failed_invalid_json"] == 1
+    for repair in ("code_fence", "chinese_quotes", "trailing_comma", "truncated_item_dropped"):
+        assert c[f"repaired_{repair}"] == 1, repair
+    assert c["reasked_invalid_json"] == 1 and c["dropped_truncated_item"] == 1
+    assert c["llm_retried_rate_limited"] == 1 and c["llm_retried_server_error"] == 1 and c["llm_retried_timeout"] == 1
+
+    # failed replies are kept raw, with their reason
+    rej = rejected(build)
+    failed = {r["reason"]: json.loads(r["record"]) for r in rej.filter(pl.col("reason").str.starts_with("failed_")).iter_rows(named=True)}
+    assert set(failed) == {"failed_refusal", "failed_schema", "failed_invalid_json"}
+    assert "作为一个AI语言模型" in failed["failed_refusal"]["replies"][0]["text"]
+    assert len(failed["failed_refusal"]["replies"]) == 2  # the reply and the re-ask's reply
+    assert "只有回答" in failed["failed_schema"]["replies"][-1]["text"]
+    assert all(r["chunk_id"] for r in rej.iter_rows(named=True))
+
+    # the re-ask quotes the validation error after the bad reply
+    reasks = [b for b in bodies if len(b["messages"]) == 4]
+    assert len(reasks) == 4  # prose_then_valid, refusal, schema_invalid, prose
+    schema_reask = next(b for b in reasks if doc_of(b) == 10)
+    assert schema_reask["messages"][2]["role"] == "assistant" and "instruction" in schema_reask["messages"][3]["content"]
+
+    # kept items are instruction records with provenance
+    df = data(build)
+    assert df.schema == pl.Schema(INSTRUCTION_SCHEMA)
+    assert df.height == m.rows["data"] > 0
+    row = df.row(0, named=True)
+    meta = json.loads(row["meta"])
+    assert row["origin"] == "selfinstruct" and row["family"] == "其他QA" and row["subcategory"].startswith("selfinstruct/")
+    assert row["source_id"] == meta["doc_ids"][0] and meta["chunk_id"] and meta["model"] == "fake-model"
+    assert meta["prompt_id"].startswith("selfinstruct/generate.zh@") and 0 < meta["grounding"] <= 1
+    assert set(df["split"]) <= {"train", "validation"}
+    # report tables
+    report = json.loads((build.output / "selfinstruct" / "report" / "index.json").read_text(encoding="utf-8"))
+    for table in ("requests", "items_per_request", "filters", "tokens_and_cost", "latency_seconds", "grounding", "item_samples"):
+        assert table in report["tables"]
+    requests = pl.read_parquet(build.output / "selfinstruct" / "report" / "requests.parquet")
+    assert dict(zip(requests["outcome"], requests["requests"])) == {"valid": 4, "repaired": 4, "reasked": 1, "failed": 3}
+    # the key never reaches the output folder (cache, report, manifest, data)
+    for f in build.output.rglob("*"):
+        if f.is_file():
+            assert KEY.encode() not in f.read_bytes(), f
+
+
+def test_filters_each_count_their_drops(tmp_path):
+    leak = json.loads((ROOT / "prompts" / "selfinstruct" / "fewshot.jsonl").read_text(encoding="utf-8").splitlines()[0])
+
+    def script(body, n):
+        base = grounded_items(body, 2)
+        ok1, ok2 = base[0], base[1]
+        items = [
+            ok1,
+            {**ok2, "instruction": ok2["instruction"] + "（简要）"},  # kept: different enough
+            {"task_type": "问答", "instruction": "写标题", "input": "", "output": ok1["output"]},  # instruction too short
+            {"task_type": "问答", "instruction": "请说明这个做法为什么有效", "input": "", "output": "有效。"},  # answer too short
+            {"task_type": "写作", "instruction": "请写一篇很长的复盘文章", "input": "", "output": "长" * 500},  # too long
+            {"task_type": "问答", "instruction": "请评价这个账号的运营策略", "input": "", "output": "作为一个AI语言模型，我无法对具体账号做出评价。"},
+            {**leak},  # copied few-shot example
+            dict(ok1),  # exact duplicate
+            {**ok1, "instruction": ok1["instruction"] + "吗"},  # near duplicate
+            {"task_type": "问答", "instruction": "谈谈你对宇宙起源的看法", "input": "", "output": "宇宙起源于大约一百三十八亿年前的一次大爆炸。"},
+            {"task_type": "问答", "instruction": "", "input": "", "output": "没有指令的回答"},  # empty
+        ]
+        return valid(items)
+
+    with FakeOpenAI(script) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=1, sentences=4,
+                           si={"chunk_tokens": 400, "answer_max_chars": 300, "filters": {"min_grounding": 0.3}})
+        m = pipeline.execute(build, "selfinstruct")
+    c = m.counters
+    assert c["items_returned"] == 11 and c["kept"] == 2
+    expected = {"dropped_too_short": 2, "dropped_too_long": 1, "dropped_refusal": 1, "dropped_fewshot_leak": 1,
+                "dropped_duplicate_exact": 1, "dropped_duplicate_near": 1, "dropped_ungrounded": 1, "dropped_empty": 1}
+    assert {k: c.get(k, 0) for k in expected} == expected
+    rej = rejected(build)
+    assert rej.height == sum(expected.values())
+    assert rej.filter(pl.col("reason") == "dropped_duplicate_exact")["detail"][0].startswith("repeats item")
+    filters = pl.read_parquet(build.output / "selfinstruct" / "report" / "filters.parquet")
+    assert dict(zip(filters["filter"], filters["items"]))["dropped_fewshot_leak"] == 1
+
+
+def test_a_rerun_is_answered_from_the_cache(tmp_path):
+    with FakeOpenAI() as srv:
+        build = make_build(tmp_path, srv.url, n_docs=4)
+        pipeline.execute(build, "selfinstruct")
+        first, hits = data(build), srv.hits
+        m = pipeline.execute(build, "selfinstruct")
+        assert srv.hits == hits  # nothing paid twice
+    assert data(build).equals(first)
+    assert m.counters["llm_cached"] == hits and "llm_requests" not in m.counters
+
+
+# -- no endpoint, dry run --------------------------------------------------------------------------------------
+def test_no_endpoint_writes_an_empty_output_with_the_estimate_and_the_reason(tmp_path):
+    build = make_build(tmp_path, "", n_docs=5)
+    m = pipeline.execute(build, "selfinstruct")
+    assert m.rows["data"] == 0 and data(build).schema == pl.Schema(INSTRUCTION_SCHEMA)
+    assert any("nothing was generated" in n and "base_url is empty" in n for n in m.notes)
+    est = pl.read_parquet(build.output / "selfinstruct" / "report" / "estimate.parquet")
+    est = dict(zip(est["measure"], est["value"]))
+    chunks = list(chunk_documents(pl.read_parquet(build.output / "dedup" / "data").to_dicts(), 300))
+    assert int(est["requests"]) == len(chunks) and int(est["input_tokens"]) > sum(c.tokens for c in chunks)
+    assert float(est["cost_usd"]) > 0  # priced from [llm.prices]
+    # setting up an endpoint later makes the stage stale, so it runs for real then
+    status = pipeline.statuses(build)
+    assert Manifest.read(build.output / "selfinstruct").config_hash == pipeline.stage_class("selfinstruct")(build).config_hash()
+    assert status  # statuses computed without error
+
+
+def test_missing_key_is_not_an_endpoint_and_the_stage_reruns_once_it_is_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("FAKE_LLM_KEY")
+    build = make_build(tmp_path, "http://127.0.0.1:9/v1", n_docs=2)
+    m = pipeline.execute(build, "selfinstruct")
+    assert any("FAKE_LLM_KEY" in n for n in m.notes) and m.rows["data"] == 0
+    before = pipeline.stage_class("selfinstruct")(build).config_hash()
+    monkeypatch.setenv("FAKE_LLM_KEY", KEY)
+    assert pipeline.stage_class("selfinstruct")(build).config_hash() != before
+
+
+def test_dry_run_with_an_endpoint_sends_nothing_and_keeps_the_previous_output(tmp_path):
+    with FakeOpenAI() as srv:
+        build = make_build(tmp_path, srv.url, n_docs=3)
+        done = pipeline.execute(build, "selfinstruct")
+        hits, before = srv.hits, data(build)
+        with pytest.raises(DryRunFinished, match="requests"):
+            pipeline.execute(build, "selfinstruct", options={"dry_run": True})
+        assert srv.hits == hits
+    assert Manifest.read(build.output / "selfinstruct").output == done.output
+    assert data(build).equals(before)
+    assert not (build.output / ".tmp" / "selfinstruct").exists()
+
+
+def test_dry_run_stops_the_pipeline_with_its_estimate(tmp_path, monkeypatch):
+    with FakeOpenAI() as srv:
+        build = make_build(tmp_path, srv.url, n_docs=2)
+        monkeypatch.setattr(pipeline, "plan", lambda *a, **k: [("selfinstruct", "forced")])
+        steps = list(pipeline.run(build, "selfinstruct", options={"dry_run": True}))
+        assert srv.hits == 0
+    assert steps[0][0] == "selfinstruct" and steps[0][1].startswith("dry run: estimate only") and steps[0][2] is None
+    assert Manifest.read(build.output / "selfinstruct") is None
+
+
+# -- kill and resume ---------------------------------------------------------------------------------------------
+RUNNER = "import sys; from builder.config import load_config; from builder import pipeline; pipeline.execute(load_config(sys.argv[1]), 'selfinstruct')"
+
+
+def test_killed_run_resumes_without_paying_twice_and_matches_an_uninterrupted_run(tmp_path):
+    n_docs = 8  # 16 chunks at 300 tokens
+    with FakeOpenAI(delay=0.05) as ref:
+        reference = make_build(tmp_path / "ref", ref.url, n_docs=n_docs)
+        pipeline.execute(reference, "selfinstruct")
+        chunks = ref.answered
+    assert chunks == 16
+
+    with FakeOpenAI(delay=0.05) as srv:
+        srv.hold_after = 7  # the provider answers 7 requests, then stalls
+        build = make_build(tmp_path / "killed", srv.url, n_docs=n_docs)
+        env = {**os.environ, "FAKE_LLM_KEY": KEY}
+        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(build.path)], env=env, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cache = build.output / ".cache" / "llm.sqlite"
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline:
+            if srv.answered == 7 and cache.exists():
+                with sqlite3.connect(cache) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+                if stored == 7:
+                    break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert stored == 7, "the killed run did not store its 7 replies in time"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert Manifest.read(build.output / "selfinstruct") is None  # nothing half-done is marked done
+        srv.release()
+
+        pipeline.execute(build, "selfinstruct")  # the same command again
+        assert srv.answered == chunks  # every distinct request answered (paid) exactly once over both runs
+        assert srv.hits > srv.answered  # the stalled requests reached the server but were never answered
+    assert data(build).equals(data(reference))
+    assert rejected(build).equals(rejected(reference))
