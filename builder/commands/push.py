@@ -207,9 +207,10 @@ def register(app: typer.Typer) -> None:
 
         check_repo_id(repo_id)
         build = load_config(config, output)
+        say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731 - paths may hold [brackets]
         stale = stale_inputs(build.output)
         if stale:
-            console.print(f"warning: {', '.join(stale)} changed after the export was built; "
+            say(f"warning: {', '.join(stale)} changed after the export was built; "
                           f"run 'builder run export -c {build.path}' to publish the current data")
         folder, facts = prepare_upload(build.output, repo_id)
         summary = check_upload(folder, facts.get("license_problems", []))
@@ -223,13 +224,13 @@ def register(app: typer.Typer) -> None:
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in files)
         rows = {s: n for c, s, _, n in summary if c == "default"}
-        console.print(f"{repo_id}: {len(files)} files, {size / 1024:.1f} KB, "
+        say(f"{repo_id}: {len(files)} files, {size / 1024:.1f} KB, "
                       f"{rows.get('train', 0)} train / {rows.get('validation', 0)} validation items, "
                       f"configs: {', '.join(dict.fromkeys(c for c, *_ in summary))}")
         if kinds:
-            console.print(f"warning: pushing with unmasked PII ({sum(kinds.values())} matches) because of --allow-pii")
+            say(f"warning: pushing with unmasked PII ({sum(kinds.values())} matches) because of --allow-pii")
         if dry_run:
-            console.print(f"dry run: nothing uploaded; the upload folder is {folder}")
+            say(f"dry run: nothing uploaded; the upload folder is {folder}")
             return
         token = os.environ.get("HF_TOKEN", "").strip()
         if not token:
@@ -240,4 +241,4 @@ def register(app: typer.Typer) -> None:
         name = build.settings["build"]["name"]
         url = upload(folder, repo_id, private, token, endpoint,
                      f"builder: {name}, {rows.get('train', 0)} train / {rows.get('validation', 0)} validation items")
-        console.print(f"pushed {folder} to {url}")
+        say(f"pushed {folder} to {url}")
