@@ -40,16 +40,26 @@ WORKERS = 2
 def run_builder(corpus: Path, work: Path) -> list[int]:
     import multiprocessing as mp
 
+    import pyarrow.parquet as pq
+
     from builder.text.minhash import MinHashDeduper, MinHashSettings
 
-    texts = pl.read_parquet(corpus, columns=["text"])["text"].to_list()
     ctx = mp.get_context("fork")
     with ctx.Pool(WORKERS) as pool:
         def mapper(func, items):
-            return pool.imap(func, items, chunksize=1)
+            # bounded rounds, as StageRun.map does in the stage: at most 2 batches per worker in flight
+            batch = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= 2 * WORKERS:
+                    yield from pool.map(func, batch, chunksize=1)
+                    batch = []
+            if batch:
+                yield from pool.map(func, batch, chunksize=1)
 
         dd = MinHashDeduper(MinHashSettings(), store_dir=work / "store", mapper=mapper, batch_size=256)
-        batches = (texts[i : i + 4096] for i in range(0, len(texts), 4096))
+        # stream the corpus like the stage streams shards: texts are never all in memory
+        batches = (b.column("text").to_pylist() for b in pq.ParquetFile(corpus).iter_batches(batch_size=4096, columns=["text"]))
         dd.add(batches)
         cl = dd.cluster()
         dd.close()
