@@ -105,7 +105,9 @@ class StageRun:
 
     def log(self, text: str) -> None:
         if self.console is not None:
-            self.console.print(f"  [dim]{self.stage.name}:[/] {text}", highlight=False)
+            from rich.markup import escape
+
+            self.console.print(f"  [dim]{self.stage.name}:[/] {escape(text)}", highlight=False)  # "[llm]" is text, not markup
 
     def check(self, record: Mapping[str, Any]) -> str | None:
         """Validate a record against the stage's schema; the first problem as one line, or None."""

@@ -142,6 +142,10 @@ class SelfInstructStage(Stage):
             self.report["estimate"] = est
             self.print_estimate(ctx, est)
             summary = self.describe_estimate(est)
+            if est["reply_tokens_expected"] > est["max_tokens"]:
+                ctx.note(f"a reply of {s['items_per_request']} items is expected to need about {est['reply_tokens_expected']:,} tokens, "
+                         f"more than [llm] max_tokens = {est['max_tokens']:,}: replies would be cut; raise max_tokens or lower "
+                         "items_per_request / answer_max_chars")
             if problem:
                 ctx.note(f"nothing was generated: {problem}. Dry-run estimate: {summary}.")
                 return
@@ -160,10 +164,10 @@ class SelfInstructStage(Stage):
         per_char = chunk_tokens / chunk_chars if chunk_chars else 1.0
         # an item: instruction (~40 chars), some input (~80), an answer in the middle of the asked range, JSON overhead
         item_chars = 40 + 80 + (s["answer_min_chars"] + s["answer_max_chars"]) / 2
-        per_request = min(llm.max_tokens, int(s["items_per_request"] * (item_chars * per_char + 25)))
-        output_tokens = requests * per_request
+        expected = int(s["items_per_request"] * (item_chars * per_char + 25))
+        output_tokens = requests * min(llm.max_tokens, expected)
         upper = requests * llm.max_tokens
-        return {"requests": requests, "input_tokens": input_tokens, "output_tokens": output_tokens, "output_tokens_max": upper,
+        return {"requests": requests, "reply_tokens_expected": expected, "max_tokens": llm.max_tokens, "input_tokens": input_tokens, "output_tokens": output_tokens, "output_tokens_max": upper,
                 "model": llm.model, "cost_usd": llm.cost(input_tokens, output_tokens), "cost_usd_max": llm.cost(input_tokens, upper)}
 
     @staticmethod
@@ -181,7 +185,7 @@ class SelfInstructStage(Stage):
         t = Table(title="selfinstruct dry-run estimate (re-asks not included)", title_justify="left")
         t.add_column("measure")
         t.add_column("value", justify="right")
-        for k in ("requests", "input_tokens", "output_tokens", "output_tokens_max"):
+        for k in ("requests", "input_tokens", "output_tokens", "output_tokens_max", "reply_tokens_expected", "max_tokens"):
             t.add_row(k, f"{est[k]:,}")
         t.add_row("model", str(est["model"]))
         for k in ("cost_usd", "cost_usd_max"):
