@@ -136,8 +136,9 @@ def hub_bench(out: Path, scale: int) -> dict:
         t_ours = time.perf_counter() - t
         datasets.disable_progress_bars()
         t = time.perf_counter()
-        for config, splits in hub_configs(items).items():
-            for split, rows in splits.items():
+        for config, family in hub_configs(items).items():
+            for split in ("train", "validation"):
+                rows = [it for it in items if it["split"] == split and family in (None, it["family"])]
                 if rows:
                     path = tmp / "datasets" / config / f"{split}.parquet"
                     path.parent.mkdir(parents=True, exist_ok=True)

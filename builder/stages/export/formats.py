@@ -74,14 +74,13 @@ def split_items(items: list[Mapping[str, Any]]) -> dict[str, list[Mapping[str, A
 
 
 # -- Hub layout --------------------------------------------------------------------------------------
-def hub_configs(items: list[Mapping[str, Any]]) -> dict[str, dict[str, list[Mapping[str, Any]]]]:
-    """config -> split -> items: 'default' holds everything, then one config per family, in FAMILIES order."""
-    configs = {DEFAULT_CONFIG: split_items(items)}
-    order = list(FAMILIES) + sorted({it["family"] for it in items} - set(FAMILIES))
-    for family in order:
-        chosen = [it for it in items if it["family"] == family]
-        if chosen:
-            configs[config_name(family)] = split_items(chosen)
+def hub_configs(items: list[Mapping[str, Any]]) -> dict[str, str | None]:
+    """config -> the family it holds: 'default' (None: everything), then one per family present, in FAMILIES order."""
+    present = {it["family"] for it in items}
+    configs: dict[str, str | None] = {DEFAULT_CONFIG: None}
+    for family in list(FAMILIES) + sorted(present - set(FAMILIES)):
+        if family in present:
+            configs[config_name(family)] = family
     return configs
 
 
@@ -90,23 +89,26 @@ def write_hub(items: list[Mapping[str, Any]], folder: Path, shard_rows: int) -> 
 
     Returns one row per (config, split): the files, rows and bytes, for the card and the report.
     """
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_pydict({c: [it.get(c) for it in items] for c in HUB_SCHEMA.names}, schema=HUB_SCHEMA)
+    splits_col = pa.array([it.get("split") for it in items], pa.string())
     written = []
-    for config, splits in hub_configs(items).items():
-        for split, rows in splits.items():
-            if not rows:
+    for config, family in hub_configs(items).items():
+        in_config = pa.array([True] * len(items)) if family is None else pc.equal(table["family"], family)
+        for split in SPLITS:
+            part = table.filter(pc.and_(in_config, pc.equal(splits_col, split)))
+            if not part.num_rows:
                 written.append({"config": config, "split": split, "rows": 0, "files": [], "bytes": 0})
                 continue
-            n = max(1, math.ceil(len(rows) / shard_rows))
+            n = max(1, math.ceil(part.num_rows / shard_rows))
             files = []
             for k in range(n):
-                chunk = rows[k * shard_rows:(k + 1) * shard_rows]
-                table = pa.Table.from_pylist([{c: it.get(c) for c in HUB_SCHEMA.names} for it in chunk],
-                                             schema=HUB_SCHEMA)
                 path = folder / "data" / config / f"{split}-{k:05d}-of-{n:05d}.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+                pq.write_table(part.slice(k * shard_rows, shard_rows), path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
                 files.append(path)
-            written.append({"config": config, "split": split, "rows": len(rows),
+            written.append({"config": config, "split": split, "rows": part.num_rows,
                             "files": [str(f.relative_to(folder)) for f in files],
                             "bytes": sum(f.stat().st_size for f in files)})
     return written
