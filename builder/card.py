@@ -69,6 +69,15 @@ def _num(v: float | int | None) -> int | float | None:
     return int(v) if float(v).is_integer() else round(float(v), 4)
 
 
+def _pretty(value: Any) -> str:
+    """A report value for a person: integers without '.0', other numbers to 6 significant digits."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(f)) if f.is_integer() else f"{f:.6g}"
+
+
 # -- facts ------------------------------------------------------------------------------------------------
 def sources_table(corpus_dir: Path, items: list[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Per source and licence: corpus documents, documents used by items, items. And licence problems."""
@@ -80,6 +89,7 @@ def sources_table(corpus_dir: Path, items: list[Mapping[str, Any]]) -> tuple[lis
         return [], problems
     docs = pl.read_parquet([str(f) for f in files], columns=["id", "source", "meta"])
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: set[str] = set()  # exact reposts share an id (the content hash): count their items once
     for doc_id, source, meta in docs.iter_rows():
         try:
             licence = json.loads(meta or "{}").get("license")
@@ -88,7 +98,8 @@ def sources_table(corpus_dir: Path, items: list[Mapping[str, Any]]) -> tuple[lis
         key = (source or "(unnamed)", licence or "")
         r = rows.setdefault(key, {"source": key[0], "license": licence, "documents": 0, "documents_used": 0, "item_count": 0})
         r["documents"] += 1
-        if doc_id in used_docs:
+        if doc_id in used_docs and doc_id not in seen:
+            seen.add(doc_id)
             r["documents_used"] += 1
             r["item_count"] += used_docs[doc_id]
     out = sorted(rows.values(), key=lambda r: (r["source"], r["license"] or ""))
@@ -169,7 +180,7 @@ def usage_table(reports: Mapping[str, tuple[list[str], dict[str, pl.DataFrame]] 
         tables = rep[1]
         for metric, value in _summary(tables).items():
             if USAGE.search(metric):
-                rows.append({"stage": stage, "metric": metric.removeprefix("count."), "value": str(_num(value))})
+                rows.append({"stage": stage, "metric": metric.removeprefix("count."), "value": _pretty(value)})
         for name in ("tokens_and_cost", "usage", "estimate"):
             df = tables.get(name)
             if df is None or "value" not in df.columns:
@@ -179,7 +190,7 @@ def usage_table(reports: Mapping[str, tuple[list[str], dict[str, pl.DataFrame]] 
                 continue
             label = "estimate, not spent: " if name == "estimate" else ""
             for measure, value in df.select(key, "value").iter_rows():
-                rows.append({"stage": stage, "metric": f"{label}{measure}", "value": str(value)})
+                rows.append({"stage": stage, "metric": f"{label}{measure}", "value": _pretty(value)})
     return rows
 
 
