@@ -198,6 +198,7 @@ class _Server(ThreadingHTTPServer):
 def _handler(server: FakeOpenAI):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall between them
 
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
