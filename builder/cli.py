@@ -169,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in argv:
         DEBUG["on"] = True
     try:
-        app(args=argv, standalone_mode=False, prog_name="builder")
+        code = app(args=argv, standalone_mode=False, prog_name="builder")
+        if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
+            sys.exit(code)
     except BuilderError as exc:
         if DEBUG["on"]:
             raise
