@@ -25,7 +25,8 @@ from builder.errors import DryRunFinished
 from builder.manifest import Manifest
 from builder.shards import DOCUMENT_SCHEMA, INSTRUCTION_SCHEMA, write_parquet
 from builder.stages.selfinstruct.chunks import chunk_documents
-from builder.stages.selfinstruct.filters import NearDuplicateIndex
+from builder.stages.selfinstruct.filters import find_repeats
+from builder.text import minhash
 from builder.text.shingles import char_ngrams, jaccard
 from builder.text.tokens import count_tokens
 from fake_openai import (FakeOpenAI, Reply, chinese_quotes, fenced, grounded_items, material, prose, rate_limited, refusal,
@@ -138,15 +139,43 @@ def test_pdf_pages_follow_the_chunk():
     assert sorted({p for c in chunks for p in c.pages["pdf1"]}) == [1, 2, 3]
 
 
-def test_near_duplicate_index_is_exact_for_chinese():
-    index = NearDuplicateIndex(0.7, 3)
-    index.add("请为一家社区面包店写一条短视频开头台词")
-    assert index.find("请为一家社区面包店写一条短视频开头台词！")[0] == "exact"  # punctuation ignored
-    near = "请为一家社区面包店写一条短视频的开头台词"
-    found = index.find(near)
-    expected = jaccard(char_ngrams(near, 3), char_ngrams("请为一家社区面包店写一条短视频开头台词", 3))
-    assert found[0] == "near" and abs(found[2] - expected) < 1e-9 and expected >= 0.7
-    assert index.find("分析直播间人数下降的三个常见原因") is None
+def item(instruction: str, input: str = "") -> dict:
+    return {"task_type": "问答", "instruction": instruction, "input": input, "output": "回答"}
+
+
+def test_duplicate_instructions_are_found_by_the_dedup_engine(monkeypatch):
+    clustered = []
+    cluster = minhash.MinHashDeduper.cluster
+    monkeypatch.setattr(minhash.MinHashDeduper, "cluster", lambda self: clustered.append(self.count) or cluster(self))
+    passage = "很多新号一上来就追热点，结果流量来得快去得也快。账号真正能留住的，是那些和定位一致、能持续产出的内容。"
+    items = [
+        item("请总结这篇文章的主要内容"),                   # 0 kept
+        item("请概括这篇文章的主要内容。"),                 # 1 paraphrase of 0
+        item("请总结这篇文章的主要内容！"),                 # 2 exact: punctuation ignored
+        item("请概括这篇文章的主要观点"),                   # 3 like 1 (dropped) but not like 0: kept, no chains
+        item("请总结这篇报道的主要观点"),                   # 4 distinct
+        item("分析直播间人数下降的原因"),                   # 5
+        item("分析直播间人数上升的原因"),                   # 6 opposite request, kept with 3-grams
+        item("用不超过60字概括下面这段话的核心观点。", passage),  # 7
+        item("找出下面这段话里提到的两种做法。", passage),        # 8 same passage, another request: kept
+        item("用不超过60字概括下面这段话的核心观点", "直播间的灯光要打在主播脸上，背景不要太亮。"),  # 9 another passage: kept
+        item("用不超过六十字概括下面这段话的核心观点。", passage),  # 10 paraphrase of 7
+    ]
+    repeats = find_repeats(items, threshold=0.5, ngram=3)
+    assert clustered == [len(items)]  # the instructions went through the shared MinHash engine
+    dropped = {row: (r.row, r.kind) for row, r in enumerate(repeats) if r is not None}
+    assert dropped == {1: (0, "near"), 2: (0, "exact"), 10: (7, "near")}
+    expected = jaccard(char_ngrams(items[1]["instruction"], 3), char_ngrams(items[0]["instruction"], 3))
+    assert 0.5 <= expected < 0.6 and abs(repeats[1].instruction_similarity - expected) < 1e-4
+    assert repeats[1].input_similarity == 1.0 and repeats[10].input_similarity == 1.0
+    assert repeats[1].detail("abc").startswith("repeats item abc (instruction similarity 0.54")
+    # the earliest item of a group is kept, whatever the order; the same input gives the same result
+    backwards = find_repeats(items[::-1], 0.5, 3)  # rows: 0 = item 10, ..., 10 = item 0
+    assert {row: (r.row, r.kind) for row, r in enumerate(backwards) if r is not None} == {
+        3: (0, "near"), 9: (7, "near"), 10: (8, "exact")}  # 7 repeats 10; 1 repeats 3, now kept; 0 repeats 2
+    assert find_repeats(items, 0.5, 3) == repeats
+    # 1 = exact duplicates only
+    assert {row for row, r in enumerate(find_repeats(items, 1.0, 3)) if r is not None} == {2}
 
 
 # -- a full run through the fake endpoint ----------------------------------------------------------------------
@@ -273,6 +302,9 @@ def test_filters_each_count_their_drops(tmp_path):
     rej = rejected(build)
     assert rej.height == sum(expected.values())
     assert rej.filter(pl.col("reason") == "dropped_duplicate_exact")["detail"][0].startswith("repeats item")
+    near = rej.filter(pl.col("reason") == "dropped_duplicate_near")["detail"][0]
+    repeated = re.fullmatch(r"repeats item (\w+) \(instruction similarity 0\.\d\d, input similarity 1\.00\)", near)
+    assert repeated and repeated.group(1) in set(data(build)["id"])  # it names the kept item it repeats
     filters = pl.read_parquet(build.output / "selfinstruct" / "report" / "filters.parquet")
     assert dict(zip(filters["filter"], filters["items"]))["dropped_fewshot_leak"] == 1
 

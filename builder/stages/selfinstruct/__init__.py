@@ -6,7 +6,9 @@ our Chinese prompt (``prompts/selfinstruct/``, ``prompt.py``) through the projec
 (``builder.llm.repair``) and validated against ``schemas/selfinstruct_reply.schema.json``; a reply with no
 valid item is re-asked once, quoting the error. Every request ends as valid, repaired, reasked or failed,
 and a failed reply is kept raw in ``rejected/``. Items then pass the filters (``filters.py``), each drop
-with its reason, and are written as instruction records (origin ``selfinstruct``, family 其他QA).
+with its reason. Exact and near-duplicate items are found once all replies are in, with the dedup stage's
+MinHash engine (``builder.text.minhash``), and the rest are written as instruction records (origin
+``selfinstruct``, family 其他QA) in reply order. Until then the items wait in memory (a few kB each).
 
 With no endpoint configured the stage makes its dry-run estimate, says in its report and manifest that
 nothing was generated and why, and writes an empty typed output, so the later stages go on.
@@ -36,7 +38,7 @@ from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
 from ...text.shingles import char_ngrams
 from ..base import Stage, StageRun
 from .chunks import Chunk, chunk_documents
-from .filters import ItemFilters, grounding_score
+from .filters import ItemFilters, find_repeats, grounding_score
 from .prompt import SelfInstructPrompt
 
 FAMILY = "其他QA"
@@ -59,6 +61,18 @@ class Reading:
     problem: str = ""  # invalid_json | schema | refusal, when invalid
     dropped_tail: Any = None
     returned: int = 0
+
+
+@dataclass
+class PendingItem:
+    """An item that passed the filters and waits for the duplicate check."""
+
+    item: dict[str, str]
+    record: dict[str, Any]
+    task_type: str
+    grounding: float
+    chunk_id: str
+    chunk_text: str  # the head shown in the report's samples
 
 
 @dataclass
@@ -151,6 +165,7 @@ class SelfInstructStage(Stage):
                 return
             raise DryRunFinished(f"estimate only, nothing sent: {summary}")
         asyncio.run(self.generate(ctx))
+        self.write_items(ctx)
 
     # -- dry run -----------------------------------------------------------------------------------------
     def estimate(self, ctx: StageRun) -> dict[str, Any]:
@@ -208,6 +223,7 @@ class SelfInstructStage(Stage):
         self._grounding: list[tuple[str, float]] = []
         self._items_per_request: Counter[int] = Counter()
         self._used = Counter()
+        self._pending: list[PendingItem] = []
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}
 
@@ -371,18 +387,32 @@ class SelfInstructStage(Stage):
             if verdict is not None:
                 ctx.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=chunk.id)
                 continue
-            if ctx.keep(record):
-                self._filters.remember(item, record["id"])
-                self._grounding.append((task_type, grounding))
-                self.sample(record, chunk, grounding)
+            problem = ctx.check(record)
+            if problem:  # before the duplicate check, so an invalid item never makes a valid one a duplicate
+                ctx.reject("invalid_record", problem, record, chunk_id=chunk.id)
+                continue
+            self._pending.append(PendingItem(item, record, task_type, grounding, chunk.id, chunk.text[:400]))
 
-    def sample(self, record: Mapping[str, Any], chunk: Chunk, grounding: float) -> None:
+    def write_items(self, ctx: StageRun) -> None:
+        """Drop exact and near duplicates (the earliest item is kept), write the rest in reply order."""
+        pending, self._pending = self._pending, []
+        f = self.settings["filters"]
+        repeats = find_repeats([p.item for p in pending], f["near_duplicate"], f["ngram"], ctx.map)
+        for p, repeat in zip(pending, repeats):
+            if repeat is not None:
+                ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(pending[repeat.row].record["id"]), p.record,
+                           source=p.record["subcategory"], chunk_id=p.chunk_id)
+            elif ctx.keep(p.record):
+                self._grounding.append((p.task_type, p.grounding))
+                self.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
+
+    def sample(self, record: Mapping[str, Any], chunk_id: str, chunk_text: str, grounding: float) -> None:
         """Reservoir sample of kept items with their source chunk, for the report."""
         k = self.settings["samples"]
         self._kept_seen += 1
         row = {"id": record["id"], "task": record["subcategory"], "grounding": grounding, "instruction": record["instruction"],
-               "input": record["input"][:200], "output": record["output"][:300], "chunk_id": chunk.id,
-               "source_chunk": chunk.text[:400]}
+               "input": record["input"][:200], "output": record["output"][:300], "chunk_id": chunk_id,
+               "source_chunk": chunk_text}
         if len(self._samples) < k:
             self._samples.append(row)
         else:

@@ -1,80 +1,28 @@
-"""Item filters, each with its own reason: empty, too short, too long, refusal, few-shot leak, duplicates,
-ungrounded. Similarities are on character n-grams of the comparison form, which suits Chinese (no spaces,
-full-width punctuation); the usual ROUGE tokenizer would throw the Chinese characters away.
+"""Item filters, each with its own reason: empty, too short, too long, refusal, few-shot leak, ungrounded
+(``ItemFilters``, item by item), then duplicates (``find_repeats``, over all surviving items at once).
+Similarities are on character n-grams of the comparison form, which suits Chinese (no spaces, full-width
+punctuation); the usual ROUGE tokenizer would throw the Chinese characters away.
+
+Duplicates are found with the dedup stage's engine (``builder.text.minhash``: MinHash, LSH banding, exact
+verification of every candidate), so generated instructions and the corpus are deduplicated by the same code.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import xxhash
 
+from ...text.minhash import Mapper, MinHashDeduper, MinHashSettings
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams, jaccard
 
-
-def hashed_grams(text: str, n: int) -> np.ndarray:
-    """Sorted unique 64-bit hashes of the character n-grams of a text's comparison form."""
-    grams = char_ngrams(text, n)
-    return np.unique(np.fromiter((xxhash.xxh3_64_intdigest(g.encode("utf-8")) for g in grams), dtype=np.uint64, count=len(grams)))
-
-
-class NearDuplicateIndex:
-    """Exact set-similarity search (Jaccard >= threshold) with prefix filtering.
-
-    Under one global order of n-grams (their hash), two sets with Jaccard >= t share at least one of
-    their first ``|S| - ceil(t·|S|) + 1`` n-grams. Only those prefixes are indexed and probed, and every
-    candidate is verified with the exact Jaccard, so nothing is missed and no false match is kept.
-    Memory: one array of 8-byte hashes per kept item.
-    """
-
-    def __init__(self, threshold: float, n: int = 3):
-        self.threshold = threshold
-        self.n = n
-        self.exact: dict[str, int] = {}
-        self.sets: list[np.ndarray] = []
-        self.postings: dict[int, list[int]] = {}
-
-    def _prefix(self, grams: np.ndarray) -> np.ndarray:
-        size = len(grams)
-        return grams[: size - math.ceil(self.threshold * size) + 1] if size else grams
-
-    def find(self, text: str) -> tuple[str, int, float] | None:
-        """("exact" | "near", index of the earlier item, similarity) or None."""
-        key = compare_form(text)
-        if key in self.exact:
-            return "exact", self.exact[key], 1.0
-        if self.threshold >= 1.0:
-            return None
-        grams = hashed_grams(key, self.n)
-        best: tuple[str, int, float] | None = None
-        seen: set[int] = set()
-        for g in self._prefix(grams).tolist():
-            for idx in self.postings.get(g, ()):
-                if idx in seen:
-                    continue
-                seen.add(idx)
-                other = self.sets[idx]
-                inter = len(np.intersect1d(grams, other, assume_unique=True))
-                sim = inter / (len(grams) + len(other) - inter)
-                if sim >= self.threshold and (best is None or sim > best[2]):
-                    best = ("near", idx, sim)
-        return best
-
-    def add(self, text: str) -> int:
-        key = compare_form(text)
-        idx = len(self.sets)
-        self.exact.setdefault(key, idx)
-        grams = hashed_grams(key, self.n)
-        self.sets.append(grams)
-        if self.threshold < 1.0:
-            for g in self._prefix(grams).tolist():
-                self.postings.setdefault(g, []).append(idx)
-        return idx
+# Short instructions have few shingles, so their MinHash estimates are noisy. A recall-heavy LSH (at Jaccard
+# 0.5 with 128 permutations: 39 bands of 3 rows, a pair at the threshold becomes a candidate with p = 0.994)
+# costs only the exact verification of a few more candidate pairs, which is cheap for instructions.
+CANDIDATE_RECALL_WEIGHT = 0.99
 
 
 @dataclass
@@ -83,13 +31,8 @@ class Verdict:
     detail: str
 
 
-def prompt_text(item: Mapping[str, Any]) -> str:
-    """What a user would send: the instruction and its input."""
-    return f"{item['instruction']}\n{item['input']}" if item.get("input") else item["instruction"]
-
-
 class ItemFilters:
-    """Decides, item by item, whether to keep it; remembers kept items for the duplicate checks."""
+    """Decides, item by item, whether an item is good enough to keep (duplicates are ``find_repeats``'s job)."""
 
     def __init__(self, settings: Mapping[str, Any], examples: Sequence[Mapping[str, str]]):
         f = settings["filters"]
@@ -100,8 +43,6 @@ class ItemFilters:
         self.min_grounding = f["min_grounding"]
         self.refusals = [re.compile(p) for p in settings["refusal_patterns"]]
         self.examples = [(char_ngrams(e["instruction"], self.n), char_ngrams(e["output"], self.n)) for e in examples]
-        self.index = NearDuplicateIndex(f["near_duplicate"], self.n)
-        self.kept_ids: list[str] = []
 
     def is_refusal(self, text: str) -> bool:
         head = text.strip()[:200]
@@ -126,17 +67,67 @@ class ItemFilters:
                 sim = max(jaccard(ins, ex_ins), jaccard(out, ex_out))
                 if sim >= self.leak_threshold:
                     return Verdict("dropped_fewshot_leak", f"copies few-shot example {k + 1} (similarity {sim:.2f})")
-        found = self.index.find(prompt_text(item))
-        if found is not None:
-            kind, idx, sim = found
-            return Verdict(f"dropped_duplicate_{kind}", f"repeats item {self.kept_ids[idx]} (similarity {sim:.2f})")
         if self.min_grounding and grounding < self.min_grounding:
             return Verdict("dropped_ungrounded", f"grounding {grounding:.2f} < {self.min_grounding}")
         return None
 
-    def remember(self, item: Mapping[str, Any], item_id: str) -> None:
-        self.index.add(prompt_text(item))
-        self.kept_ids.append(item_id)
+
+@dataclass(frozen=True)
+class Repeat:
+    """An item that repeats an earlier kept item: its row, exact or near, and how alike the two are."""
+
+    row: int
+    kind: str  # exact | near
+    instruction_similarity: float
+    input_similarity: float
+
+    def detail(self, kept_id: str) -> str:
+        if self.kind == "exact":
+            return f"repeats item {kept_id} (same instruction and input once punctuation and spaces are ignored)"
+        return (f"repeats item {kept_id} (instruction similarity {self.instruction_similarity:.2f}, "
+                f"input similarity {self.input_similarity:.2f})")
+
+
+def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: int,
+                 mapper: Mapper | None = None) -> list[Repeat | None]:
+    """For each item, in order: None when it is kept, else the earlier kept item it repeats.
+
+    Exact: same instruction and same input in comparison form. Near: the instructions have a character
+    n-gram Jaccard of at least ``threshold`` (MinHash + LSH candidates, every one verified on the exact
+    shingle sets) and so do the inputs (two empty inputs are alike). Instruction and input are compared
+    separately, so one long passage with two different requests about it is not a duplicate, and neither is
+    one request about two different passages. The earliest item of a group is kept and an item is dropped
+    only for resembling a kept one (no chains), so the result is the same for the same input order.
+    ``threshold >= 1`` keeps exact duplicates only.
+    """
+    out: list[Repeat | None] = [None] * len(items)
+    alike: dict[int, list[tuple[float, float, int]]] = {}
+    if threshold < 1.0 and len(items) > 1:
+        s = MinHashSettings(ngram=ngram, threshold=threshold, containment_threshold=None,
+                            candidate_recall_weight=CANDIDATE_RECALL_WEIGHT)
+        instructions = MinHashDeduper(s, mapper=mapper, collapse_exact=False)
+        instructions.add([[item["instruction"] for item in items]])
+        pairs = instructions.cluster().pairs
+        if len(pairs.a):
+            inputs = MinHashDeduper(replace(s, near=False), mapper=mapper)  # shingle sets only, to measure the pairs
+            inputs.add([[item["input"] for item in items]])
+            input_similarity = inputs.measure(np.stack([pairs.a, pairs.b], axis=1))[:, 0]
+            for a, b, jac, inp in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.jaccard.tolist(), input_similarity.tolist()):
+                if inp >= threshold:
+                    alike.setdefault(max(a, b), []).append((jac, inp, -min(a, b)))
+    kept_by_form: dict[tuple[str, str], int] = {}
+    for row, item in enumerate(items):
+        form = (compare_form(item["instruction"]), compare_form(item["input"]))
+        if form in kept_by_form:
+            out[row] = Repeat(kept_by_form[form], "exact", 1.0, 1.0)
+            continue
+        kept = [m for m in alike.get(row, ()) if out[-m[2]] is None]
+        if kept:
+            jac, inp, neg = max(kept)
+            out[row] = Repeat(-neg, "near", round(jac, 4), round(inp, 4))
+        else:
+            kept_by_form[form] = row
+    return out
 
 
 def grounding_score(output: str, chunk_grams: set[str], n: int) -> float:
