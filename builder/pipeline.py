@@ -167,12 +167,10 @@ def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str |
 def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | None = None, console=None,
         progress=None, options: dict | None = None) -> Iterator[tuple[str, str, Manifest | None]]:
     """Yield (stage, what happened, manifest) as the build goes."""
-    names = stage_names()
-    steps = plan(build, target, force, from_stage)
-    must_run = {n for n, why in steps if why != "skip"}
-    for name, why in steps:
-        # a stage reruns when its inputs changed, which is only known once upstream has finished
-        if name not in must_run:
+    for name, why in plan(build, target, force, from_stage):
+        # a stage's freshness depends on what upstream wrote, known only once upstream has finished:
+        # ask again now (an upstream rerun with an unchanged output leaves this stage up to date)
+        if why != "forced":
             st = statuses(build, upto=name)[-1]
             if st.state == "done":
                 yield name, st.reason, st.manifest
@@ -186,4 +184,3 @@ def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | 
             yield name, f"dry run: {done}; nothing after it runs", None
             return
         yield name, why, manifest
-    _ = names

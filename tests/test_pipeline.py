@@ -238,3 +238,23 @@ def test_user_errors_are_one_line(tmp_path, cli, make_build):
         assert r.err.strip().count("\n") == 0 and "Traceback" not in r.err
 
 
+
+
+@pytest.mark.slow
+def test_run_all_then_from_and_upstream_changes_on_the_demo(tmp_path, cli):
+    out = tmp_path / "demo"
+    cfg = tmp_path / "build.toml"
+    cfg.write_text((DEMO / "build.toml").read_text(encoding="utf-8").replace('path = "."', f'path = "{DEMO}"'), encoding="utf-8")
+    assert cli("run", "all", "-c", cfg, "--output", out).code == 0
+    r = cli("run", "all", "-c", cfg, "--output", out, "--from", "templates")
+    assert r.code == 0, r
+    assert "corpus: up to date" in r.out and "dedup: up to date" in r.out
+    assert "templates: running (forced)" in r.out and "export: running (forced)" in r.out
+    # a corpus rule that changes the documents reruns corpus, and every stage after it sees a new input
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[corpus.clean]\nmin_chars = 500\n", encoding="utf-8")
+    st = {s.name: s for s in statuses(load_config(cfg, out))}
+    assert st["corpus"].reason == "config changed"
+    assert st["dedup"].state == "stale" and "upstream 'corpus'" in st["dedup"].reason
+    r = cli("run", "all", "-c", cfg, "--output", out)
+    assert "corpus: running (config changed)" in r.out and "dedup: running (input changed: corpus)" in r.out
+    assert json.loads((out / "corpus" / "manifest.json").read_text())["rows"]["data"] < 70
