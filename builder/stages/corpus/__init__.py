@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...manifest import hash_files_stat, hash_obj
+import xxhash
+
+from ...manifest import hash_obj
 from ..base import Stage, StageRun
 from .clean import Cleaner, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
@@ -26,34 +29,63 @@ def source_name(src: dict[str, Any]) -> str:
     return src.get("name") or src["path"]
 
 
-def list_source(root: Path, src: dict[str, Any]) -> tuple[list[Path], str | None]:
-    """Files of one source, sorted; or ([], reason) when the source does not exist."""
+class SourceMissing(Exception):
+    """A configured source has no files: the message says where we looked."""
+
+
+def _matches(rel: str, patterns: list[str]) -> bool:
+    # fnmatch's * also crosses '/', so "**/*.txt" needs its "**/" optional to match top-level files
+    return any(fnmatch.fnmatch(rel, p) or (p.startswith("**/") and fnmatch.fnmatch(rel, p[3:])) for p in patterns)
+
+
+def _walk(folder: str) -> Iterator[os.DirEntry]:
+    """Files under a folder in sorted order, one directory listing at a time (no full list in memory)."""
+    with os.scandir(folder) as it:
+        entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+    for e in entries:
+        if e.is_dir(follow_symlinks=True):
+            yield from _walk(e.path)
+        elif e.is_file(follow_symlinks=True):
+            yield e
+
+
+def walk_source(root: Path, src: dict[str, Any]) -> Iterator[tuple[Path, os.stat_result]]:
+    """Yield (path, stat) for every file of a source, in a stable sorted order, as a stream.
+
+    A corpus of millions of files is never listed in memory at once. Raises SourceMissing."""
     raw = src["path"]
     base = Path(raw).expanduser()
     base = base if base.is_absolute() else root / base
-    if any(ch in raw for ch in "*?["):
-        files = [Path(p) for p in glob.glob(str(base), recursive=True)]
-        files = [p for p in files if p.is_file()]
-        if not files:
-            return [], f"no files match {base}"
-    elif base.is_file():
-        files = [base]
-    elif base.is_dir():
-        files = []
-        for pattern in src.get("include", ["**/*"]):
-            files.extend(p for p in base.glob(pattern) if p.is_file())
-    else:
-        return [], f"folder not found: {base}"
     excludes = src.get("exclude", [])
-    out = []
-    for p in sorted(set(files)):
-        rel = str(p.relative_to(base)) if base.is_dir() and p.is_relative_to(base) else p.name
-        if any(part.startswith(".") for part in p.parts[-3:]):
-            continue
-        if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(p.name, pat) for pat in excludes):
-            continue
-        out.append(p)
-    return out, None
+    if any(ch in raw for ch in "*?["):
+        files = sorted(p for p in glob.glob(str(base), recursive=True) if os.path.isfile(p))
+        if not files:
+            raise SourceMissing(f"no files match {base}")
+        for f in files:
+            if not _matches(os.path.basename(f), excludes):
+                yield Path(f), os.stat(f)
+    elif base.is_file():
+        yield base, base.stat()
+    elif base.is_dir():
+        include = src.get("include", ["**/*"])
+        prefix = len(str(base)) + 1
+        for e in _walk(str(base)):
+            rel = e.path[prefix:].replace(os.sep, "/")
+            if _matches(rel, include) and not _matches(rel, excludes):
+                yield Path(e.path), e.stat()
+    else:
+        raise SourceMissing(f"folder not found: {base}")
+
+
+def fingerprint_source(root: Path, src: dict[str, Any]) -> str:
+    """Path, size and modification time of every file, hashed as the listing streams by."""
+    h = xxhash.xxh3_128()
+    try:
+        for path, st in walk_source(root, src):
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    except SourceMissing as exc:
+        return f"missing:{exc}"
+    return h.hexdigest()
 
 
 def file_format(path: Path, src: dict[str, Any]) -> str | None:
@@ -63,10 +95,8 @@ def file_format(path: Path, src: dict[str, Any]) -> str | None:
 
 
 def display_path(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    rel = os.path.relpath(path, root)
+    return str(path) if rel.startswith("..") else rel
 
 
 # -- worker side: runs in a pool process ------------------------------------------------------
@@ -154,8 +184,7 @@ class CorpusStage(Stage):
     def input_fingerprints(self, upstream):
         prints = {}
         for src in self.sources():
-            files, missing = list_source(self.build.root, src)
-            prints[f"source:{src['name']}"] = f"missing:{missing}" if missing else hash_files_stat(files, self.build.root)
+            prints[f"source:{src['name']}"] = fingerprint_source(self.build.root, src)
         prints.update(self.crawl_fingerprints())
         return prints
 
@@ -173,22 +202,20 @@ class CorpusStage(Stage):
         settings = self.settings["clean"]
         any_files = False
         for src in self.sources():
-            files, missing = list_source(self.build.root, src)
-            if missing:
-                ctx.log(f"[red]error:[/] source '{src['name']}': {missing}")
-                ctx.reject("missing_source", missing, source=src["name"], path=src["path"])
-                continue
-            any_files = any_files or bool(files)
-            for f in files:
-                shown = display_path(f, self.build.root)
-                fmt = file_format(f, src)
-                if fmt is None:
-                    ctx.reject("unsupported_format", f"unsupported file type '{f.suffix or f.name}'", source=src["name"], path=shown)
-                    continue
-                if fmt in RECORD_FORMATS:
-                    yield from self._record_tasks(ctx, f, shown, fmt, src, settings)
-                else:
-                    yield "file", (fmt, str(f), src, settings, shown)
+            try:
+                for f, _ in walk_source(self.build.root, src):
+                    any_files = True
+                    shown = display_path(f, self.build.root)
+                    fmt = file_format(f, src)
+                    if fmt is None:
+                        ctx.reject("unsupported_format", f"unsupported file type '{f.suffix or f.name}'", source=src["name"], path=shown)
+                    elif fmt in RECORD_FORMATS:
+                        yield from self._record_tasks(ctx, f, shown, fmt, src, settings)
+                    else:
+                        yield "file", (fmt, str(f), src, settings, shown)
+            except SourceMissing as exc:
+                ctx.log(f"error: source '{src['name']}': {exc}")
+                ctx.reject("missing_source", str(exc), source=src["name"], path=src["path"])
         if not any_files and not self.settings.get("crawl"):
             ctx.note("no input files were found in any source")
 
