@@ -166,8 +166,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one-line errors, exit codes 1 (user error), 2 (usage), 130 (interrupted)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--debug" in argv:
-        DEBUG["on"] = True
+    DEBUG["on"] = "--debug" in argv or bool(os.environ.get("BUILDER_DEBUG"))  # per call: tests run many in one process
     try:
         code = app(args=argv, standalone_mode=False, prog_name="builder")
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
