@@ -53,3 +53,13 @@ def test_init_writes_a_valid_commented_config(tmp_path, cli):
     load_config(tmp_path / "mybuild" / "build.toml")
     again = cli("init", tmp_path / "mybuild")
     assert again.code == 1 and "already exists" in again.err
+
+
+def test_the_readme_config_example_is_valid(tmp_path):
+    import re
+
+    from conftest import ROOT
+
+    block = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+    cfg = parse_config(block, tmp_path / "build.toml")
+    assert cfg.stage("corpus")["crawl"]["feeds"] and cfg.stage("llm")["base_url"]
