@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import xxhash
+from builder.items import item_id
 import yaml
 
 from builder.config import load_config
@@ -34,10 +34,6 @@ DEMO_FILES = ["news/news_01_bus_routes.txt", "news/news_02_after_school.txt", "n
               "selfmedia/sm01_topic_and_script.txt", "selfmedia/sm02_douyin_positioning.txt",
               "selfmedia/sm03_live_script_structure.txt", "selfmedia/sm05_qianchuan_basics.txt"]
 MARKER = "hf_MARKERtoken0123456789abcdefSECRET"
-
-
-def item_id(instruction: str, given: str, output: str) -> str:
-    return xxhash.xxh3_64_hexdigest(f"{instruction}\x1f{given}\x1f{output}".encode("utf-8"))
 
 
 def make_item(instruction, given, output, family, sub, source_id, split, origin, meta=None, template_id=None, phrasing=0):

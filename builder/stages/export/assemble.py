@@ -15,8 +15,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import xxhash
 
+from ...items import hashed_split
 from ...errors import BuilderError
 
 ORIGINS = ("templates", "selfinstruct")  # also the keep priority of the near-duplicate pass
@@ -77,12 +77,6 @@ def read_review_decisions(path: Path) -> dict[str, str]:
 
 
 # -- splits ---------------------------------------------------------------------------------------
-def hashed_split(source_id: str, seed: int, validation_share: float) -> str:
-    """A stable split for a source document: the same document always lands on the same side."""
-    h = xxhash.xxh3_64_intdigest(f"{seed}:{source_id}".encode("utf-8"))
-    return "validation" if h / 2**64 < validation_share else "train"
-
-
 def resolve_splits(items: list[dict[str, Any]], seed: int, validation_share: float) -> Counter:
     """Give every source document one split, keeping the upstream one.
 

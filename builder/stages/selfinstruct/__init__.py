@@ -27,7 +27,6 @@ from typing import Any, Iterator, Mapping
 
 import polars as pl
 import pyarrow.parquet as pq
-import xxhash
 
 from ...config import first_error, schema_validator
 from ...errors import BuilderError, DryRunFinished
@@ -36,6 +35,7 @@ from ...llm import (Completion, LLMClient, LLMError, LLMSettings, endpoint_probl
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
 from ...text.shingles import char_ngrams
+from ...items import hashed_split, item_id
 from ..base import Stage, StageRun
 from .chunks import Chunk, chunk_documents
 from .filters import ItemFilters, find_repeats, grounding_score
@@ -84,16 +84,6 @@ class ChunkResult:
     reading: Reading | None = None
     first: Reading | None = None
     replies: list[Completion] = field(default_factory=list)
-
-
-def split_for(source_id: str, seed: int, validation_share: float) -> str:
-    """A stable split per source document (same hash as the other stages use: seed and document id)."""
-    h = xxhash.xxh3_64_intdigest(f"{seed}:{source_id}".encode("utf-8"))
-    return "validation" if h / 2**64 < validation_share else "train"
-
-
-def item_id(item: Mapping[str, str]) -> str:
-    return xxhash.xxh3_64_hexdigest("\0".join((item["instruction"], item["input"], item["output"])).encode("utf-8"))
 
 
 class SelfInstructStage(Stage):
@@ -374,9 +364,9 @@ class SelfInstructStage(Stage):
                 ctx.count("unlisted_task_type")
             grounding = grounding_score(item["output"], chunk_grams, self._filters.grounding_n)
             record = {
-                "id": item_id(item), "instruction": item["instruction"], "input": item["input"], "output": item["output"],
+                "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"], "input": item["input"], "output": item["output"],
                 "family": FAMILY, "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
-                "source_id": chunk.doc_ids[0], "split": split_for(chunk.doc_ids[0], seed, s["validation_share"]),
+                "source_id": chunk.doc_ids[0], "split": hashed_split(chunk.doc_ids[0], seed, s["validation_share"]),
                 "origin": "selfinstruct",
                 "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
                                     "model": model, "prompt_id": self.prompt.prompt_id, "grounding": grounding,

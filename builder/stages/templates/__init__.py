@@ -22,6 +22,7 @@ import xxhash
 from ...errors import BuilderError
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
+from ...items import item_id  # noqa: F401 - re-exported for tests
 from ..base import Stage, StageRun
 from . import textkit as tk
 from .article import Article
@@ -30,11 +31,6 @@ from .genres import GenreClassifier, load_genres
 from .sampling import CappedSample, rotate_phrasings, seeded_key, split_by_source
 
 DOC_COLUMNS = ["id", "source", "path", "title", "text", "published", "author"]
-
-
-def item_id(instruction: str, input_: str, output: str) -> str:
-    """xxh3-64 hex of instruction, input and output (joined by a unit separator, so fields cannot run together)."""
-    return xxhash.xxh3_64_hexdigest("\x1f".join((instruction, input_, output)).encode("utf-8"))
 
 
 # -- setup shared by the main process and the workers ---------------------------------------------
