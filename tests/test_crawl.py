@@ -353,6 +353,42 @@ def test_killed_crawl_resumes_without_refetching(site, tmp_path, monkeypatch):
     assert sorted((r["reason"], r["path"]) for r in rejected) == sorted((r["reason"], r["path"]) for r in ref_rejected)
 
 
+def test_sigkilled_crawl_process_resumes_without_refetching(site, tmp_path):
+    """A real SIGKILL of a `builder run corpus` process mid-crawl: the rerun refetches at most the one
+    page that was in flight (concurrency 1) and ends with the documents of an uninterrupted crawl."""
+    import signal
+    import subprocess
+    import sys
+
+    crawl = fixture_crawl(site.base, concurrency=1, since="2026-01-01")
+    ref_cfg = write_config(tmp_path / "ref", crawl)
+    assert run_corpus(ref_cfg) == 0
+    ref_docs, _ = outputs(ref_cfg)
+    site.hits.clear()
+    site.page_delay = 0.15  # slow pages down so the kill lands mid-crawl
+
+    cfg = write_config(tmp_path / "killed", crawl)
+    proc = subprocess.Popen([sys.executable, "-m", "builder.cli", "run", "corpus", "-c", str(cfg)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and sum(n for p, n in site.page_hits().items() if p.endswith(".html")) < 6:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (load_config(cfg).output / "corpus" / "manifest.json").exists()
+    first = site.page_hits()
+    assert sum(first.values()) >= 6
+    site.page_delay = 0.0
+
+    assert run_corpus(cfg) == 0
+    retried = {"/flaky.html", "/limited.html", "/slow.html"}
+    again = {p for p, n in site.page_hits().items() if n > first.get(p, 0) and first.get(p, 0) > 0 and p not in retried}
+    assert len(again) <= 1, again  # only the page in flight when the process died
+    docs, _ = outputs(cfg)
+    strip = lambda rows: sorted((r["path"], r.get("id"), r.get("text")) for r in rows)  # noqa: E731
+    assert strip(docs) == strip(ref_docs)
+
+
 def test_max_pages_then_continue(site, tmp_path):
     cfg = write_config(tmp_path, fixture_crawl(site.base, max_pages=3, concurrency=2, refresh_entry_points=False))
     assert run_corpus(cfg) == 0
