@@ -39,6 +39,7 @@ class Reply:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     error: str = ""
+    param: str | None = None  # the error's "param" field, as OpenAI names the offending parameter
     refusal: str | None = None
     usage: bool = True
 
@@ -246,8 +247,10 @@ def _handler(server: FakeOpenAI):
                 if pause:
                     time.sleep(pause)
                 if reply.status != 200:
-                    self._send(reply.status, {"error": {"message": reply.error or "error", "type": "fake", "code": reply.status}},
-                               reply.headers)
+                    error = {"message": reply.error or "error", "type": "fake", "code": reply.status}
+                    if reply.param is not None:
+                        error["param"] = reply.param
+                    self._send(reply.status, {"error": error}, reply.headers)
                     return
                 content = reply.content or ""
                 prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))

@@ -85,6 +85,18 @@ def test_a_401_stops_the_run_with_one_line_that_hides_the_key():
     assert isinstance(info.value, BuilderError) and KEY not in str(info.value) and "401" in str(info.value)
 
 
+def test_a_fatal_error_never_shows_credentials_in_the_url():
+    script = [Reply(status=401, error="Unauthorized")]
+    with FakeOpenAI(script) as srv:
+        host = srv.url.removeprefix("http://")
+        url = f"http://alice:userinfo-secret-123@{host}?api-key=query-secret-456&x=1"
+        with pytest.raises(LLMFatalError) as info:
+            run(one_chat(settings(url)))
+    text = str(info.value)
+    assert "userinfo-secret-123" not in text and "query-secret-456" not in text and "alice" not in text
+    assert text.startswith(f"http://{host}: the endpoint answered")  # where it went, without who and what
+
+
 def test_endpoint_problem_names_what_is_missing(monkeypatch):
     assert "base_url is empty" in endpoint_problem({"base_url": ""})
     monkeypatch.delenv("MY_LLM_KEY", raising=False)
@@ -169,6 +181,72 @@ def test_json_schema_response_format_is_sent_and_a_rejecting_endpoint_falls_back
         assert "response_format" not in srv.bodies[1] and "response_format" not in srv.bodies[2]
         assert srv.hits == 3  # the second request went straight to text mode
     assert client.text_mode and client.stats["response_format_rejected"] == 1
+
+
+def test_requests_in_flight_when_response_format_is_rejected_all_fall_back_to_text():
+    """Every request that carried response_format is re-sent without it, whatever the mode is when its 400 lands."""
+    fmt = response_format_for("json_object")
+
+    def script(body, n):
+        if "response_format" in body:
+            return Reply(status=400, error="This model does not support response_format of type json_object", delay=0.15)
+        return Reply(body["messages"][-1]["content"])
+
+    reqs = [ChatRequest([{"role": "user", "content": f"第{i}条"}], {"response_format": fmt}) for i in range(8)]
+
+    async def go(url):
+        client = LLMClient(settings(url, response_format="json_object", concurrency=4), api_key=KEY)
+        try:
+            return [r async for r in client.map(reqs)], client
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(script) as srv:
+        results, client = run(go(srv.url))
+        rejected = sum("response_format" in b for b in srv.bodies)
+    assert [r.text if not isinstance(r, LLMError) else f"ERR {r}" for r in results] == [f"第{i}条" for i in range(8)]
+    assert rejected >= 2  # several were in flight together when the first 400 came back
+    assert client.text_mode and client.stats["response_format_rejected"] == rejected
+
+
+@pytest.mark.parametrize("error,param", [
+    ("Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", None),
+    ("JSON_SCHEMA output is not available for this deployment", None),
+    ("Invalid parameter.", "response_format"),
+])
+def test_a_400_about_response_format_switches_to_text(error, param):
+    def script(body, n):
+        return Reply(status=400, error=error, param=param) if "response_format" in body else Reply("好")
+
+    with FakeOpenAI(script) as srv:
+        c, client = run(one_chat(settings(srv.url, response_format="json_schema"), response_format={"type": "json_object"}))
+        assert srv.hits == 2
+    assert c.text == "好" and client.text_mode
+
+
+def test_a_400_about_something_else_fails_that_request_only_and_keeps_response_format():
+    def script(body, n):
+        if "太长" in body["messages"][-1]["content"]:
+            return Reply(status=400, error="This model's maximum context length is 8192 tokens. Please reduce the length of the messages.")
+        return Reply("好")
+
+    fmt = {"type": "json_object"}
+
+    async def go(url):
+        client = LLMClient(settings(url, response_format="json_object"), api_key=KEY)
+        try:
+            with pytest.raises(LLMError) as info:
+                await client.chat([{"role": "user", "content": "太长的材料"}], response_format=fmt)
+            ok = await client.chat(MSG, response_format=fmt)
+            return info.value, ok, client
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(script) as srv:
+        error, ok, client = run(go(srv.url))
+        assert srv.hits == 2 and all("response_format" in b for b in srv.bodies)  # not re-sent, and the next one keeps it
+    assert error.kind == "http_400" and "maximum context length" in str(error)
+    assert ok.text == "好" and not client.text_mode and client.stats["response_format_rejected"] == 0
 
 
 # -- limits ---------------------------------------------------------------------------------------------------

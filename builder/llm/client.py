@@ -32,11 +32,16 @@ Behaviour:
   pauses every worker, not just the one that got it.
 * A 401/403/404 stops the run with a one-line :class:`LLMFatalError` (a ``BuilderError``): every other
   request would fail the same way. Other 4xx replies fail that request only (:class:`LLMError`).
-* ``response_format`` is sent as given; when the endpoint rejects it with a 400 the request is sent again
-  without it and the client stays in text mode for the rest of the run (``stats['response_format_rejected']``).
+* ``response_format`` is sent as given; when the endpoint rejects it (a 400 whose error names
+  response_format, json_schema or json_object) the request is sent again without it and the client stays in
+  text mode for the rest of the run (``stats['response_format_rejected']`` counts the rejected requests). A
+  request that was already in flight with it is re-sent the same way when its own 400 arrives; any other 400
+  fails that request only.
 * Replies are cached by :func:`builder.llm.cache.request_key` (model + messages + sampling parameters)
   and stored the moment they arrive; a cached reply comes back with ``cached=True`` and costs nothing.
-* The API key never appears in an error message: the client scrubs it from whatever the server says.
+* The API key never appears in an error message: the client scrubs it from whatever the server says. A
+  ``base_url`` is shown without its userinfo and query string (``user:key@host``, ``?api-key=…``), and their
+  values are scrubbed from the server's words too.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ import asyncio
 import email.utils
 import os
 import random
+import re
 import time
+import urllib.parse
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -55,6 +62,7 @@ from .cache import CachedReply, RequestCache, request_key
 
 RETRYABLE_STATUS = {408, 409, 425, 429}
 FATAL_STATUS = {401, 403, 404}
+RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "response_format", "stop", "presence_penalty", "frequency_penalty")
 
 
@@ -173,6 +181,38 @@ def _strict_schema(node: Any) -> Any:
     return node
 
 
+def display_url(url: str) -> str:
+    """The endpoint URL as it may be shown: no ``user:password@``, no query string or fragment."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<the configured base_url>"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def url_secrets(url: str) -> list[str]:
+    """Values in a URL that may be credentials: the userinfo and every query value (4 characters or more)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        found = [parts.password or "", parts.username or ""]
+    except ValueError:
+        return []
+    for _name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        found.append(value)
+    found += [part.split("=", 1)[-1] for part in parts.query.split("&")]  # raw, in case they are percent-encoded
+    return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
+
+
+def rejects_response_format(message: str) -> bool:
+    """Whether a 400's error text says the response_format parameter is what the endpoint refused."""
+    return bool(RESPONSE_FORMAT_REJECTED.search(message or ""))
+
+
 def estimate_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
     """Prompt tokens as OpenAI counts them for chat: content tokens plus a few per message."""
     from ..text.tokens import count_tokens
@@ -248,6 +288,7 @@ class LLMClient:
         self.settings = settings
         self.cache = cache
         self._key = api_key or ""
+        self._secrets = url_secrets(settings.base_url)
         self._sdk = openai.AsyncOpenAI(api_key=api_key or "not-needed", base_url=settings.base_url or None,
                                        max_retries=0, timeout=settings.timeout)
         self._openai = openai
@@ -318,7 +359,8 @@ class LLMClient:
             try:
                 result = await self._send(key, messages, merged)
             except LLMError as exc:
-                if exc.kind == "http_400" and "response_format" in merged and not self.text_mode:
+                # whatever the mode is now: a request in flight when another's 400 switched it carried the format too
+                if exc.kind == "http_400" and "response_format" in merged and rejects_response_format(str(exc)):
                     self.text_mode = True
                     self.stats["response_format_rejected"] += 1
                     result = await self.chat(messages, **{k: v for k, v in params.items() if k != "response_format"})
@@ -388,8 +430,9 @@ class LLMClient:
             status = exc.status_code
             detail = _error_text(exc)
             if status in FATAL_STATUS:
-                raise LLMFatalError(self._redact(f"{self.settings.base_url}: the endpoint answered {status} ({detail}); "
-                                                 f"check [llm] base_url, model and the key in ${self.settings.api_key_env}")) from None
+                key = f"the key in ${self.settings.api_key_env}" if self.settings.api_key_env else "whether it needs a key"
+                raise LLMFatalError(self._redact(f"{display_url(self.settings.base_url)}: the endpoint answered {status} ({detail}); "
+                                                 f"check [llm] base_url, model and {key}")) from None
             kind = "rate_limited" if status == 429 else "server_error" if status >= 500 else f"http_{status}"
             return kind, f"HTTP {status}: {detail}", retry_after_seconds(exc.response.headers)
         if not isinstance(resp, dict) or not resp.get("choices"):
@@ -424,6 +467,8 @@ class LLMClient:
         return completion
 
     def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
         if self._key and len(self._key) >= 4:
             text = text.replace(self._key, "***")
             text = text.replace(self._key[-6:], "***") if len(self._key) > 12 else text
@@ -468,7 +513,11 @@ def _error_text(exc) -> str:
     if isinstance(body, dict):
         err = body.get("error", body)
         if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])[:300]
+            text = str(err["message"])[:300]
+            param = err.get("param")
+            if param and str(param) not in text:  # OpenAI names the refused parameter here, not always in the message
+                text += f" (param: {str(param)[:60]})"
+            return text
     return str(getattr(exc, "message", exc))[:300]
 
 
