@@ -152,4 +152,8 @@ def parse_config(text: str, path: Path, output: str | os.PathLike | None = None)
 
 def load_config(path: str | os.PathLike | None = None, output: str | os.PathLike | None = None) -> BuildConfig:
     p = find_config(path)
-    return parse_config(p.read_text(encoding="utf-8"), p, output)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 ({exc.reason} at byte {exc.start}); save the config as UTF-8") from None
+    return parse_config(text, p, output)

@@ -29,16 +29,6 @@ def hash_obj(obj: Any) -> str:
     return hashlib.sha256(stable_json(obj).encode("utf-8")).hexdigest()[:16]
 
 
-def hash_files_stat(paths: Iterable[Path], root: Path | None = None) -> str:
-    """Fingerprint input files by path, size and modification time (cheap on a 250 GB corpus)."""
-    h = xxhash.xxh3_128()
-    for p in sorted(paths):
-        st = p.stat()
-        name = str(p.relative_to(root)) if root and p.is_relative_to(root) else str(p)
-        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
 def hash_files_content(paths: Iterable[Path], root: Path | None = None) -> str:
     """Fingerprint files by content (used for a stage's own outputs and for prompt/template files)."""
     h = xxhash.xxh3_128()

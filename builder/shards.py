@@ -113,19 +113,6 @@ def iter_rows(folder: Path, columns: list[str] | None = None) -> Iterator[dict[s
         yield from df.iter_rows(named=True)
 
 
-def scan(folder: Path) -> pl.LazyFrame:
-    files = shard_files(folder)
-    if not files:
-        raise FileNotFoundError(f"{folder}: no Parquet shards")
-    return pl.scan_parquet([str(f) for f in files])
-
-
-def count_rows(folder: Path) -> int:
-    files = shard_files(folder)
-    if not files:
-        return 0
-    return pl.scan_parquet([str(f) for f in files]).select(pl.len()).collect().item()
-
 INSTRUCTION_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String,
     "instruction": pl.String,

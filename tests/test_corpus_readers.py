@@ -163,3 +163,33 @@ def test_html_titles_lose_site_names(raw, clean):
     from builder.stages.corpus.extract import tidy_title
 
     assert tidy_title(raw) == clean
+
+
+def test_pdf_page_offsets_survive_cleaning(tmp_path):
+    """Cleaning changes lengths (radicals, boilerplate, PII masks); page_starts must still point at each page."""
+    from builder.config import parse_config
+    from builder.stages.corpus.clean import Cleaner, join_offsets, to_document
+    from builder.stages.corpus.extract import RawDoc
+
+    pages = ["第一页：⽤户服务热线13812345678，来电请说明来意。本手册介绍新媒体编辑的日常工作流程。",
+             "责任编辑：王五\n第二页　　正文讲述标题写作的基本规范，标题应当准确、简洁、有信息量。",
+             "第三页：结语部分总结全书要点，提醒编辑在发布前再核对一次事实与数据。"]
+    raw = RawDoc(text="\n\n".join(pages), format="pdf", meta={"pages": 3, "page_starts": join_offsets(pages)})
+    settings = parse_config("[build]\n[corpus.clean]\nmin_chars = 10\n", tmp_path / "b.toml").stage("corpus")["clean"]
+    cleaner = Cleaner(settings)
+    text, dropped = cleaner(raw, {})
+    assert dropped is None
+    doc = to_document(raw, text, cleaner, {"name": "s"}, "x.pdf")
+    starts = json.loads(doc["meta"])["page_starts"]
+    assert [doc["text"][st:st + 3] for st in starts] == ["第一页", "第二页", "第三页"]
+    assert "[手机号]" in doc["text"] and "用户" in doc["text"]
+
+
+def test_utf8_csv_whose_sample_ends_inside_a_character(tmp_path):
+    import polars as pl
+
+    rows = ["新闻" * (i % 7 + 1) + "，青川市今日发布消息。" for i in range(3000)]
+    pl.DataFrame({"title": [f"第{i}条" for i in range(3000)], "content": rows}).write_csv(tmp_path / "a.csv")
+    items = list(iter_csv(tmp_path / "a.csv"))
+    assert all(isinstance(r, dict) for _, r in items) and len(items) == 3000
+    assert items[-1][1]["content"] == rows[-1]

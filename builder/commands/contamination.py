@@ -24,8 +24,14 @@ def read_items(path: Path) -> list[dict]:
     if path.suffix == ".parquet":
         import polars as pl
 
-        return pl.read_parquet(path).to_dicts()
-    text = path.read_text(encoding="utf-8-sig")
+        try:
+            return pl.read_parquet(path).to_dicts()
+        except Exception as exc:  # noqa: BLE001 - polars raises several kinds for a damaged file
+            raise BuilderError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0][:120]}") from None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BuilderError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)
@@ -53,10 +59,11 @@ def item_text(item: dict) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    from ..cli import ConfigOpt, OutputOpt
+
     @app.command()
     def contamination(eval_file: Path = typer.Argument(..., help="Evaluation items: .jsonl, .json or .parquet with instruction/input/output (or text)."),
-                      config: Optional[Path] = typer.Option(None, "--config", "-c", help="Build config (default: ./build.toml)."),
-                      output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder (overrides [build].output)."),
+                      config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt,
                       split: str = typer.Option("train", "--split", help="Split of the export to compare against."),
                       threshold: float = typer.Option(0.5, "--threshold", help="Jaccard of character 5-grams at which an item is a near duplicate."),
                       containment: float = typer.Option(0.8, "--containment", help="Share of the shorter text found in the other."),

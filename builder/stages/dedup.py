@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import tempfile
 from typing import Any, Iterator
 
 import numpy as np
@@ -59,7 +58,9 @@ class DedupStage(Stage):
         sources: list[str | None] = []
         published: list[str | None] = []
         paths: list[str | None] = []
-        store = tempfile.mkdtemp(prefix="shingles-", dir=ctx.cache_dir)
+        # scratch for the exact shingle sets; a fixed place, so a killed run's leftovers are cleared here
+        store = self.build.output / ".tmp" / "dedup-shingles"
+        shutil.rmtree(store, ignore_errors=True)
         dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"],
                             mapper=lambda f, items: ctx.map(f, items, batch_size=2 * max(self.build.workers, 1)),
                             collapse_exact=self.settings["exact"])

@@ -44,12 +44,13 @@ class BoilerplateRemover:
     def __post_init__(self):
         self.line_re = re.compile("|".join(f"(?:{p})" for p in LINE_PATTERNS + list(self.extra)))
 
-    def __call__(self, text: str) -> tuple[str, int, int]:
-        """Return (cleaned text, lines dropped, lines cut from the tail)."""
+    def __call__(self, text: str, tail: bool = True) -> tuple[str, int, int]:
+        """Return (cleaned text, lines dropped, lines cut from the tail); ``tail=False`` skips the tail cut
+        (a page in the middle of a document has no promotional tail)."""
         lines = text.split("\n")
         cut = 0
         nonempty = [i for i, line in enumerate(lines) if line.strip()]
-        if len(nonempty) >= 4:
+        if tail and len(nonempty) >= 4:
             start = nonempty[int(len(nonempty) * TAIL_ZONE)]
             for i in range(start, len(lines)):
                 if TAIL_MARKERS.match(lines[i].strip()):

@@ -27,13 +27,21 @@ RADICAL_SUPPLEMENT = {
     "⻲": "亀", "⻳": "龟",
 }
 
+# vertical presentation forms: NFKC would make them ASCII, a Chinese text wants the full-width mark
+VERTICAL_FORMS = {
+    "︐": "，", "︑": "、", "︒": "。", "︓": "：", "︔": "；", "︕": "！", "︖": "？", "︗": "〖", "︘": "〗", "︙": "…",
+    "︰": "‥", "︱": "—", "︵": "（", "︶": "）", "︷": "｛", "︸": "｝", "︹": "〔", "︺": "〕", "︻": "【", "︼": "】",
+    "︽": "《", "︾": "》", "︿": "〈", "﹀": "〉", "﹁": "「", "﹂": "」", "﹃": "『", "﹄": "』", "﹇": "［", "﹈": "］",
+}
+
 _RANGES = [(0x00A0, 0x00A0), (0x2000, 0x200A), (0x2E80, 0x2FDF), (0x3000, 0x3000), (0xF900, 0xFAFF),
            (0xFB00, 0xFB4F), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFFEF)]
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb\ufffd]")
 SPACES = re.compile(r"[ \t\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
-CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff，。！？；：、“”‘’（）《》]) +(?=[\u4e00-\u9fff，。！？；：、“”‘’（）《》])")
+_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff，。！？；：、“”‘’（）《》〈〉「」『』【】〔〕…—"
+CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}]) +(?=[{_CJK_CLASS}])")
 
 
 _LATIN_EXT = re.compile("[\u0080-\u02ff]")
@@ -50,7 +58,7 @@ def _table() -> dict[int, str]:
             folded = unicodedata.normalize("NFKC", ch)
             if folded != ch:
                 table[cp] = folded
-    for k, v in RADICAL_SUPPLEMENT.items():
+    for k, v in {**RADICAL_SUPPLEMENT, **VERTICAL_FORMS}.items():
         table[ord(k)] = v
     return table
 

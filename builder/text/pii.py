@@ -1,5 +1,7 @@
 """PII in Chinese text: mainland mobile numbers, resident ID numbers, emails.
 
+ID numbers are masked when they have the shape of one (region, a valid birth date, sequence, check
+character) whether or not the check character is right: a mistyped ID is still personal data.
 ``mask`` replaces them and counts each kind; ``scan`` finds what is left (the export stage blocks a
 push while any remain).
 """
@@ -13,12 +15,6 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
 MASKS = {"id_number": (ID_NUMBER, "[身份证号]"), "phone": (MOBILE, "[手机号]"), "email": (EMAIL, "[邮箱]")}
-
-
-def id_checksum_ok(number: str) -> bool:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(number[:17], weights))
-    return "10X98765432"[total % 11] == number[17].upper()
 
 
 def mask(text: str) -> tuple[str, dict[str, int]]:

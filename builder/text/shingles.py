@@ -19,12 +19,6 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if (a or b) else 0.0
 
 
-def containment(a: set, b: set) -> float:
-    """Share of the smaller set found in the larger one (a truncated or excerpted repost scores high)."""
-    small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return len(small & large) / len(small) if small else 0.0
-
-
 def overlap_share(part: str, whole: str, n: int = 5) -> float:
     """Share of ``part``'s character n-grams found in ``whole`` (used as a grounding score)."""
     p = char_ngrams(part, n)

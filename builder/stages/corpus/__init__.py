@@ -227,7 +227,8 @@ class CorpusStage(Stage):
             for suffix, item in ITERATORS[fmt](f, src.get("encoding", "auto"), **extra):
                 if isinstance(item, UnreadableFile):
                     ctx.count("rows_in")
-                    ctx.reject(item.reason, item.detail, source=src["name"], path=shown + suffix)
+                    ctx.reject(item.reason, item.detail, {"raw": item.raw} if item.raw is not None else None,
+                               source=src["name"], path=shown + suffix)
                     continue
                 batch.append((suffix, item))
                 if len(batch) >= RECORD_BATCH:

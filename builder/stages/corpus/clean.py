@@ -24,6 +24,21 @@ def doc_id(text: str) -> str:
     return xxhash.xxh3_64_hexdigest(text.encode("utf-8"))
 
 
+def split_pages(text: str, starts: list[int]) -> list[str]:
+    """The pages of a text joined with blank lines, cut at their recorded start offsets."""
+    ends = [max(st - 2, 0) for st in starts[1:]] + [len(text)]
+    return [text[st:end] for st, end in zip(starts, ends)]
+
+
+def join_offsets(pages: list[str]) -> list[int]:
+    """Start offset of each page in ``"\n\n".join(pages)``."""
+    out, pos = [], 0
+    for page in pages:
+        out.append(pos)
+        pos += len(page) + 2
+    return out
+
+
 @dataclass
 class Dropped:
     reason: str
@@ -65,18 +80,30 @@ class Cleaner:
         g = quality.check_garbled(text, s["max_garbled_ratio"])
         if g:
             return text, Dropped(*g)
+        # mappers run page by page when the document has pages, so page offsets survive cleaning
+        starts = raw.meta.get("page_starts")
+        pages = split_pages(text, starts) if starts else [text]
         if s["normalize"]:
-            before = text
-            text = normalize(text)
-            bump("normalized_changed", int(text != before))
+            normalized = [normalize(p) for p in pages]
+            bump("normalized_changed", int(normalized != pages))
+            pages = normalized
         if s["boilerplate"]:
-            text, lines, tail = self.boilerplate(text)
-            bump("boilerplate_lines_removed", lines)
-            bump("boilerplate_tail_lines_cut", tail)
+            for i, page in enumerate(pages):
+                pages[i], lines, tail = self.boilerplate(page, tail=i == len(pages) - 1)
+                bump("boilerplate_lines_removed", lines)
+                bump("boilerplate_tail_lines_cut", tail)
         if s["t2s"]:
-            converted = self.t2s.convert(text)
-            bump("t2s_converted", int(converted != text))
-            text = converted
+            converted = [self.t2s.convert(p) for p in pages]
+            bump("t2s_converted", int(converted != pages))
+            pages = converted
+        if s["pii"]:
+            for i, page in enumerate(pages):
+                pages[i], found = pii.mask(page)
+                for kind, n in found.items():
+                    bump(f"pii_masked_{kind}", n)
+        text = "\n\n".join(pages)
+        if starts:
+            raw.meta["page_starts"] = join_offsets(pages)
         for check in (lambda t: quality.check_length(t, s["min_chars"], s["max_chars"]),
                       lambda t: quality.check_cjk(t, s["min_cjk_ratio"]),
                       lambda t: quality.check_dup_lines(t, s["max_dup_line_ratio"]),
@@ -84,10 +111,6 @@ class Cleaner:
             verdict = check(text)
             if verdict:
                 return text, Dropped(*verdict)
-        if s["pii"]:
-            text, found = pii.mask(text)
-            for kind, n in found.items():
-                bump(f"pii_masked_{kind}", n)
         return text, None
 
 
@@ -102,7 +125,13 @@ def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any]
     if title:  # extractors often repeat the headline as the first line of the body
         first, _, rest = text.partition("\n")
         if first.strip() == title and rest.strip():
+            cut = len(text) - len(rest.strip())
             text = rest.strip()
+            if "page_starts" in meta:
+                meta["page_starts"] = [max(st - cut, 0) for st in meta["page_starts"]]
+    author = cleaner.clean_field(raw.author)
+    if author and cleaner.settings["pii"]:
+        author, _ = pii.mask(author)
     return {
         "id": doc_id(text),
         "source": source["name"],
@@ -110,7 +139,7 @@ def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any]
         "title": title,
         "text": text,
         "published": raw.published,
-        "author": cleaner.clean_field(raw.author),
+        "author": author,
         "format": raw.format,
         "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
     }

@@ -18,10 +18,11 @@ from .decode import DecodeError, decode
 class UnreadableFile(ValueError):
     """The file cannot be read: the message says why (reason code in ``.reason``)."""
 
-    def __init__(self, reason: str, detail: str):
+    def __init__(self, reason: str, detail: str, raw: str | None = None):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.raw = raw  # the unreadable record as text, kept in rejected/ (nothing is lost)
 
 
 @dataclass

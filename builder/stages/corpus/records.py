@@ -6,6 +6,7 @@ reported alone with its line or row number and the rest of the file is kept.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import re
@@ -33,6 +34,10 @@ def pick(record: dict[str, Any], fields: dict[str, str], key: str) -> Any:
 RecordItem = tuple[str, "dict[str, Any] | UnreadableFile"]
 
 
+def _raw(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
 def iter_jsonl(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
     enc = "utf-8-sig" if encoding == "auto" else encoding
     with open(path, "rb") as f:
@@ -45,13 +50,13 @@ def iter_jsonl(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
                 try:
                     obj = json.loads(raw.decode("gb18030"))
                 except (UnicodeDecodeError, ValueError):
-                    yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: not UTF-8 ({exc.reason})")
+                    yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: not UTF-8 ({exc.reason})", _raw(raw))
                     continue
             except ValueError as exc:
-                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: invalid JSON: {exc}")
+                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: invalid JSON: {exc}", _raw(raw))
                 continue
             if not isinstance(obj, dict):
-                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: expected a JSON object, got {type(obj).__name__}")
+                yield f"#L{n}", UnreadableFile("unreadable_record", f"line {n}: expected a JSON object, got {type(obj).__name__}", _raw(raw))
                 continue
             yield f"#L{n}", obj
 
@@ -75,10 +80,13 @@ def iter_json(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
 def iter_csv(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
     csv.field_size_limit(1 << 30)
     enc = "utf-8-sig" if encoding == "auto" else encoding
-    head = path.read_bytes()[:65536]
-    try:
-        head.decode(enc)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    try:  # incremental: the sample may end inside a multi-byte character
+        codecs.getincrementaldecoder(enc)().decode(head, final=False)
     except UnicodeDecodeError:
+        if encoding != "auto":
+            raise UnreadableFile("unreadable_encoding", f"not {encoding}") from None
         enc = "gb18030"
     with open(path, encoding=enc, newline="", errors="strict") as f:
         reader = csv.DictReader(f)
@@ -89,11 +97,14 @@ def iter_csv(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
                 row = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile("unreadable_encoding", f"row {n}: not {enc}: {exc.reason}; the rest of the file is unreadable") from None
+            except csv.Error as exc:
                 yield f"#row{n}", UnreadableFile("unreadable_record", f"row {n}: {exc}")
                 continue
             if None in row:  # more cells than header columns
-                yield f"#row{n}", UnreadableFile("unreadable_record", f"row {n}: {len(row[None])} cells more than the header")
+                yield f"#row{n}", UnreadableFile("unreadable_record", f"row {n}: {len(row[None])} cells more than the header",
+                                                 json.dumps(row, ensure_ascii=False, default=str))
                 continue
             yield f"#row{n}", dict(row)
 
@@ -106,10 +117,13 @@ def iter_parquet(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
     except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid and OSError variants
         raise UnreadableFile("unreadable_file", f"invalid Parquet file: {str(exc)[:120]}") from None
     n = 0
-    for batch in pf.iter_batches(batch_size=1024):
-        for row in batch.to_pylist():
-            yield f"#row{n}", row
-            n += 1
+    try:
+        for batch in pf.iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                yield f"#row{n}", row
+                n += 1
+    except Exception as exc:  # noqa: BLE001 - a damaged row group: rows read so far are kept
+        raise UnreadableFile("unreadable_file", f"invalid Parquet data after row {n}: {str(exc)[:120]}") from None
 
 
 _TAG = re.compile(r"<([A-Za-z_][\w.-]*)>(.*?)</\1>", re.S)
