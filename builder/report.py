@@ -183,14 +183,16 @@ def print_report(console, stage: str, folder: Path, max_rows: int = 25) -> None:
 
     notes, tables = load_report(folder)
     console.rule(f"[bold]{stage}[/] quality report")
+    from rich.markup import escape
+
     for n in notes:
-        console.print(f"[yellow]note:[/] {n}")
+        console.print(f"[yellow]note:[/] {escape(n)}")  # "[llm]" in a note is text, not markup
     for name, df in tables.items():
         t = Table(title=name, title_justify="left", show_lines=False)
         for c in df.columns:
             t.add_column(c, overflow="fold", max_width=70)
         for row in df.head(max_rows).iter_rows():
-            t.add_row(*[("" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)))[:200] for v in row])
+            t.add_row(*[escape(("" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)))[:200]) for v in row])
         if df.height > max_rows:
             t.caption = f"{df.height - max_rows} more rows in {folder / (name + '.parquet')}"
         console.print(t)
