@@ -107,6 +107,7 @@ def test_short_documents_are_packed_and_long_ones_cut_at_sentence_ends_without_l
     chunks = list(chunk_documents(items, budget=260))  # a short document is about 120 tokens
     assert all(count_tokens(c.text) <= 260 for c in chunks)
     assert chunks[0].doc_ids == ["d0", "d1"]  # packed whole, in order
+    assert chunks[0].doc_texts() == [f"【标题{i}】\n{items[i]['text']}" for i in (0, 1)]  # where each one lies
     long_parts = [c for c in chunks if c.doc_ids == ["long"]]
     assert len(long_parts) > 3 and all(c.part.endswith(f"/{len(long_parts)}") for c in long_parts)
     assert all(c.text.rstrip().endswith("。") for c in long_parts)
@@ -254,7 +255,7 @@ def test_every_request_ends_valid_repaired_reasked_or_failed(tmp_path):
     row = df.row(0, named=True)
     meta = json.loads(row["meta"])
     assert row["origin"] == "selfinstruct" and row["family"] == "其他QA" and row["subcategory"].startswith("selfinstruct/")
-    assert row["source_id"] == meta["doc_ids"][0] and meta["chunk_id"] and meta["model"] == "fake-model"
+    assert row["source_id"] in meta["doc_ids"] and meta["chunk_id"] and meta["model"] == "fake-model"
     assert meta["prompt_id"].startswith("selfinstruct/generate.zh@") and 0 < meta["grounding"] <= 1
     assert set(df["split"]) <= {"train", "validation"}
     # report tables
@@ -307,6 +308,35 @@ def test_filters_each_count_their_drops(tmp_path):
     assert repeated and repeated.group(1) in set(data(build)["id"])  # it names the kept item it repeats
     filters = pl.read_parquet(build.output / "selfinstruct" / "report" / "filters.parquet")
     assert dict(zip(filters["filter"], filters["items"]))["dropped_fewshot_leak"] == 1
+
+
+def test_an_item_is_credited_to_the_document_of_the_chunk_it_was_written_from(tmp_path):
+    """Two documents packed in one chunk: an item quoting the second is the second's, with its split."""
+    from builder.items import hashed_split
+
+    # a validation share that puts the two documents on different sides (seed 42, the build default)
+    share = next(k / 100 for k in range(1, 100) if hashed_split("doc000", 42, k / 100) != hashed_split("doc001", 42, k / 100))
+
+    def script(body, n):
+        text = material(body)
+        assert "第0篇" in text and "第1篇" in text  # both documents are in this one request
+        return valid(grounded_items(body, 8))
+
+    with FakeOpenAI(script) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=2, sentences=4, si={"chunk_tokens": 600, "validation_share": share})
+        m = pipeline.execute(build, "selfinstruct")
+        assert srv.hits == 1
+    assert m.counters["chunks"] == 1
+    df = data(build)
+    by_doc = {"doc000": 0, "doc001": 0}
+    for row in df.iter_rows(named=True):
+        written_from = "doc%03d" % int(re.search(r"第(\d+)篇", row["output"]).group(1))
+        assert row["source_id"] == written_from, row["output"]
+        assert row["split"] == hashed_split(written_from, 42, share)
+        assert json.loads(row["meta"])["doc_ids"] == ["doc000", "doc001"]  # the whole chunk is still named
+        by_doc[written_from] += 1
+    assert by_doc["doc000"] and by_doc["doc001"]  # items from both documents were kept
+    assert df["split"].n_unique() == 2  # B's items went to B's side, not to A's
 
 
 def test_a_rerun_is_answered_from_the_cache(tmp_path):

@@ -86,6 +86,21 @@ class ChunkResult:
     replies: list[Completion] = field(default_factory=list)
 
 
+def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> int:
+    """The index of the chunk's document that the item's output and input share most character n-grams with.
+
+    A chunk packs several short documents; an item is credited to the one it was written from, so its split
+    is that document's (another document's validation text never reaches train). Ties go to the first.
+    """
+    grams = char_ngrams(item["output"], n) | char_ngrams(item.get("input") or "", n)
+    best, best_shared = 0, -1
+    for k, doc in enumerate(doc_grams):
+        shared = len(grams & doc)
+        if shared > best_shared:
+            best, best_shared = k, shared
+    return best
+
+
 class SelfInstructStage(Stage):
     name = "selfinstruct"
     needs = ("dedup",)
@@ -355,6 +370,7 @@ class SelfInstructStage(Stage):
             ctx.reject("dropped_truncated_item", "the reply was cut by max_tokens inside this item (finish_reason=length)",
                        {"id": chunk.id, "item": reading.dropped_tail}, **base)
         chunk_grams = char_ngrams(chunk.text, self._filters.grounding_n)
+        doc_grams = [char_ngrams(t, self._filters.grounding_n) for t in chunk.doc_texts()] if len(chunk.doc_ids) > 1 else []
         s = self.settings
         seed = self.build.settings["build"]["seed"]
         model = res.replies[-1].model if res.replies else self.llm.model
@@ -363,10 +379,11 @@ class SelfInstructStage(Stage):
             if task_type != item["task_type"]:
                 ctx.count("unlisted_task_type")
             grounding = grounding_score(item["output"], chunk_grams, self._filters.grounding_n)
+            source_id = chunk.doc_ids[written_from(item, doc_grams, self._filters.grounding_n)] if doc_grams else chunk.doc_ids[0]
             record = {
                 "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"], "input": item["input"], "output": item["output"],
                 "family": FAMILY, "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
-                "source_id": chunk.doc_ids[0], "split": hashed_split(chunk.doc_ids[0], seed, s["validation_share"]),
+                "source_id": source_id, "split": hashed_split(source_id, seed, s["validation_share"]),
                 "origin": "selfinstruct",
                 "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
                                     "model": model, "prompt_id": self.prompt.prompt_id, "grounding": grounding,

@@ -4,7 +4,9 @@ Short documents are packed whole, several to a chunk; a document over the budget
 own, cut at paragraph boundaries, then at sentence ends (。！？ …), and only as a last resort inside a
 sentence. Nothing is lost: the last chunk is always emitted. An optional overlap repeats the last whole
 units of a long document's previous chunk. Tokens are counted with tiktoken (cl100k, offline).
-Every chunk keeps its document ids and, for PDFs, the 1-based pages its text comes from.
+Every chunk keeps its document ids, where each packed document's text lies in the chunk (``doc_spans``,
+so an item can be credited to the document it was written from) and, for PDFs, the 1-based pages its
+text comes from.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ class Chunk:
     tokens: int = 0
     source: str | None = None
     part: str = ""  # "2/5" for the parts of a long document
+    doc_spans: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of each document's text, by doc_ids
+
+    def doc_texts(self) -> list[str]:
+        """The text of each of the chunk's documents (header included), in the order of ``doc_ids``."""
+        if len(self.doc_spans) != len(self.doc_ids):
+            return [self.text] if len(self.doc_ids) == 1 else [self.text] * len(self.doc_ids)
+        return [self.text[a:b] for a, b in self.doc_spans]
 
     @property
     def id(self) -> str:
@@ -116,8 +125,8 @@ class Chunker:
         self._pack_tokens = 0
 
     def _emit(self, text: str, doc_ids: list[str], pages: dict[str, list[int]], tokens: int, source: str | None,
-              part: str = "") -> Chunk:
-        chunk = Chunk(self.index, text, doc_ids, pages, tokens, source, part)
+              part: str = "", spans: list[tuple[int, int]] | None = None) -> Chunk:
+        chunk = Chunk(self.index, text, doc_ids, pages, tokens, source, part, spans or [(0, len(text))])
         self.index += 1
         return chunk
 
@@ -131,7 +140,11 @@ class Chunker:
             if starts:
                 pages[d["id"]] = list(range(1, len(starts) + 1))
         text = SEPARATOR.join(t for _, t, _ in self._pack)
-        yield self._emit(text, [d["id"] for d in docs], pages, self._pack_tokens, docs[0].get("source"))
+        spans, pos = [], 0
+        for _, t, _ in self._pack:
+            spans.append((pos, pos + len(t)))
+            pos += len(t) + len(SEPARATOR)
+        yield self._emit(text, [d["id"] for d in docs], pages, self._pack_tokens, docs[0].get("source"), spans=spans)
         self._pack, self._pack_tokens = [], 0
 
     def add(self, doc: dict[str, Any]) -> Iterator[Chunk]:
