@@ -305,8 +305,15 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
     heads = df.filter(pl.col("subcategory") == "headline_generation")
     titles = {demo_doc(f)["title"] for f in DEMO_FILES}
     assert heads.height and set(heads["output"]) <= titles
-    # model-made inputs are skipped and counted without an endpoint, with a note
-    assert ctx.counters["skipped_needs_llm"] > 0
+    # model-made inputs are skipped without an endpoint: each lands in rejected/ with its reason, and a note says why
+    skipped = pl.read_parquet(work / "rejected").filter(pl.col("reason") == "skipped_needs_llm")
+    assert skipped.height > 0 and ctx.counters["skipped_needs_llm"] == skipped.height
+    model_subs = {s.id for s in stage._catalog if s.input_source == "llm"}
+    for row in skipped.iter_rows(named=True):
+        rec = json.loads(row["record"])
+        assert set(rec) == {"subcategory", "source_id", "title"} and rec["subcategory"] in model_subs
+        assert rec["subcategory"] in row["detail"] and rec["title"] in row["detail"] and "no endpoint" in row["detail"]
+        assert row["id"] == rec["source_id"] and row["source"] and row["path"]
     assert not df.filter(pl.col("subcategory").str.ends_with("_model")).height
     assert any("model-made input" in n for n in ctx.notes)
     tables = stage.report_tables(ctx)

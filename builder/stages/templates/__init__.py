@@ -4,7 +4,8 @@ Each deduplicated article is routed by genre (``genres.toml``) to the sub-catego
 (``prompts/templates/<family>.toml``); a sub-category's input is rendered by code from the
 article's derivations (title, lead, keywords, sentences, figures, sources …) and its output is text
 taken from the article. Sub-categories whose input only a model can write (``input_source = "llm"``)
-are filled through the project's LLM client, or skipped and counted when no endpoint is configured.
+are filled through the project's LLM client, or, when no endpoint is configured, skipped: each such item
+goes to ``rejected/`` (reason ``skipped_needs_llm``) naming its sub-category and article.
 Items are capped per sub-category by a seeded sample, phrasings rotate, and whole source articles go
 to validation until each family has about ``validation_items_per_family`` items.
 """
@@ -281,8 +282,13 @@ class TemplatesStage(Stage):
         total = sum(len(v) for v in needs.values())
         why = self.llm_problem()
         if why:
-            ctx.count("skipped_needs_llm", total)
-            for sid, items in needs.items():
+            for sid, items in needs.items():  # each skipped item is a rejected row: the report counts those
+                for cand in items:
+                    title = cand.get("title") or ""
+                    ctx.reject("skipped_needs_llm",
+                               f"{sid}: the input for the article 《{title}》 ({cand['source_id']}) must be written by a model; skipped: {why}",
+                               {"subcategory": sid, "source_id": cand["source_id"], "title": title},
+                               source=cand["source"], path=cand["path"], id=cand["source_id"])
                 stats[sid]["skipped_needs_llm"] += len(items)
             ctx.note(f"{total} items of {len(needs)} sub-categories need a model-made input and were skipped: {why} "
                      f"({', '.join(sorted(needs))})")
