@@ -1,8 +1,17 @@
-"""Instruction items: the id and the split rule every stage that makes or assembles items shares."""
+"""Instruction items: the id, the split rule and the length measure every stage that makes or assembles items shares."""
 
 from __future__ import annotations
 
+import re
+
 import xxhash
+
+WHITESPACE = re.compile(r"\s")
+
+
+def cjk_len(text: str | None) -> int:
+    """Characters without whitespace: the length an editor means by 字数 (limits of templates and selfinstruct)."""
+    return len(WHITESPACE.sub("", text or ""))
 
 
 def item_id(instruction: str, input_: str, output: str) -> str:

@@ -179,6 +179,28 @@ def test_duplicate_instructions_are_found_by_the_dedup_engine(monkeypatch):
     assert {row for row, r in enumerate(find_repeats(items, 1.0, 3)) if r is not None} == {2}
 
 
+def test_answer_length_counts_characters_without_whitespace_as_templates_do(tmp_path):
+    from builder.config import parse_config
+    from builder.items import cjk_len
+    from builder.stages.selfinstruct.filters import ItemFilters
+    from builder.stages.templates import textkit
+
+    assert textkit.cjk_len is cjk_len  # one measure for both stages
+    settings = parse_config("[build]\n[selfinstruct]\nanswer_min_chars = 10\nanswer_max_chars = 25\n", tmp_path / "b.toml").settings["selfinstruct"]
+    filters = ItemFilters(settings, [])
+
+    def verdict(output):
+        v = filters.check({"task_type": "问答", "instruction": "请说明运营的要点", "input": "", "output": output}, 1.0)
+        return v and (v.reason, v.detail)
+
+    spaced_short = "新媒体 运营\n\n要 看 数据"  # 9 characters, 15 with the spaces and line breaks
+    assert cjk_len(spaced_short) == 9 and len(spaced_short) >= 10
+    assert verdict(spaced_short) == ("dropped_too_short", "answer of 9 characters (< 10)")
+    spaced_long = "好 " * 20 + "好"  # 21 characters, 41 with the spaces
+    assert verdict(spaced_long) is None
+    assert verdict("好" * 26) == ("dropped_too_long", "answer of 26 characters (> 25)")
+
+
 # -- a full run through the fake endpoint ----------------------------------------------------------------------
 SCENARIOS = {
     0: "valid", 1: "fenced", 2: "chinese_quotes", 3: "trailing_commas", 4: "truncated", 5: "prose_then_valid",

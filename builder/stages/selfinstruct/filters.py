@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ...items import cjk_len
 from ...text.minhash import Mapper, MinHashDeduper, MinHashSettings
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams, jaccard
@@ -55,10 +56,11 @@ class ItemFilters:
             return Verdict("dropped_empty", "empty instruction" if not instruction else "empty output")
         if len(compare_form(instruction)) < s["instruction_min_chars"]:
             return Verdict("dropped_too_short", f"instruction of {len(compare_form(instruction))} characters (< {s['instruction_min_chars']})")
-        if len(output) < s["answer_min_chars"]:
-            return Verdict("dropped_too_short", f"answer of {len(output)} characters (< {s['answer_min_chars']})")
-        if len(output) > s["answer_max_chars"]:
-            return Verdict("dropped_too_long", f"answer of {len(output)} characters (> {s['answer_max_chars']})")
+        length = cjk_len(output)  # whitespace not counted, as in the templates' limits
+        if length < s["answer_min_chars"]:
+            return Verdict("dropped_too_short", f"answer of {length} characters (< {s['answer_min_chars']})")
+        if length > s["answer_max_chars"]:
+            return Verdict("dropped_too_long", f"answer of {length} characters (> {s['answer_max_chars']})")
         if self.is_refusal(output):
             return Verdict("dropped_refusal", f"the answer refuses: {output[:40]}")
         if self.examples:

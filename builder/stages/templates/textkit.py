@@ -11,6 +11,8 @@ import logging
 import re
 from functools import lru_cache
 
+from ...items import cjk_len  # noqa: F401 - the length measure shared with selfinstruct, used as tk.cjk_len
+
 SENTENCE_END = set("。！？!?")
 OPEN_QUOTES = "“‘「『《（("
 CLOSE_QUOTES = "”’」』》）)"
@@ -86,11 +88,6 @@ def split_sentences(text: str) -> list[str]:
     if rest:
         out.append(rest)
     return out
-
-
-def cjk_len(text: str) -> int:
-    """Characters without whitespace: the length an editor means by 字数."""
-    return len(re.sub(r"\s", "", text or ""))
 
 
 def strip_dateline(paragraph: str) -> str:
