@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import http.server
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -308,6 +309,8 @@ def test_card_metadata_and_body_come_from_the_reports(demo_build):
     used = pl.read_parquet(sorted((out / "export" / "data").glob("*.parquet"))).height
     assert f"| demo | CC-BY-4.0 | 14 | 14 | {used} |" in text
     assert "qwen-plus" in text and "selfinstruct/qa-v1" in text
+    assert re.search(r"- Model `qwen-plus` \(selfinstruct\): \d+ items\.", text), "the model line names its item count"
+    assert "built-in method" not in text
     assert "| selfinstruct | prompt_tokens_paid | 12345 |" in text and "| selfinstruct | cost_usd_this_run | 0.0321 |" in text
     assert "| selfinstruct | request_valid | 4 |" in text
     assert "endpoint answered 4 of 4 requests" in text and "No dedup report" in text
