@@ -382,3 +382,18 @@ def test_prose_and_empty_are_invalid():
     assert parse_json_reply("这篇文章讲了三个要点。").status == "invalid"
     assert parse_json_reply("").status == "invalid"
     assert parse_json_reply(None).error == "the reply is empty"
+
+
+def test_settings_defaults_match_the_config_schema():
+    """LLMSettings is built from the validated [llm] table; its own defaults (used when a caller builds one
+    directly) must not drift from the documented ones in schemas/config/llm.schema.json."""
+    import dataclasses
+
+    from builder.llm.client import LLMSettings
+    from builder.resources import load_schema
+
+    props = load_schema("config/llm.schema.json")["properties"]
+    for f in dataclasses.fields(LLMSettings):
+        if f.name in props and "default" in props[f.name]:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            assert default == props[f.name]["default"], f.name

@@ -46,6 +46,8 @@ Behaviour:
 
 from __future__ import annotations
 
+import copy
+
 import asyncio
 import email.utils
 import os
@@ -106,6 +108,12 @@ class ChatRequest:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _schema_default(key: str) -> Any:
+    from ..resources import load_schema
+
+    return copy.deepcopy(load_schema("config/llm.schema.json")["properties"][key]["default"])
+
+
 @dataclass(frozen=True)
 class LLMSettings:
     base_url: str = ""
@@ -123,7 +131,7 @@ class LLMSettings:
     top_p: float | None = None
     max_tokens: int = 4096
     seed: int | None = None
-    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: _schema_default("prices"))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "LLMSettings":
