@@ -19,9 +19,9 @@ from typing import Any, Iterable, Iterator
 
 import xxhash
 
+from ...text.sentences import sentence_spans
 from ...text.tokens import count_tokens
 
-SENTENCE = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;]+|…{1,2}|$)[”’」』）)\"']*")
 SEPARATOR = "\n\n"
 
 
@@ -99,15 +99,13 @@ def units(text: str, budget: int) -> Iterator[_Unit]:
         if n <= budget:
             yield _Unit(para, m.start(), m.end(), n)
             continue
-        for s in SENTENCE.finditer(para):
-            sent = s.group(0)
-            if not sent:
-                continue
+        for a, b in sentence_spans(para):
+            sent = para[a:b]
             k = count_tokens(sent)
             if k <= budget:
-                yield _Unit(sent, m.start() + s.start(), m.start() + s.end(), k)
+                yield _Unit(sent, m.start() + a, m.start() + b, k)
             else:
-                yield from _hard_cut(sent, m.start() + s.start(), budget)
+                yield from _hard_cut(sent, m.start() + a, budget)
 
 
 def header(title: str | None) -> str:

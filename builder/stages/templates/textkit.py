@@ -13,10 +13,7 @@ from functools import lru_cache
 
 from ...items import cjk_len  # noqa: F401 - the length measure shared with selfinstruct, used as tk.cjk_len
 
-SENTENCE_END = set("。！？!?")
-OPEN_QUOTES = "“‘「『《（("
-CLOSE_QUOTES = "”’」』》）)"
-_PAIR = dict(zip(OPEN_QUOTES, CLOSE_QUOTES))
+from ...text.sentences import split_sentences  # noqa: F401 - used as tk.split_sentences
 
 MD_HEADING = re.compile(r"^#{1,6}\s*(.+?)\s*#*$")
 # 一、标题 / （一）标题 / 1. 标题 / 1、标题 / 第一章 标题 / 第一步：
@@ -48,46 +45,6 @@ DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[�
 def split_paragraphs(text: str) -> list[str]:
     """Non-empty lines, stripped; a corpus document separates paragraphs by newlines."""
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split at 。！？ (and …… ) outside quotations; a closing quote right after the end stays attached."""
-    out: list[str] = []
-    buf: list[str] = []
-    stack: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        buf.append(ch)
-        if ch in _PAIR and ch not in "（(":
-            stack.append(_PAIR[ch])
-        elif stack and ch == stack[-1]:
-            stack.pop()
-        elif ch in "”’」』" and stack:  # a stray closing mark: recover
-            stack.clear()
-        end = ch in SENTENCE_END or (ch == "…" and i + 1 < n and text[i + 1] == "…")
-        if ch == "…" and end:
-            buf.append(text[i + 1])
-            i += 1
-        if end and not stack:
-            # keep runs like ！？ and a directly following closing quote
-            while i + 1 < n and (text[i + 1] in SENTENCE_END or text[i + 1] in "”’」』"):
-                i += 1
-                buf.append(text[i])
-            sentence = "".join(buf).strip()
-            if sentence:
-                out.append(sentence)
-            buf = []
-        elif ch == "\n":
-            sentence = "".join(buf).strip()
-            if sentence:
-                out.append(sentence)
-            buf, stack = [], []
-        i += 1
-    rest = "".join(buf).strip()
-    if rest:
-        out.append(rest)
-    return out
 
 
 def strip_dateline(paragraph: str) -> str:
