@@ -1,6 +1,6 @@
 """Generate media_handbook.pdf (real text layer) from media_handbook.src.
 
-Usage: python corpora/demo/pdf/make_pdf.py
+Usage: pip install reportlab && python corpora/demo/pdf/make_pdf.py  (only to regenerate the committed PDF)
 Each chapter ("第X章 ...") starts on a new page; the handbook title and
 foreword share page 1 with chapter 1. Lines are wrapped by measured width.
 """
