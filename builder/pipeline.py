@@ -53,13 +53,13 @@ def output_fingerprint(folder: Path) -> str:
     return hash_files_content(shard_files(folder / "data") + shard_files(folder / "rejected"), root=folder)
 
 
-def statuses(build: BuildConfig, upto: str | None = None) -> list[StageStatus]:
+def statuses(build: BuildConfig, upto: str | None = None, stages: dict[str, Stage] | None = None) -> list[StageStatus]:
     """Freshness of every stage, in order. A stage after a stale one is stale too."""
     result: list[StageStatus] = []
     manifests: dict[str, Manifest | None] = {}
     stale_upstream: str | None = None
     for name in stage_names():
-        stage = stage_class(name)(build)
+        stage = _stage(build, name, stages)
         m = Manifest.read(stage_dir(build, name))
         manifests[name] = m
         if m is None:
@@ -92,9 +92,19 @@ def _needs_all(cls, build: BuildConfig) -> set[str]:
 Stage.needs_all = lambda self, build: _needs_all(type(self), build)  # type: ignore[attr-defined]
 
 
-def execute(build: BuildConfig, name: str, console=None, progress=None, options: dict | None = None) -> Manifest:
+def _stage(build: BuildConfig, name: str, stages: dict[str, Stage] | None) -> Stage:
+    """A stage object, reused across one run when ``stages`` is given (its input listing is then made once)."""
+    if stages is None:
+        return stage_class(name)(build)
+    if name not in stages:
+        stages[name] = stage_class(name)(build)
+    return stages[name]
+
+
+def execute(build: BuildConfig, name: str, console=None, progress=None, options: dict | None = None,
+            stages: dict[str, Stage] | None = None) -> Manifest:
     """Run one stage into a temporary folder, then swap it into place and write the manifest."""
-    stage = stage_class(name)(build)
+    stage = _stage(build, name, stages)
     final = stage_dir(build, name)
     upstream: dict[str, Manifest | None] = {}
     for need in stage.needs:
@@ -134,7 +144,8 @@ def execute(build: BuildConfig, name: str, console=None, progress=None, options:
     return manifest
 
 
-def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str | None = None) -> list[tuple[str, str]]:
+def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str | None = None,
+         stages: dict[str, Stage] | None = None) -> list[tuple[str, str]]:
     """The stages to run for a target, each with the reason. Upstream stages that are stale run first."""
     names = stage_names()
     if target != "all" and target not in names:
@@ -152,7 +163,7 @@ def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str |
     if from_stage:
         forced |= {n for n in wanted if names.index(n) >= names.index(from_stage)}
     steps = []
-    for st in statuses(build, upto=last):
+    for st in statuses(build, upto=last, stages=stages):
         if st.name not in wanted:
             continue
         if st.name in forced:
@@ -167,11 +178,12 @@ def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str |
 def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | None = None, console=None,
         progress=None, options: dict | None = None) -> Iterator[tuple[str, str, Manifest | None]]:
     """Yield (stage, what happened, manifest) as the build goes."""
-    for name, why in plan(build, target, force, from_stage):
+    stages: dict[str, Stage] = {}
+    for name, why in plan(build, target, force, from_stage, stages):
         # a stage's freshness depends on what upstream wrote, known only once upstream has finished:
         # ask again now (an upstream rerun with an unchanged output leaves this stage up to date)
         if why != "forced":
-            st = statuses(build, upto=name)[-1]
+            st = statuses(build, upto=name, stages=stages)[-1]
             if st.state == "done":
                 yield name, st.reason, st.manifest
                 continue
@@ -179,7 +191,7 @@ def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | 
         if console is not None:
             console.print(f"[bold cyan]{name}[/]: running ({why})")
         try:
-            manifest = execute(build, name, console=console, progress=progress, options=options)
+            manifest = execute(build, name, console=console, progress=progress, options=options, stages=stages)
         except DryRunFinished as done:
             yield name, f"dry run: {done}; nothing after it runs", None
             return

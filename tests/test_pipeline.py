@@ -257,3 +257,16 @@ def test_run_all_then_from_and_upstream_changes_on_the_demo(tmp_path, cli):
     r = cli("run", "all", "-c", cfg, "--output", out)
     assert "corpus: running (config changed)" in r.out and "dedup: running (input changed: corpus)" in r.out
     assert json.loads((out / "corpus" / "manifest.json").read_text())["rows"]["data"] < 70
+
+
+def test_a_run_lists_each_source_once(tmp_path, make_build, cli, monkeypatch):
+    """Listing a large corpus is not free: one `builder run` walks each source folder once, not once per check."""
+    import builder.stages.corpus as corpus
+
+    _write_docs(tmp_path, 3)
+    calls = []
+    real = corpus.fingerprint_source
+    monkeypatch.setattr(corpus, "fingerprint_source", lambda root, src: calls.append(src["name"]) or real(root, src))
+    r = cli("run", "dedup", "-c", make_build(SOURCES))
+    assert r.code == 0, r
+    assert calls == ["files"]

@@ -11,6 +11,7 @@ import fnmatch
 import glob
 import os
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -182,11 +183,14 @@ class CorpusStage(Stage):
         return out
 
     def input_fingerprints(self, upstream):
-        prints = {}
-        for src in self.sources():
-            prints[f"source:{src['name']}"] = fingerprint_source(self.build.root, src)
-        prints.update(self.crawl_fingerprints())
+        prints = dict(self.source_fingerprints)
+        prints.update(self.crawl_fingerprints())  # the crawl database changes during a run: read it each time
         return prints
+
+    @cached_property
+    def source_fingerprints(self) -> dict[str, str]:
+        """Listing fingerprints of the file sources, walked once per stage object (one per pipeline run)."""
+        return {f"source:{src['name']}": fingerprint_source(self.build.root, src) for src in self.sources()}
 
     def crawl_fingerprints(self) -> dict[str, str]:
         if not self.settings.get("crawl"):
