@@ -7,12 +7,15 @@ exit; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,6 +33,7 @@ app = typer.Typer(
 console = Console(stderr=False)
 err = Console(stderr=True)
 DEBUG = {"on": bool(os.environ.get("BUILDER_DEBUG"))}
+EXIT_PARTIAL = 3
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="Build config (default: ./build.toml or $BUILDER_CONFIG).")
 OutputOpt = typer.Option(None, "--output", "-o", help="Output folder (overrides [build].output).")
@@ -70,10 +74,14 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
             config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt,
             force: bool = typer.Option(False, "--force", "-f", help="Rerun the stage (all stages with 'all') even if up to date."),
             from_stage: Optional[str] = typer.Option(None, "--from", help="Rerun from this stage onwards."),
-            dry_run: bool = typer.Option(False, "--dry-run", help="selfinstruct: print requests, tokens and cost without calling the model.")) -> None:
+            dry_run: bool = typer.Option(False, "--dry-run", help="selfinstruct: print requests, tokens and cost without calling the model."),
+            allow_partial: bool = typer.Option(False, "--allow-partial", help="Exit 0 even if a stage did less than asked (see [build] allow_partial).")) -> None:
     """Run a stage (and the stale stages before it), or all stages.
 
-    A stage whose manifest still matches its config and inputs is skipped, and says why.
+    A stage whose manifest still matches its config, code and inputs is skipped, and says why. A build
+    that did less than asked (a missing source, a stage that kept nothing, model requests that failed or
+    were skipped for want of an endpoint) prints one line per problem and exits 3, unless partial builds
+    are allowed. Exit codes: 0 done, 1 error, 2 usage, 3 partial, 130 interrupted (Ctrl-C), 143 terminated.
 
     Example:
 
@@ -86,27 +94,46 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
     table = Table(title=f"build {build.settings['build']['name']} -> {build.output}", title_justify="left")
     for col in ("stage", "outcome", "kept", "rejected", "seconds"):
         table.add_column(col)
+    results = []
+    command = " ".join(["builder", "run", stage] + (["-c", str(build.path)] if build.path else []))
     with _progress() as progress:
         for name, why, m in pipeline.run(build, stage, force=force, from_stage=from_stage, console=console,
-                                         progress=progress, options={"dry_run": dry_run}):
+                                         progress=progress, options={"dry_run": dry_run}, command=command):
+            results.append((name, m))
             if why.startswith("up to date"):
                 console.print(f"[bold]{name}[/]: {why}")
                 outcome = "skipped (up to date)"
             else:
                 outcome = why if m is None else f"built ({why})"
+            if m is not None and m.problems:
+                outcome += ", partial"
             table.add_row(name, outcome, str(m.rows.get("data", 0)) if m else "-", str(m.rows.get("rejected", 0)) if m else "-",
                           f"{m.seconds:.1f}" if m else "-")
     console.print(table)
     console.print(f"reports: builder report STAGE -c {build.path}")
+    refused = 0
+    for name, problem, allowed in pipeline.partial_problems(build, results):
+        if allowed or allow_partial:
+            console.print(f"partial (allowed): {name}: {problem}", markup=False, highlight=False)
+        else:
+            err.print(f"partial: {name}: {problem}", markup=False, highlight=False, soft_wrap=True)
+            refused += 1
+    if refused:
+        err.print(f"error: the build is partial ({refused} problem(s) above); fix them, or allow it with --allow-partial "
+                  "or [build] allow_partial", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()
-def status(config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt) -> None:
+def status(config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt,
+           verify: bool = typer.Option(False, "--verify", help="Re-hash every shard against its manifest (slower).")) -> None:
     """Show which stages are done, stale or missing, and why.
+
+    The shards each manifest names are checked on disk (present, same size); --verify re-hashes them.
 
     Example:
 
-        builder status -c mybuild/build.toml
+        builder status -c mybuild/build.toml --verify
     """
     from . import pipeline
 
@@ -115,10 +142,15 @@ def status(config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOp
     for col in ("stage", "state", "why", "rows"):
         table.add_column(col)
     colors = {"done": "green", "stale": "yellow", "missing": "red"}
-    for st in pipeline.statuses(build):
+    problems = []
+    for st in pipeline.statuses(build, verify=verify):
         rows = f"{st.manifest.rows.get('data', 0)} kept / {st.manifest.rows.get('rejected', 0)} rejected" if st.manifest else "-"
-        table.add_row(st.name, f"[{colors[st.state]}]{st.state}[/]", st.reason, rows)
+        partial = bool(st.manifest and st.manifest.problems)
+        problems += [(st.name, p) for p in (st.manifest.problems if partial else [])]
+        table.add_row(st.name, f"[{colors[st.state]}]{st.state}[/]" + (" [yellow](partial)[/]" if partial else ""), escape(st.reason), rows)
     console.print(table)
+    for name, problem in problems:
+        console.print(f"partial: {name}: {problem}", markup=False, highlight=False)
 
 
 @app.command()
@@ -163,12 +195,30 @@ def _register_commands() -> None:
 _register_commands()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so the same clean-up runs."""
+
+
+_TERMINATED: list[int] = []
+
+
+def _on_sigterm(signum, frame):
+    _TERMINATED.append(signum)
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: one-line errors, exit codes 1 (user error), 2 (usage), 130 (interrupted)."""
+    """Console entry point: one-line errors; exit codes 1 (error), 2 (usage), 3 (partial build), 130 (Ctrl-C), 143 (SIGTERM)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     DEBUG["on"] = "--debug" in argv or bool(os.environ.get("BUILDER_DEBUG"))  # per call: tests run many in one process
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
+    _TERMINATED.clear()
     try:
         code = app(args=argv, standalone_mode=False, prog_name="builder")
+        if _TERMINATED:
+            _interrupted(143)
+        if code == 130:  # typer turns a KeyboardInterrupt (Ctrl-C) into a silent Exit(130)
+            _interrupted(130)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
     except BuilderError as exc:
@@ -177,8 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted: run the same command again to resume", markup=False)
-        sys.exit(130)
+        _interrupted(143 if _TERMINATED else 130)
     except OSError as exc:
         if DEBUG["on"]:
             raise
@@ -188,10 +237,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click's exceptions, which typer vendors under a private module
         kind = type(exc).__name__
         if kind == "Exit":
-            sys.exit(getattr(exc, "exit_code", 0))
+            code = getattr(exc, "exit_code", 0)
+            if _TERMINATED or code == 130:
+                _interrupted(143 if _TERMINATED else 130)
+            sys.exit(code)
         if kind == "Abort":
-            err.print("interrupted: run the same command again to resume", markup=False)
-            sys.exit(130)
+            _interrupted(143 if _TERMINATED else 130)
         if kind == "NoArgsIsHelpError" and getattr(exc, "ctx", None) is not None:
             err.print(exc.ctx.get_help(), markup=False, highlight=False)
             sys.exit(2)
@@ -204,6 +255,21 @@ def main(argv: list[str] | None = None) -> None:
             raise
         err.print(f"error: internal: {kind}: {exc} (rerun with --debug for the traceback)", markup=False, soft_wrap=True)
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(code: int) -> None:
+    """The one line an interrupted run prints, on stderr whether it is a terminal or a pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while we say goodbye changes nothing
+    try:  # file descriptor 2 itself: a progress display may still hold sys.stderr, buffered
+        os.write(2, b"interrupted: run the same command again to resume\n")
+    except OSError:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ typed-by-schema settings dict and the defaults are documented in one place (the 
 
 from __future__ import annotations
 
+import codecs
 import copy
 import difflib
 import json
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -53,10 +54,23 @@ def _registry() -> Registry:
     return Registry(retrieve=retrieve)
 
 
+FORMATS = FormatChecker()
+FORMATS.checkers.update(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+
+@FORMATS.checks("codec", raises=LookupError)
+def _is_codec(value: object) -> bool:
+    """"auto" or a text encoding Python knows (gb18030, big5, utf-16 …), looked up, not guessed."""
+    if not isinstance(value, str) or value == "auto":
+        return True
+    codecs.lookup(value)
+    return True
+
+
 def schema_validator(name: str, fill_defaults: bool = False):
     schema = load_schema(name)
     cls = _DefaultingValidator if fill_defaults else Draft202012Validator
-    return cls(schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return cls(schema, registry=_registry(), format_checker=FORMATS)
 
 
 def _where(path) -> str:
@@ -80,6 +94,8 @@ def describe_error(error) -> str:
         return f"'{where}' must be {expected}, got {json.dumps(error.instance, ensure_ascii=False, default=str)[:60]}"
     if error.validator == "required":
         return f"'{where}' is missing a required key: {error.message.split(' is a required')[0]}"
+    if error.validator == "format" and error.validator_value == "codec":
+        return f"'{where}' must be 'auto' or a known text encoding, got {json.dumps(error.instance, ensure_ascii=False)}"
     if error.validator == "enum":
         options = ", ".join(json.dumps(v, ensure_ascii=False) for v in error.validator_value)
         return f"'{where}' must be one of {options}, got {json.dumps(error.instance, ensure_ascii=False)}"

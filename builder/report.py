@@ -63,7 +63,8 @@ def _quantiles(values: pl.Series, name: str) -> dict:
 
 def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], rows: Mapping[str, int],
                  text_column: str = "text", source_column: str = "source", extra: Mapping[str, pl.DataFrame] | None = None,
-                 notes: list[str] | None = None, seed: int = 0, seconds: float = 0.0) -> dict[str, pl.DataFrame]:
+                 notes: list[str] | None = None, seed: int = 0, seconds: float = 0.0,
+                 problems: list[str] | None = None) -> dict[str, pl.DataFrame]:
     data = _scan(stage_dir / "data")
     rejected = _scan(stage_dir / "rejected")
     tables: dict[str, pl.DataFrame] = {}
@@ -130,7 +131,7 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
     for name, df in (extra or {}).items():
         tables[name] = df
     tables = {"summary": pl.DataFrame(summary, schema={"metric": pl.String, "value": pl.Float64}, orient="row"), **tables}
-    write_report(stage_dir / "report", stage_name, tables, notes or [])
+    write_report(stage_dir / "report", stage_name, tables, notes or [], problems or [])
     return tables
 
 
@@ -144,12 +145,14 @@ def _excerpt(row: Mapping, width: int = 120) -> str:
     return " ".join(parts)
 
 
-def write_report(folder: Path, stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str]) -> None:
+def write_report(folder: Path, stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str],
+                 problems: list[str] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_parquet(df, folder / f"{name}.parquet")
-    atomic_write_text(folder / "index.json", json.dumps({"stage": stage, "tables": list(tables), "notes": notes}, ensure_ascii=False, indent=2))
-    atomic_write_text(folder / "README.md", render_markdown(stage, tables, notes))
+    index = {"stage": stage, "tables": list(tables), "notes": notes, "problems": problems or []}
+    atomic_write_text(folder / "index.json", json.dumps(index, ensure_ascii=False, indent=2))
+    atomic_write_text(folder / "README.md", render_markdown(stage, tables, notes, problems or []))
 
 
 def _md_table(df: pl.DataFrame, max_rows: int = 60) -> str:
@@ -164,8 +167,10 @@ def _md_table(df: pl.DataFrame, max_rows: int = 60) -> str:
     return head + "\n".join(lines) + "\n" + more
 
 
-def render_markdown(stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str]) -> str:
+def render_markdown(stage: str, tables: Mapping[str, pl.DataFrame], notes: list[str], problems: list[str] | None = None) -> str:
     out = [f"# Quality report: `{stage}`\n"]
+    if problems:
+        out.append("**Partial build.** This stage did less than asked:\n\n" + "\n".join(f"- {p}" for p in problems) + "\n")
     if notes:
         out.append("\n".join(f"> {n}" for n in notes) + "\n")
     for name, df in tables.items():
@@ -175,7 +180,8 @@ def render_markdown(stage: str, tables: Mapping[str, pl.DataFrame], notes: list[
 
 def load_report(folder: Path) -> tuple[list[str], dict[str, pl.DataFrame]]:
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    return index.get("notes", []), {t: pl.read_parquet(folder / f"{t}.parquet") for t in index["tables"]}
+    notes = [f"partial: {p}" for p in index.get("problems", [])] + index.get("notes", [])
+    return notes, {t: pl.read_parquet(folder / f"{t}.parquet") for t in index["tables"]}
 
 
 def print_report(console, stage: str, folder: Path, max_rows: int = 25) -> None:

@@ -6,11 +6,14 @@ memory; every file is written to a temporary name and renamed into place.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import polars as pl
+
+from .errors import BuilderError
 
 # Column types of the records the stages exchange. A stage writing another kind passes its own.
 DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -35,10 +38,52 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (a power loss cannot undo it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc) or "os error 28" in str(exc)
+
+
+def _write_durably(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary name, fsync it, rename it into place, fsync the folder.
+
+    On any failure the temporary file is removed; a full disk is a one-line ``BuilderError``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write(tmp)
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if _disk_full(exc):
+            raise BuilderError(f"{path}: the disk is full (no space left on device); free some space and run again") from None
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    _write_durably(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -47,9 +92,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    df.write_parquet(tmp, compression="zstd")
-    os.replace(tmp, path)
+    _write_durably(path, lambda tmp: df.write_parquet(tmp, compression="zstd"))
 
 
 class ShardWriter:

@@ -42,6 +42,7 @@ class Reply:
     param: str | None = None  # the error's "param" field, as OpenAI names the offending parameter
     refusal: str | None = None
     usage: bool = True
+    html: str | None = None  # sent as text/html instead of JSON: a web server or proxy page at a wrong base_url
 
 
 # -- reply shapes -------------------------------------------------------------------------------------
@@ -119,6 +120,11 @@ def rate_limited(seconds: float = 1) -> Reply:
 
 def server_error() -> Reply:
     return Reply(status=500, error="The server had an error while processing your request")
+
+
+def html_page(status: int = 200) -> Reply:
+    """What a web server answers when base_url points at a site, not at an API."""
+    return Reply(status=status, html="<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works</h1></body></html>")
 
 
 def slow(reply: Reply, seconds: float) -> Reply:
@@ -246,6 +252,14 @@ def _handler(server: FakeOpenAI):
                 pause = reply.delay or server.delay
                 if pause:
                     time.sleep(pause)
+                if reply.html is not None:
+                    page = reply.html.encode("utf-8")
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 if reply.status != 200:
                     error = {"message": reply.error or "error", "type": "fake", "code": reply.status}
                     if reply.param is not None:

@@ -117,6 +117,41 @@ def test_429_waits_for_retry_after_then_succeeds():
     assert client.stats["retried_rate_limited"] == 1
 
 
+def test_a_429_without_retry_after_pauses_every_request_not_just_its_own():
+    arrivals: list[float] = []
+    limited: list[float] = []
+
+    def script(body, n):
+        arrivals.append(time.monotonic())
+        if n == 0:
+            limited.append(time.monotonic())
+            return Reply(status=429, error="slow down")  # no Retry-After header
+        return slow(valid([{"a": "b"}]), 0.05)
+
+    async def go(url):
+        client = LLMClient(settings(url, backoff_base=0.6, concurrency=4), None, api_key=KEY)
+        try:
+            first = asyncio.ensure_future(client.chat(MSG))
+            await asyncio.sleep(0.05)  # the 429 has come back; the backoff (0.3-0.6 s) pause is set
+            later = [asyncio.ensure_future(client.chat([{"role": "user", "content": f"问题{i}"}])) for i in range(3)]
+            return await asyncio.gather(first, *later)
+        finally:
+            await client.aclose()
+
+    with FakeOpenAI(script) as srv:
+        run(go(srv.url))
+    assert len(arrivals) == 5
+    assert all(t - limited[0] >= 0.29 for t in arrivals[1:]), [round(t - limited[0], 3) for t in arrivals]
+
+
+def test_a_501_and_other_4xx_fail_at_once_without_retries():
+    for status in (501, 422):
+        with FakeOpenAI([Reply(status=status, error="no")]) as srv:
+            with pytest.raises(LLMError) as info:
+                run(one_chat(settings(srv.url)))
+            assert srv.hits == 1 and info.value.kind == f"http_{status}"
+
+
 def test_500_is_retried_with_backoff_and_counted():
     with FakeOpenAI([server_error(), server_error(), valid([{"a": "b"}])]) as srv:
         c, client = run(one_chat(settings(srv.url)))
@@ -284,9 +319,8 @@ def test_rpm_limit_spaces_requests():
 
 
 def test_token_bucket_charges_and_settles():
-    limiter = RateLimiter(600)  # 10 units/s, at most a second's worth (10) saved up; starts with 1
-
     async def go():
+        limiter = RateLimiter(600)  # 10 units/s, at most a second's worth (10) saved up; starts with 1
         t0 = time.monotonic()
         await limiter.acquire(1)
         assert time.monotonic() - t0 < 0.05 and limiter.level < 0.1

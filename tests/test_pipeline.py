@@ -50,13 +50,15 @@ def test_stage_folder_layout_and_manifest(tmp_path, make_build, cli):
     assert (out / "report" / "summary.parquet").exists() and (out / "report" / "README.md").exists()
     m = json.loads((out / "manifest.json").read_text())
     assert m["stage"] == "corpus" and m["rows"] == {"data": 3, "rejected": 0}
-    assert set(m) >= {"config_hash", "inputs", "output", "version", "counters"}
+    assert set(m) >= {"config_hash", "code_hash", "inputs", "output", "version", "counters", "files", "problems", "rerun"}
+    assert m["files"] == {"data/part-00000.parquet": [(out / "data" / "part-00000.parquet").stat().st_size, 3],
+                          "rejected/part-00000.parquet": [(out / "rejected" / "part-00000.parquet").stat().st_size, 0]}
     assert "source:files" in m["inputs"]
     df = _data(tmp_path / "out")
     assert df.columns == ["id", "source", "path", "title", "text", "published", "author", "format", "meta"]
     assert df["path"].to_list() == ["docs/a0000.txt", "docs/a0001.txt", "docs/a0002.txt"]
     assert df["published"].to_list() == ["2025-03-14"] * 3
-    assert not (tmp_path / "out" / ".tmp" / "corpus").exists()
+    assert not (tmp_path / "out" / ".tmp").exists()  # per-run temporary folders go with the run
 
 
 def test_fresh_stage_is_skipped_and_says_why(tmp_path, make_build, cli):
@@ -65,7 +67,7 @@ def test_fresh_stage_is_skipped_and_says_why(tmp_path, make_build, cli):
     cli("run", "corpus", "-c", cfg)
     before = (tmp_path / "out" / "corpus" / "manifest.json").read_text()
     r = cli("run", "corpus", "-c", cfg)
-    assert r.code == 0 and "up to date" in r.out and "config and inputs unchanged" in r.out
+    assert r.code == 0 and "corpus: up to date" in r.out and "config, code and inputs unchanged" in " ".join(r.out.split())
     assert (tmp_path / "out" / "corpus" / "manifest.json").read_text() == before
 
 
@@ -128,8 +130,8 @@ def test_bad_inputs_are_rejected_with_reasons_and_the_rest_is_kept(tmp_path, mak
     (docs / "notes.xyz").write_text("?", encoding="utf-8")
     cfg = make_build(SOURCES + '\n[[corpus.sources]]\nname = "gone"\npath = "no/such/folder"\n')
     r = cli("run", "corpus", "-c", cfg)
-    assert r.code == 0, r
-    assert "source 'gone': folder not found" in r.out
+    assert r.code == 3, r  # the build goes on, and says it is partial
+    assert "partial: corpus: source 'gone': folder not found" in r.err
     rej = _rejected(tmp_path / "out")
     reasons = dict(zip(rej["path"].to_list(), rej["reason"].to_list()))
     assert reasons["docs/empty.txt"] == "empty_file"
@@ -187,7 +189,7 @@ def test_killed_mid_stage_then_resumed_equals_uninterrupted(tmp_path, make_build
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     proc = _spawn(cfg, killed)
     deadline = time.time() + 60
-    while time.time() < deadline and not list((killed / ".tmp" / "corpus" / "data").glob("part-*.parquet")):
+    while time.time() < deadline and not list((killed / ".tmp").glob("corpus-*/data/part-*.parquet")):
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

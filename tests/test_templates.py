@@ -315,7 +315,7 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
         assert rec["subcategory"] in row["detail"] and rec["title"] in row["detail"] and "no endpoint" in row["detail"]
         assert row["id"] == rec["source_id"] and row["source"] and row["path"]
     assert not df.filter(pl.col("subcategory").str.ends_with("_model")).height
-    assert any("model-made input" in n for n in ctx.notes)
+    assert any("model-made input" in p for p in ctx.problems)
     tables = stage.report_tables(ctx)
     cov = tables["coverage"]
     assert cov.height == len(stage._catalog)

@@ -65,8 +65,8 @@ def register(app: typer.Typer) -> None:
     def contamination(eval_file: Path = typer.Argument(..., help="Evaluation items: .jsonl, .json or .parquet with instruction/input/output (or text)."),
                       config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt,
                       split: str = typer.Option("train", "--split", help="Split of the export to compare against."),
-                      threshold: float = typer.Option(0.5, "--threshold", help="Jaccard of character 5-grams at which an item is a near duplicate."),
-                      containment: float = typer.Option(0.8, "--containment", help="Share of the shorter text found in the other."),
+                      threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0, help="Jaccard of character 5-grams at which an item is a near duplicate."),
+                      containment: float = typer.Option(0.8, "--containment", min=0.0, max=1.0, help="Share of the shorter text found in the other."),
                       write: Optional[Path] = typer.Option(None, "--write", help="Write the hits to this .parquet file."),
                       fail: bool = typer.Option(False, "--fail", help="Exit 1 when any item is contaminated (for CI).")) -> None:
         """Check an evaluation set against the exported training items.

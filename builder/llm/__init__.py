@@ -2,9 +2,9 @@
 
 from .cache import RequestCache, request_key
 from .client import (ChatRequest, Completion, LLMClient, LLMError, LLMFatalError, LLMSettings, RateLimiter, Usage,
-                     endpoint_problem, estimate_prompt_tokens, in_order, response_format_for, run_requests)
+                     display_url, endpoint_problem, estimate_prompt_tokens, in_order, response_format_for, run_requests)
 from .repair import ParsedReply, parse_json_reply
 
 __all__ = ["ChatRequest", "Completion", "LLMClient", "LLMError", "LLMFatalError", "LLMSettings", "ParsedReply", "RateLimiter",
-           "RequestCache", "Usage", "endpoint_problem", "estimate_prompt_tokens", "in_order", "parse_json_reply", "request_key",
+           "RequestCache", "Usage", "display_url", "endpoint_problem", "estimate_prompt_tokens", "in_order", "parse_json_reply", "request_key",
            "response_format_for", "run_requests"]

@@ -27,18 +27,22 @@ Behaviour:
   retries are ours, so they are counted (``client.stats``) and share one backoff policy.
 * At most ``concurrency`` requests are in flight; ``rpm`` and ``tpm`` are enforced by token buckets
   (the token charge is the prompt estimate plus ``max_tokens``, settled with the real usage afterwards).
-* A 429, a 408/409, a 5xx, a timeout or a broken connection is retried up to ``max_retries`` times with
-  exponential backoff and jitter; a ``Retry-After`` (or ``retry-after-ms``) header is honoured, and a 429
-  pauses every worker, not just the one that got it.
-* A 401/403/404 stops the run with a one-line :class:`LLMFatalError` (a ``BuilderError``): every other
-  request would fail the same way. Other 4xx replies fail that request only (:class:`LLMError`).
+* A 429, a 408/409, a 5xx other than 501, a timeout or a broken connection is retried up to
+  ``max_retries`` times with exponential backoff and jitter; a ``Retry-After`` (or ``retry-after-ms``)
+  header is honoured, and a 429 pauses every request, not just the one that got it (with or without
+  ``Retry-After``).
+* A 401/403/404, an HTML page instead of JSON, an endpoint that refuses connections before it has sent
+  any reply, or ``DEAD_AFTER`` failed requests in a row before any reply stop the run with a one-line
+  :class:`LLMFatalError` (a ``BuilderError``): every other request would fail the same way. Other 4xx
+  replies and 501 fail that request at once (:class:`LLMError`), without retries.
 * ``response_format`` is sent as given; when the endpoint rejects it (a 400 whose error names
   response_format, json_schema or json_object) the request is sent again without it and the client stays in
   text mode for the rest of the run (``stats['response_format_rejected']`` counts the rejected requests). A
   request that was already in flight with it is re-sent the same way when its own 400 arrives; any other 400
   fails that request only.
-* Replies are cached by :func:`builder.llm.cache.request_key` (model + messages + sampling parameters)
-  and stored the moment they arrive; a cached reply comes back with ``cached=True`` and costs nothing.
+* Replies are cached by :func:`builder.llm.cache.request_key` (endpoint + model + messages + sampling
+  parameters) and stored the moment they arrive; a cached reply comes back with ``cached=True`` and costs
+  nothing. A caller that cannot use a reply calls :meth:`LLMClient.discard`: it is not served again.
 * The API key never appears in an error message: the client scrubs it from whatever the server says. A
   ``base_url`` is shown without its userinfo and query string (``user:key@host``, ``?api-key=…``), and their
   values are scrubbed from the server's words too.
@@ -62,8 +66,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, S
 from ..errors import BuilderError
 from .cache import CachedReply, RequestCache, request_key
 
-RETRYABLE_STATUS = {408, 409, 425, 429}
+RETRYABLE_STATUS = {408, 409, 429}  # and 5xx but 501: every other status fails its request at once
 FATAL_STATUS = {401, 403, 404}
+UNREACHABLE_AFTER = 2  # connection attempts, before any reply of the run, that make an endpoint unreachable
+DEAD_AFTER = 8  # failed requests in a row, before any reply of the run, that stop the run
 RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "response_format", "stop", "presence_penalty", "frequency_penalty")
 
@@ -98,6 +104,7 @@ class Completion:
     model: str
     refusal: str | None = None
     attempts: int = 1
+    key: str = ""  # the cache key of the request
 
 
 @dataclass(frozen=True)
@@ -305,7 +312,9 @@ class LLMClient:
         self._tpm = RateLimiter(settings.tpm) if settings.tpm else None
         self._resume_at = 0.0  # monotonic time before which no request is sent (a 429's Retry-After)
         self._inflight: dict[str, asyncio.Future] = {}
+        self._failed_in_a_row = 0
         self.text_mode = settings.response_format == "text"
+        self.endpoint = display_url(settings.base_url) if settings.base_url else ""
         self.stats: Counter[str] = Counter()
         self.latencies: list[float] = []
 
@@ -345,18 +354,18 @@ class LLMClient:
 
     def key_for(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> str:
         """The cache key :meth:`chat` would use for these messages and parameters."""
-        return request_key(self.settings.model, messages, self.params_for(params))
+        return request_key(self.settings.model, messages, self.params_for(params), self.endpoint)
 
     async def chat(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Completion:
         """Send one chat request (or answer it from the cache). Raises :class:`LLMError` when it fails."""
         merged = self.params_for(params)
-        key = request_key(self.settings.model, messages, merged)
+        key = request_key(self.settings.model, messages, merged, self.endpoint)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 self.stats["cached"] += 1
                 return Completion(hit.text, hit.finish_reason, Usage(hit.prompt_tokens, hit.completion_tokens), hit.latency,
-                                  True, hit.model, hit.refusal, 0)
+                                  True, hit.model, hit.refusal, 0, key)
         same = self._inflight.get(key)
         if same is not None:  # the identical request is on its way: share its reply, pay once
             self.stats["shared_inflight"] += 1
@@ -406,9 +415,16 @@ class LLMClient:
                     latency = time.monotonic() - t0
                     return self._accept(key, reply, latency, attempt, messages, charge)
                 self.stats[f"error_{kind}"] += 1
+                if kind == "connection" and not self.stats["replies"] and attempt >= UNREACHABLE_AFTER:
+                    raise LLMFatalError(self._redact(f"{display_url(s.base_url)}: cannot connect ({message}); "
+                                                     "is the server running, and is [llm] base_url right?"))
                 retryable = kind in ("timeout", "connection", "rate_limited", "server_error") or kind in {f"http_{c}" for c in RETRYABLE_STATUS}
                 if not retryable or attempt > s.max_retries:
                     self.stats["failed"] += 1
+                    self._failed_in_a_row += 1
+                    if not self.stats["replies"] and self._failed_in_a_row >= DEAD_AFTER:
+                        raise LLMFatalError(self._redact(f"{display_url(s.base_url)}: the first {self._failed_in_a_row} requests all failed, "
+                                                         f"the last with {message}; stopping instead of sending the rest"))
                     raise LLMError(kind, self._redact(f"{kind} after {attempt} attempt(s): {message}"), attempt)
                 self.stats[f"retried_{kind}"] += 1
                 if delay is None:
@@ -416,8 +432,8 @@ class LLMClient:
                     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
                 else:
                     delay = min(delay, s.backoff_max)
-                    if kind == "rate_limited":
-                        self._resume_at = max(self._resume_at, time.monotonic() + delay)
+                if kind == "rate_limited":  # the limit is the endpoint's, not this request's: every request waits
+                    self._resume_at = max(self._resume_at, time.monotonic() + delay)
                 await asyncio.sleep(delay)
 
     async def _try_once(self, messages, params) -> tuple[str | None, Any, float | None]:
@@ -441,8 +457,14 @@ class LLMClient:
                 key = f"the key in ${self.settings.api_key_env}" if self.settings.api_key_env else "whether it needs a key"
                 raise LLMFatalError(self._redact(f"{display_url(self.settings.base_url)}: the endpoint answered {status} ({detail}); "
                                                  f"check [llm] base_url, model and {key}")) from None
-            kind = "rate_limited" if status == 429 else "server_error" if status >= 500 else f"http_{status}"
+            if _looks_like_html(detail):
+                raise LLMFatalError(self._redact(f"{display_url(self.settings.base_url)}: the endpoint returned HTML, not JSON "
+                                                 f"(HTTP {status}): is base_url right?")) from None
+            kind = "rate_limited" if status == 429 else "server_error" if status >= 500 and status != 501 else f"http_{status}"
             return kind, f"HTTP {status}: {detail}", retry_after_seconds(exc.response.headers)
+        if isinstance(resp, str) and _looks_like_html(resp):
+            raise LLMFatalError(self._redact(f"{display_url(self.settings.base_url)}: the endpoint returned HTML, not JSON: "
+                                             "is base_url right? (an OpenAI-compatible base_url usually ends in /v1)"))
         if not isinstance(resp, dict) or not resp.get("choices"):
             return "server_error", "the reply has no choices", None
         return None, resp, None
@@ -464,15 +486,21 @@ class LLMClient:
             usage = Usage(estimate_prompt_tokens(messages), count_tokens(text), estimated=True)
         if self._tpm is not None:
             self._tpm.settle(charge - usage.prompt_tokens - usage.completion_tokens)
-        completion = Completion(text, finish_reason, usage, latency, False, self.settings.model, refusal, attempts)
+        completion = Completion(text, finish_reason, usage, latency, False, self.settings.model, refusal, attempts, key)
         if self.cache is not None:
             self.cache.put(key, CachedReply(self.settings.model, text, finish_reason, refusal, usage.prompt_tokens,
                                             usage.completion_tokens, latency))
         self.stats["replies"] += 1
+        self._failed_in_a_row = 0
         self.stats["prompt_tokens"] += usage.prompt_tokens
         self.stats["completion_tokens"] += usage.completion_tokens
         self.latencies.append(latency)
         return completion
+
+    def discard(self, completion: Completion, reason: str) -> None:
+        """A reply its caller could not use: kept in the cache file, never served again (see ``cache``)."""
+        if self.cache is not None and completion.key:
+            self.cache.mark_invalid(completion.key, reason)
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -514,6 +542,11 @@ async def in_order(awaitables: Iterable[Awaitable[Any]], window: int) -> AsyncIt
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _looks_like_html(text: Any) -> bool:
+    head = str(text or "")[:300].lstrip().lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in head
 
 
 def _error_text(exc) -> str:

@@ -9,7 +9,6 @@ decisions and its counters.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,8 +17,9 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequenc
 import polars as pl
 
 from ..config import BuildConfig, first_error, schema_validator
-from ..manifest import Manifest, hash_obj
+from ..manifest import Manifest, code_fingerprint, hash_obj
 from ..shards import DOCUMENT_SCHEMA, REJECTED_SCHEMA, ShardWriter
+from ..workers import TaskFailed, run_tasks
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,6 +50,14 @@ class Stage:
     def config_hash(self) -> str:
         return hash_obj(self.config_fingerprint())
 
+    def code_hash(self) -> str:
+        """The stage's own code and every builder module it imports: an edit there makes the stage stale."""
+        return code_fingerprint(type(self).__module__)
+
+    def stale_reason(self, manifest: Manifest) -> str | None:
+        """A reason to rerun that only the stage can see (e.g. an endpoint that is usable now); None if none."""
+        return None
+
     def input_fingerprints(self, upstream: Mapping[str, Manifest | None]) -> dict[str, str]:
         """Default: the output fingerprints of the stages this one needs."""
         return {name: (m.output if m else "missing") for name, m in upstream.items() if name in self.needs}
@@ -76,6 +84,9 @@ class StageRun:
         self.options = dict(options or {})
         self.counters: Counter[str] = Counter()
         self.notes: list[str] = []
+        self.problems: list[str] = []
+        self.rerun = False
+        self.empty_ok = False  # set by a stage that was asked to produce nothing (switched off)
         rows = self.build.settings["build"]["shard_rows"]
         self.data = ShardWriter(work_dir / "data", stage.data_columns, rows)
         self.rejected = ShardWriter(work_dir / "rejected", stage.rejected_columns, rows)
@@ -97,6 +108,14 @@ class StageRun:
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
+
+    def problem(self, text: str, rerun: bool = False) -> None:
+        """The build did less than asked here (a missing source, failed model requests …): noted, recorded
+        in the manifest, and the run exits non-zero unless partial builds are allowed. ``rerun``: the next
+        run does this stage again (the failed work is retried) instead of calling it up to date."""
+        self.problems.append(text)
+        self.rerun = self.rerun or rerun
+        self.log(f"partial: {text}")
 
     def note(self, text: str) -> None:
         """A sentence for the report and manifest (e.g. why nothing was generated)."""
@@ -140,24 +159,16 @@ class StageRun:
         self.rejected.write(row)
         self.count(reason)
 
-    def map(self, func: Callable[[T], R], items: Iterable[T], batch_size: int | None = None) -> Iterator[R]:
-        """Apply ``func`` over all cores, in order, a bounded batch at a time (memory stays flat)."""
+    def map(self, func: Callable[[T], R], items: Iterable[T], batch_size: int | None = None,
+            on_error: Callable[[TaskFailed], Any] | None = None) -> Iterator[Any]:
+        """Apply ``func`` over all cores, in order, a bounded batch at a time (memory stays flat).
+
+        An item whose ``func`` raises, runs past ``[build] task_timeout`` or kills its worker comes back as
+        ``on_error(TaskFailed)`` (without ``on_error`` it raises ``TaskError``); see ``builder.workers``."""
         workers = self.build.workers
         batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(workers, 1)
-        if workers <= 1:
-            for item in items:
-                yield func(item)
-            return
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        with ctx.Pool(workers) as pool:
-            batch: list[T] = []
-            for item in items:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    yield from pool.map(func, batch, chunksize=max(1, len(batch) // (workers * 4)))
-                    batch = []
-            if batch:
-                yield from pool.map(func, batch, chunksize=max(1, len(batch) // (workers * 4)))
+        timeout = float(self.build.settings["build"].get("task_timeout", 0) or 0)
+        return run_tasks(func, items, workers, batch_size, timeout, on_error)
 
     def track(self, items: Sequence[T] | Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate with a progress bar when a console is attached."""

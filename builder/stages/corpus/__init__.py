@@ -7,10 +7,12 @@ record files (JSONL/CSV/Parquet) stream in batches of records.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import glob
 import os
 from collections import Counter
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,6 +20,7 @@ from typing import Any, Iterator
 import xxhash
 
 from ...manifest import hash_obj
+from ...workers import TaskFailed, _describe
 from ..base import Stage, StageRun
 from .clean import Cleaner, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
@@ -39,21 +42,52 @@ def _matches(rel: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or (p.startswith("**/") and fnmatch.fnmatch(rel, p[3:])) for p in patterns)
 
 
-def _walk(folder: str) -> Iterator[os.DirEntry]:
-    """Files under a folder in sorted order, one directory listing at a time (no full list in memory)."""
-    with os.scandir(folder) as it:
-        entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+@dataclass(frozen=True)
+class WalkProblem:
+    """A place under a source that could not be listed or read: it becomes a counted reject, not a crash."""
+
+    path: str
+    reason: str  # unreadable_folder | symlink_loop | dangling_link | unreadable_file
+    detail: str
+
+
+def _walk(folder: str, seen: frozenset[tuple[int, int]] = frozenset()) -> Iterator[os.DirEntry | WalkProblem]:
+    """Files under a folder in sorted order, one directory listing at a time (no full list in memory).
+
+    ``seen`` holds the (device, inode) of the folders above: a symlink back to one of them is a loop."""
+    try:
+        st = os.stat(folder)
+        here = (st.st_dev, st.st_ino)
+        if here in seen:
+            yield WalkProblem(folder, "symlink_loop", "a symbolic link leads back to a folder above it; not followed")
+            return
+        with os.scandir(folder) as it:
+            entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+    except OSError as exc:
+        yield WalkProblem(folder, "unreadable_folder", f"cannot list the folder: {exc.strerror or exc}")
+        return
+    below = seen | {here}
     for e in entries:
-        if e.is_dir(follow_symlinks=True):
-            yield from _walk(e.path)
-        elif e.is_file(follow_symlinks=True):
+        try:
+            is_dir = e.is_dir(follow_symlinks=True)
+            is_file = not is_dir and e.is_file(follow_symlinks=True)
+        except OSError as exc:  # ELOOP for a link to itself, EACCES …
+            yield WalkProblem(e.path, "symlink_loop" if exc.errno == errno.ELOOP else "unreadable_file", exc.strerror or str(exc))
+            continue
+        if is_dir:
+            yield from _walk(e.path, below)
+        elif is_file:
             yield e
+        elif e.is_symlink():
+            yield WalkProblem(e.path, "dangling_link", f"a symbolic link to {os.readlink(e.path)}, which does not exist")
 
 
-def walk_source(root: Path, src: dict[str, Any]) -> Iterator[tuple[Path, os.stat_result]]:
+def walk_source(root: Path, src: dict[str, Any]) -> Iterator[tuple[Path, os.stat_result] | WalkProblem]:
     """Yield (path, stat) for every file of a source, in a stable sorted order, as a stream.
 
-    A corpus of millions of files is never listed in memory at once. Raises SourceMissing."""
+    Places that cannot be listed come as :class:`WalkProblem` items. A corpus of millions of files is
+    never listed in memory at once. Raises SourceMissing when the source names nothing, or its include
+    patterns match no file."""
     raw = src["path"]
     base = Path(raw).expanduser()
     base = base if base.is_absolute() else root / base
@@ -70,10 +104,22 @@ def walk_source(root: Path, src: dict[str, Any]) -> Iterator[tuple[Path, os.stat
     elif base.is_dir():
         include = src.get("include", ["**/*"])
         prefix = len(str(base)) + 1
+        matched = 0
         for e in _walk(str(base)):
+            if isinstance(e, WalkProblem):
+                yield e
+                continue
             rel = e.path[prefix:].replace(os.sep, "/")
             if _matches(rel, include) and not _matches(rel, excludes):
-                yield Path(e.path), e.stat()
+                try:
+                    st = e.stat()
+                except OSError as exc:
+                    yield WalkProblem(e.path, "unreadable_file", exc.strerror or str(exc))
+                    continue
+                matched += 1
+                yield Path(e.path), st
+        if not matched:
+            raise SourceMissing(f"no file in {base} matches include {include}" + (f" minus exclude {excludes}" if excludes else ""))
     else:
         raise SourceMissing(f"folder not found: {base}")
 
@@ -82,8 +128,12 @@ def fingerprint_source(root: Path, src: dict[str, Any]) -> str:
     """Path, size and modification time of every file, hashed as the listing streams by."""
     h = xxhash.xxh3_128()
     try:
-        for path, st in walk_source(root, src):
-            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        for entry in walk_source(root, src):
+            if isinstance(entry, WalkProblem):
+                h.update(f"{entry.path}\0{entry.reason}\n".encode())
+            else:
+                path, st = entry
+                h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     except SourceMissing as exc:
         return f"missing:{exc}"
     return h.hexdigest()
@@ -141,7 +191,12 @@ def process_file(task: tuple[str, str, dict[str, Any], dict[str, Any], str]) -> 
         return [("reject", {"reason": exc.reason, "detail": exc.detail, "source": src["name"], "path": shown})], counters
     except OSError as exc:
         return [("reject", {"reason": "unreadable_file", "detail": f"cannot read: {exc.strerror}", "source": src["name"], "path": shown})], counters
-    return _finish(raws, src, shown, settings, counters), counters
+    except Exception as exc:  # noqa: BLE001 - any reader bug (a pypdf ParseError, a trafilatura crash) rejects this file only
+        return [("reject", {"reason": "internal_error", "detail": f"reading failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
+    try:
+        return _finish(raws, src, shown, settings, counters), counters
+    except Exception as exc:  # noqa: BLE001
+        return [("reject", {"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
 
 
 def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str, Any], dict[str, Any]]) -> tuple[list[Outcome], Counter]:
@@ -152,22 +207,40 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
     raws: list[RawDoc] = []
     out: list[Outcome] = []
     for suffix, record in items:
-        text = decode_field(pick(record, fields, "text"))
-        if not text or not text.strip():
+        try:
+            raw = _record_doc(record, fields, src, suffix)
+        except Exception as exc:  # noqa: BLE001 - one odd record rejects itself, not its batch
+            out.append(("reject", {"reason": "internal_error", "detail": f"record {suffix[1:]}: {_describe(exc)}",
+                                   "source": src["name"], "path": shown + suffix, "record": record}))
+            continue
+        if raw is None:
             want = fields.get("text", "text/content")
             out.append(("reject", {"reason": "missing_text_field", "detail": f"record {suffix[1:]}: no text in field '{want}'",
                                    "source": src["name"], "path": shown + suffix, "record": record}))
             continue
-        meta = {}
-        if pick(record, fields, "url"):
-            meta["url"] = decode_field(pick(record, fields, "url"))
-        if pick(record, fields, "id") is not None:
-            meta["record_id"] = decode_field(pick(record, fields, "id"))
-        raws.append(RawDoc(text=text, title=decode_field(pick(record, fields, "title")),
-                           published=parse_date(decode_field(pick(record, fields, "published"))),
-                           author=decode_field(pick(record, fields, "author")), format=src["_format"], path_suffix=suffix, meta=meta))
-    out.extend(_finish(raws, src, shown, settings, counters))
+        raws.append(raw)
+    for raw in raws:
+        try:
+            out.extend(_finish([raw], src, shown, settings, counters))
+        except Exception as exc:  # noqa: BLE001
+            out.append(("reject", {"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"],
+                                   "path": shown + raw.path_suffix, "record": {"title": raw.title, "text": raw.text}}))
     return out, counters
+
+
+def _record_doc(record: dict[str, Any], fields: dict[str, str], src: dict[str, Any], suffix: str) -> RawDoc | None:
+    """A record mapped to a raw document; None when it has no text."""
+    text = decode_field(pick(record, fields, "text"))
+    if not text or not text.strip():
+        return None
+    meta = {}
+    if pick(record, fields, "url"):
+        meta["url"] = decode_field(pick(record, fields, "url"))
+    if pick(record, fields, "id") is not None:
+        meta["record_id"] = decode_field(pick(record, fields, "id"))
+    return RawDoc(text=text, title=decode_field(pick(record, fields, "title")),
+                  published=parse_date(decode_field(pick(record, fields, "published"))),
+                  author=decode_field(pick(record, fields, "author")), format=src["_format"], path_suffix=suffix, meta=meta)
 
 
 class CorpusStage(Stage):
@@ -207,7 +280,11 @@ class CorpusStage(Stage):
         any_files = False
         for src in self.sources():
             try:
-                for f, _ in walk_source(self.build.root, src):
+                for entry in walk_source(self.build.root, src):
+                    if isinstance(entry, WalkProblem):
+                        ctx.reject(entry.reason, entry.detail, source=src["name"], path=display_path(Path(entry.path), self.build.root))
+                        continue
+                    f = entry[0]
                     any_files = True
                     shown = display_path(f, self.build.root)
                     fmt = file_format(f, src)
@@ -218,9 +295,11 @@ class CorpusStage(Stage):
                     else:
                         yield "file", (fmt, str(f), src, settings, shown)
             except SourceMissing as exc:
-                ctx.log(f"error: source '{src['name']}': {exc}")
                 ctx.reject("missing_source", str(exc), source=src["name"], path=src["path"])
-        if not any_files and not self.settings.get("crawl"):
+                ctx.problem(f"source '{src['name']}': {exc}")
+        if not self.sources() and not self.settings.get("crawl"):
+            ctx.problem("no sources are configured: add a [[corpus.sources]] table (or [corpus.crawl]) to the build config")
+        elif not any_files and not self.settings.get("crawl"):
             ctx.note("no input files were found in any source")
 
     def _record_tasks(self, ctx, f: Path, shown: str, fmt: str, src, settings):
@@ -241,6 +320,9 @@ class CorpusStage(Stage):
         except UnreadableFile as exc:
             ctx.count("rows_in")
             ctx.reject(exc.reason, exc.detail, source=src["name"], path=shown)
+        except Exception as exc:  # noqa: BLE001 - a reader bug on one file (a corrupt Parquet footer …) rejects the rest of that file
+            ctx.count("rows_in")
+            ctx.reject("internal_error", f"reading records failed after {len(batch)} pending: {_describe(exc)}", source=src["name"], path=shown)
         if batch:
             yield "records", (batch, shown, src, settings)
 
@@ -265,13 +347,24 @@ class CorpusStage(Stage):
             Crawler(self.build, crawl, ctx).run()
 
     def _process(self, ctx: StageRun):
-        yield from ctx.track(ctx.map(_work, self.tasks(ctx)), "files")
+        yield from ctx.track(ctx.map(_work, self.tasks(ctx), on_error=_failed_task), "files")
 
 
 def _work(item):
     kind, payload = item
     outcomes, counters = process_file(payload) if kind == "file" else process_records(payload)
     return kind, outcomes, counters
+
+
+def _failed_task(failure: TaskFailed):
+    """A file or record batch whose worker died or timed out: every document of it becomes a reject."""
+    kind, payload = failure.item
+    if kind == "file":
+        fmt, fpath, src, settings, shown = payload
+        return kind, [("reject", {"reason": failure.kind, "detail": failure.detail, "source": src["name"], "path": shown})], Counter()
+    items, shown, src, settings = payload
+    return kind, [("reject", {"reason": failure.kind, "detail": f"record {suffix[1:]} (in a batch of {len(items)}): {failure.detail}",
+                              "source": src["name"], "path": shown + suffix, "record": record}) for suffix, record in items], Counter()
 
 
 STAGE = CorpusStage

@@ -68,7 +68,6 @@ class ExportStage(Stage):
         templates = sorted((prompts_dir() / "card").glob("*")) + sorted((prompts_dir() / "export").glob("*"))
         fp["templates"] = hash_files_content(templates, root=prompts_dir())
         fp["lora"] = lora_settings(self.build.stage("train"))
-        fp["output"] = str(self.build.output)  # lora_sft.yaml names the export folder
         return fp
 
     def input_fingerprints(self, upstream):
@@ -191,8 +190,7 @@ class ExportStage(Stage):
         if "hub" in formats:
             hub_files = write_hub(items, ctx.dir / "hub", s["hub_shard_rows"])
         if "llamafactory" in formats:
-            write_llamafactory(items, ctx.dir / "llamafactory", name, s.get("system_prompt"), train,
-                               self.build.output / "export" / "llamafactory")
+            write_llamafactory(items, ctx.dir / "llamafactory", name, s.get("system_prompt"), train)
         if "trl" in formats:
             write_trl(items, ctx.dir / "trl", name, s.get("system_prompt"), train)
         tokens: Counter = Counter()

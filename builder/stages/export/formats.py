@@ -95,7 +95,7 @@ def write_hub(items: list[Mapping[str, Any]], folder: Path, shard_rows: int) -> 
     splits_col = pa.array([it.get("split") for it in items], pa.string())
     written = []
     for config, family in hub_configs(items).items():
-        in_config = pa.array([True] * len(items)) if family is None else pc.equal(table["family"], family)
+        in_config = pa.array([True] * len(items), pa.bool_()) if family is None else pc.equal(table["family"], family)
         for split in SPLITS:
             part = table.filter(pc.and_(in_config, pc.equal(splits_col, split)))
             if not part.num_rows:
@@ -196,8 +196,8 @@ def _render(template_file: str, **values: Any) -> str:
 
 
 def write_llamafactory(items: list[Mapping[str, Any]], folder: Path, name: str, system: str | None,
-                       train: Mapping[str, Any], final_dir: Path) -> list[Path]:
-    """alpaca JSON, sharegpt JSONL, dataset_info.json and a LoRA SFT YAML pointing at ``final_dir``."""
+                       train: Mapping[str, Any]) -> list[Path]:
+    """alpaca JSON, sharegpt JSONL, dataset_info.json and a LoRA SFT YAML that reads them from its own folder."""
     files = []
     for split, rows in split_items(items).items():
         files.append(_write_json(folder / f"alpaca_{split}.json", [alpaca_row(it, system) for it in rows]))
@@ -205,7 +205,7 @@ def write_llamafactory(items: list[Mapping[str, Any]], folder: Path, name: str, 
     files.append(_write_json(folder / "dataset_info.json", dataset_info(name, system)))
     lora = lora_settings(train)
     has_validation = any(it.get("split") == "validation" for it in items)
-    text = _render("lora_sft.yaml.j2", name=name, dataset_dir=str(final_dir), lora=lora,
+    text = _render("lora_sft.yaml.j2", name=name, lora=lora,
                    template=chat_template_name(str(lora["base_model"])), has_validation=has_validation)
     path = folder / "lora_sft.yaml"
     atomic_write_text(path, text)

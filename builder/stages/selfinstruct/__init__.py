@@ -30,8 +30,8 @@ import pyarrow.parquet as pq
 
 from ...config import first_error, schema_validator
 from ...errors import BuilderError, DryRunFinished
-from ...llm import (Completion, LLMClient, LLMError, LLMSettings, endpoint_problem, estimate_prompt_tokens, in_order,
-                    parse_json_reply, response_format_for)
+from ...llm import (Completion, LLMClient, LLMError, LLMSettings, display_url, endpoint_problem, estimate_prompt_tokens,
+                    in_order, parse_json_reply, response_format_for)
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
 from ...text.shingles import char_ngrams
@@ -46,6 +46,7 @@ ITEM_FIELDS = ("task_type", "instruction", "input", "output")
 REPLY_SCHEMA = "selfinstruct_reply"
 OTHER_TYPE = "其他"
 LLM_RESULT_KEYS = ("model", "temperature", "top_p", "max_tokens", "seed", "response_format")
+MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, badly: a rerun would not mend it for free
 
 
 @dataclass
@@ -127,7 +128,7 @@ class SelfInstructStage(Stage):
         fp = super().config_fingerprint()
         llm = self.build.settings.get("llm", {})
         fp["llm"] = {k: llm.get(k) for k in LLM_RESULT_KEYS}
-        fp["endpoint_ready"] = endpoint_problem(self.llm) is None  # setting the key later makes the stage rerun
+        fp["endpoint"] = display_url(self.llm.base_url)  # another provider's model of the same name is another model
         fp["prompt"] = self.prompt.fingerprint()
         fp["reply_schema"] = load_schema(REPLY_SCHEMA)
         return fp
@@ -153,6 +154,7 @@ class SelfInstructStage(Stage):
         s = self.settings
         if not s["enabled"]:
             ctx.note("selfinstruct is switched off ([selfinstruct] enabled = false): nothing was generated")
+            ctx.empty_ok = True
             return
         problem = endpoint_problem(self.llm)
         dry_run = bool(ctx.options.get("dry_run"))
@@ -166,11 +168,23 @@ class SelfInstructStage(Stage):
                          f"more than [llm] max_tokens = {est['max_tokens']:,}: replies would be cut; raise max_tokens or lower "
                          "items_per_request / answer_max_chars")
             if problem:
-                ctx.note(f"nothing was generated: {problem}. Dry-run estimate: {summary}.")
+                ctx.count("skipped_no_endpoint", est["requests"])
+                ctx.note(f"Dry-run estimate: {summary}.")
+                ctx.problem(f"nothing was generated: {problem}")
                 return
             raise DryRunFinished(f"estimate only, nothing sent: {summary}")
         asyncio.run(self.generate(ctx))
         self.write_items(ctx)
+        failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
+        if failed:
+            kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
+            ctx.problem(f"{sum(failed.values())} of {ctx.counters.get('chunks', 0)} requests failed ({kinds}; see rejected/); "
+                        "the next run retries them", rerun=True)
+
+    def stale_reason(self, manifest) -> str | None:
+        if manifest.counters.get("skipped_no_endpoint") and self.settings["enabled"] and endpoint_problem(self.llm) is None:
+            return "an endpoint is configured now (the last run had none)"
+        return None
 
     # -- dry run -----------------------------------------------------------------------------------------
     def estimate(self, ctx: StageRun) -> dict[str, Any]:
@@ -261,6 +275,8 @@ class SelfInstructStage(Stage):
                 reading = retry
             result.reason = f"failed_{reading.problem}"
             result.detail = reading.error or "no valid item"
+            for reply in result.replies:  # unusable: kept in the cache file, asked anew by a later run
+                client.discard(reply, result.detail)
             return result
 
         try:

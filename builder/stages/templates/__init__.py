@@ -24,6 +24,8 @@ from ...errors import BuilderError
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
 from ...items import item_id  # noqa: F401 - re-exported for tests
+from ...llm.client import display_url
+from ...workers import TaskFailed
 from ..base import Stage, StageRun
 from . import textkit as tk
 from .article import Article
@@ -169,12 +171,14 @@ class TemplatesStage(Stage):
         folder = self.template_dir()
         files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
-        code = Path(__file__).parent
-        fp["code"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in sorted(code.glob("*.py"))}
-        if self.llm_ready():
-            llm = self.llm_settings()
-            fp["llm"] = {k: llm.get(k) for k in ("base_url", "model", "temperature") if k in llm}
+        llm = self.llm_settings()  # the code is in the manifest's code hash; whether a key is set is not config
+        fp["llm"] = {"endpoint": display_url(llm.get("base_url") or ""), "model": llm.get("model"), "temperature": llm.get("temperature")}
         return fp
+
+    def stale_reason(self, manifest) -> str | None:
+        if manifest.counters.get("skipped_needs_llm") and self.llm_ready():
+            return "an endpoint is configured now (the last run skipped the items that need a model)"
+        return None
 
     def cap_for(self, sub: SubCategory) -> int:
         caps = self.settings.get("caps", {})
@@ -208,7 +212,12 @@ class TemplatesStage(Stage):
         tk.jieba_modules()  # load the dictionaries once here: forked workers inherit them
         docs = iter_rows(folder, DOC_COLUMNS)
         tasks = ((doc, setup) for doc in docs)
-        for res in ctx.map(process_document, ctx.track(tasks, "articles")):
+        for res in ctx.map(process_document, ctx.track(tasks, "articles"), on_error=lambda failure: failure):
+            if isinstance(res, TaskFailed):  # one article's bug, timeout or dead worker rejects that article only
+                doc = res.item[0]
+                ctx.count("articles_read")
+                ctx.reject(res.kind, f"making items failed: {res.detail}", None, source=doc.get("source"), path=doc.get("path"), id=doc.get("id"))
+                continue
             doc = res["doc"]
             ctx.count("articles_read")
             genres[res["genre"]] += 1
@@ -290,10 +299,14 @@ class TemplatesStage(Stage):
                                {"subcategory": sid, "source_id": cand["source_id"], "title": title},
                                source=cand["source"], path=cand["path"], id=cand["source_id"])
                 stats[sid]["skipped_needs_llm"] += len(items)
-            ctx.note(f"{total} items of {len(needs)} sub-categories need a model-made input and were skipped: {why} "
-                     f"({', '.join(sorted(needs))})")
+            ctx.problem(f"{total} items of {len(needs)} sub-categories need a model-made input and were skipped: {why} "
+                        f"({', '.join(sorted(needs))})")
             return {sid: [] for sid in needs}
-        return fill_inputs(self, ctx, needs, by_id, stats)
+        filled = fill_inputs(self, ctx, needs, by_id, stats)
+        if ctx.counters.get("llm_failed"):
+            ctx.problem(f"{ctx.counters['llm_failed']} of {total} model requests for inputs failed (see rejected/, reason llm_failed); "
+                        "the next run retries them", rerun=True)
+        return filled
 
     # -- report ---------------------------------------------------------------------------------------
     def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:

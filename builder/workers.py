@@ -1,0 +1,198 @@
+"""Per-item work on all cores, isolated from the faults of any one item.
+
+``run_tasks(func, items, ...)`` yields ``func(item)`` for every item, in order, a bounded batch at a time
+(memory stays flat). What a single item can do to the run is contained:
+
+* an exception inside ``func`` is caught in the worker and comes back as a :class:`TaskFailed`
+  (``internal_error``, naming the exception), never as a dead stage;
+* an item that runs past ``timeout`` seconds is stopped (``SIGALRM`` inside the worker; the worker is killed
+  when a C extension does not return) and comes back as ``timeout``;
+* a worker that dies (OOM killer, a segfault in a C extension, SIGKILL) breaks the pool
+  (``BrokenProcessPool``): the batch is run again one item at a time, each in a fresh one-worker pool, so
+  only the item that kills its worker again comes back as ``worker_died``.
+
+``on_error(TaskFailed) -> result`` turns a failure into the caller's kind of result (a reject); without
+it a failure raises :class:`TaskError`. Workers ignore SIGINT and SIGTERM: the main process owns
+interrupts, and kills its workers the moment it stops, whatever the reason (Ctrl-C, SIGTERM, an error).
+A worker whose parent is gone exits by itself within a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+import multiprocessing as mp
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+GRACE = 10.0  # seconds beyond an item's timeout before its worker is presumed stuck in C code and killed
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    """An item whose work did not end in a result: ``kind`` is internal_error | timeout | worker_died."""
+
+    item: Any
+    kind: str
+    detail: str
+
+
+class TaskError(Exception):
+    """A failed item where the caller gave no ``on_error`` (the message names the item's failure)."""
+
+
+class _ItemTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):  # pragma: no cover - runs in the worker
+    raise _ItemTimeout()
+
+
+def _describe(exc: BaseException) -> str:
+    """``TypeError: message (at file.py:123 in func)``: the exception and the innermost frame of ours."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for fr in reversed(frames):
+        if "/builder/" in fr.filename.replace(os.sep, "/"):
+            where = f" (at {os.path.basename(fr.filename)}:{fr.lineno} in {fr.name})"
+            break
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+def call_guarded(func: Callable[[T], R], item: T, timeout: float) -> tuple[str, Any]:
+    """("ok", result) or (kind, detail): any exception of ``func`` (and a timeout) as a value."""
+    alarm = timeout > 0 and threading.current_thread() is threading.main_thread()
+    if alarm:
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return "ok", func(item)
+    except _ItemTimeout:
+        return "timeout", f"took longer than {timeout:g} s (raise [build] task_timeout for very large files)"
+    except Exception as exc:  # noqa: BLE001 - the point: one item's bug is that item's reject
+        return "internal_error", _describe(exc)
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _call_chunk(func: Callable[[T], R], chunk: list[T], timeout: float) -> list[tuple[str, Any]]:
+    return [call_guarded(func, item, timeout) for item in chunk]
+
+
+def _worker_init(parent: int) -> None:  # pragma: no cover - runs in the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:  # the main process is gone (killed): nobody will read our results
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _context():
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def kill_pool(pool: ProcessPoolExecutor | None) -> None:
+    """Stop a pool now: kill its processes (they may be mid-item or stuck) and drop what is queued."""
+    if pool is None:
+        return
+    # ProcessPoolExecutor.kill_workers() arrives in Python 3.14; before that the process table is the way
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _resolve(item: Any, outcome: tuple[str, Any], on_error: Callable[[TaskFailed], Any] | None) -> Any:
+    kind, value = outcome
+    if kind == "ok":
+        return value
+    failure = TaskFailed(item, kind, value)
+    if on_error is None:
+        raise TaskError(f"{kind}: {value}")
+    return on_error(failure)
+
+
+def run_tasks(func: Callable[[T], R], items: Iterable[T], workers: int, batch_size: int, timeout: float = 0.0,
+              on_error: Callable[[TaskFailed], Any] | None = None) -> Iterator[Any]:
+    """``func(item)`` (or ``on_error(TaskFailed)``) for every item, in order; see the module docstring."""
+    if workers <= 1:
+        for item in items:
+            yield _resolve(item, call_guarded(func, item, timeout), on_error)
+        return
+    pool: ProcessPoolExecutor | None = new_pool(workers)
+    try:
+        it = iter(items)
+        while True:
+            batch = list(itertools.islice(it, batch_size))
+            if not batch:
+                break
+            try:
+                outcomes = _run_batch(pool, func, batch, workers, timeout)
+            except (BrokenProcessPool, FutureTimeout):
+                kill_pool(pool)
+                pool = None
+                outcomes = list(_isolate(func, batch, timeout))
+                pool = new_pool(workers)
+            for item, outcome in zip(batch, outcomes):
+                yield _resolve(item, outcome, on_error)
+    finally:
+        kill_pool(pool)
+
+
+def _run_batch(pool: ProcessPoolExecutor, func, batch: list, workers: int, timeout: float) -> list[tuple[str, Any]]:
+    size = max(1, len(batch) // (workers * 4))
+    chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+    futures = [pool.submit(_call_chunk, func, chunk, timeout) for chunk in chunks]
+    deadline = time.monotonic() + (timeout * len(batch) + GRACE if timeout > 0 else float("inf"))
+    out: list[tuple[str, Any]] = []
+    for fut in futures:
+        wait = deadline - time.monotonic()
+        out.extend(fut.result(timeout=None if wait == float("inf") else max(wait, 0.0)))
+    return out
+
+
+def _isolate(func, batch: list, timeout: float) -> Iterator[tuple[str, Any]]:
+    """Each item alone in a one-worker pool: the item that kills (or hangs) its worker is the culprit."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for item in batch:
+            if pool is None:
+                pool = new_pool(1)
+            fut = pool.submit(_call_chunk, func, [item], timeout)
+            try:
+                yield fut.result(timeout=timeout + GRACE if timeout > 0 else None)[0]
+            except BrokenProcessPool:
+                kill_pool(pool)
+                pool = None
+                yield "worker_died", "its worker process died while processing it (killed by a signal or out of memory); it was retried alone and died again"
+            except FutureTimeout:
+                kill_pool(pool)
+                pool = None
+                yield "timeout", f"no result after {timeout + GRACE:g} s; its worker was killed"
+    finally:
+        kill_pool(pool)
