@@ -64,22 +64,26 @@ def _disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc) or "os error 28" in str(exc)
 
 
-def _write_durably(path: Path, write: Callable[[Path], None]) -> None:
+def _write_durably(path: Path, write: Callable[[Path], None], sync: bool = True) -> None:
     """Write through a temporary name, fsync it, rename it into place, fsync the folder.
 
-    On any failure the temporary file is removed; a full disk is a one-line ``BuilderError``."""
+    ``sync=False`` skips the fsyncs, for files inside a stage's temporary folder: the pipeline fsyncs that
+    whole folder once before renaming it into place. On any failure the temporary file is removed; a full
+    disk is a one-line ``BuilderError``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         write(tmp)
-        _fsync_file(tmp)
+        if sync:
+            _fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if _disk_full(exc):
             raise BuilderError(f"{path}: the disk is full (no space left on device); free some space and run again") from None
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -90,9 +94,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_durably(path, lambda tmp: df.write_parquet(tmp, compression="zstd"))
+def write_parquet(df: pl.DataFrame, path: Path, sync: bool = False) -> None:
+    """A Parquet file written whole or not at all (shards and report tables; see ``_write_durably`` on ``sync``)."""
+    _write_durably(path, lambda tmp: df.write_parquet(tmp, compression="zstd"), sync)
 
 
 class ShardWriter:

@@ -73,6 +73,19 @@ def mid_stage(out: Path, stage: str = "corpus") -> bool:
     return any((out / ".tmp").glob(f"{stage}-*/data/part-*.parquet"))
 
 
+def cached_replies(out: Path) -> int:
+    import sqlite3
+
+    db = out / ".cache" / "llm.sqlite"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,6 +139,33 @@ def test_a_signal_to_the_process_group_stops_workers_promptly_and_keeps_the_prev
     assert not list((out / ".tmp").glob("corpus-*")), "the interrupted run's temporary folder was left behind"
     # and the same command again finishes the job
     assert cli("run", "corpus", "-c", cfg).code == 0 and data(out).height == 12000
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_request_loop_promptly_and_the_rerun_pays_only_for_what_it_lacks(tmp_path, sig, code):
+    env_key = {"FAKE_LLM_KEY": "sk-test-key"}
+    with FakeOpenAI(delay=0.2) as srv:
+        cfg = _llm_build(tmp_path, srv.url, n_docs=12)
+        srv.hold_after = 5  # five replies, then the provider stalls: requests are in flight when the signal comes
+        proc = subprocess.Popen([sys.executable, "-m", "builder.cli", "run", "selfinstruct", "-c", str(cfg)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                env={**os.environ, **env_key})
+        wait_for(lambda: srv.hits > 5 and cached_replies(tmp_path / "out") == 5, proc=proc)
+        t0 = time.monotonic()
+        os.killpg(proc.pid, sig)
+        _, stderr = proc.communicate(timeout=30)
+        seconds = time.monotonic() - t0
+        srv.release()
+        assert proc.returncode == code and seconds < 5, (seconds, stderr)
+        assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume" and "Traceback" not in stderr
+        assert Manifest.read(tmp_path / "out" / "selfinstruct") is None
+        answered = srv.answered
+        srv.hold_after = None
+        rerun = subprocess.run([sys.executable, "-m", "builder.cli", "run", "selfinstruct", "-c", str(cfg)], cwd=ROOT,
+                               capture_output=True, text=True, env={**os.environ, **env_key})
+        assert rerun.returncode == 0, rerun.stderr
+        m = Manifest.read(tmp_path / "out" / "selfinstruct")
+        assert m.counters["llm_cached"] == 5 and srv.answered - answered == m.counters["chunks"] - 5  # nothing paid twice
 
 
 # -- exit codes that tell the truth ------------------------------------------------------------------------------
