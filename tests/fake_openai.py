@@ -13,7 +13,8 @@ A script is None (grounded JSON items made from the <材料> of the prompt), a l
 really send: :func:`valid`, :func:`fenced`, :func:`chinese_quotes`, :func:`trailing_commas`,
 :func:`truncated`, :func:`prose`, :func:`refusal`, :func:`rate_limited`, :func:`server_error`, :func:`slow`.
 
-Run as a program for benches: ``python tests/fake_openai.py --delay 0.2`` prints ``READY <url>``.
+Run as a program for benches: ``python tests/fake_openai.py --delay 0.2`` prints ``READY <url>``;
+``--replies DIR`` answers with recorded replies (:func:`replay`) instead of made-up items.
 """
 
 from __future__ import annotations
@@ -125,6 +126,17 @@ def server_error() -> Reply:
 def html_page(status: int = 200) -> Reply:
     """What a web server answers when base_url points at a site, not at an API."""
     return Reply(status=status, html="<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works</h1></body></html>")
+
+
+def replay(texts: list[str]) -> Script:
+    """Answer each request with one of ``texts`` (recorded replies of a real model), chosen by a hash of the
+    request's material, so the same prompt always gets the same reply."""
+    import zlib
+
+    def script(body: dict, _n: int) -> Reply:
+        return Reply(texts[zlib.crc32(material(body).encode("utf-8")) % len(texts)])
+
+    return script
 
 
 def slow(reply: Reply, seconds: float) -> Reply:
@@ -294,8 +306,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="A fake OpenAI-compatible chat server (grounded JSON items).")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--replies", help="a folder of recorded replies (*.json, the reply text each) to answer with, chosen by the material")
     args = ap.parse_args(argv)
-    server = FakeOpenAI(delay=args.delay, port=args.port)
+    script = None
+    if args.replies:
+        from pathlib import Path
+
+        script = replay([f.read_text(encoding="utf-8") for f in sorted(Path(args.replies).glob("*.json"))])
+    server = FakeOpenAI(script, delay=args.delay, port=args.port)
     server.record = False  # long benches: keep memory flat
     print(f"READY {server.url}", flush=True)
     try:

@@ -431,3 +431,56 @@ def test_settings_defaults_match_the_config_schema():
         if f.name in props and "default" in props[f.name]:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             assert default == props[f.name]["default"], f.name
+
+
+# -- every reply shape: items out without a re-ask ------------------------------------------------------------
+ITEM = {"instruction": "写标题", "input": "", "output": "好标题"}
+ITEM_JSON = json.dumps(ITEM, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("text,outcome,shape,repairs,count", [
+    ('{"items": [%s, %s]}' % (ITEM_JSON, ITEM_JSON), "valid", [], [], 2),
+    ("[%s, %s]" % (ITEM_JSON, ITEM_JSON), "unwrapped", ["bare_array"], [], 2),
+    ('{"data": [%s]}' % ITEM_JSON, "unwrapped", ["wrapped_list"], [], 1),
+    ('{"指令数据": [%s, %s]}' % (ITEM_JSON, ITEM_JSON), "unwrapped", ["wrapped_list"], [], 2),
+    ('{"result": {"items": [%s]}}' % ITEM_JSON, "unwrapped", ["wrapped_list"], [], 1),
+    (ITEM_JSON, "unwrapped", ["single_item"], [], 1),
+    ('{"1": %s, "2": %s}' % (ITEM_JSON, ITEM_JSON), "unwrapped", ["keyed_items"], [], 2),
+    ("好的：\n```json\n[%s]\n```" % ITEM_JSON, "unwrapped", ["code_fence", "bare_array"], [], 1),
+    ("以下是数据：\n%s\n希望有帮助。" % ITEM_JSON, "unwrapped", ["surrounding_prose", "single_item"], [], 1),
+    ("%s\n%s\n%s" % (ITEM_JSON, ITEM_JSON, ITEM_JSON), "unwrapped", ["json_lines"], [], 3),
+    ("%s,\n%s" % (ITEM_JSON, ITEM_JSON), "repaired", [], ["missing_brackets"], 2),  # an array without its brackets
+    ('{"items": [%s,]}' % ITEM_JSON, "repaired", [], ["trailing_comma"], 1),
+    ('{"items": [{"instruction": “写标题”, "output": "好"}]}', "repaired", [], ["chinese_quotes"], 1),
+])
+def test_every_reply_shape_gives_its_items_and_only_broken_syntax_counts_as_a_repair(text, outcome, shape, repairs, count):
+    from builder.llm import extract_items
+
+    got = extract_items(text)
+    assert (got.outcome, got.shape, got.repairs, len(got.items)) == (outcome, shape, repairs, count)
+    assert got.items[0]["instruction"] == "写标题"
+
+
+def test_a_reply_cut_by_max_tokens_keeps_its_complete_items_and_hands_back_the_cut_one():
+    from builder.llm import extract_items
+
+    whole = '{"items": [%s, %s, {"instruction": "写导语", "output": "这条导语写到一半' % (ITEM_JSON, ITEM_JSON)
+    got = extract_items(whole, "length")
+    assert got.outcome == "truncated" and len(got.items) == 2 and "写导语" in got.dropped_tail
+    bare = "[%s, %s" % (ITEM_JSON, ITEM_JSON[:20])
+    got = extract_items(bare, "length")
+    assert got.outcome == "truncated" and len(got.items) == 1 and got.dropped_tail.startswith('{"instruction"')
+    lines = "%s\n%s" % (ITEM_JSON, ITEM_JSON[:20])
+    got = extract_items(lines, "length")
+    assert got.outcome == "truncated" and len(got.items) == 1 and got.dropped_tail
+    closed = '{"items": [%s]}' % ITEM_JSON  # cut exactly at the end: nothing lost, still counted as cut
+    got = extract_items(closed, "length")
+    assert got.outcome == "truncated" and len(got.items) == 1 and got.dropped_tail is None
+
+
+def test_a_reply_without_items_is_invalid_with_its_reason():
+    from builder.llm import extract_items
+
+    assert extract_items("这篇文章讲了三个要点。").error == "no JSON object or array in the reply"
+    assert extract_items('{"summary": "很好"}').error == "the JSON holds no list of items"
+    assert extract_items("").error == "the reply is empty" and not extract_items(None).ok

@@ -26,7 +26,6 @@ from builder.manifest import Manifest
 from builder.shards import DOCUMENT_SCHEMA, INSTRUCTION_SCHEMA, write_parquet
 from builder.stages.selfinstruct.chunks import chunk_documents
 from builder.stages.selfinstruct.filters import find_repeats
-from builder.text import minhash
 from builder.text.shingles import char_ngrams, jaccard
 from builder.text.tokens import count_tokens
 from fake_openai import (FakeOpenAI, Reply, chinese_quotes, fenced, grounded_items, material, prose, rate_limited, refusal,
@@ -144,39 +143,42 @@ def item(instruction: str, input: str = "") -> dict:
     return {"task_type": "问答", "instruction": instruction, "input": input, "output": "回答"}
 
 
-def test_duplicate_instructions_are_found_by_the_dedup_engine(monkeypatch):
-    clustered = []
-    cluster = minhash.MinHashDeduper.cluster
-    monkeypatch.setattr(minhash.MinHashDeduper, "cluster", lambda self: clustered.append(self.count) or cluster(self))
+def test_near_duplicates_need_both_instruction_and_input_alike_and_empty_inputs_are_no_evidence():
     passage = "很多新号一上来就追热点，结果流量来得快去得也快。账号真正能留住的，是那些和定位一致、能持续产出的内容。"
     items = [
-        item("请总结这篇文章的主要内容"),                   # 0 kept
-        item("请概括这篇文章的主要内容。"),                 # 1 paraphrase of 0
-        item("请总结这篇文章的主要内容！"),                 # 2 exact: punctuation ignored
-        item("请概括这篇文章的主要观点"),                   # 3 like 1 (dropped) but not like 0: kept, no chains
-        item("请总结这篇报道的主要观点"),                   # 4 distinct
-        item("分析直播间人数下降的原因"),                   # 5
-        item("分析直播间人数上升的原因"),                   # 6 opposite request, kept with 3-grams
-        item("用不超过60字概括下面这段话的核心观点。", passage),  # 7
-        item("找出下面这段话里提到的两种做法。", passage),        # 8 same passage, another request: kept
-        item("用不超过60字概括下面这段话的核心观点", "直播间的灯光要打在主播脸上，背景不要太亮。"),  # 9 another passage: kept
-        item("用不超过六十字概括下面这段话的核心观点。", passage),  # 10 paraphrase of 7
+        item("请总结一下这篇文章的主要内容"),                  # 0 kept
+        item("请总结这篇文章的主要内容。"),                    # 1 near 0
+        item("请总结一下这篇文章的主要内容！"),                # 2 exact: punctuation ignored
+        item("主播在直播中的职责有哪些？"),                    # 3 kept
+        item("助播在直播中的职责有哪些？"),                    # 4 another role: kept
+        item("用不超过60字概括下面这段话的核心观点。", passage),  # 5 kept
+        item("找出下面这段话里提到的两种做法。", passage),        # 6 same passage, another request: kept
+        item("用不超过60字概括下面这段话的核心观点", "直播间的灯光要打在主播脸上，背景不要太亮。"),  # 7 another passage: kept
+        item("请用不超过60字概括下面这段话的核心观点。", passage),  # 8 near 5
+        item("用不超过60字概括下面这段话的核心观点。"),          # 9 same instruction as 5 without its input: kept
     ]
-    repeats = find_repeats(items, threshold=0.5, ngram=3)
-    assert clustered == [len(items)]  # the instructions went through the shared MinHash engine
+    repeats = find_repeats(items, threshold=0.3, ngram=2)  # the defaults
     dropped = {row: (r.row, r.kind) for row, r in enumerate(repeats) if r is not None}
-    assert dropped == {1: (0, "near"), 2: (0, "exact"), 10: (7, "near")}
-    expected = jaccard(char_ngrams(items[1]["instruction"], 3), char_ngrams(items[0]["instruction"], 3))
-    assert 0.5 <= expected < 0.6 and abs(repeats[1].instruction_similarity - expected) < 1e-4
-    assert repeats[1].input_similarity == 1.0 and repeats[10].input_similarity == 1.0
-    assert repeats[1].detail("abc").startswith("repeats item abc (instruction similarity 0.54")
+    assert dropped == {1: (0, "near"), 2: (0, "exact"), 8: (5, "near")}
+    assert repeats[8].input_similarity == 1.0 and repeats[8].detail("abc").startswith("repeats item abc (instruction similarity 0.")
     # the earliest item of a group is kept, whatever the order; the same input gives the same result
-    backwards = find_repeats(items[::-1], 0.5, 3)  # rows: 0 = item 10, ..., 10 = item 0
-    assert {row: (r.row, r.kind) for row, r in enumerate(backwards) if r is not None} == {
-        3: (0, "near"), 9: (7, "near"), 10: (8, "exact")}  # 7 repeats 10; 1 repeats 3, now kept; 0 repeats 2
-    assert find_repeats(items, 0.5, 3) == repeats
-    # 1 = exact duplicates only
-    assert {row for row, r in enumerate(find_repeats(items, 1.0, 3)) if r is not None} == {2}
+    backwards = find_repeats(items[::-1], 0.3, 2)
+    assert {len(items) - 1 - row: len(items) - 1 - r.row for row, r in enumerate(backwards) if r is not None} == {0: 2, 1: 2, 5: 8}
+    assert find_repeats(items, 0.3, 2) == repeats
+    assert {row for row, r in enumerate(find_repeats(items, 1.0, 2)) if r is not None} == {2}  # 1 = exact only
+
+
+def test_similarity_join_finds_every_pair_over_the_threshold_like_brute_force():
+    import random as _random
+
+    from builder.stages.selfinstruct.filters import similarity_join
+
+    rng = _random.Random(7)
+    words = ["直播", "主播", "短视频", "开头", "标题", "粉丝", "带货", "选品", "复盘", "数据", "账号", "运营"]
+    sets = [char_ngrams("".join(rng.choice(words) for _ in range(rng.randint(2, 6))), 3) for _ in range(300)]
+    for t in (0.5, 0.75, 0.9):
+        brute = {(a, b) for b in range(len(sets)) for a in range(b) if sets[a] and sets[b] and jaccard(sets[a], sets[b]) >= t}
+        assert {(a, b) for a, b, _ in similarity_join(sets, t)} == brute
 
 
 def test_answer_length_counts_characters_without_whitespace_as_templates_do(tmp_path):
@@ -240,7 +242,7 @@ def scripted(body: dict, n: int, seen: dict) -> Reply:
     return valid(items)
 
 
-def test_every_request_ends_valid_repaired_reasked_or_failed(tmp_path):
+def test_every_request_ends_valid_unwrapped_repaired_truncated_reasked_or_failed(tmp_path):
     seen: dict = {}
     with FakeOpenAI(lambda b, n: scripted(b, n, seen)) as srv:
         build = make_build(tmp_path, srv.url, n_docs=12, sentences=4, si={"chunk_tokens": 280})
@@ -248,11 +250,14 @@ def test_every_request_ends_valid_repaired_reasked_or_failed(tmp_path):
         bodies = list(srv.bodies)
     c = m.counters
     assert c["chunks"] == 12
-    assert (c["request_valid"], c["request_repaired"], c["request_reasked"], c["request_failed"]) == (4, 4, 1, 3)
+    assert [c.get(f"request_{k}", 0) for k in ("valid", "unwrapped", "repaired", "truncated", "reasked", "failed")] == [4, 1, 2, 1, 1, 3]
     assert c["failed_refusal"] == c["failed_schema"] == c["failed_invalid_json"] == 1
-    for repair in ("code_fence", "chinese_quotes", "trailing_comma", "truncated_item_dropped"):
+    assert c["unwrapped_code_fence"] == 1  # a fence is a shape, not a syntax repair
+    for repair in ("chinese_quotes", "trailing_comma"):
         assert c[f"repaired_{repair}"] == 1, repair
+    assert not any(k.startswith("repaired_") for k in c if k not in ("repaired_chinese_quotes", "repaired_trailing_comma"))
     assert c["reasked_invalid_json"] == 1 and c["dropped_truncated_item"] == 1
+    assert c["dropped_reasked_reply"] == 1  # the prose reply that was re-asked has its row
     assert c["llm_retried_rate_limited"] == 1 and c["llm_retried_server_error"] == 1 and c["llm_retried_timeout"] == 1
 
     # failed replies are kept raw, with their reason
@@ -276,16 +281,21 @@ def test_every_request_ends_valid_repaired_reasked_or_failed(tmp_path):
     assert df.height == m.rows["data"] > 0
     row = df.row(0, named=True)
     meta = json.loads(row["meta"])
-    assert row["origin"] == "selfinstruct" and row["family"] == "其他QA" and row["subcategory"].startswith("selfinstruct/")
+    assert row["origin"] == "selfinstruct" and row["subcategory"].startswith("selfinstruct/")
+    # the fake model names no family: each item gets its task type's, counted
+    families = json.loads((ROOT / "prompts" / "selfinstruct" / "families.json").read_text(encoding="utf-8"))
+    assert row["family"] == next(f for f, d in families.items() if json.loads(row["meta"])["task_type"] in d["task_types"])
+    assert c["item_family_missing"] == c["item_family_from_task_type"] > 0
     assert row["source_id"] in meta["doc_ids"] and meta["chunk_id"] and meta["model"] == "fake-model"
     assert meta["prompt_id"].startswith("selfinstruct/generate.zh@") and 0 < meta["grounding"] <= 1
     assert set(df["split"]) <= {"train", "validation"}
     # report tables
     report = json.loads((build.output / "selfinstruct" / "report" / "index.json").read_text(encoding="utf-8"))
-    for table in ("requests", "items_per_request", "filters", "tokens_and_cost", "latency_seconds", "grounding", "item_samples"):
+    for table in ("requests", "families", "items_per_request", "filters", "tokens_and_cost", "latency_seconds", "grounding", "item_samples"):
         assert table in report["tables"]
     requests = pl.read_parquet(build.output / "selfinstruct" / "report" / "requests.parquet")
-    assert dict(zip(requests["outcome"], requests["requests"])) == {"valid": 4, "repaired": 4, "reasked": 1, "failed": 3}
+    assert dict(zip(requests["outcome"], requests["requests"])) == {"valid": 4, "unwrapped": 1, "repaired": 2, "truncated": 1,
+                                                                   "reasked": 1, "failed": 3}
     # the key never reaches the output folder (cache, report, manifest, data)
     for f in build.output.rglob("*"):
         if f.is_file():
@@ -465,3 +475,95 @@ def test_killed_run_resumes_without_paying_twice_and_matches_an_uninterrupted_ru
         assert srv.hits > srv.answered  # the stalled requests reached the server but were never answered
     assert data(build).equals(data(reference))
     assert rejected(build).equals(rejected(reference))
+
+
+# -- reply shapes, truncation, nothing lost ---------------------------------------------------------------------
+REALDATA_REPLIES = ROOT.parent / "shared" / "realdata" / "llm_replies"
+
+
+def item_rows_explain_every_returned_item(c: dict, rej: pl.DataFrame) -> None:
+    """Every item of every used reply is a kept row or an item row in rejected/ (first replies of re-asked
+    requests and the cut tail of truncated replies have rows of their own on top)."""
+    item_rows = rej.filter(pl.col("reason").str.starts_with("dropped_") & ~pl.col("reason").is_in(
+        ["dropped_truncated_item", "dropped_reasked_reply"]) & ~pl.col("detail").str.starts_with("first reply, re-asked")
+        | (pl.col("reason") == "invalid_record"))
+    assert item_rows.height + c.get("kept", 0) == c["items_returned"]
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REALDATA_REPLIES.is_dir(), reason="../shared/realdata/llm_replies is absent")
+def test_the_130_real_replies_are_read_without_a_reask_for_their_shape(tmp_path):
+    replies = [f.read_text(encoding="utf-8") for f in sorted(REALDATA_REPLIES.glob("*.json"))]
+    assert len(replies) == 130
+    with FakeOpenAI(lambda body, n: Reply(replies[doc_of(body)])) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=130, sentences=4, llm={"concurrency": 8},
+                           si={"chunk_tokens": 300, "answer_max_chars": 2000})
+        m = pipeline.execute(build, "selfinstruct")
+        bodies = list(srv.bodies)
+    c = m.counters
+    assert c["chunks"] == 130
+    reasked = [doc_of(b) for b in bodies if len(b["messages"]) > 2]
+    # the only reply asked again is the one whose items have no instruction at all: a shape is never a reason
+    no_instruction = [i for i, text in enumerate(replies) if '"instruction"' not in text]
+    assert reasked == no_instruction and len(no_instruction) == 1
+    assert c["request_failed"] == c["failed_schema"] == 1
+    assert c["request_repaired"] == c["repaired_missing_brackets"] == 2  # the 2 replies without their outer brackets
+    assert c["request_unwrapped"] == c["unwrapped_bare_array"] == 127 and c.get("request_valid", 0) == 0
+    assert not any(k.startswith("repaired_") and k != "repaired_missing_brackets" for k in c)
+    returned = sum(len(json.loads(t)) if t.lstrip().startswith("[") else t.count('"output"') for t in replies)
+    assert c["items_returned"] == returned - 11  # all but the failed reply's 11
+    item_rows_explain_every_returned_item(c, rejected(build))
+    report = pl.read_parquet(build.output / "selfinstruct" / "report" / "requests.parquet")
+    assert dict(zip(report["outcome"], report["requests"]))["unwrapped"] == 127
+
+
+def test_a_reply_cut_by_max_tokens_is_counted_truncated_and_its_complete_items_kept(tmp_path):
+    def script(body, n):
+        return truncated(grounded_items(body, 4))  # 3 whole items, the 4th cut inside its output
+
+    with FakeOpenAI(script) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=1, sentences=4, si={"chunk_tokens": 400})
+        m = pipeline.execute(build, "selfinstruct")
+        assert srv.hits == 1  # no re-ask: the complete items are there
+    c = m.counters
+    assert c["request_truncated"] == 1 and c["items_returned"] == 3 and c["kept"] == 3
+    rej = rejected(build)
+    tail = rej.filter(pl.col("reason") == "dropped_truncated_item")
+    assert tail.height == 1 and '"output"' in json.loads(tail["record"][0])["item"]
+
+
+def test_the_first_reply_of_a_reasked_request_leaves_a_row_for_each_of_its_items(tmp_path):
+    def script(body, n):
+        if len(body["messages"]) > 2:
+            return valid(grounded_items(body, 2))
+        return valid([{"task_type": "问答", "output": "只有回答，没有指令。"}, {"task_type": "问答", "instruction": "", "output": "空指令"}])
+
+    with FakeOpenAI(script) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=1, sentences=4, si={"chunk_tokens": 400})
+        m = pipeline.execute(build, "selfinstruct")
+        assert srv.hits == 2
+    c = m.counters
+    assert c["request_reasked"] == 1 and c["reasked_schema"] == 1 and c["kept"] == 2
+    first = rejected(build).filter(pl.col("detail").str.starts_with("first reply, re-asked"))
+    assert sorted(first["reason"]) == ["dropped_empty", "dropped_invalid_item"]
+    assert "'instruction' is missing" in first.filter(pl.col("reason") == "dropped_invalid_item")["detail"][0]
+    item_rows_explain_every_returned_item(c, rejected(build))
+
+
+def test_items_carry_their_family_and_a_missing_or_unknown_one_is_counted(tmp_path):
+    def script(body, n):
+        base = grounded_items(body, 4)
+        base[0] = {**base[0], "family": "媒体理解", "task_type": "分类"}
+        base[1] = {**base[1], "family": "观点创作", "task_type": "写作"}
+        base[2] = {**base[2], "family": "新闻", "task_type": "没有这个类型"}  # unknown family and type: 其他QA
+        base[3] = {**base[3], "task_type": "摘要"}  # no family: its task type's
+        return valid(base)
+
+    with FakeOpenAI(script) as srv:
+        build = make_build(tmp_path, srv.url, n_docs=1, sentences=4, si={"chunk_tokens": 400, "filters": {"near_duplicate": 1.0}})
+        m = pipeline.execute(build, "selfinstruct")
+    c = m.counters
+    assert sorted(data(build)["family"]) == sorted(["媒体理解", "观点创作", "其他QA", "文章转写"])
+    assert (c["item_family_invalid"], c["item_family_missing"], c["item_family_defaulted"], c["item_family_from_task_type"]) == (1, 1, 1, 1)
+    fam = pl.read_parquet(build.output / "selfinstruct" / "report" / "families.parquet")
+    assert dict(zip(fam["family"], fam["kept"])) == {"观点创作": 1, "文章转写": 1, "媒体理解": 1, "其他QA": 1}

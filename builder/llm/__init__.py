@@ -3,8 +3,8 @@
 from .cache import RequestCache, request_key
 from .client import (ChatRequest, Completion, LLMClient, LLMError, LLMFatalError, LLMSettings, RateLimiter, Usage,
                      display_url, endpoint_problem, estimate_prompt_tokens, in_order, response_format_for, run_requests)
-from .repair import ParsedReply, parse_json_reply
+from .repair import ItemsReply, ParsedReply, extract_items, parse_json_reply, unwrap
 
-__all__ = ["ChatRequest", "Completion", "LLMClient", "LLMError", "LLMFatalError", "LLMSettings", "ParsedReply", "RateLimiter",
+__all__ = ["ChatRequest", "Completion", "ItemsReply", "extract_items", "unwrap", "LLMClient", "LLMError", "LLMFatalError", "LLMSettings", "ParsedReply", "RateLimiter",
            "RequestCache", "Usage", "display_url", "endpoint_problem", "estimate_prompt_tokens", "in_order", "parse_json_reply", "request_key",
            "response_format_for", "run_requests"]

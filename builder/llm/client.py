@@ -419,6 +419,9 @@ class LLMClient:
                     raise LLMFatalError(self._redact(f"{display_url(s.base_url)}: cannot connect ({message}); "
                                                      "is the server running, and is [llm] base_url right?"))
                 retryable = kind in ("timeout", "connection", "rate_limited", "server_error") or kind in {f"http_{c}" for c in RETRYABLE_STATUS}
+                if kind == "http_400" and "response_format" in params and rejects_response_format(str(message)):
+                    # not a failed request: chat() sends it again without response_format (so not a sign of a dead endpoint)
+                    raise LLMError(kind, self._redact(f"{kind} after {attempt} attempt(s): {message}"), attempt)
                 if not retryable or attempt > s.max_retries:
                     self.stats["failed"] += 1
                     self._failed_in_a_row += 1

@@ -127,3 +127,174 @@ def parse_json_reply(text: str | None, finish_reason: str | None = None, list_ke
         elif not repairs and ok:
             return ParsedReply("valid", value)
     return ParsedReply("repaired" if repairs else "valid", value, repairs, None, dropped)
+
+
+# -- items out of any reply shape ---------------------------------------------------------------------------
+_DECODER = json.JSONDecoder()
+_SEPARATORS = " \t\r\n,"
+ITEM_KEYS = ("instruction", "output")  # a dict with one of these is an item, not a wrapper
+
+
+@dataclass
+class ItemsReply:
+    """The items of one reply and how they were got out of it.
+
+    ``shape`` says where the list was (unwrapping, free: the JSON was fine), ``repairs`` what syntax had to
+    be mended (json-repair or missing brackets), ``truncated`` whether ``finish_reason`` was ``length``, in
+    which case ``dropped_tail`` holds the raw text of the item that was cut (never kept).
+    """
+
+    items: list[Any] | None = None
+    shape: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    truncated: bool = False
+    dropped_tail: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.items is not None
+
+    @property
+    def outcome(self) -> str:
+        """valid | unwrapped | repaired | truncated | invalid: the one word for the request's counters."""
+        if self.items is None:
+            return "invalid"
+        if self.truncated:
+            return "truncated"
+        if self.repairs:
+            return "repaired"
+        return "unwrapped" if self.shape else "valid"
+
+
+def _is_item(value: Any) -> bool:
+    return isinstance(value, dict) and any(k in value for k in ITEM_KEYS)
+
+
+def unwrap(value: Any, list_key: str = "items") -> tuple[list[Any] | None, str]:
+    """The list of items in a parsed reply and the shape it came in ("" for ``{list_key: [...]}``).
+
+    Shapes: a bare array (``bare_array``), an object with the list under another single key
+    (``wrapped_list``), a single item object (``single_item``), an object of item objects keyed by number or
+    name (``keyed_items``). None when the value holds no list of items.
+    """
+    if isinstance(value, list):
+        return value, "bare_array"
+    if not isinstance(value, dict):
+        return None, ""
+    if isinstance(value.get(list_key), list):
+        return value[list_key], ""
+    if _is_item(value):
+        return [value], "single_item"
+    lists = [v for v in value.values() if isinstance(v, list)]
+    if len(lists) > 1:  # several lists: the one holding items
+        lists = [v for v in lists if v and all(_is_item(x) for x in v)]
+    if len(lists) == 1:
+        return lists[0], "wrapped_list"
+    if value and all(_is_item(v) for v in value.values()):
+        return list(value.values()), "keyed_items"
+    nested = [v for v in value.values() if isinstance(v, dict)]
+    if len(nested) == 1:  # {"data": {"items": [...]}}
+        inner, _ = unwrap(nested[0], list_key)
+        if inner is not None:
+            return inner, "wrapped_list"
+    return None, ""
+
+
+def _stream(text: str, pos: int) -> tuple[list[Any], int, bool, bool]:
+    """Decode JSON values one after another from ``pos`` (separated by whitespace or commas).
+
+    Returns (values, end, comma_separated, stopped_on_error); stops at a ``]``, at the end, or at the first
+    value that does not decode (then ``end`` is where it starts)."""
+    values: list[Any] = []
+    commas = False
+    n = len(text)
+    while True:
+        start = pos
+        while pos < n and text[pos] in _SEPARATORS:
+            pos += 1
+        if values and "," in text[start:pos]:
+            commas = True
+        if pos >= n or text[pos] == "]":
+            return values, pos, commas, False
+        if text[pos] not in "{[\"0123456789-tfn":
+            return values, pos, commas, False
+        try:
+            value, pos = _DECODER.raw_decode(text, pos)
+        except ValueError:
+            return values, pos, commas, True
+        values.append(value)
+
+
+def _items_from_array(text: str, bracket: int) -> tuple[list[Any], int, bool]:
+    """The items of the array opening at ``text[bracket]``: (items, where decoding stopped, closed)."""
+    items, end, _commas, broken = _stream(text, bracket + 1)
+    return items, end, (not broken and end < len(text) and text[end] == "]")
+
+
+def extract_items(text: str | None, finish_reason: str | None = None, list_key: str = "items") -> ItemsReply:
+    """Every item of a reply, whatever its shape; a syntax repair only when the JSON itself is broken.
+
+    In order: the whole reply as JSON; a fenced block; the JSON value(s) after any prose (one value, or
+    several one after another: JSON lines, or objects separated by commas without the outer brackets); for a
+    reply cut by ``max_tokens``, the complete items before the cut; and last json-repair. Strict parsing
+    comes first everywhere, so a well-formed reply costs one ``json.loads``.
+    """
+    raw = (text or "").strip()
+    truncated = finish_reason == "length"
+    if not raw:
+        return ItemsReply(error="the reply is empty", truncated=truncated)
+    shape: list[str] = []
+    ok, value = _strict(raw)
+    if ok:
+        items, how = unwrap(value, list_key)
+        if items is not None:
+            return ItemsReply(items, [how] if how else [], [], truncated)
+        return ItemsReply(error="the JSON holds no list of items", truncated=truncated)
+    body = raw
+    fenced = _fenced(raw)
+    if fenced is not None:
+        shape.append("code_fence")
+        ok, value = _strict(fenced)
+        if ok:
+            items, how = unwrap(value, list_key)
+            if items is not None:
+                return ItemsReply(items, shape + ([how] if how else []), [], truncated)
+        body = fenced
+    start = min((i for i in (body.find("{"), body.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return ItemsReply(error="no JSON object or array in the reply", shape=shape, truncated=truncated)
+    if start > 0 and not shape:
+        shape.append("surrounding_prose")
+    values, end, commas, broken = _stream(body, start)
+    if values and not broken:
+        if len(values) == 1:
+            items, how = unwrap(values[0], list_key)
+            if items is not None:
+                if body[end:].strip() and "surrounding_prose" not in shape and "code_fence" not in shape:
+                    shape.append("surrounding_prose")
+                return ItemsReply(items, shape + ([how] if how else []), [], truncated)
+        elif all(_is_item(v) for v in values):
+            if commas:  # {..}, {..}: an array without its brackets, a syntax slip
+                return ItemsReply(values, shape, ["missing_brackets"], truncated)
+            return ItemsReply(values, shape + ["json_lines"], [], truncated)
+    # the first value does not decode: cut by max_tokens, or broken syntax
+    bracket = body.find("[", start)
+    if bracket >= 0 and body[start] in "{[":
+        items, stop, closed = _items_from_array(body, bracket)
+        if items and all(_is_item(x) for x in items) and (truncated or closed):
+            tail = body[stop:].strip().rstrip("]}").strip() or None
+            if truncated and not closed:
+                return ItemsReply(items, shape, [], True, tail)
+            slip = "trailing_comma" if TRAILING_COMMA.search(body) else "missing_brackets" if _unbalanced(body[start:]) else "syntax"
+            return ItemsReply(items, shape, [slip], truncated)
+    if values and all(_is_item(v) for v in values) and truncated:  # JSON lines cut inside the last line
+        return ItemsReply(values, shape + ["json_lines"], [], True, body[end:].strip() or None)
+    parsed = parse_json_reply(body, finish_reason, list_key)
+    if not parsed.ok:
+        return ItemsReply(error=parsed.error, shape=shape, truncated=truncated)
+    items, how = unwrap(parsed.value, list_key)
+    if items is None:
+        return ItemsReply(error="the JSON holds no list of items", shape=shape, truncated=truncated)
+    repairs = [r for r in parsed.repairs if r not in ("code_fence", "surrounding_prose", "truncated_item_dropped")] or ["syntax"]
+    return ItemsReply(items, shape + ([how] if how else []), repairs, truncated, parsed.dropped_tail)

@@ -20,86 +20,129 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import pickle
 import random
-from collections import Counter
+import tempfile
+import multiprocessing as mp
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from ...config import first_error, schema_validator
 from ...errors import BuilderError, DryRunFinished
-from ...llm import (Completion, LLMClient, LLMError, LLMSettings, display_url, endpoint_problem, estimate_prompt_tokens,
-                    in_order, parse_json_reply, response_format_for)
+from ...llm import (Completion, LLMClient, LLMError, LLMSettings, RequestCache, display_url, endpoint_problem, estimate_prompt_tokens,
+                    in_order, response_format_for)
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
-from ...text.shingles import char_ngrams
-from ...items import hashed_split, item_id
 from ..base import Stage, StageRun
 from .chunks import Chunk, chunk_documents
-from .filters import ItemFilters, find_repeats, grounding_score
-from .prompt import SelfInstructPrompt
+from .filters import ItemFilters, NearDuplicates
+from .prompt import FAMILIES, SelfInstructPrompt
+from .recorder import ChunkResult, PendingItem, Recorded, ReplyRecorder
+from .replies import read_reply
 
-FAMILY = "其他QA"
-ITEM_FIELDS = ("task_type", "instruction", "input", "output")
 REPLY_SCHEMA = "selfinstruct_reply"
-OTHER_TYPE = "其他"
 LLM_RESULT_KEYS = ("model", "temperature", "top_p", "max_tokens", "seed", "response_format")
 MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, badly: a rerun would not mend it for free
+OUTCOMES = ("valid", "unwrapped", "repaired", "truncated", "reasked", "failed")
+NEAR_MAX_TOKENS = 0.8  # the dry run warns when the expected reply is this close to max_tokens
 
 
-@dataclass
-class Reading:
-    """What one reply gave: valid items, invalid ones with their errors, and how it was repaired."""
+class Spill:
+    """Items waiting for the duplicate check, pickled to an unlinked temporary file: memory stays flat however
+    many requests a run makes; only each item's short comparison key stays in memory."""
 
-    status: str  # valid | repaired | invalid
-    items: list[dict[str, str]] = field(default_factory=list)
-    invalid: list[tuple[Any, str]] = field(default_factory=list)
-    empty: list[dict[str, Any]] = field(default_factory=list)
-    repairs: list[str] = field(default_factory=list)
-    error: str | None = None
-    problem: str = ""  # invalid_json | schema | refusal, when invalid
-    dropped_tail: Any = None
-    returned: int = 0
+    def __init__(self, folder: Path):
+        self._file = tempfile.TemporaryFile(dir=folder)
+        self.count = 0
 
+    def add(self, p: PendingItem) -> None:
+        pickle.dump(p, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
 
-@dataclass
-class PendingItem:
-    """An item that passed the filters and waits for the duplicate check."""
+    def __iter__(self) -> Iterator[PendingItem]:
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
 
-    item: dict[str, str]
-    record: dict[str, Any]
-    task_type: str
-    grounding: float
-    chunk_id: str
-    chunk_text: str  # the head shown in the report's samples
+    def close(self) -> None:
+        self._file.close()
 
 
-@dataclass
-class ChunkResult:
-    chunk: Chunk
-    outcome: str  # valid | repaired | reasked | failed
-    reason: str = ""
-    detail: str = ""
-    reading: Reading | None = None
-    first: Reading | None = None
-    replies: list[Completion] = field(default_factory=list)
+SIMPLE_KEYWORDS = {"type", "minLength", "pattern", "enum", "minimum", "description", "title", "$schema", "$id", "default", "examples"}
+JSON_TYPES = {"string": str, "integer": int, "null": type(None), "number": (int, float), "boolean": bool, "array": list, "object": dict}
 
 
-def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> int:
-    """The index of the chunk's document that the item's output and input share most character n-grams with.
+def fast_check(schema: Mapping[str, Any]):
+    """A quick yes/no check of a flat record against ``schema`` (type, minLength, pattern, enum, minimum,
+    required, additionalProperties), or None when the schema uses other keywords.
 
-    A chunk packs several short documents; an item is credited to the one it was written from, so its split
-    is that document's (another document's validation text never reaches train). Ties go to the first.
-    """
-    grams = char_ngrams(item["output"], n) | char_ngrams(item.get("input") or "", n)
-    best, best_shared = 0, -1
-    for k, doc in enumerate(doc_grams):
-        shared = len(grams & doc)
-        if shared > best_shared:
-            best, best_shared = k, shared
-    return best
+    jsonschema spends about 1.5 ms on one instruction record; this takes a few µs, so a run validates every
+    record without holding up its requests. A record it refuses is checked again by jsonschema, which
+    words the problem, so a message never comes from here."""
+    import re as _re
+
+    if not set(schema) <= SIMPLE_KEYWORDS | {"properties", "required", "additionalProperties"} or schema.get("type") != "object":
+        return None
+    props = schema.get("properties", {})
+    checks = []
+    for name, p in props.items():
+        if not set(p) <= SIMPLE_KEYWORDS:
+            return None
+        types = p.get("type")
+        pytypes = tuple(JSON_TYPES[t] for t in ([types] if isinstance(types, str) else types or []))
+        pattern = _re.compile(p["pattern"]) if "pattern" in p else None
+        checks.append((name, pytypes, p.get("minLength"), pattern, frozenset(p["enum"]) if "enum" in p else None, p.get("minimum")))
+    required = tuple(schema.get("required", ()))
+    closed = schema.get("additionalProperties") is False
+    allowed = frozenset(props)
+
+    def ok(record: Mapping[str, Any]) -> bool:
+        if any(k not in record for k in required) or (closed and not allowed.issuperset(record)):
+            return False
+        for name, pytypes, min_len, pattern, enum, minimum in checks:
+            if name not in record:
+                continue
+            v = record[name]
+            if pytypes and (not isinstance(v, pytypes) or (isinstance(v, bool) and bool not in pytypes)):
+                return False
+            if enum is not None and v not in enum:
+                return False
+            if isinstance(v, str):
+                if min_len is not None and len(v) < min_len:
+                    return False
+                if pattern is not None and not pattern.search(v):
+                    return False
+            elif minimum is not None and isinstance(v, (int, float)) and v < minimum:
+                return False
+        return True
+
+    return ok
+
+
+_RECORDER: ReplyRecorder | None = None
+
+
+def _start_recorder(recorder: ReplyRecorder) -> None:
+    global _RECORDER
+    _RECORDER = recorder
+
+
+def record_one(res: ChunkResult) -> Recorded:
+    assert _RECORDER is not None
+    return _RECORDER(res)
+
+
+def recorder_pool(recorder: ReplyRecorder) -> ProcessPoolExecutor:
+    """One worker process holding ``recorder`` (forked where the OS can: no imports to pay again)."""
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_start_recorder, initargs=(recorder,))
 
 
 class SelfInstructStage(Stage):
@@ -228,23 +271,32 @@ class SelfInstructStage(Stage):
 
     # -- generation --------------------------------------------------------------------------------------
     async def generate(self, ctx: StageRun) -> None:
+        """Send every chunk; read each reply on the event loop (cheap), record it in a worker process.
+
+        The recorder (``recorder.py``: grounding, filters, records) runs in a process of its own, so it never
+        holds up a request and uses the other core; its results are applied here in request order, and at
+        most ``window`` of them wait (memory stays bounded). Items that pass wait for the duplicate check
+        in a spill file, with only their comparison forms in memory."""
         s, llm = self.settings, self.llm
         prompt = self.prompt
         schema = load_schema(REPLY_SCHEMA)
         fmt = response_format_for(llm.response_format, schema, "selfinstruct_items")
-        self._reply_validator = schema_validator(REPLY_SCHEMA)
-        self._item_validator = type(self._reply_validator)(schema["properties"]["items"]["items"])
         self._filters = ItemFilters(s, prompt.examples)
-        self._known_types = set(s["task_types"])
         self._samples: list[dict[str, Any]] = []
         self._rng = random.Random(self.build.settings["build"]["seed"])
         self._kept_seen = 0
         self._grounding: list[tuple[str, float]] = []
+        self._families: Counter[str] = Counter()
         self._items_per_request: Counter[int] = Counter()
         self._used = Counter()
-        self._pending: list[PendingItem] = []
+        self._spill = Spill(ctx.dir.parent)
+        self._near = NearDuplicates(s["filters"])
+        recorder = ReplyRecorder(s, prompt.examples, self.build.settings["build"]["seed"], prompt.prompt_id, llm.model,
+                                 fast_check(load_schema(self.record_schema)))
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}
+        family_of = prompt.family_of
+        is_refusal = self._filters.is_refusal
 
         async def work(chunk: Chunk) -> ChunkResult:
             messages = prompt.messages(chunk)
@@ -255,7 +307,7 @@ class SelfInstructStage(Stage):
                 result.reason, result.detail = f"failed_{exc.kind}", str(exc)
                 return result
             result.replies.append(first)
-            reading = self.read(first)
+            reading = read_reply(first, family_of, is_refusal)
             result.first = reading
             if reading.status != "invalid":
                 result.outcome, result.reading = reading.status, reading
@@ -268,7 +320,7 @@ class SelfInstructStage(Stage):
                     result.reason, result.detail = f"failed_{exc.kind}", f"re-ask: {exc}"
                     return result
                 result.replies.append(second)
-                retry = self.read(second)
+                retry = read_reply(second, family_of, is_refusal)
                 if retry.status != "invalid":
                     result.outcome, result.reading = "reasked", retry
                     return result
@@ -279,155 +331,66 @@ class SelfInstructStage(Stage):
                 client.discard(reply, result.detail)
             return result
 
+        window = 4 * llm.concurrency
+        pool = recorder_pool(recorder)
+        waiting: deque[Future] = deque()
         try:
-            async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), 4 * llm.concurrency):
-                self.record(ctx, res)
+            async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
+                waiting.append(pool.submit(record_one, res))
+                while waiting and waiting[0].done():
+                    self.apply(ctx, waiting.popleft().result())
+                if len(waiting) > window:  # the recorder is behind: let it catch up before reading more
+                    self.apply(ctx, await asyncio.wrap_future(waiting.popleft()))
+            while waiting:
+                self.apply(ctx, await asyncio.wrap_future(waiting.popleft()))
+        except BrokenProcessPool:
+            raise BuilderError("selfinstruct: the recorder process died (out of memory?); the replies are cached, run again") from None
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             await client.aclose()
             self.client_stats = (Counter(client.stats), list(client.latencies))
         for k, v in client.stats.items():
             ctx.count(f"llm_{k}", v)
 
-    def read(self, c: Completion) -> Reading:
-        """Parse, repair and validate one reply."""
-        if c.refusal and not (c.text or "").strip():
-            return Reading("invalid", error=f"the model refused: {c.refusal[:200]}", problem="refusal")
-        parsed = parse_json_reply(c.text, c.finish_reason, "items")
-        if not parsed.ok:
-            refused = self._filters.is_refusal(c.text or "")
-            return Reading("invalid", error="the reply is a refusal, not JSON" if refused else parsed.error,
-                           problem="refusal" if refused else "invalid_json")
-        repairs = list(parsed.repairs)
-        value = parsed.value
-        if isinstance(value, list):
-            value, repairs = {"items": value}, repairs + ["bare_array"]
-        raw_items = value.get("items") if isinstance(value, dict) else None
-        if not isinstance(raw_items, list):
-            problem = first_error(self._reply_validator, value) or "the reply is not an object with an \"items\" list"
-            return Reading("invalid", error=f"the JSON does not match the schema: {problem}", repairs=repairs, problem="schema")
-        reading = Reading("repaired" if repairs else "valid", repairs=repairs, dropped_tail=parsed.dropped_tail, returned=len(raw_items))
-        for raw in raw_items:
-            item, fixes = self.tidy(raw)
-            if item is not None and isinstance(item["instruction"], str) and isinstance(item["output"], str) \
-                    and not (item["instruction"] and item["output"]):
-                reading.empty.append(item)
-                continue
-            problem = first_error(self._item_validator, item) if item is not None else "the item is not an object"
-            if problem:
-                reading.invalid.append((raw, problem))
-                continue
-            for fix in fixes:
-                if fix not in reading.repairs:
-                    reading.repairs.append(fix)
-            reading.items.append(item)
-        if reading.repairs and reading.status == "valid":
-            reading.status = "repaired"
-        if not reading.items:
-            first = (reading.invalid[0][1] if reading.invalid else
-                     "every item has an empty instruction or answer" if reading.empty else "the \"items\" list is empty")
-            reading.status, reading.error, reading.problem = "invalid", f"no valid item: {first}", "schema"
-        return reading
-
-    @staticmethod
-    def tidy(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
-        """Keep the four fields; an omitted input or task type becomes ""; a list answer is joined by lines."""
-        if not isinstance(raw, dict):
-            return None, []
-        fixes = []
-        item: dict[str, Any] = {}
-        for k in ITEM_FIELDS:
-            v = raw.get(k)
-            if v is None and k in ("input", "task_type"):
-                v = ""
-                fixes.append(f"filled_{k}")
-            elif isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
-                v = "\n".join(str(x) for x in v)
-                fixes.append(f"joined_{k}")
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                v = str(v)
-                fixes.append(f"coerced_{k}")
-            item[k] = v.strip() if isinstance(v, str) else v
-        if set(raw) - set(ITEM_FIELDS):
-            fixes.append("extra_fields")
-        return item, fixes
-
-    # -- writing ----------------------------------------------------------------------------------------
-    def record(self, ctx: StageRun, res: ChunkResult) -> None:
-        chunk = res.chunk
-        ctx.count("chunks")
-        for c in res.replies:
-            key = "cached" if c.cached else "paid"
-            self._used[f"{key}_prompt_tokens"] += c.usage.prompt_tokens
-            self._used[f"{key}_completion_tokens"] += c.usage.completion_tokens
-            self._used[f"{key}_replies"] += 1
-        first = res.first
-        if res.outcome == "reasked" and first is not None:
-            ctx.count(f"reasked_{first.problem}")
-        if res.outcome == "failed":
-            ctx.count("request_failed")
-            raw = {"id": chunk.id, "source": chunk.source, "doc_ids": chunk.doc_ids,
-                   "replies": [{"text": c.text, "finish_reason": c.finish_reason, "refusal": c.refusal} for c in res.replies]}
-            ctx.reject(res.reason, res.detail, raw, chunk_id=chunk.id)
-            return
-        reading = res.reading
-        assert reading is not None
-        ctx.count(f"request_{res.outcome}")
-        for r in reading.repairs:
-            ctx.count(f"repaired_{r}")
-        self._items_per_request[reading.returned] += 1
-        ctx.count("items_returned", reading.returned)
-        base = {"source": chunk.source, "chunk_id": chunk.id}
-        for item in reading.empty:
-            ctx.reject("dropped_empty", "empty instruction" if not item["instruction"] else "empty answer", {"id": chunk.id, "item": item},
-                       **base)
-        for raw, problem in reading.invalid:
-            ctx.reject("dropped_invalid_item", problem, {"id": chunk.id, "item": raw}, **base)
-        if reading.dropped_tail is not None:
-            ctx.reject("dropped_truncated_item", "the reply was cut by max_tokens inside this item (finish_reason=length)",
-                       {"id": chunk.id, "item": reading.dropped_tail}, **base)
-        chunk_grams = char_ngrams(chunk.text, self._filters.grounding_n)
-        doc_grams = [char_ngrams(t, self._filters.grounding_n) for t in chunk.doc_texts()] if len(chunk.doc_ids) > 1 else []
-        s = self.settings
-        seed = self.build.settings["build"]["seed"]
-        model = res.replies[-1].model if res.replies else self.llm.model
-        for item in reading.items:
-            task_type = item["task_type"] if item["task_type"] in self._known_types else OTHER_TYPE
-            if task_type != item["task_type"]:
-                ctx.count("unlisted_task_type")
-            grounding = grounding_score(item["output"], chunk_grams, self._filters.grounding_n)
-            source_id = chunk.doc_ids[written_from(item, doc_grams, self._filters.grounding_n)] if doc_grams else chunk.doc_ids[0]
-            record = {
-                "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"], "input": item["input"], "output": item["output"],
-                "family": FAMILY, "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
-                "source_id": source_id, "split": hashed_split(source_id, seed, s["validation_share"]),
-                "origin": "selfinstruct",
-                "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
-                                    "model": model, "prompt_id": self.prompt.prompt_id, "grounding": grounding,
-                                    "task_type": item["task_type"], "request_outcome": res.outcome},
-                                   ensure_ascii=False, sort_keys=True),
-            }
-            verdict = self._filters.check(item, grounding)
-            if verdict is not None:
-                ctx.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=chunk.id)
-                continue
-            problem = ctx.check(record)
-            if problem:  # before the duplicate check, so an invalid item never makes a valid one a duplicate
-                ctx.reject("invalid_record", problem, record, chunk_id=chunk.id)
-                continue
-            self._pending.append(PendingItem(item, record, task_type, grounding, chunk.id, chunk.text[:400]))
+    # -- recording ----------------------------------------------------------------------------------------
+    def apply(self, ctx: StageRun, done: Recorded) -> None:
+        """Write what the recorder made of one reply (in request order)."""
+        for name, n in done.counts.items():
+            ctx.count(name, n)
+        self._used.update(done.used)
+        if done.returned is not None:
+            self._items_per_request[done.returned] += 1
+        for reason, detail, record, extra in done.rejects:
+            ctx.reject(reason, detail, record, **extra)
+        for record, extra in done.invalid:
+            ctx.reject("invalid_record", ctx.check(record) or "the record does not match the instruction schema", record, **extra)
+        for pending, forms in done.pending:
+            self._near.forms.append(forms)
+            self._spill.add(pending)
 
     def write_items(self, ctx: StageRun) -> None:
-        """Drop exact and near duplicates (the earliest item is kept), write the rest in reply order."""
-        pending, self._pending = self._pending, []
-        f = self.settings["filters"]
-        repeats = find_repeats([p.item for p in pending], f["near_duplicate"], f["ngram"], ctx.map)
-        for p, repeat in zip(pending, repeats):
-            if repeat is not None:
-                ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(pending[repeat.row].record["id"]), p.record,
-                           source=p.record["subcategory"], chunk_id=p.chunk_id)
-            elif ctx.keep(p.record):
+        """Drop near duplicates (the earliest item is kept), write the rest in reply order."""
+        spill = self._spill
+        try:
+            repeats = self._near.resolve()
+            for row, p in enumerate(spill):
+                repeat = repeats.get(row)
+                if repeat is not None:
+                    kept_id = self._near.kept_ids[repeat.row] if repeat.row in self._near.kept_ids else ""
+                    ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(kept_id), p.record,
+                               source=p.record["subcategory"], chunk_id=p.chunk_id)
+                    continue
+                self._near.kept_ids[row] = p.record["id"]
+                # checked against the record schema in record() (fast_check, else jsonschema): written as is
+                ctx.data.write(p.record)
+                ctx.count("kept")
                 self._grounding.append((p.task_type, p.grounding))
+                self._families[p.family] += 1
                 self.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
+        finally:
+            spill.close()
+        for family in FAMILIES:
+            ctx.count(f"kept_family_{family}", self._families.get(family, 0))
 
     def sample(self, record: Mapping[str, Any], chunk_id: str, chunk_text: str, grounding: float) -> None:
         """Reservoir sample of kept items with their source chunk, for the report."""
@@ -452,18 +415,20 @@ class SelfInstructStage(Stage):
             tables["estimate"] = pl.DataFrame({"measure": list(est), "value": [str(v) for v in est.values()]})
         if not c.get("chunks"):
             return tables
-        outcomes = ["request_valid", "request_repaired", "request_reasked", "request_failed"]
+        outcomes = [f"request_{k}" for k in OUTCOMES]
         total = sum(c.get(k, 0) for k in outcomes) or 1
         tables["requests"] = pl.DataFrame({"outcome": [k.removeprefix("request_") for k in outcomes],
                                            "requests": [c.get(k, 0) for k in outcomes],
                                            "share": [round(c.get(k, 0) / total, 4) for k in outcomes]})
-        failed = sorted(k for k in c if k.startswith("failed_") or k.startswith("reasked_") or k.startswith("repaired_"))
+        failed = sorted(k for k in c if k.startswith(("failed_", "reasked_", "repaired_", "unwrapped_", "item_", "truncated_")))
         tables["repairs_and_failures"] = pl.DataFrame({"what": failed, "count": [c[k] for k in failed]},
                                                       schema={"what": pl.String, "count": pl.Int64})
         per = sorted(self._items_per_request.items())
         tables["items_per_request"] = pl.DataFrame({"items": [k for k, _ in per], "requests": [v for _, v in per]},
                                                    schema={"items": pl.Int64, "requests": pl.Int64})
-        drops = sorted(k for k in c if k.startswith("dropped_"))
+        tables["families"] = pl.DataFrame({"family": list(FAMILIES), "kept": [c.get(f"kept_family_{f}", 0) for f in FAMILIES]},
+                                          schema={"family": pl.String, "kept": pl.Int64})
+        drops = sorted(k for k in c if k.startswith(("dropped_", "invalid_record")))
         returned = c.get("items_returned", 0) or 1
         tables["filters"] = pl.DataFrame({"filter": drops + ["kept"], "items": [c[k] for k in drops] + [c.get("kept", 0)],
                                           "share_of_returned": [round(c[k] / returned, 4) for k in drops] + [round(c.get("kept", 0) / returned, 4)]},

@@ -3,27 +3,22 @@
 Similarities are on character n-grams of the comparison form, which suits Chinese (no spaces, full-width
 punctuation); the usual ROUGE tokenizer would throw the Chinese characters away.
 
-Duplicates are found with the dedup stage's engine (``builder.text.minhash``: MinHash, LSH banding, exact
-verification of every candidate), so generated instructions and the corpus are deduplicated by the same code.
+Duplicates are found exactly, by a prefix-filtered similarity join over the comparison forms (no MinHash:
+instructions are short, so sampling would only add noise, and the join verifies every candidate). The
+threshold was chosen on labelled pairs: ``bench/quality/selfinstruct_filters.py`` scores it.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
 from ...items import cjk_len
-from ...text.minhash import Mapper, MinHashDeduper, MinHashSettings
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams, jaccard
-
-# Short instructions have few shingles, so their MinHash estimates are noisy. A recall-heavy LSH (at Jaccard
-# 0.5 with 128 permutations: 39 bands of 3 rows, a pair at the threshold becomes a candidate with p = 0.994)
-# costs only the exact verification of a few more candidate pairs, which is cheap for instructions.
-CANDIDATE_RECALL_WEIGHT = 0.99
 
 
 @dataclass
@@ -32,8 +27,18 @@ class Verdict:
     detail: str
 
 
+LEAK_NGRAM = 2  # bigrams: a reworded example keeps most of its two-character words (短视频, 开头, 钩子)
+
+
+def containment(a: set[str], b: set[str]) -> float:
+    """Share of the smaller set found in the other one."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
 class ItemFilters:
-    """Decides, item by item, whether an item is good enough to keep (duplicates are ``find_repeats``'s job)."""
+    """Decides, item by item, whether an item is good enough to keep (duplicates are ``NearDuplicates``' job)."""
 
     def __init__(self, settings: Mapping[str, Any], examples: Sequence[Mapping[str, str]]):
         f = settings["filters"]
@@ -43,19 +48,37 @@ class ItemFilters:
         self.grounding_n = f["grounding_ngram"]
         self.min_grounding = f["min_grounding"]
         self.refusals = [re.compile(p) for p in settings["refusal_patterns"]]
-        self.examples = [(char_ngrams(e["instruction"], self.n), char_ngrams(e["output"], self.n)) for e in examples]
+        self.examples = [(char_ngrams(e["instruction"], LEAK_NGRAM), char_ngrams(e["output"], LEAK_NGRAM)) for e in examples]
+        self._example_grams = set().union(*(a | b for a, b in self.examples)) if self.examples else set()
 
     def is_refusal(self, text: str) -> bool:
         head = text.strip()[:200]
         return any(p.search(head) for p in self.refusals)
 
-    def check(self, item: Mapping[str, Any], grounding: float) -> Verdict | None:
+    def leak(self, instruction: str, output: str, normalized: bool = False) -> tuple[int, float]:
+        """The few-shot example an item is most like and how much (0..1): the larger of the instructions'
+        bigram Jaccard and the bigram containment of the answers (a reworded or shortened copy of an
+        example's answer shares most of its bigrams with it)."""
+        ins, out = char_ngrams(instruction, LEAK_NGRAM, normalized), char_ngrams(output, LEAK_NGRAM, normalized)
+        if not self.examples or not (ins & self._example_grams or out & self._example_grams):
+            return -1, 0.0
+        best, best_sim = -1, 0.0
+        for k, (ex_ins, ex_out) in enumerate(self.examples):
+            sim = max(jaccard(ins, ex_ins) if ins else 0.0, containment(out, ex_out))
+            if sim > best_sim:
+                best, best_sim = k, sim
+        return best, best_sim
+
+    def check(self, item: Mapping[str, Any], grounding: float, forms: tuple[str, str, str] | None = None) -> Verdict | None:
+        """None to keep the item, else why not. ``forms``: compare forms of instruction, input, output."""
         s = self.s
         instruction, output = item["instruction"].strip(), item["output"].strip()
         if not instruction or not output:
             return Verdict("dropped_empty", "empty instruction" if not instruction else "empty output")
-        if len(compare_form(instruction)) < s["instruction_min_chars"]:
-            return Verdict("dropped_too_short", f"instruction of {len(compare_form(instruction))} characters (< {s['instruction_min_chars']})")
+        ins_form = forms[0] if forms else compare_form(instruction)
+        output_form = forms[2] if forms else None
+        if len(ins_form) < s["instruction_min_chars"]:
+            return Verdict("dropped_too_short", f"instruction of {len(ins_form)} characters (< {s['instruction_min_chars']})")
         length = cjk_len(output)  # whitespace not counted, as in the templates' limits
         if length < s["answer_min_chars"]:
             return Verdict("dropped_too_short", f"answer of {length} characters (< {s['answer_min_chars']})")
@@ -64,11 +87,9 @@ class ItemFilters:
         if self.is_refusal(output):
             return Verdict("dropped_refusal", f"the answer refuses: {output[:40]}")
         if self.examples:
-            ins, out = char_ngrams(instruction, self.n), char_ngrams(output, self.n)
-            for k, (ex_ins, ex_out) in enumerate(self.examples):
-                sim = max(jaccard(ins, ex_ins), jaccard(out, ex_out))
-                if sim >= self.leak_threshold:
-                    return Verdict("dropped_fewshot_leak", f"copies few-shot example {k + 1} (similarity {sim:.2f})")
+            k, sim = self.leak(ins_form, output_form if output_form is not None else compare_form(output), normalized=True)
+            if sim >= self.leak_threshold:
+                return Verdict("dropped_fewshot_leak", f"copies few-shot example {k + 1} (similarity {sim:.2f})")
         if self.min_grounding and grounding < self.min_grounding:
             return Verdict("dropped_ungrounded", f"grounding {grounding:.2f} < {self.min_grounding}")
         return None
@@ -90,49 +111,191 @@ class Repeat:
                 f"input similarity {self.input_similarity:.2f})")
 
 
-def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: int,
-                 mapper: Mapper | None = None) -> list[Repeat | None]:
-    """For each item, in order: None when it is kept, else the earlier kept item it repeats.
+SHORT_CHARS = 30  # instruction + input shorter than this (compare form): the answer's head joins the comparison
+OUTPUT_HEAD = 60  # characters of the answer used then
 
-    Exact: same instruction and same input in comparison form. Near: the instructions have a character
-    n-gram Jaccard of at least ``threshold`` (MinHash + LSH candidates, every one verified on the exact
-    shingle sets) and so do the inputs (two empty inputs are alike). Instruction and input are compared
-    separately, so one long passage with two different requests about it is not a duplicate, and neither is
-    one request about two different passages. The earliest item of a group is kept and an item is dropped
-    only for resembling a kept one (no chains), so the result is the same for the same input order.
-    ``threshold >= 1`` keeps exact duplicates only.
-    """
-    out: list[Repeat | None] = [None] * len(items)
-    alike: dict[int, list[tuple[float, float, int]]] = {}
-    if threshold < 1.0 and len(items) > 1:
-        s = MinHashSettings(ngram=ngram, threshold=threshold, containment_threshold=None,
-                            candidate_recall_weight=CANDIDATE_RECALL_WEIGHT)
-        instructions = MinHashDeduper(s, mapper=mapper, collapse_exact=False)
-        instructions.add([[item["instruction"] for item in items]])
-        pairs = instructions.cluster().pairs
-        if len(pairs.a):
-            inputs = MinHashDeduper(replace(s, near=False), mapper=mapper)  # shingle sets only, to measure the pairs
-            inputs.add([[item["input"] for item in items]])
-            input_similarity = inputs.measure(np.stack([pairs.a, pairs.b], axis=1))[:, 0]
-            for a, b, jac, inp in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.jaccard.tolist(), input_similarity.tolist()):
-                if inp >= threshold:
-                    alike.setdefault(max(a, b), []).append((jac, inp, -min(a, b)))
-    kept_by_form: dict[tuple[str, str], int] = {}
-    for row, item in enumerate(items):
-        form = (compare_form(item["instruction"]), compare_form(item["input"]))
-        if form in kept_by_form:
-            out[row] = Repeat(kept_by_form[form], "exact", 1.0, 1.0)
+
+def similarity_join(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, int, float]]:
+    """Every pair (a < b) of sets with a Jaccard of at least ``threshold``, exactly (no sampling).
+
+    Prefix filtering (Chaudhuri et al. 2006; Bayardo et al. 2007): with the n-grams of every set ordered
+    from rarest to commonest, two sets can reach the threshold only if they share one of their first
+    ``|s| - ceil(t·|s|) + 1`` grams, so only those are indexed and only sets of compatible size are verified.
+    Common grams (请问, 如何) are never indexed, which keeps a run of similar instructions cheap."""
+    freq: Counter[str] = Counter()
+    for grams in sets:
+        freq.update(grams)
+    index: dict[str, list[int]] = {}
+    pairs = []
+    for b, grams in enumerate(sets):
+        size = len(grams)
+        if not size:
             continue
-        kept = [m for m in alike.get(row, ()) if out[-m[2]] is None]
+        ordered = sorted(grams, key=lambda g: (freq[g], g))
+        prefix = ordered[: size - math.ceil(threshold * size - 1e-9) + 1]
+        seen: set[int] = set()
+        for g in prefix:
+            for a in index.get(g, ()):
+                if a in seen:
+                    continue
+                seen.add(a)
+                other = sets[a]
+                if threshold * max(size, len(other)) > min(size, len(other)) + 1e-9:
+                    continue  # size filter: the smaller cannot cover t of the larger
+                shared = len(grams & other)
+                j = shared / (size + len(other) - shared)
+                if j >= threshold - 1e-9:
+                    pairs.append((a, b, j))
+        for g in prefix:
+            index.setdefault(g, []).append(b)
+    return pairs
+
+
+def dup_forms(item: Mapping[str, str], forms: tuple[str, str, str] | None = None) -> tuple[str, str]:
+    """What two items are compared on: the instruction (with the answer's head when instruction and input are
+    both short, since then the answer is what tells two items apart) and the input, in compare form.
+    ``forms``: the compare forms of instruction, input and output when they are at hand."""
+    ins, inp, out = forms or (compare_form(item["instruction"]), compare_form(item.get("input") or ""), None)
+    if len(ins) + len(inp) < SHORT_CHARS:
+        ins = ins + "\x1f" + (out if out is not None else compare_form(item["output"]))[:OUTPUT_HEAD]
+    return ins, inp
+
+
+class NearDuplicates:
+    """Exact and near duplicates among the items of a run, found once all replies are in.
+
+    Exact: same instruction and input in compare form. Near: the instruction forms (see :func:`dup_forms`)
+    have a character n-gram Jaccard of at least ``near_duplicate`` and so do the inputs; an empty input
+    matches only another empty input, and two empty inputs are no evidence: the instruction alone decides.
+    The earliest item of a group is kept and an item is dropped only for resembling a kept one (no chains).
+    Only the comparison forms are kept in memory, not the items."""
+
+    def __init__(self, filters: Mapping[str, Any]):
+        self.threshold = float(filters["near_duplicate"])
+        self.n = int(filters["ngram"])
+        self.forms: list[tuple[str, str]] = []
+        self.kept_ids: dict[int, str] = {}
+
+    def add(self, item: Mapping[str, str]) -> None:
+        self.forms.append(dup_forms(item))
+
+    def resolve(self) -> dict[int, Repeat]:
+        return resolve_repeats(self.forms, self.threshold, self.n)
+
+
+# Wordings a model swaps freely without changing the request. Two instructions that differ only by these (and by
+# inserted or dropped words: 请, 一下, 的) can be duplicates; any other substitution (主播/助播, 低/高客单, 上升/下降,
+# 60/100 字, 抖音/快手) makes them different requests, however many characters they share.
+INTERCHANGEABLE = [
+    {"如何", "怎么", "怎样", "怎么样", "如何才能", "怎样才能", "怎么才能", "该如何", "该怎么", "应该怎么", "应该如何", "要怎么"},
+    {"哪些", "什么", "哪几个", "哪几种", "哪几", "哪", "何"},
+    {"总结", "概括", "归纳", "概述", "总结一下", "概括一下"},
+    {"介绍", "说明", "讲解", "讲讲", "说说", "谈谈", "解释", "阐述"},
+    {"方法", "技巧", "办法", "方式", "做法"},
+    {"吗", "呢", "么"},
+    {"需要", "要", "得", "应该", "该"},
+    {"可以", "能", "能够"},
+    {"为什么", "为何", "是什么原因", "什么原因"},
+    {"把", "将"}, {"成", "为", "成为"}, {"给", "为", "帮"}, {"办", "处理"}, {"资料", "材料"}, {"一直", "总是", "老是"}, {"和", "与", "跟", "及"}, {"写", "撰写", "编写"},
+    {"给出", "列出", "提供", "给", "举出"}, {"以内", "以下", "之内"}, {"不超过", "最多"},
+    {"通常", "一般", "一般来说", "往往"}, {"提高", "提升", "增加"}, {"时", "的时候", "时候", "中"},
+    {"不同", "区别", "差别", "差异"}, {"有哪些", "包括哪些", "包含哪些"}, {"后", "以后", "之后"}, {"前", "之前", "以前"},
+]
+_SAME_WORDING = {(a, b) for group in INTERCHANGEABLE for a in group for b in group}
+
+
+NUMBER = re.compile(r"[0-9零一二三四五六七八九十百千万两半]")
+# characters that carry the grammar of a question, not its subject: a swap among them is a rewording
+FUNCTION_CHARS = set("的了是有在中时下请吗呢些哪什么怎样如何要需应该能可以会都就和与及把将给为被对从由到这那个一种几还再也很更最吧啊呀嘛得地着过")
+
+
+def contrasts(a: str, b: str) -> str | None:
+    """The first substitution between two compare forms that changes what is asked, e.g. ``主→助``; None when
+    they differ only by insertions, deletions, interchangeable wordings (``INTERCHANGEABLE``) and swaps of
+    grammatical characters (的/了/吗 …). Any other swap, of any length, is taken as a different subject:
+    主播/助播, 低/高客单, 直播/短视频, 60/200 字. Precision first: a reworded question that swaps a content
+    word (遇到/有) is kept as a different item."""
+    import difflib
+
+    dropped, added = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "delete":
+            dropped.append(a[i1:i2])
+        elif op == "insert":
+            added.append(b[j1:j2])
+        if op != "replace":
+            continue
+        x, y = a[i1:i2], b[j1:j2]
+        if NUMBER.search(x + y) and (NUMBER.sub("", x) != x or NUMBER.sub("", y) != y):
+            return f"{x}→{y}"
+        if (x, y) in _SAME_WORDING or FUNCTION_CHARS.issuperset(x + y):
+            continue
+        # the swap may be part of an interchangeable word (提高/提升 aligned as 高→升): look one or two characters out
+        if any((a[i1 - l:i2 + r], b[j1 - l:j2 + r]) in _SAME_WORDING for l in range(3) for r in range(3)
+               if i1 - l >= 0 and j1 - l >= 0 and a[i1 - l:i1] == b[j1 - l:j1] and a[i2:i2 + r] == b[j2:j2 + r]):
+            continue
+        return f"{x}→{y}"
+    # a content word dropped on one side and another added elsewhere: the subject moved and changed (开通…/…关闭)
+    gone = "".join(sorted(c for c in "".join(dropped) if c not in FUNCTION_CHARS))
+    new = "".join(sorted(c for c in "".join(added) if c not in FUNCTION_CHARS))
+    if gone and new and gone != new:
+        return f"-{''.join(dropped)} +{''.join(added)}"
+    return None
+
+
+def pair_verdict(fa: tuple[str, str], fb: tuple[str, str], threshold: float, n: int) -> tuple[bool, float, float]:
+    """Whether two items' forms (:func:`dup_forms`) are near duplicates, with their instruction and input
+    similarities: both at least ``threshold``, an empty input only like another empty input, and no
+    contrasting substitution in the instruction or input."""
+    ins = jaccard(char_ngrams(fa[0], n, normalized=True), char_ngrams(fb[0], n, normalized=True))
+    inp = input_similarity(fa[1], fb[1], n)
+    if ins < threshold or inp < threshold:
+        return False, ins, inp
+    if contrasts(fa[0].split("\x1f")[0], fb[0].split("\x1f")[0]) or (fa[1] != fb[1] and contrasts(fa[1], fb[1])):
+        return False, ins, inp
+    return True, ins, inp
+
+
+def input_similarity(a: str, b: str, n: int) -> float:
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    return jaccard(char_ngrams(a, n, normalized=True), char_ngrams(b, n, normalized=True))
+
+
+def resolve_repeats(forms: Sequence[tuple[str, str]], threshold: float, n: int) -> dict[int, Repeat]:
+    """Row -> the earlier kept row it repeats (see :class:`NearDuplicates`)."""
+    alike: dict[int, list[tuple[float, float, int]]] = {}
+    if threshold < 1.0 and len(forms) > 1:
+        first: dict[tuple[str, str], int] = {}
+        distinct = [row for row, form in enumerate(forms) if first.setdefault(form, row) == row]  # exact repeats need no join
+        sets = [char_ngrams(forms[row][0], n, normalized=True) for row in distinct]
+        for a, b, j in ((distinct[a], distinct[b], j) for a, b, j in similarity_join(sets, threshold)):
+            near, _, inp = pair_verdict(forms[a], forms[b], threshold, n)
+            if near:
+                alike.setdefault(b, []).append((j, inp, -a))
+    out: dict[int, Repeat] = {}
+    kept_by_form: dict[tuple[str, str], int] = {}
+    for row, form in enumerate(forms):
+        exact = (form[0].split("\x1f")[0], form[1])
+        if exact in kept_by_form:
+            out[row] = Repeat(kept_by_form[exact], "exact", 1.0, 1.0)
+            continue
+        kept = [m for m in alike.get(row, ()) if -m[2] not in out]
         if kept:
-            jac, inp, neg = max(kept)
-            out[row] = Repeat(-neg, "near", round(jac, 4), round(inp, 4))
+            j, inp, neg = max(kept)
+            out[row] = Repeat(-neg, "near", round(j, 4), round(inp, 4))
         else:
-            kept_by_form[form] = row
+            kept_by_form[exact] = row
     return out
 
 
-def grounding_score(output: str, chunk_grams: set[str], n: int) -> float:
-    """Share of the answer's character n-grams found in the source chunk."""
-    grams = char_ngrams(output, n)
+def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: int, mapper: Any = None) -> list[Repeat | None]:
+    """For each item, in order: None when it is kept, else the earlier kept item it repeats."""
+    found = resolve_repeats([dup_forms(i) for i in items], threshold, ngram)
+    return [found.get(row) for row in range(len(items))]
+
+
+def grounding_score(output: str, chunk_grams: set[str], n: int, normalized: bool = False) -> float:
+    """Share of the answer's character n-grams found in the source chunk (``normalized``: output is in compare form)."""
+    grams = char_ngrams(output, n, normalized=normalized)
     return round(len(grams & chunk_grams) / len(grams), 4) if grams else 0.0

@@ -15,6 +15,8 @@ from ...resources import prompts_dir
 from .chunks import Chunk
 
 FOLDER = "selfinstruct"
+FAMILIES = ("观点创作", "文章转写", "媒体理解", "其他QA")
+DEFAULT_FAMILY = "其他QA"
 
 
 def _read(path: Path) -> str:
@@ -41,6 +43,16 @@ def load_fewshot(path: Path) -> list[dict[str, str]]:
     return examples
 
 
+def group_by_family(families: Mapping[str, Any], task_types: list[dict[str, str]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The configured task types under the four families of ``families.json``; a type it does not place is 其他QA's."""
+    family_of = {t: name for name in FAMILIES for t in (families.get(name) or {}).get("task_types", [])}
+    grouped = []
+    for name in FAMILIES:
+        types = [t for t in task_types if family_of.get(t["name"], DEFAULT_FAMILY) == name]
+        grouped.append({"name": name, "description": (families.get(name) or {}).get("description", ""), "task_types": types})
+    return grouped, {t["name"]: family_of.get(t["name"], DEFAULT_FAMILY) for t in task_types}
+
+
 @dataclass
 class SelfInstructPrompt:
     """Renders the messages for a chunk and the re-ask after a bad reply."""
@@ -52,6 +64,8 @@ class SelfInstructPrompt:
     examples: list[dict[str, str]]
     settings: Mapping[str, Any]
     prompt_id: str
+    families: list[dict[str, Any]] = None  # type: ignore[assignment]
+    family_of: dict[str, str] = None  # type: ignore[assignment]  # task type -> family
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], build) -> "SelfInstructPrompt":
@@ -60,7 +74,8 @@ class SelfInstructPrompt:
         generate_path = build.resolve(settings["prompt_file"]) if settings.get("prompt_file") else folder / "generate.zh.j2"
         fewshot_path = build.resolve(settings["fewshot_file"]) if settings.get("fewshot_file") else folder / "fewshot.jsonl"
         texts = {"system": _read(folder / "system.zh.j2"), "generate": _read(generate_path), "reask": _read(folder / "reask.zh.j2"),
-                 "task_types": _read(folder / "task_types.json"), "fewshot": _read(fewshot_path)}
+                 "task_types": _read(folder / "task_types.json"), "families": _read(folder / "families.json"),
+                 "fewshot": _read(fewshot_path)}
         try:
             generate = env.from_string(texts["generate"])
             reask = env.from_string(texts["reask"])
@@ -69,9 +84,11 @@ class SelfInstructPrompt:
             raise BuilderError(f"{generate_path}: Jinja2 syntax error on line {exc.lineno}: {exc.message}") from None
         described = json.loads(texts["task_types"])
         task_types = [{"name": t, "description": described.get(t, "")} for t in settings["task_types"]]
+        families, family_of = group_by_family(json.loads(texts["families"]), task_types)
+        examples = [{**ex, "family": ex.get("family") or family_of.get(ex["task_type"], DEFAULT_FAMILY)} for ex in load_fewshot(fewshot_path)]
         digest = xxhash.xxh3_64_hexdigest(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8"))[:10]
-        return cls(system, generate, reask, task_types, load_fewshot(fewshot_path), settings,
-                   f"selfinstruct/{generate_path.stem}@{digest}")
+        return cls(system, generate, reask, task_types, examples, settings,
+                   f"selfinstruct/{generate_path.stem}@{digest}", families, family_of)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"prompt_id": self.prompt_id}
@@ -86,14 +103,15 @@ class SelfInstructPrompt:
     def messages(self, chunk: Chunk) -> list[dict[str, str]]:
         n = self.settings["items_per_request"]
         examples = self.shown_examples(chunk.index)
-        shown = json.dumps({"items": examples}, ensure_ascii=False, indent=1) if examples else "（无）"
+        order = ("family", "task_type", "instruction", "input", "output")
+        shown = json.dumps({"items": [{k: e[k] for k in order} for e in examples]}, ensure_ascii=False, indent=1) if examples else "（无）"
         try:
             user = self.generate.render(
                 n=n, task_types=self.task_types, answer_min=self.settings["answer_min_chars"],
                 answer_max=self.settings["answer_max_chars"], max_per_type=max(2, -(-n // max(1, min(len(self.task_types), n))) + 1),
-                examples=shown, material=chunk.text)
+                examples=shown, material=chunk.text, families=self.families)
         except jinja2.UndefinedError as exc:
-            raise BuilderError(f"selfinstruct prompt: {exc.message} (variables: n, task_types, answer_min, answer_max, "
+            raise BuilderError(f"selfinstruct prompt: {exc.message} (variables: n, task_types, families, answer_min, answer_max, "
                                "max_per_type, examples, material)") from None
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user.strip()}]
 
