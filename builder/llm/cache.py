@@ -97,6 +97,23 @@ class RequestCache:
         with self._lock:
             self._db.execute("UPDATE replies SET invalid = ? WHERE key = ?", (reason[:500], key))
 
+    def reply_lengths(self, keys: Sequence[str] = (), model: str | None = None) -> list[tuple[int, str | None]]:
+        """(completion_tokens, finish_reason) of the usable replies with these keys, or with none given, of
+        every usable reply of ``model``: what a dry run calibrates its estimate on."""
+        with self._lock:
+            if keys:
+                rows: list = []
+                keys = list(keys)
+                for i in range(0, len(keys), 500):
+                    part = keys[i:i + 500]
+                    rows += self._db.execute(
+                        f"SELECT completion_tokens, finish_reason FROM replies WHERE invalid IS NULL AND key IN ({','.join('?' * len(part))})",
+                        part).fetchall()
+            else:
+                rows = self._db.execute("SELECT completion_tokens, finish_reason FROM replies WHERE invalid IS NULL AND model = ?",
+                                        (model or "",)).fetchall()
+        return [(int(r[0] or 0), r[1]) for r in rows]
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0])

@@ -160,6 +160,21 @@ class LLMSettings:
         return prompt_tokens / 1e6 * p["input"] + completion_tokens / 1e6 * p["output"]
 
 
+def request_params(settings: LLMSettings, overrides: Mapping[str, Any] | None = None, text_mode: bool | None = None) -> dict[str, Any]:
+    """The parameters a request is sent (and cached) with: the settings' sampling defaults and ``overrides``."""
+    params = settings.sampling()
+    params.update(overrides or {})
+    if settings.response_format == "text" if text_mode is None else text_mode:
+        params.pop("response_format", None)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def cache_key(settings: LLMSettings, messages: Sequence[Mapping[str, Any]], **params: Any) -> str:
+    """The cache key a client with these settings gives a request, without making a client (no SDK import)."""
+    return request_key(settings.model, messages, request_params(settings, params),
+                       display_url(settings.base_url) if settings.base_url else "")
+
+
 def endpoint_problem(settings: LLMSettings | Mapping[str, Any]) -> str | None:
     """Why no request can be sent with these settings, as a sentence; None when the endpoint is usable."""
     s = settings if isinstance(settings, LLMSettings) else LLMSettings.from_mapping(settings)
@@ -346,11 +361,7 @@ class LLMClient:
 
     # -- one request ---------------------------------------------------------------------------------
     def params_for(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        params = self.settings.sampling()
-        params.update(overrides or {})
-        if self.text_mode:
-            params.pop("response_format", None)
-        return {k: v for k, v in params.items() if v is not None}
+        return request_params(self.settings, overrides, self.text_mode)
 
     def key_for(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> str:
         """The cache key :meth:`chat` would use for these messages and parameters."""

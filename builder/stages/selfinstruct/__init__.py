@@ -35,8 +35,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ...errors import BuilderError, DryRunFinished
-from ...llm import (Completion, LLMClient, LLMError, LLMSettings, RequestCache, display_url, endpoint_problem, estimate_prompt_tokens,
-                    in_order, response_format_for)
+from ...llm import (Completion, LLMClient, LLMError, LLMSettings, RequestCache, cache_key, display_url, endpoint_problem,
+                    estimate_prompt_tokens, in_order, response_format_for)
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
 from ..base import Stage, StageRun
@@ -206,16 +206,16 @@ class SelfInstructStage(Stage):
             self.report["estimate"] = est
             self.print_estimate(ctx, est)
             summary = self.describe_estimate(est)
-            if est["reply_tokens_expected"] > est["max_tokens"]:
-                ctx.note(f"a reply of {s['items_per_request']} items is expected to need about {est['reply_tokens_expected']:,} tokens, "
-                         f"more than [llm] max_tokens = {est['max_tokens']:,}: replies would be cut; raise max_tokens or lower "
-                         "items_per_request / answer_max_chars")
+            warning = self.length_warning(est)
+            if warning:
+                ctx.note(warning)
             if problem:
                 ctx.count("skipped_no_endpoint", est["requests"])
                 ctx.note(f"Dry-run estimate: {summary}.")
                 ctx.problem(f"nothing was generated: {problem}")
                 return
-            raise DryRunFinished(f"estimate only, nothing sent: {summary}")
+            ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
+            raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
         asyncio.run(self.generate(ctx))
         self.write_items(ctx)
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
@@ -231,27 +231,76 @@ class SelfInstructStage(Stage):
 
     # -- dry run -----------------------------------------------------------------------------------------
     def estimate(self, ctx: StageRun) -> dict[str, Any]:
+        """Requests, tokens and cost of a run, before sending anything.
+
+        The expected reply length comes from the replies already in the cache when there are any (this
+        run's own requests first, else every usable reply of the model: the prompt settings' guess was 18%
+        high on real replies), else from the prompt settings. Requests whose reply is cached cost nothing."""
         s, llm = self.settings, self.llm
-        requests = input_tokens = chunk_tokens = chunk_chars = 0
-        for chunk in ctx.track(self.chunks(ctx), "estimate"):
-            requests += 1
-            input_tokens += estimate_prompt_tokens(self.prompt.messages(chunk))
-            chunk_tokens += chunk.tokens
-            chunk_chars += len(chunk.text)
+        requests = input_tokens = uncached_input = chunk_tokens = chunk_chars = 0
+        keys: list[str] = []
+        fmt = response_format_for(llm.response_format, load_schema(REPLY_SCHEMA), "selfinstruct_items")
+        params = {"response_format": fmt} if fmt else {}
+        cache_file = self.build.cache_dir / "llm.sqlite"
+        cache = RequestCache(cache_file) if cache_file.exists() else None
+        try:
+            for chunk in ctx.track(self.chunks(ctx), "estimate"):
+                requests += 1
+                messages = self.prompt.messages(chunk)
+                tokens = estimate_prompt_tokens(messages)
+                input_tokens += tokens
+                chunk_tokens += chunk.tokens
+                chunk_chars += len(chunk.text)
+                if cache is not None:
+                    keys.append(cache_key(llm, messages, **params))
+                    if not cache.reply_lengths([keys[-1]]):
+                        uncached_input += tokens
+                else:
+                    uncached_input += tokens
+            own = cache.reply_lengths(keys) if cache is not None and keys else []
+            seen = own or (cache.reply_lengths(model=llm.model) if cache is not None else [])
+        finally:
+            if cache is not None:
+                cache.close()
         per_char = chunk_tokens / chunk_chars if chunk_chars else 1.0
         # an item: instruction (~40 chars), some input (~80), an answer in the middle of the asked range, JSON overhead
         item_chars = 40 + 80 + (s["answer_min_chars"] + s["answer_max_chars"]) / 2
         expected = int(s["items_per_request"] * (item_chars * per_char + 25))
-        output_tokens = requests * min(llm.max_tokens, expected)
-        upper = requests * llm.max_tokens
-        return {"requests": requests, "reply_tokens_expected": expected, "max_tokens": llm.max_tokens, "input_tokens": input_tokens, "output_tokens": output_tokens, "output_tokens_max": upper,
-                "model": llm.model, "cost_usd": llm.cost(input_tokens, output_tokens), "cost_usd_max": llm.cost(input_tokens, upper)}
+        basis = "prompt settings"
+        cut_share = None
+        if seen:
+            expected = int(round(sum(t for t, _ in seen) / len(seen)))
+            cut_share = round(sum(1 for _, f in seen if f == "length") / len(seen), 4)
+            basis = f"{len(seen)} cached replies" + (" of these requests" if own else f" of {llm.model}")
+        cached = len(own)
+        to_send = requests - cached
+        output_tokens = to_send * min(llm.max_tokens, expected)
+        upper = to_send * llm.max_tokens
+        return {"requests": requests, "requests_cached": cached, "reply_tokens_expected": expected, "reply_tokens_basis": basis,
+                "replies_cut_share": cut_share, "max_tokens": llm.max_tokens, "input_tokens": input_tokens,
+                "input_tokens_to_pay": uncached_input, "output_tokens": output_tokens, "output_tokens_max": upper,
+                "model": llm.model, "cost_usd": llm.cost(uncached_input, output_tokens), "cost_usd_max": llm.cost(uncached_input, upper)}
+
+    def length_warning(self, est: Mapping[str, Any]) -> str | None:
+        """A sentence when the expected reply comes within 20% of max_tokens (replies would be cut)."""
+        expected, limit = est["reply_tokens_expected"], est["max_tokens"]
+        if expected < NEAR_MAX_TOKENS * limit and not (est.get("replies_cut_share") or 0):
+            return None
+        cut = est.get("replies_cut_share")
+        seen = f"; {cut:.0%} of the cached replies were cut (finish_reason=length)" if cut else ""
+        where = "more than" if expected > limit else f"within {1 - NEAR_MAX_TOKENS:.0%} of"
+        return (f"a reply of {self.settings['items_per_request']} items is expected to need about {expected:,} tokens "
+                f"({est['reply_tokens_basis']}), {where} [llm] max_tokens = {limit:,}: replies would be cut{seen}; "
+                "raise max_tokens or lower items_per_request / answer_max_chars")
 
     @staticmethod
-    def describe_estimate(est: Mapping[str, Any]) -> str:
+    def describe_estimate(est: Mapping[str, Any], plain: bool = True) -> str:
+        """One line. ``plain=False``: without square brackets, for text that rich may read as markup."""
+        where = "in [llm.prices]" if plain else "under llm.prices"
         cost = (f"about ${est['cost_usd']:.2f} (at most ${est['cost_usd_max']:.2f}) at the configured {est['model']} prices"
-                if est["cost_usd"] is not None else f"cost unknown (no price for {est['model']} in [llm.prices])")
-        return (f"{est['requests']} requests, {est['input_tokens']:,} input tokens, about {est['output_tokens']:,} output tokens "
+                if est["cost_usd"] is not None else f"cost unknown (no price for {est['model']} {where})")
+        cached = f" ({est['requests_cached']} answered from the cache)" if est.get("requests_cached") else ""
+        return (f"{est['requests']} requests{cached}, {est['input_tokens']:,} input tokens, about {est['output_tokens']:,} output tokens "
                 f"(at most {est['output_tokens_max']:,}), {cost}")
 
     def print_estimate(self, ctx: StageRun, est: Mapping[str, Any]) -> None:
@@ -262,8 +311,12 @@ class SelfInstructStage(Stage):
         t = Table(title="selfinstruct dry-run estimate (re-asks not included)", title_justify="left")
         t.add_column("measure")
         t.add_column("value", justify="right")
-        for k in ("requests", "input_tokens", "output_tokens", "output_tokens_max", "reply_tokens_expected", "max_tokens"):
+        for k in ("requests", "requests_cached", "input_tokens", "input_tokens_to_pay", "output_tokens", "output_tokens_max",
+                  "reply_tokens_expected", "max_tokens"):
             t.add_row(k, f"{est[k]:,}")
+        t.add_row("reply_tokens_basis", str(est["reply_tokens_basis"]))
+        if est.get("replies_cut_share") is not None:
+            t.add_row("replies_cut_share", f"{est['replies_cut_share']:.0%}")
         t.add_row("model", str(est["model"]))
         for k in ("cost_usd", "cost_usd_max"):
             t.add_row(k, "no price configured" if est[k] is None else f"${est[k]:.4f}")
