@@ -1,19 +1,27 @@
-"""Throughput and memory of the project's LLM client against a fake endpoint that answers after 200 ms.
+"""Throughput and memory of the whole selfinstruct stage (chunks in, parquet out) against a 200 ms endpoint,
+side by side with distilabel on the same server and the same prompts, in one run.
 
-    python bench/selfinstruct_throughput.py            # full run (~1.5 min)
-    python bench/selfinstruct_throughput.py --quick    # smaller counts
+    python bench/selfinstruct_throughput.py              # concurrency 1/8/32 (30 rounds each), memory at 1,000 and 10,000
+    python bench/selfinstruct_throughput.py --quick      # 10 rounds, memory at 500 and 2,000
+    python bench/selfinstruct_throughput.py --no-peer    # without distilabel (pip install -e .[bench] for it)
 
-The endpoint is tests/fake_openai.py in its own process (so it does not share our GIL). For each
-concurrency the bound is concurrency / latency (or the rate limit when lower); the share of it we reach
-is the number to watch (target >= 90%). The peer is a sequential loop like the seed's: the openai SDK's
-sync client, one request after another. Peak memory is measured in a fresh process that streams 10,000
-requests through ``LLMClient.map`` with the SQLite cache on, as the stage does.
+The endpoint is tests/fake_openai.py in its own process, answering after 200 ms with the real recorded
+replies of ../shared/realdata/llm_replies when that folder exists (10-13 items each, bare arrays: parsing,
+filters and records cost what they cost on real output), else with made-up items. For each concurrency c the
+bound is c / 0.2 s requests per second; "share" is requests/s over the bound. builder is timed from
+``pipeline.execute(build, "selfinstruct")`` to its return (documents read, chunked, sent, every reply
+recorded and filtered, duplicates removed, parquet written and swapped into place); distilabel from
+``Pipeline.run`` to its return, with ``ChatGeneration`` over ``OpenAILLM`` at ``input_batch_size = c`` (its
+concurrency), the same messages and no parsing at all. Imports are paid before timing, for both. Absolute
+numbers move with the machine's load (other processes share the 2 cores): compare the ratios of one run.
+
+Memory: a fresh process runs the whole stage over N requests at concurrency 64 and reports its peak RSS
+(and its recorder process's), for two N: flat means the larger run does not need more.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -24,107 +32,181 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+REPLIES = ROOT.parent / "shared" / "realdata" / "llm_replies"
 LATENCY = 0.2
-CPU_MS: dict[int, float] = {}  # client CPU per request, by concurrency (-1: the rate-limited run)
+KEY_ENV = "BENCH_LLM_KEY"
+
+CITIES = ["杭州", "成都", "西安", "长沙", "厦门", "青岛", "昆明", "南京", "武汉", "苏州", "合肥", "贵阳"]
+WORK = ["短视频账号", "直播间", "公众号", "本地生活号", "读书博主", "农产品店铺"]
 
 
-def start_server(delay: float) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_openai.py"), "--delay", str(delay)],
-                            stdout=subprocess.PIPE, text=True)
+def doc_text(i: int) -> str:
+    """A short article (one chunk at the bench's chunk size); distinct for every i."""
+    return "".join(f"第{i}篇第{k}条：{CITIES[(i + k) % 12]}的一个{WORK[(i + 3 * k) % 6]}在第{k % 4 + 1}季度把播放量做到了{(i + 1) * (k + 3)}万。"
+                   for k in range(4))
+
+
+def start_server(replies: bool) -> tuple[subprocess.Popen, str]:
+    cmd = [sys.executable, str(ROOT / "tests" / "fake_openai.py"), "--delay", str(LATENCY)]
+    if replies:
+        cmd += ["--replies", str(REPLIES)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     assert line.startswith("READY "), line
     return proc, line.split()[1]
 
 
-def messages(i: int) -> list[dict]:
-    return [{"role": "user", "content": f"<材料>第{i}段：某县融媒体中心把短视频发布时间调整到晚上八点，第{i}周播放量明显上升。</材料>"}]
+def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0):
+    import polars as pl
+
+    from builder.config import load_config
+    from builder.manifest import Manifest
+    from builder.shards import DOCUMENT_SCHEMA, write_parquet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "build.toml").write_text(
+        f'[build]\nname = "bench"\noutput = "out"\nworkers = 1\n\n'
+        f'[llm]\nbase_url = "{url}"\nmodel = "fake-model"\napi_key_env = "{KEY_ENV}"\nconcurrency = {concurrency}\n'
+        f'timeout = 60\nmax_retries = 2\n\n[selfinstruct]\nchunk_tokens = 300\nanswer_max_chars = 2000\nanswer_min_chars = 5\n',
+        encoding="utf-8")
+    build = load_config(folder / "build.toml")
+    rows = [{"id": f"doc{offset + i:06d}", "source": "bench", "path": f"d{i}.txt", "title": f"运营经验第{offset + i}篇",
+             "text": doc_text(offset + i), "published": None, "author": None, "format": "txt", "meta": "{}"} for i in range(n)]
+    d = build.output / "dedup"
+    write_parquet(pl.DataFrame(rows, schema=DOCUMENT_SCHEMA), d / "data" / "part-00000.parquet")
+    Manifest(stage="dedup", config_hash="bench", inputs={}, output=f"bench-{n}-{offset}", rows={"data": n}).write(d)
+    return build
 
 
-async def ours(url: str, n: int, concurrency: int, rpm: int = 0, cache_dir: str | None = None, tag: int = 0) -> float:
-    from builder.llm import ChatRequest, LLMClient, LLMSettings, RequestCache
+def run_builder(folder: Path, url: str, n: int, concurrency: int, offset: int) -> tuple[float, int, dict]:
+    from builder import pipeline
 
-    settings = LLMSettings(base_url=url, model="fake-model", api_key_env="", concurrency=concurrency, rpm=rpm,
-                           response_format="text", timeout=30)
-    cache = RequestCache(Path(cache_dir) / "llm.sqlite") if cache_dir else None
-    client = LLMClient(settings, cache, api_key="bench")
-    reqs = (ChatRequest(messages(i + (tag or concurrency) * 100000), {"temperature": 0}) for i in range(n))  # all distinct
+    build = make_build(folder, url, n, concurrency, offset)
     t0 = time.perf_counter()
-    cpu0 = time.process_time()
-    done = 0
-    async for r in client.map(reqs):
-        assert not isinstance(r, Exception), r
-        done += 1
+    m = pipeline.execute(build, "selfinstruct")
     took = time.perf_counter() - t0
-    CPU_MS[concurrency if not rpm else -1] = (time.process_time() - cpu0) / n * 1000
-    await client.aclose()
-    assert done == n
+    return took, m.counters.get("llm_requests", 0), dict(m.counters)
+
+
+def prompts_for(folder: Path, url: str, n: int, offset: int) -> list[list[dict]]:
+    """The messages builder sends for the same documents (so the peer gets the same prompts)."""
+    from builder.stages.selfinstruct import SelfInstructStage
+    from builder.stages.selfinstruct.chunks import chunk_documents
+
+    build = make_build(folder, url, n, 1, offset)
+    stage = SelfInstructStage(build)
+    import polars as pl
+
+    docs = pl.read_parquet(build.output / "dedup" / "data").to_dicts()
+    return [stage.prompt.messages(c) for c in chunk_documents(docs, stage.settings["chunk_tokens"])]
+
+
+def run_distilabel(folder: Path, url: str, messages: list[list[dict]], concurrency: int) -> float:
+    from distilabel.models import OpenAILLM
+    from distilabel.pipeline import Pipeline
+    from distilabel.steps import LoadDataFromDicts
+    from distilabel.steps.tasks import ChatGeneration
+
+    with Pipeline(name=f"bench-{concurrency}-{len(messages)}", cache_dir=str(folder / "distilabel-cache")) as pipe:
+        load = LoadDataFromDicts(data=[{"messages": m} for m in messages], batch_size=max(concurrency, 50))
+        gen = ChatGeneration(llm=OpenAILLM(model="fake-model", base_url=url, api_key="bench", max_retries=0, timeout=60),
+                             input_batch_size=concurrency)
+        load >> gen
+    t0 = time.perf_counter()
+    distiset = pipe.run(use_cache=False)
+    took = time.perf_counter() - t0
+    rows = distiset["default"]["train"]
+    assert len(rows) == len(messages) and all(r["generation"] for r in rows), "distilabel lost replies"
     return took
 
 
-def sequential(url: str, n: int) -> float:
-    import openai
-
-    client = openai.OpenAI(base_url=url, api_key="bench", max_retries=0)
-    t0 = time.perf_counter()
-    for i in range(n):
-        r = client.chat.completions.create(model="fake-model", messages=messages(i), temperature=0)
-        assert r.choices[0].message.content
-    return time.perf_counter() - t0
-
-
 def memory_child(url: str, n: int, concurrency: int) -> None:
-    """Run in a fresh process: RSS after imports, then peak RSS while n requests stream through."""
+    """In a fresh process: the whole stage over n requests; peak RSS of this process and of its children."""
     import psutil
 
-    import builder.llm  # noqa: F401 - imports count in the baseline
+    from builder import pipeline  # noqa: F401 - imports count in the baseline
+    import builder.stages.selfinstruct  # noqa: F401
     import openai  # noqa: F401
 
     base = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as d:
-        took = asyncio.run(ours(url, n, concurrency, cache_dir=d))
+        took, requests, counters = run_builder(Path(d), url, n, concurrency, offset=500000)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"n": n, "concurrency": concurrency, "seconds": took, "rss_after_imports_mb": base / 2**20,
-                      "peak_rss_mb": peak / 2**20}))
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(json.dumps({"n": n, "requests": requests, "kept": counters.get("kept", 0), "seconds": took,
+                      "rss_after_imports_mb": base / 2**20, "peak_rss_mb": peak / 2**20, "recorder_peak_rss_mb": child / 2**20}))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-peer", action="store_true", help="skip distilabel")
+    ap.add_argument("--made-up", action="store_true", help="answer with made-up items even when the real replies are there")
     ap.add_argument("--memory-child", nargs=3, metavar=("URL", "N", "CONCURRENCY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    os.environ.setdefault(KEY_ENV, "bench-key")
+    os.environ.setdefault("DISTILABEL_LOG_LEVEL", "ERROR")  # its per-request log lines would cost it CPU and flood the output
     if args.memory_child:
         url, n, c = args.memory_child
         memory_child(url, int(n), int(c))
         return
-    sys.path.insert(0, str(ROOT))
-    server, url = start_server(LATENCY)
+    real = REPLIES.is_dir() and not args.made_up
+    server, url = start_server(real)
+    peer = not args.no_peer
+    if peer:
+        try:
+            import distilabel  # noqa: F401
+        except ImportError:
+            print("distilabel is not installed (pip install -e .[bench]): the peer is skipped")
+            peer = False
+    import builder.stages.selfinstruct  # noqa: F401 - imports paid before timing
+    import openai  # noqa: F401
+    from builder.text.tokens import count_tokens
+
+    count_tokens("预热")  # tiktoken's tables load once
+    rounds = 10 if args.quick else 30
     rows = []
+    offset = 0
     try:
-        seq_n = 10 if args.quick else 25
-        seq = seq_n / sequential(url, seq_n)
-        rows.append(("sequential loop (seed-like, sync SDK)", 0, 1 / LATENCY, seq))
-        with tempfile.TemporaryDirectory() as d:
+        with tempfile.TemporaryDirectory() as tmp:
             for c in (1, 8, 32):
-                n = max(15, c * (10 if args.quick else 30))
-                took = asyncio.run(ours(url, n, c, cache_dir=d))
-                rows.append((f"LLMClient concurrency {c}", c, c / LATENCY, n / took))
-            rpm = 1800  # 30/s, below 32 / 0.2 s = 160/s
-            n = 100 if args.quick else 300
-            took = asyncio.run(ours(url, n, 32, rpm=rpm, cache_dir=d, tag=999))
-            rows.append((f"LLMClient concurrency 32, rpm {rpm}", -1, min(32 / LATENCY, rpm / 60), n / took))
-        print(f"fake endpoint: {LATENCY * 1000:.0f} ms per reply, separate process; cache on (SQLite)\n")
-        print(f"{'client':42} {'req/s':>8} {'bound':>8} {'share':>7} {'vs sequential':>14} {'client CPU/req':>15}")
-        for name, c, bound, rate in rows:
-            cpu = f"{CPU_MS[c]:.1f} ms" if c in CPU_MS else "-"
-            print(f"{name:42} {rate:8.1f} {bound:8.1f} {rate / bound:7.1%} {rate / seq:13.1f}x {cpu:>15}")
-        print(f"(machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the fake server shares them)")
-        n_mem = 2000 if args.quick else 10000
-        out = subprocess.run([sys.executable, __file__, "--memory-child", url, str(n_mem), "64"], capture_output=True, text=True,
-                             check=True, cwd=ROOT)
-        mem = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"\n{mem['n']:,} requests at concurrency {mem['concurrency']} in {mem['seconds']:.1f} s "
-              f"({mem['n'] / mem['seconds']:.0f} req/s, bound {mem['concurrency'] / LATENCY:.0f}): "
-              f"peak RSS {mem['peak_rss_mb']:.0f} MB (after imports {mem['rss_after_imports_mb']:.0f} MB)")
+                n = max(15, c * rounds)
+                bound = c / LATENCY
+                took, requests, counters = run_builder(Path(tmp) / f"b{c}", url, n, c, offset)
+                row = {"c": c, "n": n, "bound": bound, "builder": requests / took, "builder_requests": requests,
+                       "kept": counters.get("kept", 0), "outcomes": {k.removeprefix("request_"): v for k, v in counters.items() if k.startswith("request_")}}
+                if peer:
+                    messages = prompts_for(Path(tmp) / f"p{c}", url, n, offset + 100000)
+                    row["peer"] = len(messages) / run_distilabel(Path(tmp) / f"d{c}", url, messages, c)
+                rows.append(row)
+                offset += 2 * n
+                print(f"  c={c}: builder {row['builder']:.1f} req/s" + (f", distilabel {row['peer']:.1f} req/s" if peer else ""), flush=True)
+        print(f"\nfake endpoint: {LATENCY * 1000:.0f} ms per reply, separate process; replies: "
+              f"{'130 real recorded replies (../shared/realdata/llm_replies)' if real else 'made-up items'}\n")
+        head = f"{'concurrency':>11} {'requests':>8} {'bound/s':>8} {'builder/s':>9} {'share':>6}"
+        if peer:
+            head += f" {'distilabel/s':>12} {'share':>6} {'builder/peer':>12}"
+        print(head)
+        for r in rows:
+            line = f"{r['c']:11d} {r['builder_requests']:8d} {r['bound']:8.1f} {r['builder']:9.1f} {r['builder'] / r['bound']:6.1%}"
+            if peer:
+                line += f" {r['peer']:12.1f} {r['peer'] / r['bound']:6.1%} {r['builder'] / r['peer']:11.2f}x"
+            print(line)
+        print("builder outcomes: " + "; ".join(f"c={r['c']}: {r['outcomes']}, kept {r['kept']}" for r in rows))
+        print(f"(load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the fake server shares them)")
+        for n_mem in ((500, 2000) if args.quick else (1000, 10000)):
+            out = subprocess.run([sys.executable, __file__, "--memory-child", url, str(n_mem), "64"], capture_output=True, text=True,
+                                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            if out.returncode:
+                print(out.stderr[-3000:])
+                raise SystemExit(out.returncode)
+            mem = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{mem['n']:,} requests (whole stage) at concurrency 64 in {mem['seconds']:.1f} s "
+                  f"({mem['requests'] / mem['seconds']:.0f} req/s, bound {64 / LATENCY:.0f}), {mem['kept']:,} items kept: "
+                  f"peak RSS {mem['peak_rss_mb']:.0f} MB (after imports {mem['rss_after_imports_mb']:.0f} MB), "
+                  f"recorder process {mem['recorder_peak_rss_mb']:.0f} MB")
     finally:
         server.terminate()
         server.wait()

@@ -604,3 +604,42 @@ def test_dry_run_calibrates_on_cached_replies_and_warns_near_max_tokens(tmp_path
     est, text, _ = dry(build)
     assert est["requests_cached"] == 0 and est["reply_tokens_basis"] == f"{len(lengths)} cached replies of fake-model"
     assert f"within 20% of [llm] max_tokens = {limit:,}: replies would be cut" in " ".join(text.split())
+
+
+def test_replies_are_recorded_in_worker_processes_not_on_the_event_loop(tmp_path, monkeypatch):
+    from builder.stages.selfinstruct import recorder as rec
+
+    call = rec.ReplyRecorder.__call__
+
+    def tagged(self, res):
+        out = call(self, res)
+        out.counts[f"recorded_in_{os.getpid()}"] += 1
+        return out
+
+    monkeypatch.setattr(rec.ReplyRecorder, "__call__", tagged)  # the forked workers inherit it
+    with FakeOpenAI() as srv:
+        build = make_build(tmp_path, srv.url, n_docs=4)
+        m = pipeline.execute(build, "selfinstruct")
+    where = {k for k in m.counters if k.startswith("recorded_in_")}
+    assert where and f"recorded_in_{os.getpid()}" not in where
+    assert sum(m.counters[k] for k in where) == m.counters["chunks"]
+
+
+def test_the_leak_filter_catches_a_reworded_example_and_its_shortcut_never_changes_a_verdict(tmp_path):
+    from builder.config import parse_config
+    from builder.stages.selfinstruct.filters import ItemFilters
+
+    settings = parse_config("[build]\n", tmp_path / "b.toml").settings["selfinstruct"]
+    examples = [json.loads(line) for line in (ROOT / "prompts" / "selfinstruct" / "fewshot.jsonl").read_text(encoding="utf-8").splitlines()]
+    f = ItemFilters(settings, examples)
+    reworded = {"task_type": "问答", "instruction": "视频发布两小时后播放量卡在几百，怎么排查问题？", "input": "",
+                "output": "从四个方面查：内容上看开头三秒是否抓人、完播率高不高；账号上看近期有没有违规或频繁修改资料；"
+                          "时间上看是否避开了用户活跃时段；标签上看话题和内容是否匹配。再结合后台完播率、互动率调整。"}
+    verdict = f.check(reworded, 1.0)
+    assert verdict and verdict.reason == "dropped_fewshot_leak" and verdict.detail.startswith("copies few-shot example 4")
+    other = {"task_type": "问答", "instruction": "直播间停留时长很短，应该怎么改进？", "input": "",
+             "output": "可以在开场就抛出福利和悬念，把讲解节奏控制在三分钟一个商品，并用福袋、抽奖等互动留住观众。"}
+    assert f.check(other, 1.0) is None
+    t = f.leak_threshold
+    for it in [reworded, other, *examples]:
+        assert (f.leak(it["instruction"], it["output"], at_least=t)[1] >= t) == (f.leak(it["instruction"], it["output"])[1] >= t)

@@ -1,14 +1,17 @@
 """selfinstruct: document-grounded instruction items written by a model through any OpenAI-compatible endpoint.
 
 Deduplicated documents are packed into chunks by a token budget (``chunks.py``); each chunk is sent with
-our Chinese prompt (``prompts/selfinstruct/``, ``prompt.py``) through the project's one LLM client
-(``builder.llm``: limits, retries, a SQLite cache that makes a rerun free). Each reply is parsed, repaired
-(``builder.llm.repair``) and validated against ``schemas/selfinstruct_reply.schema.json``; a reply with no
-valid item is re-asked once, quoting the error. Every request ends as valid, repaired, reasked or failed,
-and a failed reply is kept raw in ``rejected/``. Items then pass the filters (``filters.py``), each drop
-with its reason. Exact and near-duplicate items are found once all replies are in, with the dedup stage's
-MinHash engine (``builder.text.minhash``), and the rest are written as instruction records (origin
-``selfinstruct``, family 其他QA) in reply order. Until then the items wait in memory (a few kB each).
+our Chinese prompt (``prompts/selfinstruct/``, ``prompt.py``: task types under the four families) through
+the project's one LLM client (``builder.llm``: limits, retries, a SQLite cache that makes a rerun free).
+
+On the event loop, each reply is only read (``replies.py``: every shape unwrapped, one ``json.loads`` for
+a well-formed reply); a reply with no usable item is re-asked once, quoting the error. Every request ends
+as valid, unwrapped, repaired, truncated, reasked or failed; a failed reply is kept raw in ``rejected/``,
+and so is every item that is not kept, with its reason (the first reply of a re-asked request included).
+The rest of the work on a reply (``recorder.py``: grounding, filters, records) runs in one worker process
+while the next replies arrive, and is applied here in request order. Items that pass wait in a spill file
+for the duplicate check (``filters.NearDuplicates``, once all replies are in) and are written as
+instruction records (origin ``selfinstruct``, their family) in reply order.
 
 With no endpoint configured the stage makes its dry-run estimate, says in its report and manifest that
 nothing was generated and why, and writes an empty typed output, so the later stages go on.
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import pickle
 import random
 import tempfile
@@ -27,7 +29,6 @@ import multiprocessing as mp
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -35,7 +36,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ...errors import BuilderError, DryRunFinished
-from ...llm import (Completion, LLMClient, LLMError, LLMSettings, RequestCache, cache_key, display_url, endpoint_problem,
+from ...llm import (LLMClient, LLMError, LLMSettings, RequestCache, cache_key, display_url, endpoint_problem,
                     estimate_prompt_tokens, in_order, response_format_for)
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
@@ -139,10 +140,14 @@ def record_one(res: ChunkResult) -> Recorded:
     return _RECORDER(res)
 
 
+RECORDERS = 2  # worker processes; a reply's recording depends on nothing but the reply, so any may take it
+
+
 def recorder_pool(recorder: ReplyRecorder) -> ProcessPoolExecutor:
-    """One worker process holding ``recorder`` (forked where the OS can: no imports to pay again)."""
+    """Worker processes holding ``recorder`` (forked where the OS can: no imports to pay again). Their
+    results are applied in request order whichever finishes first, so the output does not depend on them."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_start_recorder, initargs=(recorder,))
+    return ProcessPoolExecutor(max_workers=RECORDERS, mp_context=ctx, initializer=_start_recorder, initargs=(recorder,))
 
 
 class SelfInstructStage(Stage):

@@ -10,9 +10,7 @@ threshold was chosen on labelled pairs: ``bench/quality/selfinstruct_filters.py`
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -49,19 +47,28 @@ class ItemFilters:
         self.min_grounding = f["min_grounding"]
         self.refusals = [re.compile(p) for p in settings["refusal_patterns"]]
         self.examples = [(char_ngrams(e["instruction"], LEAK_NGRAM), char_ngrams(e["output"], LEAK_NGRAM)) for e in examples]
-        self._example_grams = set().union(*(a | b for a, b in self.examples)) if self.examples else set()
+        self._example_ins = set().union(*(a for a, _ in self.examples)) if self.examples else set()
+        self._example_out = set().union(*(b for _, b in self.examples)) if self.examples else set()
+        self._shortest_out = min((len(b) for _, b in self.examples if b), default=0)
 
     def is_refusal(self, text: str) -> bool:
         head = text.strip()[:200]
         return any(p.search(head) for p in self.refusals)
 
-    def leak(self, instruction: str, output: str, normalized: bool = False) -> tuple[int, float]:
+    def leak(self, instruction: str, output: str, normalized: bool = False, at_least: float = 0.0) -> tuple[int, float]:
         """The few-shot example an item is most like and how much (0..1): the larger of the instructions'
         bigram Jaccard and the bigram containment of the answers (a reworded or shortened copy of an
-        example's answer shares most of its bigrams with it)."""
+        example's answer shares most of its bigrams with it). With ``at_least``, an item that cannot reach
+        it against any example (too few of its bigrams occur in the examples at all) returns (-1, 0.0)
+        without being compared to each."""
         ins, out = char_ngrams(instruction, LEAK_NGRAM, normalized), char_ngrams(output, LEAK_NGRAM, normalized)
-        if not self.examples or not (ins & self._example_grams or out & self._example_grams):
+        if not self.examples:
             return -1, 0.0
+        if at_least > 0:
+            ins_bound = len(ins & self._example_ins) / len(ins) if ins else 0.0
+            out_bound = len(out & self._example_out) / min(len(out), self._shortest_out) if out and self._shortest_out else 0.0
+            if max(ins_bound, out_bound) < at_least:
+                return -1, 0.0
         best, best_sim = -1, 0.0
         for k, (ex_ins, ex_out) in enumerate(self.examples):
             sim = max(jaccard(ins, ex_ins) if ins else 0.0, containment(out, ex_out))
@@ -87,7 +94,8 @@ class ItemFilters:
         if self.is_refusal(output):
             return Verdict("dropped_refusal", f"the answer refuses: {output[:40]}")
         if self.examples:
-            k, sim = self.leak(ins_form, output_form if output_form is not None else compare_form(output), normalized=True)
+            k, sim = self.leak(ins_form, output_form if output_form is not None else compare_form(output), normalized=True,
+                               at_least=self.leak_threshold)
             if sim >= self.leak_threshold:
                 return Verdict("dropped_fewshot_leak", f"copies few-shot example {k + 1} (similarity {sim:.2f})")
         if self.min_grounding and grounding < self.min_grounding:
@@ -115,39 +123,36 @@ SHORT_CHARS = 30  # instruction + input shorter than this (compare form): the an
 OUTPUT_HEAD = 60  # characters of the answer used then
 
 
-def similarity_join(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, int, float]]:
+def similarity_join(sets: Sequence[set[str]], threshold: float, block: int = 1024) -> list[tuple[int, int, float]]:
     """Every pair (a < b) of sets with a Jaccard of at least ``threshold``, exactly (no sampling).
 
-    Prefix filtering (Chaudhuri et al. 2006; Bayardo et al. 2007): with the n-grams of every set ordered
-    from rarest to commonest, two sets can reach the threshold only if they share one of their first
-    ``|s| - ceil(t·|s|) + 1`` grams, so only those are indexed and only sets of compatible size are verified.
-    Common grams (请问, 如何) are never indexed, which keeps a run of similar instructions cheap."""
-    freq: Counter[str] = Counter()
+    The sets become the rows of a sparse 0/1 matrix (one column per distinct n-gram); a block of rows times
+    the transposed rows before them gives every pair's shared count in scipy's C code, and the Jaccard
+    follows from the set sizes. Memory is bounded by the block (pairs that share nothing cost nothing)."""
+    import numpy as np
+    from scipy import sparse
+
+    vocab: dict[str, int] = {}
+    indptr, indices = [0], []
     for grams in sets:
-        freq.update(grams)
-    index: dict[str, list[int]] = {}
-    pairs = []
-    for b, grams in enumerate(sets):
-        size = len(grams)
-        if not size:
-            continue
-        ordered = sorted(grams, key=lambda g: (freq[g], g))
-        prefix = ordered[: size - math.ceil(threshold * size - 1e-9) + 1]
-        seen: set[int] = set()
-        for g in prefix:
-            for a in index.get(g, ()):
-                if a in seen:
-                    continue
-                seen.add(a)
-                other = sets[a]
-                if threshold * max(size, len(other)) > min(size, len(other)) + 1e-9:
-                    continue  # size filter: the smaller cannot cover t of the larger
-                shared = len(grams & other)
-                j = shared / (size + len(other) - shared)
-                if j >= threshold - 1e-9:
-                    pairs.append((a, b, j))
-        for g in prefix:
-            index.setdefault(g, []).append(b)
+        indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
+        indptr.append(len(indices))
+    if not indices:
+        return []
+    m = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+                          shape=(len(sets), len(vocab)))
+    sizes = np.diff(m.indptr).astype(np.float64)
+    pairs: list[tuple[int, int, float]] = []
+    for start in range(0, len(sets), block):
+        stop = min(start + block, len(sets))
+        shared = (m[start:stop] @ m[:stop].T).tocoo()  # rows b in the block, columns a before or in it
+        b = shared.row + start
+        a = shared.col
+        keep = a < b
+        a, b, inter = a[keep], b[keep], shared.data[keep].astype(np.float64)
+        j = inter / (sizes[a] + sizes[b] - inter)
+        ok = j >= threshold - 1e-9
+        pairs += zip(a[ok].tolist(), b[ok].tolist(), j[ok].tolist())
     return pairs
 
 
