@@ -26,6 +26,10 @@ import pickle
 import random
 import tempfile
 import multiprocessing as mp
+import os
+import signal
+import threading
+import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -130,9 +134,20 @@ def fast_check(schema: Mapping[str, Any]):
 _RECORDER: ReplyRecorder | None = None
 
 
-def _start_recorder(recorder: ReplyRecorder) -> None:
+def _start_recorder(recorder: ReplyRecorder, parent: int) -> None:  # pragma: no cover - runs in the worker
+    """Signals are the main process's to handle (it stops the pool); a worker whose parent is gone exits."""
     global _RECORDER
     _RECORDER = recorder
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:  # killed (-9): nobody will read our results
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def record_one(res: ChunkResult) -> Recorded:
@@ -147,7 +162,8 @@ def recorder_pool(recorder: ReplyRecorder) -> ProcessPoolExecutor:
     """Worker processes holding ``recorder`` (forked where the OS can: no imports to pay again). Their
     results are applied in request order whichever finishes first, so the output does not depend on them."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    return ProcessPoolExecutor(max_workers=RECORDERS, mp_context=ctx, initializer=_start_recorder, initargs=(recorder,))
+    return ProcessPoolExecutor(max_workers=RECORDERS, mp_context=ctx, initializer=_start_recorder,
+                               initargs=(recorder, os.getpid()))
 
 
 class SelfInstructStage(Stage):
