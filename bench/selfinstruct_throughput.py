@@ -67,7 +67,7 @@ def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "build.toml").write_text(
-        f'[build]\nname = "bench"\noutput = "out"\nworkers = 1\n\n'
+        f'[build]\nname = "bench"\noutput = "out"\nworkers = 2\n\n'
         f'[llm]\nbase_url = "{url}"\nmodel = "fake-model"\napi_key_env = "{KEY_ENV}"\nconcurrency = {concurrency}\n'
         f'timeout = 60\nmax_retries = 2\n\n[selfinstruct]\nchunk_tokens = 300\nanswer_max_chars = 2000\nanswer_min_chars = 5\n',
         encoding="utf-8")

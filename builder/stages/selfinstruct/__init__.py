@@ -155,14 +155,15 @@ def record_one(res: ChunkResult) -> Recorded:
     return _RECORDER(res)
 
 
-RECORDERS = 2  # worker processes; a reply's recording depends on nothing but the reply, so any may take it
+RECORDERS = 2  # at most this many worker processes (fewer when [build] workers says so); a reply's recording
+# depends on nothing but the reply, so any of them may take it
 
 
-def recorder_pool(recorder: ReplyRecorder) -> ProcessPoolExecutor:
+def recorder_pool(recorder: ReplyRecorder, workers: int = RECORDERS) -> ProcessPoolExecutor:
     """Worker processes holding ``recorder`` (forked where the OS can: no imports to pay again). Their
     results are applied in request order whichever finishes first, so the output does not depend on them."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    return ProcessPoolExecutor(max_workers=RECORDERS, mp_context=ctx, initializer=_start_recorder,
+    return ProcessPoolExecutor(max_workers=max(1, min(RECORDERS, workers)), mp_context=ctx, initializer=_start_recorder,
                                initargs=(recorder, os.getpid()))
 
 
@@ -406,7 +407,7 @@ class SelfInstructStage(Stage):
             return result
 
         window = 4 * llm.concurrency
-        pool = recorder_pool(recorder)
+        pool = recorder_pool(recorder, self.build.workers)
         waiting: deque[Future] = deque()
         try:
             async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
