@@ -348,7 +348,9 @@ def test_llamafactory_and_trl_files(demo_build):
     assert user == (f"{first['instruction']}\n\n{first['input']}" if first["input"] else first["instruction"])
     script = (trl / "sft_trl.py").read_text(encoding="utf-8")
     ast.parse(script)
-    assert "messages_train.jsonl" in script and "r=8, lora_alpha=32, lora_dropout=0.1" in script and '["q_proj", "v_proj"]' in script
+    assert "prompt_completion_train.jsonl" in script and "messages_train.jsonl" not in script  # TRL masks the prompt
+    assert "r=8, lora_alpha=32, lora_dropout=0.1" in script and '["q_proj", "v_proj"]' in script
+    assert "bf16=bf16" in script and "torch.cuda.is_bf16_supported()" in script  # float32 on a CPU
 
 
 def test_lora_settings_follow_train_config(demo_build):
@@ -401,6 +403,22 @@ def test_push_dry_run_writes_the_upload_folder_and_never_the_token(demo_build, c
     write_stage(out, "selfinstruct", [])
     r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
     assert r.code == 0 and "warning: selfinstruct changed after the export was built" in r.out
+
+
+def test_push_keeps_a_hand_edited_card_and_shows_the_diff(demo_build, cli):
+    cfg, out, docs = demo_build()
+    run_export(cfg, template_items(docs), selfinstruct_items(docs))
+    r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
+    assert r.code == 0 and "edited by hand" not in r.out, r
+    assert '+ds = load_dataset("my-org/media-sft-zh")' in r.out.replace("  ", "")  # the rendered card names the repo
+    card = out / "export" / "hub" / "README.md"
+    edited = card.read_text(encoding="utf-8").replace("## How to load", "## 审核说明\n\n编辑部已逐条抽查本数据集。\n\n## How to load")
+    card.write_text(edited, encoding="utf-8")
+    r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
+    assert r.code == 0 and "edited by hand: your text is uploaded as it is" in r.out, r
+    uploaded = (out / "push" / "my-org__media-sft-zh" / "README.md").read_text(encoding="utf-8")
+    assert "编辑部已逐条抽查本数据集。" in uploaded and 'load_dataset("my-org/media-sft-zh")' in uploaded and "ORG/NAME" not in uploaded
+    assert "审核说明" not in "".join(l for l in r.out.splitlines() if l.strip().startswith(("+", "-")))  # kept, so not a change
 
 
 def test_push_uploads_the_checked_folder_with_the_token(demo_build, cli, monkeypatch, tmp_path):
