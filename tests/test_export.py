@@ -304,18 +304,20 @@ def test_card_metadata_and_body_come_from_the_reports(demo_build):
     corpus = pl.read_parquet(out / "corpus" / "report" / "summary.parquet")
     cleaning = {m[len("count."):]: int(v) for m, v in corpus.iter_rows() if m.startswith("count.") and m != "count.kept"}
     assert cleaning, "the corpus report has cleaning counters"
+    from builder.card import plain
+
     for rule, n in cleaning.items():
-        assert f"| `{rule}` | {n} |" in text
+        assert f"| {plain(rule)} | {n} |" in text
     used = pl.read_parquet(sorted((out / "export" / "data").glob("*.parquet"))).height
     assert f"| demo | CC-BY-4.0 | 14 | 14 | {used} |" in text
     assert "qwen-plus" in text and "selfinstruct/qa-v1" in text
     assert re.search(r"- Model `qwen-plus` \(selfinstruct\): \d+ items\.", text), "the model line names its item count"
     assert "built-in method" not in text
-    assert "| selfinstruct | prompt_tokens_paid | 12345 |" in text and "| selfinstruct | cost_usd_this_run | 0.0321 |" in text
+    assert "| selfinstruct | prompt tokens paid | 12345 |" in text and "| selfinstruct | cost usd this run | 0.0321 |" in text
     assert "| selfinstruct | request_valid | 4 |" in text
     assert "endpoint answered 4 of 4 requests" in text and "No dedup report" in text
     assert "| 观点创作 | `opinion` | commentary_writing | templates |" in text
-    assert 'load_dataset("ORG/NAME")' in text and "## Known limitations" in text
+    assert 'load_dataset("ORG/NAME")' in text and "## Bias, Risks, and Limitations" in text
 
 
 # -- LLaMA-Factory and TRL -------------------------------------------------------------------------------
@@ -573,3 +575,33 @@ def test_bad_review_files_are_one_line_errors(tmp_path):
     jl.write_text('{"id": "a", "decision": "reject", "reason": "广告"}\n{"id": "b", "decision": "reject"}\n{"id": "b", "decision": "accept"}\n',
                   encoding="utf-8")
     assert read_review_decisions(jl) == {"a": "广告"}
+
+
+HUB_TEMPLATE_SECTIONS = [  # huggingface_hub's datasetcard_template.md, less the optional ones a build has no facts for
+    "Dataset Details", "Uses", "Direct Use", "Out-of-Scope Use", "Dataset Structure", "Dataset Creation", "Curation Rationale",
+    "Source Data", "Data Collection and Processing", "Who are the source data producers?", "Annotations", "Annotation process",
+    "Who are the annotators?", "Personal and Sensitive Information", "Bias, Risks, and Limitations", "Recommendations",
+    "Citation", "Dataset Card Contact"]
+
+
+def test_the_demo_card_has_every_applicable_section_of_the_hub_template_and_claims_nothing_unmeasured(tmp_path, cli):
+    import yaml
+    from huggingface_hub import DatasetCard
+
+    out = tmp_path / "demo"
+    assert cli("run", "all", "-c", DEMO / "build.toml", "--output", out).code == 0
+    text = (out / "export" / "hub" / "README.md").read_text(encoding="utf-8")
+    template = (Path(__import__("huggingface_hub").__file__).parent / "templates" / "datasetcard_template.md").read_text(encoding="utf-8")
+    for section in HUB_TEMPLATE_SECTIONS:
+        assert re.search(rf"^#+ {re.escape(section)}(?: \[optional\])?$", template, re.M), f"not in the Hub template: {section}"
+        assert re.search(rf"^#+ {re.escape(section)}$", text, re.M), f"the card lacks '{section}'"
+    header = yaml.safe_load(text.split("---")[1])
+    for key in ("annotations_creators", "language_creators", "multilinguality", "source_datasets", "task_ids", "license", "language"):
+        assert header.get(key), key
+    assert header["language_creators"][0] == "expert-generated"  # the demo's texts were written for it
+    DatasetCard(text)  # parses as the Hub parses it
+    assert "built from real articles" not in text and "texts written for this build (not published news)" in text
+    assert "estimate" not in text.lower() and "$" not in text  # a dry-run cost is not a fact of the data
+    assert "dropped_cjk_ratio" not in text and "too little Chinese text" in text  # counters in words
+    facts = json.loads((out / "export" / "card.json").read_text(encoding="utf-8"))
+    assert facts["shared_outputs"]["items"] > 0 and f"{facts['shared_outputs']['items']} of" in text  # measured, disclosed
