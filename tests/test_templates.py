@@ -16,9 +16,9 @@ from builder.errors import BuilderError
 from builder.resources import prompts_dir
 from builder.shards import DOCUMENT_SCHEMA, FAMILIES, write_parquet
 from builder.stages.base import StageRun
-from builder.stages.templates import TemplatesStage, item_id, load_setup, process_document
+from builder.stages.templates import TemplatesStage, WorkerSetup, item_id, load_setup, process_document
 from builder.stages.templates import textkit as tk
-from builder.stages.templates.article import Article
+from builder.stages.templates.derivations import Article
 from builder.stages.templates.catalog import load_catalog, load_file
 from builder.stages.templates.genres import load_genres
 from builder.stages.templates.sampling import CappedSample, rotate_phrasings, split_by_source
@@ -218,7 +218,7 @@ def test_genre_override_by_path_glob():
 
 
 def test_article_is_routed_only_to_suiting_subcategories_and_missing_fields_are_counted():
-    setup = (str(TEMPLATES), (), tuple(FAMILIES), (), 7, str(DEMO))
+    setup = WorkerSetup(str(TEMPLATES), seed=7, root=str(DEMO))
     catalog, _ = load_setup(setup)
     by_id = {s.id: s for s in catalog}
     res = process_document((demo_doc("commentary/c01_rumor_governance.md"), setup))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
 from ...items import item_id  # noqa: F401 - re-exported for tests
 from ..base import Stage, StageRun
 from . import textkit as tk
-from .article import Article
+from .derivations import Article
 from .catalog import GENRES_FILE, LLM_DIR, SubCategory, load_catalog
 from .genres import GenreClassifier, load_genres
 from .sampling import CappedSample, rotate_phrasings, seeded_key, split_by_source
@@ -35,16 +36,26 @@ DOC_COLUMNS = ["id", "source", "path", "title", "text", "published", "author"]
 
 
 # -- setup shared by the main process and the workers ---------------------------------------------
-Setup = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...], int, str]
-_LOADED: dict[Setup, tuple[list[SubCategory], GenreClassifier]] = {}
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker needs to route and fill articles; hashable, so each process loads it once."""
+
+    template_dir: str
+    genre_overrides: tuple[tuple[str, str], ...] = ()
+    families: tuple[str, ...] = tuple(FAMILIES)
+    disabled: tuple[str, ...] = ()
+    seed: int = 42
+    root: str = "."
 
 
-def load_setup(setup: Setup) -> tuple[list[SubCategory], GenreClassifier]:
+_LOADED: dict[WorkerSetup, tuple[list[SubCategory], GenreClassifier]] = {}
+
+
+def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
     if setup not in _LOADED:
-        folder, overrides, families, disabled, _seed, root = setup
-        classifier = load_genres(Path(folder) / GENRES_FILE, dict(overrides))
-        catalog = load_catalog(Path(folder), set(classifier.genres), Path(root))
-        catalog = [s for s in catalog if s.family in families and s.id not in disabled]
+        classifier = load_genres(Path(setup.template_dir) / GENRES_FILE, dict(setup.genre_overrides))
+        catalog = load_catalog(Path(setup.template_dir), set(classifier.genres), Path(setup.root))
+        catalog = [s for s in catalog if s.family in setup.families and s.id not in setup.disabled]
         _LOADED[setup] = (catalog, classifier)
     return _LOADED[setup]
 
@@ -65,11 +76,11 @@ def _length_problem(sub: SubCategory, field: str, text: str) -> tuple[str, str] 
     return None
 
 
-def process_document(task: tuple[dict[str, Any], Setup]) -> dict[str, Any]:
+def process_document(task: tuple[dict[str, Any], WorkerSetup]) -> dict[str, Any]:
     """Route one article and make its candidate items (runs in a worker process)."""
     doc, setup = task
     catalog, classifier = load_setup(setup)
-    seed = setup[4]
+    seed = setup.seed
     first = next((p for p in tk.split_paragraphs(doc.get("text") or "") if p != (doc.get("title") or "")), "")
     decision = classifier.classify(doc, lead=first)
     art = Article(doc, decision.genre, classifier.name(decision.genre), decision.evidence, classifier.topic)
@@ -145,10 +156,10 @@ class TemplatesStage(Stage):
         s = self.settings.get("seed")
         return int(self.build.settings["build"]["seed"] if s is None else s)
 
-    def setup(self) -> Setup:
-        return (str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
-                tuple(self.settings.get("families", list(FAMILIES))), tuple(self.settings.get("disabled_subcategories", [])),
-                self.seed, str(self.build.root))
+    def setup(self) -> WorkerSetup:
+        return WorkerSetup(str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
+                           tuple(self.settings.get("families", list(FAMILIES))),
+                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root))
 
     def llm_settings(self) -> dict[str, Any]:
         return self.build.stage("llm") or {}
@@ -170,7 +181,7 @@ class TemplatesStage(Stage):
         files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
         code = Path(__file__).parent
-        fp["code"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in sorted(code.glob("*.py"))}
+        fp["code"] = {str(f.relative_to(code)): xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in sorted(code.rglob("*.py"))}
         if self.llm_ready():
             llm = self.llm_settings()
             fp["llm"] = {k: llm.get(k) for k in ("base_url", "model", "temperature") if k in llm}

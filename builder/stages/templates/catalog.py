@@ -17,7 +17,7 @@ import jinja2.meta
 
 from ...config import schema_validator
 from ...errors import BuilderError
-from .article import DERIVATIONS
+from .derivations import DERIVATIONS
 
 GENRES_FILE = "genres.toml"
 LLM_DIR = "llm"
@@ -145,7 +145,7 @@ def load_file(path: Path, shown: str | None = None, genres: set[str] | None = No
             unknown = sorted(names - allowed)
             if unknown:
                 hint = " ('item' needs 'each')" if "item" in unknown else ""
-                raise BuilderError(f"{where}: '{fld}' uses unknown variable '{unknown[0]}'{hint} (derivations: see builder/stages/templates/article.py)")
+                raise BuilderError(f"{where}: '{fld}' uses unknown variable '{unknown[0]}'{hint} (derivations: see builder/stages/templates/derivations/)")
             used |= names
         if src == "llm":
             used |= _variables(shown, sid, "llm_prompt", (llm_dir / s["llm_prompt"]).read_text(encoding="utf-8")) - {"llm"}
