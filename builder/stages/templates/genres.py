@@ -1,6 +1,8 @@
 """The genre router: rules and keywords from ``prompts/templates/genres.toml`` decide what an article is.
 
-Each genre has weighted rules (a regex over the title, the text, the lead, the path or the author);
+Each genre has weighted rules (a regex over the title, the text, the narration — the text without
+what is inside quotation marks, so a source's 我们认为 in a news report is not the paper's — the lead,
+the path or the author; a negative weight counts against the genre);
 an article's genre is the one with the highest score at or above ``min_score``, else the default.
 Matched rules are kept as evidence: they explain the decision in the report and in the
 体裁判断 items. Topics (交通, 教育 …) are keyword lists used for 事件分类.
@@ -17,7 +19,8 @@ from typing import Any
 
 from ...errors import BuilderError
 
-FIELDS = ("title", "text", "lead", "path", "author")
+FIELDS = ("title", "text", "narration", "lead", "path", "author")
+QUOTED = re.compile(r"“[^“”]{0,400}”|「[^「」]{0,400}」")
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,9 @@ class GenreClassifier:
         for pattern, genre in self.overrides.items():
             if fnmatch.fnmatch(path, pattern):
                 return GenreDecision(genre, 0.0, (f"配置指定：{pattern}",), overridden=True)
-        values = {"title": doc.get("title") or "", "text": doc.get("text") or "", "lead": lead,
-                  "path": path, "author": doc.get("author") or ""}
+        text = doc.get("text") or ""
+        values = {"title": doc.get("title") or "", "text": text, "lead": lead, "path": path,
+                  "author": doc.get("author") or "", "narration": QUOTED.sub("“”", text)}
         best: GenreDecision | None = None
         for g in self.genres.values():
             score, evidence = 0.0, []
