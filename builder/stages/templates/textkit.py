@@ -47,11 +47,35 @@ def split_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
 
 
+DATELINE = re.compile(
+    r"^(?:\*\*|【)?(?:"
+    r"本报讯|本台消息|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)消息"
+    r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|商报|快报|晨报|网|台|报)讯"
+    r"|[\u4e00-\u9fff\w·-]{2,16}?\d{1,2}月\d{1,2}日(?:电|消息|讯)"
+    r"|\d{1,2}月\d{1,2}日[\u4e00-\u9fff]{2,6}讯"
+    r")(?:\*\*|】)?\s*(?:[（(][^）)]{1,30}[）)])?\s*[：:]?\s*"
+)
+
+
+def split_dateline(paragraph: str) -> tuple[str, str]:
+    """(dateline, rest): 本报讯（记者 X）, 新华社北京3月1日电, **央视网消息**（新闻联播）：, 长江网10月4日讯（记者X）."""
+    m = DATELINE.match(paragraph)
+    if not m or len(paragraph) - m.end() < 10:
+        return "", paragraph.strip()
+    return m.group(0).strip(), paragraph[m.end():].strip()
+
+
 def strip_dateline(paragraph: str) -> str:
-    """Remove a leading dateline: 本报讯（记者 X）, 新华社北京3月1日电, X日报讯（记者X）."""
-    p = re.sub(r"^(?:本报讯|本台消息|[\u4e00-\u9fff]{2,8}(?:日报|晚报|新闻网|网|台)讯)\s*(?:[（(][^）)]{1,30}[）)])?\s*", "", paragraph)
-    p = re.sub(r"^(?:新华社|中新社|中新网)[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日电\s*(?:[（(][^）)]{1,30}[）)])?\s*", "", p)
-    return p.strip()
+    """Remove a leading dateline (see ``split_dateline``)."""
+    return split_dateline(paragraph)[1]
+
+
+RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};")
+
+
+def clean_residue(text: str) -> str:
+    """Markdown emphasis, stray HTML tags and entities a page or a feed left in the text."""
+    return RESIDUE.sub("", text or "")
 
 
 def numbers(text: str) -> list[str]:

@@ -44,6 +44,7 @@ class Article:
         self.genre_evidence = genre_evidence
         self._topic_of = topic_of
         self._cache: dict[str, Any] = {}
+        self.dateline = ""
         self.blocks = self._blocks()
 
     def get(self, name: str) -> Any:
@@ -56,12 +57,14 @@ class Article:
 
     # -- structure -------------------------------------------------------------------------------
     def _blocks(self) -> list[tuple[str, str]]:
-        """('heading'|'para', text) in order; a first line repeating the title is dropped."""
-        title = (self.doc.get("title") or "").strip()
+        """('heading'|'para', text) in order; a first line repeating the title is dropped, the dateline kept aside."""
+        title = tk.clean_residue(self.doc.get("title") or "").strip()
         out: list[tuple[str, str]] = []
-        for i, p in enumerate(tk.split_paragraphs(self.doc.get("text") or "")):
+        for i, p in enumerate(tk.split_paragraphs(tk.clean_residue(self.doc.get("text") or ""))):
             if i == 0 and title and p.replace(" ", "") == title.replace(" ", ""):
                 continue
+            if not out and not self.dateline:  # the dateline (本报讯, **央视网消息**（新闻联播）：) is the outlet's, never an answer's
+                self.dateline, p = tk.split_dateline(p)
             m = tk.MD_HEADING.match(p)
             if m:
                 out.append(("heading", m.group(1)))

@@ -73,9 +73,9 @@ def _quotes(a: Article):
                 continue
             rest = s[: m.start()] + s[m.end():]
             who = tk.named_sources(rest.replace("“", "").replace("”", "") + "说")
-            speaker = who[0] if who else None
-            if speaker:
-                out.append(f"“{m.group(1)}”——{speaker}")
+            if not who:
+                return None  # a quotation whose speaker code cannot name: no complete, correct list to offer
+            out.append(f"“{m.group(1)}”——{who[0]}")
     return numbered(out) if out else None
 
 
@@ -85,9 +85,9 @@ def _number_facts(a: Article):
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
             nums = tk.numbers(s)
-            if nums and len(s) <= 160:
+            if nums:
                 out.append(f"{'、'.join(dict.fromkeys(nums))}：{s}")
-    return numbered(out[:8]) if len(out) >= 3 else None
+    return numbered(out) if 3 <= len(out) <= 10 else None  # all of them (the answer must be complete), or no item
 
 
 @derivation("timeline", "dated sentences in the order told, as a timeline")
