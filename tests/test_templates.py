@@ -231,7 +231,7 @@ def test_article_is_routed_only_to_suiting_subcategories_and_missing_fields_are_
     res = process_document((untitled, setup))
     missing = dict(res["missing"])
     assert missing.get("headline_generation") == "title" and missing.get("lead_writing") == "title"
-    assert "one_sentence_news" in {c["sub"] for c in res["candidates"]}  # needs no title
+    assert "entity_extraction" in {c["sub"] for c in res["candidates"]}  # needs no title
 
 
 # -- sampling and split -------------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
     # model-made inputs are skipped without an endpoint: each lands in rejected/ with its reason, and a note says why
     skipped = pl.read_parquet(work / "rejected").filter(pl.col("reason") == "skipped_needs_llm")
     assert skipped.height > 0 and ctx.counters["skipped_needs_llm"] == skipped.height
-    model_subs = {s.id for s in stage._catalog if s.input_source == "llm"}
+    model_subs = {s.id for s in stage._catalog if "llm" in (s.input_source, s.output_source)}
     for row in skipped.iter_rows(named=True):
         rec = json.loads(row["record"])
         assert set(rec) == {"subcategory", "source_id", "title"} and rec["subcategory"] in model_subs

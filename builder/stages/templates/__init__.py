@@ -242,7 +242,7 @@ class TemplatesStage(Stage):
         def evict(item: dict[str, Any]) -> None:
             stats[item["sub"]]["over_cap"] += 1
             ctx.reject("over_cap", f"{item['sub']}: beyond the cap of {self.cap_for(by_id[item['sub']])} items (seeded sample)",
-                       {"subcategory": item["sub"], "source_id": item["source_id"], "output": item["output"][:200]},
+                       {"subcategory": item["sub"], "source_id": item["source_id"], "output": (item["output"] or "")[:200]},
                        source=item["source"], path=item["path"], id=item["source_id"])
 
         samples = {s.id: CappedSample(self.cap_for(s), evict) for s in catalog}

@@ -60,7 +60,7 @@ DATELINE = re.compile(
 def split_dateline(paragraph: str) -> tuple[str, str]:
     """(dateline, rest): 本报讯（记者 X）, 新华社北京3月1日电, **央视网消息**（新闻联播）：, 长江网10月4日讯（记者X）."""
     m = DATELINE.match(paragraph)
-    if not m or len(paragraph) - m.end() < 10:
+    if not m or len(paragraph) - m.end() < 4:
         return "", paragraph.strip()
     return m.group(0).strip(), paragraph[m.end():].strip()
 

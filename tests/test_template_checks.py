@@ -1,0 +1,166 @@
+"""templates: the item checks (named reasons), datelines kept out of answers, the genre contract, the source cap."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from builder.config import parse_config
+from builder.resources import prompts_dir
+from builder.shards import DOCUMENT_SCHEMA, write_parquet
+from builder.stages.base import StageRun
+from builder.stages.templates import TemplatesStage
+from builder.stages.templates import checks
+from builder.stages.templates import textkit as tk
+from builder.stages.templates.derivations import Article
+from builder.stages.templates.genres import load_genres
+
+ROOT = Path(__file__).resolve().parents[1]
+GENRES = prompts_dir() / "templates" / "genres.toml"
+
+CCTV = {"id": "cctv1", "source": "web", "path": "cctv/1.html", "title": "全国夏粮收购进度过半",
+        "text": "**央视网消息**（新闻联播）：今年夏粮收购进度已经过半。国家粮食和物资储备局7月10日介绍，各地累计收购小麦3000万吨。\n"
+                "国家粮食和物资储备局有关负责人表示，今年收购价格总体平稳，农民售粮顺畅。\n"
+                "据了解，各地已启动最低收购价执行预案的省份有6个。",
+        "published": "2026-07-10", "author": None}
+
+
+def test_cctv_dateline_is_kept_out_of_the_body_and_the_lead():
+    a = Article(CCTV)
+    assert a.dateline.startswith("央视网消息")
+    assert "央视网" not in a.get("body") and "**" not in a.get("body")
+    assert a.get("lead").startswith("今年夏粮收购进度已经过半")
+
+
+@pytest.mark.parametrize("para, dateline", [
+    ("新华社北京3月1日电（记者 张三）国务院今天发布了通知。", "新华社北京3月1日电（记者 张三）"),
+    ("长江网10月4日讯（记者陈智整合）国庆中秋长假过半。", "长江网10月4日讯（记者陈智整合）"),
+    ("中广网唐山6月12日消息（记者汤一亮）今天上午公安机关举行活动。", "中广网唐山6月12日消息（记者汤一亮）"),
+    ("6月1日，福建省党代表会议选举产生代表41名。", ""),
+])
+def test_datelines_of_chinese_outlets_are_split_off(para, dateline):
+    assert tk.split_dateline(para)[0] == dateline
+
+
+def test_five_w_subject_that_is_the_outlet_is_rejected():
+    card = "时间：7月10日\n地点：全国\n主体：央视网\n事件：夏粮收购过半"
+    p = checks.check_item("five_w", "提取新闻要素。", "7月10日全国夏粮收购过半，央视网报道。", card, True, dateline="央视网消息（新闻联播）：")
+    assert p and p[0] == "subject_is_outlet"
+    good = card.replace("主体：央视网", "主体：国家粮食和物资储备局")
+    assert checks.check_item("five_w", "提取新闻要素。", "7月10日全国夏粮收购过半，国家粮食和物资储备局介绍。", good, True) is None
+
+
+def test_length_stated_in_the_instruction_must_hold():
+    assert checks.stated_length("写一段不超过150字的摘要。", "字" * 206)[0] == "stated_length_exceeded"
+    assert checks.stated_length("写一段不超过150字的摘要。", "字" * 120) is None
+    assert checks.stated_length("用一句话说清楚这条新闻。", "第一句。第二句。")[0] == "stated_length_exceeded"
+
+
+def test_write_answer_copied_from_the_input_is_rejected():
+    body = "今年夏粮收购进度已经过半，各地累计收购小麦3000万吨。收购价格总体平稳。"
+    p = checks.check_item("write", "请用一段话概括这篇报道。", body, "今年夏粮收购进度已经过半，各地累计收购小麦3000万吨。", True)
+    assert p and p[0] == "output_copies_input"
+
+
+def test_transform_that_changed_nothing_is_rejected():
+    text = "今年夏粮收购进度已经过半，各地累计收购小麦3000万吨。"
+    assert checks.check_item("transform", "请改正错别字。", text, text, True)[0] == "output_copies_input"
+
+
+def test_extraction_naming_what_the_input_lacks_is_rejected():
+    p = checks.check_item("extract", "找出文中的人物。", "拜登还表示，会谈是坦诚的。", "人物：拜登还、哈里斯", True)
+    assert p and p[0] == "output_not_in_input" and "哈里斯" in p[1]
+
+
+def test_quote_list_missing_a_quote_is_rejected():
+    text = "“收购价格总体平稳。”李明说。“农民售粮顺畅，没有压级压价。”王芳说。"
+    p = checks.check_item("quotes", "列出直接引语。", text, "1. “收购价格总体平稳。”——李明", True)
+    assert p == ("list_incomplete", "the input has 2 direct quotations; the answer lists 1")
+
+
+def test_number_list_missing_a_figure_is_rejected():
+    text = "各地累计收购小麦3000万吨，同比增长12%，涉及6个省份。"
+    p = checks.check_item("numbers", "提取数据。", text, "1. 3000万吨、12%：各地累计收购小麦3000万吨，同比增长12%", True)
+    assert p and p[0] == "list_incomplete" and "6个" in p[1]
+
+
+def test_question_made_from_a_headline_fragment_is_rejected():
+    p = checks.check_item("qa", "请列出定了的基本流程。", "", "1. 选题\n2. 脚本\n3. 拍摄", False)
+    assert p and p[0] in ("question_malformed", "question_not_addressed")
+    assert checks.check_item("qa", "直播间话术怎么写？", "", "直播间话术可以分五段来写：开场、引入……", False) is None
+
+
+@pytest.mark.parametrize("output, reason", [
+    ("None", "markup_in_field"), ("**重点**内容在这里", "markup_in_field"), ("关键词：#稿件、#文字、夏粮", "markup_in_field"),
+    ("夏粮收购过半。责任编辑：王五", "site_furniture"), ("本报记者张忠德?1颈ㄍ对薄", "garbled_text"), ("  ", "empty_field"),
+])
+def test_empty_markup_furniture_and_garbled_fields_are_rejected(output, reason):
+    assert checks.check_item("classify", "判断体裁。", "一篇报道的正文。", output, True)[0] == reason
+
+
+def test_router_keeps_news_with_a_quoted_opinion_out_of_commentary():
+    clf = load_genres(GENRES)
+    doc = {"title": "全市推进老旧小区改造", "path": "", "author": "",
+           "text": "本报讯（记者 李响）4月20日，全市老旧小区改造推进会召开。\n“我们认为，改造应当先听居民意见，不能一刀切，必须坚持久久为功。”"
+                   "市住建局局长王立群表示。\n据介绍，今年将改造126个小区。"}
+    assert clf.classify(doc, lead=doc["text"].split("\n")[0]).genre == "news"
+
+
+def test_router_recall_on_the_written_articles_is_at_least_090_per_genre():
+    sys.path.insert(0, str(ROOT / "bench" / "quality"))
+    from genre_eval import evaluate  # noqa: PLC0415
+    from written_articles import written_articles  # noqa: PLC0415
+
+    res = evaluate([dict(d, origin="written") for d in written_articles()], load_genres(GENRES))
+    assert min(res["recall"].values()) >= 0.9, res["recall"]
+    assert res["news_to_commentary"] <= 0.01
+
+
+def _run(tmp_path: Path, docs: list[dict], body: str = "") -> tuple[StageRun, TemplatesStage, Path]:
+    write_parquet(pl.DataFrame(docs, schema=DOCUMENT_SCHEMA), tmp_path / "dedup" / "data" / "part-00000.parquet")
+    cfg = parse_config('[build]\noutput = "out"\nworkers = 1\n' + body, tmp_path / "build.toml")
+    stage = TemplatesStage(cfg)
+    work = tmp_path / "run"
+    work.mkdir()
+    ctx = StageRun(stage, work, {"dedup": tmp_path / "dedup"})
+    stage.run(ctx)
+    ctx.close()
+    return ctx, stage, work
+
+
+def _written(genre: str, n: int, source: str) -> list[dict]:
+    sys.path.insert(0, str(ROOT / "bench" / "quality"))
+    from written_articles import written_articles  # noqa: PLC0415
+
+    out = []
+    for d in [x for x in written_articles() if x["label"] == genre][:n]:
+        out.append({"id": f"{source}-{d['id']}", "source": source, "path": d["path"], "title": d["title"], "text": d["text"],
+                    "published": None, "author": d["author"] or None, "format": "txt", "meta": "{}"})
+    return out
+
+
+def test_news_only_corpus_makes_no_commentary_items_and_the_coverage_says_why(tmp_path):
+    ctx, stage, work = _run(tmp_path, _written("news", 8, "a"))
+    df = pl.read_parquet(work / "data")
+    assert df.height and not df.filter(pl.col("family") == "观点创作").height
+    cov = stage.report_tables(ctx)["coverage"]
+    row = cov.filter(pl.col("subcategory") == "commentary_by_title").row(0, named=True)
+    assert row["items"] == 0 and row["why"].startswith("no commentary articles in the corpus")
+    routing = stage.report_tables(ctx)["routing"]
+    assert routing.height == 8 and set(routing["genre"]) == {"news"}
+
+
+def test_source_cap_limits_the_share_of_one_source_and_reports_it(tmp_path):
+    docs = _written("news", 12, "big") + _written("news", 3, "small")
+    ctx, stage, work = _run(tmp_path, docs, "[templates]\nmax_source_share = 0.5\n")
+    df = pl.read_parquet(work / "data")
+    share = df.with_columns(pl.col("meta").map_elements(lambda m: json.loads(m)["source"], return_dtype=pl.String).alias("src"))
+    big = share.filter(pl.col("src") == "big").height
+    assert 0 < big <= 0.5 * df.height + 1
+    cap = stage.report_tables(ctx)["source_cap"]
+    assert cap.filter(pl.col("source") == "big")["capped"][0] > 0
+    assert ctx.counters["over_source_cap"] == cap["capped"].sum()
