@@ -164,3 +164,29 @@ def test_source_cap_limits_the_share_of_one_source_and_reports_it(tmp_path):
     cap = stage.report_tables(ctx)["source_cap"]
     assert cap.filter(pl.col("source") == "big")["capped"][0] > 0
     assert ctx.counters["over_source_cap"] == cap["capped"].sum()
+
+
+def test_model_made_answers_are_checked_and_marked_in_provenance(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_openai import FakeOpenAI  # noqa: PLC0415
+
+    def script(body, hit):
+        prompt = body["messages"][-1]["content"]
+        article = prompt.split("报道正文：", 1)[-1]
+        if "新闻要素" in prompt:
+            first = tk.split_sentences(article.strip().split("\n")[0])[0]
+            when = (tk.dates(article) or ["原文未交代"])[0]
+            subject = "本报" if hit % 2 else "原文未交代"  # every other card names the outlet as its subject
+            return f"时间：{when}\n地点：原文未交代\n主体：{subject}\n事件：{first}\n原因：原文未交代\n结果与影响：原文未交代"
+        return "模型的回答。"
+
+    with FakeOpenAI(script) as server:
+        body = f'[llm]\nbase_url = "{server.url}"\napi_key_env = ""\nresponse_format = "text"\n[templates]\nfamilies = ["媒体理解"]\n'
+        ctx, stage, work = _run(tmp_path, _written("news", 10, "a"), body)
+    df = pl.read_parquet(work / "data").filter(pl.col("subcategory") == "five_w_extraction")
+    assert df.height >= 1 and not df["output"].str.contains("主体：本报").any()
+    meta = json.loads(df["meta"][0])
+    assert meta["llm"]["side"] == "output" and meta["llm"]["prompt"] == "five_w.j2"
+    rej = pl.read_parquet(work / "rejected")
+    assert rej.filter(pl.col("reason") == "subject_is_outlet").height >= 1
+    assert ctx.counters["llm_outputs_made"] == df.height

@@ -300,7 +300,7 @@ class TemplatesStage(Stage):
                 rid = item_id(instruction, cand["input"], cand["output"])
                 if rid in seen:
                     ctx.reject("duplicate_item", f"{sub.id}: the same instruction, input and output as an earlier item",
-                               {"subcategory": sub.id, "source_id": cand["source_id"], "output": cand["output"][:200]},
+                               {"subcategory": sub.id, "source_id": cand["source_id"], "output": (cand["output"] or "")[:200]},
                                source=cand["source"], path=cand["path"], id=rid)
                     continue
                 seen.add(rid)
@@ -323,6 +323,12 @@ class TemplatesStage(Stage):
                 stats[r["subcategory"]][r["split"]] += 1
         ctx.count("validation_articles", len(validation))
         self._stats = stats
+        absent = sorted({g for s in catalog if "*" not in s.genres and not any(genres[x] for x in s.genres) for g in s.genres} - set(genres))
+        for g in absent:  # the genre contract: a sub-category that needs a genre the corpus lacks makes nothing
+            subs = [s.id for s in catalog if "*" not in s.genres and g in s.genres and not any(genres[x] for x in s.genres)]
+            if subs:
+                ctx.note(f"no {g} articles in the corpus: {len(subs)} sub-categories that need one have no items "
+                         f"({', '.join(subs[:6])}{' …' if len(subs) > 6 else ''}); no other genre stands in")
         empty = [s.id for s in catalog if not kept[s.id]]
         if empty:
             ctx.note(f"{len(empty)} of {len(catalog)} sub-categories have no items: {', '.join(empty[:12])}{' …' if len(empty) > 12 else ''}")

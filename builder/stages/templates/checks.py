@@ -125,6 +125,11 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"
     elif kind in ("extract", "quotes", "numbers", "five_w") and source:
+        if kind == "five_w":  # first: the outlet named as the subject is the failure editors see most
+            m = re.search(r"主体[：:](.+)", output)
+            who = m.group(1).strip() if m else ""
+            if who and (OUTLET.search(who) or (dateline and norm(who) in norm(dateline))):
+                return "subject_is_outlet", f"the 5W subject {who!r} is the outlet or the reporter of the dateline"
         listed = output if kind != "five_w" else "\n".join(
             line for line in output.split("\n") if re.match(r"^(时间|地点|主体)[：:]", line) and "未交代" not in line)
         p = extraction(source, listed)
@@ -139,11 +144,6 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             missing = [x for x in found if x not in output]
             if missing:
                 return "list_incomplete", f"the input has {len(found)} figures; the answer misses {len(missing)} ({'、'.join(missing[:3])})"
-        if kind == "five_w":
-            m = re.search(r"主体[：:](.+)", output)
-            who = m.group(1).strip() if m else ""
-            if who and (OUTLET.search(who) or (dateline and norm(who) in norm(dateline))):
-                return "subject_is_outlet", f"the 5W subject {who!r} is the outlet or the reporter of the dateline"
     elif kind == "timeline" and source:
         found = tk.dates(source)
         listed = [d for line in output.split("\n") for d in tk.dates(line)[:1]]

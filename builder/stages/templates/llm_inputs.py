@@ -49,7 +49,7 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
     out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in needs}
     for (sid, cand), res in zip(order, results):
         sub = by_id[sid]
-        rec = {"subcategory": sid, "source_id": cand["source_id"], "output": cand["output"][:300]}
+        rec = {"subcategory": sid, "source_id": cand["source_id"], "output": (cand["output"] or "")[:300]}
         if not isinstance(res, Completion):
             ctx.reject("llm_failed", f"{sid}: {getattr(res, 'kind', 'error')}: {res}", rec,
                        source=cand["source"], path=cand["path"], id=cand["source_id"])
