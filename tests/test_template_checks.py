@@ -190,3 +190,14 @@ def test_model_made_answers_are_checked_and_marked_in_provenance(tmp_path):
     rej = pl.read_parquet(work / "rejected")
     assert rej.filter(pl.col("reason") == "subject_is_outlet").height >= 1
     assert ctx.counters["llm_outputs_made"] == df.height
+
+
+def test_subcategories_fed_by_news_have_at_least_8_phrasings():
+    from builder.stages.templates.catalog import load_catalog  # noqa: PLC0415
+
+    clf = load_genres(GENRES)
+    busy = [s for s in load_catalog(prompts_dir() / "templates", set(clf.genres))
+            if ("news" in s.genres or "*" in s.genres) and s.id != "news_brief" and s.input_source != "llm"]
+    assert len(busy) >= 25
+    for s in busy:
+        assert len(set(s.phrasing_srcs)) >= 8, s.id
