@@ -201,3 +201,27 @@ def test_subcategories_fed_by_news_have_at_least_8_phrasings():
     assert len(busy) >= 25
     for s in busy:
         assert len(set(s.phrasing_srcs)) >= 8, s.id
+
+
+def test_page_furniture_is_trimmed_from_the_article_text():
+    lines = ["登录超时，稍后再试", "免注册快速登录", "澎湃新闻记者段彦超廖艳", "7岁小花（化名）“眼睛被塞纸”事件，仍有许多疑问。",
+             "小花母亲供图", "禹州市教体局曾通报称，学生小刚（化名）向小花眼睛里塞了纸片。", "（实习生王金茹对此文亦有贡献）",
+             "- 相关文章", "- 最新报道", "微博关注"]
+    assert tk.page_lines(lines) == [lines[3], lines[5]]
+
+
+def test_a_title_that_belongs_to_another_article_is_not_used():
+    doc = {"id": "x", "title": "韩庚将在新西兰大婚，刘诗诗也来过", "text": "28岁的茉莉患有纤维肌痛，她曾担任当地的殡仪馆主任。\n"
+           "茉莉说这份工作的内容和性质实在太过沉重，让她难以承受。\n她后来成为一名职业美人鱼，每小时收入高达100英镑。"}
+    assert Article(doc).get("title") is None
+
+
+@pytest.mark.parametrize("text, fragment", [("拜登还表示，会谈是坦诚的。", "拜登还"), ("吴翔宇自称是长期用户。张凡也说，涨价是趋势。", "张凡也")])
+def test_named_sources_are_names_not_word_fragments(text, fragment):
+    assert fragment not in tk.named_sources(text)
+
+
+def test_a_transliterated_name_cut_by_the_tokenizer_is_not_a_person():
+    text = "法国司机卢多维克-邦斯独自驾驶货车从法国加来港出发。王立群表示，货车已经检查。"
+    people = tk.confirmed_entities(tk.entities(text), text)["人物"]
+    assert "卢多" not in people and "王立群" in people

@@ -150,7 +150,8 @@ def test_news_derivations(classifier):
     assert a.get("title") == "青川市4月1日起调整12条公交线路 新开两条地铁接驳线"
     assert "时间：3月13日" in a.get("five_w") and "青川市" in a.get("five_w")
     assert a.get("topic") == "交通出行"
-    assert "市交通运输局副局长李明" in a.get("named_sources")
+    sources = tk.named_sources("\n".join(a.paragraphs))
+    assert "市交通运输局副局长李明" in sources and "李明" not in sources  # the short form of a listed source is not listed again
     assert a.get("body_after_lead") and a.get("lead") not in a.get("body_after_lead")
     assert len(a.get("keyword_list")) >= 4
     assert a.get("weibo_post").startswith("【青川市4月1日起") and a.get("weibo_post").endswith("#")

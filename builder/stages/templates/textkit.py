@@ -36,7 +36,8 @@ NUMBER = re.compile(
 )
 SOURCE_VERBS = r"(?:分析|表示|介绍|指出|说道|说|称|透露|坦言|强调|认为|告诉记者|提醒)"
 NAMED_SOURCE = re.compile(r"(?:^|[，。；：！？”\n])(?:据)?([^，。；：！？“”\n]{2,24}?)" + SOURCE_VERBS)
-NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名)|[他她们]$")
+NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名|"
+                          r"一般|总的|具体|换句话|也就是|简单|比如|例如|正如|按|照|有的|有些|医生都|网友|网民|外界|业内)|[他她们]$|^.{0,1}$")
 DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
 DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
@@ -49,7 +50,8 @@ def split_paragraphs(text: str) -> list[str]:
 
 DATELINE = re.compile(
     r"^(?:\*\*|【)?(?:"
-    r"本报讯|本台消息|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)消息"
+    r"本报讯|本台消息|据新华社电|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)(?:消息|快讯)"
+    r"|[\u4e00-\u9fff]{2,8}(?:网|报|台|社)(?:记者|通讯员)[\u4e00-\u9fff、]{2,12}?报道[，,：:]?"
     r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|商报|快报|晨报|网|台|报)讯"
     r"|[\u4e00-\u9fff\w·-]{2,16}?\d{1,2}月\d{1,2}日(?:电|消息|讯)"
     r"|\d{1,2}月\d{1,2}日[\u4e00-\u9fff]{2,6}讯"
@@ -68,6 +70,37 @@ def split_dateline(paragraph: str) -> tuple[str, str]:
 def strip_dateline(paragraph: str) -> str:
     """Remove a leading dateline (see ``split_dateline``)."""
     return split_dateline(paragraph)[1]
+
+
+# page furniture the corpus stage left in a page's text: whole lines that are never part of the article
+FURNITURE_LINE = re.compile(
+    r"^(?:[-•·]\s*)?(?:相关文章|相关阅读|相关新闻|延伸阅读|最新报道|相关热门文章|热帖|热词|热门推荐|微博关注|图集|字号|分享到.*|打印|"
+    r"登录超时.*|免注册.*|消息|通知|公告\d*|推荐|娱乐|体育|财经|时尚|科技|军事|汽车|首页|返回.{0,8}首页.*|"
+    r"责任编辑.*|编辑[：:].*|来源[：:].*|【免责声明】.*|免责声明.*|关键词\s*>>.*|[（(](?:原题为|原标题|资料来源|实习生|来源|作者系)[^）)]*[）)]|"
+    r".*对此文亦有贡献.*|.*(?:跟贴|跟帖|发表观点|网友评论|我要评论|条评论).*|【详细】|\[详细\].*|.*官方微信|.*公众号|APP专享|"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?.*|\d{1,2}:\d{2}|[\d,]+|"
+    r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
+    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?)$"
+)
+SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
+
+
+def page_lines(lines: list[str]) -> list[str]:
+    """The article's lines without page furniture: bylines, captions, link lists, comment boxes, site chrome.
+
+    Furniture lines are dropped wherever they are; then short lines that do not end a sentence are
+    trimmed from the start and the end (navigation, related links), never from the middle, where they
+    are headings.
+    """
+    kept = [x for x in lines if not FURNITURE_LINE.match(x.strip())]
+    def loose(x: str) -> bool:
+        return len(x) <= 30 and not SENTENCE_END.search(x) or x.lstrip().startswith(("- ", "-", "•"))
+    while kept and loose(kept[-1]):
+        kept.pop()
+    start = 0
+    while start < len(kept) - 1 and loose(kept[start]) and not MD_HEADING.match(kept[start]):
+        start += 1
+    return kept[start:]
 
 
 RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};")
@@ -92,13 +125,20 @@ def named_sources(text: str) -> list[str]:
     for m in NAMED_SOURCE.finditer(text):
         who = m.group(1).strip()
         who = re.sub(r"^(?:据|对此|其中|另外|此外|同时|随后|会上|现场|当天|目前)[，,]?", "", who)
+        who = re.sub(r"(?:向|对|跟|接受)[^，。]{1,14}$", "", who)  # 小花奶奶向澎湃新闻 -> 小花奶奶
+        who = re.sub(r"从[^，。]{1,10}角度$", "", who)
+        prev = None
+        while prev != who:  # 吴翔宇自, 张凡也, 茉莉解释, 禹州市教体局曾通报 -> the name alone
+            prev = who
+            who = re.sub(r"(?:也|还|都|就|又|则|却|更|曾|已|均|亦|再|便|自|曾经|随即|当时|对此|解释|补充|笑着|回忆|感慨|哭诉|通报|"
+                         r"坦言|直言|接着|进一步|公开|私下|反复|一再|明确|同样|也曾|此前|日前|近日)$", "", who)
         if len(who) < 2 or NOT_A_SOURCE.search(who) or DATE.search(who) or NUMBER.search(who):
             continue
         if any(x in who for x in "的了在把被和与将对从如果因为所以但是") and not re.search(r"(局|委|院|所|中心|公司|部门|协会|大学|医院|学校)", who):
             continue
-        if who not in seen:
+        if who not in seen and len(who) >= 2:
             seen.append(who)
-    return seen
+    return [w for w in seen if not any(w != o and w in o for o in seen) or len(w) >= 4]  # 杨国禹 inside 副主任医师杨国禹: once
 
 
 @lru_cache(maxsize=1)
@@ -224,6 +264,20 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
         if kind and len(word) >= 2 and word not in found[kind]:
             found[kind].append(word)
     return found
+
+
+GENERIC_PLACES = frozenset("城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
+NAME_BOUNDARY = r"(?=[，。、；：！？（）“”《》\s]|表示|说|称|介绍|认为|指出|告诉|在|的|和|与|等|是|也|还|就|都|为|对|向|从|被|把|今年|去年|先生|女士|老师|同志|$)"
+
+
+def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list[str]]:
+    """Entities that are whole in the text: a person seen at least once followed by a word boundary (so 卢多 of
+    卢多维克 and 拜登还 are dropped), a place that is a place name and not a word such as 城市 or 当地."""
+    out = {k: list(v) for k, v in found.items()}
+    out["人物"] = [w for w in found.get("人物", []) if re.search(re.escape(w) + NAME_BOUNDARY, text)]
+    out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text]
+    out["机构"] = [w for w in found.get("机构", []) if w in text]
+    return out
 
 
 def entities(text: str) -> dict[str, list[str]]:

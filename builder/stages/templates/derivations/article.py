@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .. import textkit as tk
 from .core import Article, derivation
 
@@ -9,13 +11,25 @@ from .core import Article, derivation
 # -- the article itself ------------------------------------------------------------------------
 @derivation("title", "the article's own title")
 def _title(a: Article):
-    t = (a.doc.get("title") or "").strip()
-    return t if 4 <= len(t) <= 60 else None
+    t = tk.clean_residue(a.doc.get("title") or "").strip()
+    if not 4 <= len(t) <= 60:
+        return None
+    body = a.get("body") or ""
+    words = [w for w, f in tk.pos_tokens(t) if len(w) >= 2 and f not in ("x", "m", "r", "c", "p", "u", "d", "uj")]
+    if body and words and not any(w in body for w in words):
+        return None  # a page whose title belongs to another article (list pages, mismatched extraction)
+    return t
 
 
 @derivation("body", "the full text, headings as plain lines")
 def _body(a: Article):
-    return "\n".join(a.text_lines) or None
+    paras = a.paragraphs
+    if not paras:
+        return None
+    ended = sum(1 for p in paras if tk.SENTENCE_END.search(p) and len(p) >= 20)
+    if ended < 2 or ended < 0.5 * len(paras):
+        return None  # a list of links or headlines, not an article
+    return "\n".join(a.text_lines)
 
 
 @derivation("published", "publication date")
@@ -36,9 +50,10 @@ def _genre_name(a: Article):
 
 @derivation("genre_judgement", "genre and the rules that decided it")
 def _genre_judgement(a: Article):
-    if not a.genre_evidence:
+    seen = [e for e in a.genre_evidence if not re.search(r"来自.{1,4}栏目|署名|配置指定", e)]  # what the text itself shows
+    if not seen:
         return None
-    return f"体裁：{a.genre_name}\n判断依据：" + "；".join(a.genre_evidence[:4]) + "。"
+    return f"体裁：{a.genre_name}\n判断依据：" + "；".join(seen[:4]) + "。"
 
 
 @derivation("word_count", "characters without whitespace")

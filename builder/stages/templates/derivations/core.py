@@ -60,8 +60,9 @@ class Article:
         """('heading'|'para', text) in order; a first line repeating the title is dropped, the dateline kept aside."""
         title = tk.clean_residue(self.doc.get("title") or "").strip()
         out: list[tuple[str, str]] = []
-        for i, p in enumerate(tk.split_paragraphs(tk.clean_residue(self.doc.get("text") or ""))):
-            if i == 0 and title and p.replace(" ", "") == title.replace(" ", ""):
+        lines = tk.page_lines(tk.split_paragraphs(tk.clean_residue(self.doc.get("text") or "")))
+        for i, p in enumerate(lines):
+            if i == 0 and title and _same_headline(p, title):
                 continue
             if not out and not self.dateline:  # the dateline (本报讯, **央视网消息**（新闻联播）：) is the outlet's, never an answer's
                 self.dateline, p = tk.split_dateline(p)
@@ -95,6 +96,16 @@ class Article:
         return [t for _, t in self.blocks]
 
 
+
+
+def _same_headline(line: str, title: str) -> bool:
+    """The first line repeats the title (exactly, or as a variant of it: most characters shared, no full stop)."""
+    a, b = line.replace(" ", ""), title.replace(" ", "")
+    if a == b:
+        return True
+    if len(a) > 60 or "。" in a:
+        return False
+    return len(set(a) & set(b)) >= 0.7 * len(set(b))
 
 
 def numbered(lines: list[str]) -> str:

@@ -113,7 +113,8 @@ def _weibo(a: Article):
         text += s
     if not text:
         return None
-    return f"【{title}】{text}#{kw[0]}#"
+    tag = next((k for k in kw if k in title), None)  # the topic tag names what the headline is about
+    return f"【{title}】{text}#{tag}#" if tag else None
 
 
 @derivation("facts_list", "the facts of a news lead as bullet points: time, place, subject, figures")

@@ -29,7 +29,8 @@ def _top_keywords(a: Article):
 
 @derivation("tags", "jieba TextRank words plus the topic, as tags")
 def _tags(a: Article):
-    words = tk.keywords_textrank(a.tokens, 6)
+    strong = set(tk.keywords_tfidf(a.tokens, 12))  # a tag must also be a TF-IDF keyword: no 街道, 综合, 观点
+    words = [w for w in tk.keywords_textrank(a.tokens, 12) if w in strong][:5]
     topic = a.get("topic")
     tags = ([topic] if topic else []) + [w for w in words if w != topic]
     return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
@@ -44,7 +45,8 @@ def _topic(a: Article):
 
 @derivation("entities", "people, places and organisations (jieba part-of-speech)")
 def _entities(a: Article):
-    found = tk.entities_of(a.tokens)
+    body = "\n".join(a.text_lines)  # the input shows the body: entities only from it
+    found = tk.confirmed_entities(tk.entities_of(tk.tokens_of(a.text_lines)), body)
     kinds = [k for k, v in found.items() if v]
     if len(kinds) < 2:
         return None
@@ -109,8 +111,9 @@ def _five_w(a: Article):
     if not lead or not title:
         return None
     when = tk.dates(lead)
-    ents = tk.entities_of(tk.pos_tokens(lead))
-    places = ents["地点"]
+    ents = tk.confirmed_entities(tk.entities_of(tk.pos_tokens(lead)), lead)
+    places = [p for p in ents["地点"] if tk.PLACE_END.search(p) or len(p) >= 2 and p in ("北京", "上海", "天津", "重庆", "香港", "澳门", "台湾")
+              or p in lead[:40]]
     who = tk.named_sources(lead) or ents["机构"] or ents["人物"]
     if not when or not places:
         return None

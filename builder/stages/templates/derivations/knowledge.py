@@ -63,12 +63,14 @@ def _definitions(a: Article):
 @derivation("pitfalls", "sentences warning what not to do (不要/避免/切忌/误区)")
 def _pitfalls(a: Article):
     rows = [s for p in a.paragraphs for s in tk.split_sentences(p)
-            if re.search(r"不要|避免|切忌|误区|千万别|不能|禁止|杜绝", s) and 10 <= len(s) <= 150]
+            if re.search(r"不要|避免|切忌|误区|千万别|禁止|杜绝|别把|别让", s) and 10 <= len(s) <= 150]
     return numbered(rows[:6]) if len(rows) >= 2 else None
 
 
 @derivation("subject", "what the article is about: the title before any colon or comma")
 def _subject(a: Article):
     t = a.doc.get("title") or ""
-    head = re.split(r"[：:，,？?！!]", t)[0].strip()
-    return head if 2 <= len(head) <= 30 else None
+    head = re.split(r"[：:，,？?！!\s]", t)[0].strip()  # 理财从儿童做起 6招… -> 理财从儿童做起
+    if re.search(r"[吗呢]$|哪|什么|怎么|如何|为何|几种", head):
+        return None  # a question title makes no subject for 关于X… questions
+    return head if 2 <= len(head) <= 16 else None

@@ -1,0 +1,66 @@
+"""Sample items of a templates build for reading: a uniform sample and one item per sub-category.
+
+Both samples are seeded (the same build gives the same sample). Writes a CSV to judge (key, sample,
+family, subcategory, instruction, input, output, verdict, reason) and a Markdown file to read; the
+reader fills verdict (good / weak / poor, by ../shared/QUALITY.md) and a reason of at most 20 words,
+then ``shares.py`` prints the shares.
+
+    python bench/quality/sample.py --build out/quality --uniform 60 --out bench/quality/sample
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+import polars as pl
+
+from builder.shards import shard_files
+
+
+def load_items(build: Path) -> pl.DataFrame:
+    files = shard_files(build / "templates" / "data")
+    if not files:
+        raise SystemExit(f"{build}/templates/data: no items (run 'builder run templates -c bench/quality/build.toml')")
+    return pl.concat([pl.read_parquet(f) for f in files]).sort("id")
+
+
+def samples(df: pl.DataFrame, uniform: int, seed: int) -> list[tuple[str, dict]]:
+    rows = df.to_dicts()
+    rng = random.Random(seed)
+    out = [("uniform", r) for r in rng.sample(rows, min(uniform, len(rows)))]
+    by_sub: dict[str, list[dict]] = {}
+    for r in rows:
+        by_sub.setdefault(r["subcategory"], []).append(r)
+    for sub in sorted(by_sub):
+        out.append(("per_subcategory", rng.choice(by_sub[sub])))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="out/quality")
+    ap.add_argument("--uniform", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--out", default="bench/quality/sample")
+    args = ap.parse_args()
+    picked = samples(load_items(Path(args.build)), args.uniform, args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_suffix(".csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["key", "sample", "family", "subcategory", "verdict", "reason"])
+        for kind, r in picked:
+            w.writerow([r["id"], kind, r["family"], r["subcategory"], "", ""])
+    with open(out.with_suffix(".md"), "w", encoding="utf-8") as f:
+        for i, (kind, r) in enumerate(picked, 1):
+            f.write(f"## {i}. {r['id']} [{kind}] {r['family']} / {r['subcategory']}\n\n**instruction** {r['instruction']}\n\n"
+                    f"**input**\n\n{r['input'] or '(none)'}\n\n**output**\n\n{r['output']}\n\n---\n\n")
+    print(f"{len(picked)} items ({sum(k == 'uniform' for k, _ in picked)} uniform, "
+          f"{sum(k != 'uniform' for k, _ in picked)} one per sub-category) -> {out.with_suffix('.csv')}, {out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()
