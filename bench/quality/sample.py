@@ -5,7 +5,7 @@ family, subcategory, instruction, input, output, verdict, reason) and a Markdown
 reader fills verdict (good / weak / poor, by ../shared/QUALITY.md) and a reason of at most 20 words,
 then ``shares.py`` prints the shares.
 
-    python bench/quality/sample.py --build out/quality --uniform 60 --out bench/quality/sample
+    python bench/quality/sample.py --build out/quality --uniform 60     # -> out/quality/sample.csv and .md
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--build", default="out/quality")
     ap.add_argument("--uniform", type=int, default=60)
     ap.add_argument("--seed", type=int, default=14)
-    ap.add_argument("--out", default="bench/quality/sample")
+    ap.add_argument("--out", default="out/quality/sample", help="CSV to fill and Markdown to read; outside the repo, since items quote ../shared texts")
     args = ap.parse_args()
     picked = samples(load_items(Path(args.build)), args.uniform, args.seed)
     out = Path(args.out)

@@ -345,10 +345,11 @@ class TemplatesStage(Stage):
                                  "note": "one source only: no cap" if len(before) < 2 else "cap off"} for src, n in before.items()]
             return records
         limit = dict(before)
-        for _ in range(len(before)):  # lowering one source's count lowers the others' allowance: iterate to a fixed point
-            for src in limit:
-                others = sum(n for o, n in limit.items() if o != src)
-                limit[src] = min(before[src], int(share * others / (1 - share)))
+        for _ in range(100):  # lowering one source's count lowers the others' allowance: iterate to a fixed point
+            new = {src: min(before[src], int(share * sum(n for o, n in limit.items() if o != src) / (1 - share))) for src in limit}
+            if new == limit:
+                break
+            limit = new
         drop: set[int] = set()
         for src, n in before.items():
             if n <= limit[src]:

@@ -27,7 +27,7 @@ def _body(a: Article):
     if not paras:
         return None
     ended = sum(1 for p in paras if tk.SENTENCE_END.search(p) and len(p) >= 20)
-    if ended < 2 or ended < 0.5 * len(paras):
+    if ended == 0 or (len(paras) >= 4 and ended < 0.5 * len(paras)):
         return None  # a list of links or headlines, not an article
     return "\n".join(a.text_lines)
 
