@@ -37,7 +37,8 @@ NUMBER = re.compile(
 SOURCE_VERBS = r"(?:分析|表示|介绍|指出|说道|说|称|透露|坦言|强调|认为|告诉记者|提醒)"
 NAMED_SOURCE = re.compile(r"(?:^|[，。；：！？”\n])(?:据)?([^，。；：！？“”\n]{2,24}?)" + SOURCE_VERBS)
 NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名|"
-                          r"一般|总的|具体|换句话|也就是|简单|比如|例如|正如|按|照|有的|有些|医生都|网友|网民|外界|业内)|[他她们]$|^.{0,1}$")
+                          r"一般|总的|具体|换句话|也就是|简单|比如|例如|正如|按|照|有的|有些|医生都|网友|网民|外界|业内|"
+                          r"虽然|但是|不过|如果|因为|所以|而且|然而|其实|尽管|只是|可是)|[他她们]$|^.{0,1}$")
 DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
 DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
@@ -80,7 +81,9 @@ FURNITURE_LINE = re.compile(
     r".*对此文亦有贡献.*|.*(?:跟贴|跟帖|发表观点|网友评论|我要评论|条评论).*|【详细】|\[详细\].*|.*官方微信|.*公众号|APP专享|"
     r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?.*|\d{1,2}:\d{2}|[\d,]+|"
     r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
-    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?)$"
+    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|"
+    r"(?=.{0,80}$).*(?:点击菜单|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
+    r"转载请注明|未经授权).*)$"
 )
 SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
 
@@ -93,9 +96,12 @@ def page_lines(lines: list[str]) -> list[str]:
     are headings.
     """
     kept = [x for x in lines if not FURNITURE_LINE.match(x.strip())]
-    def loose(x: str) -> bool:
-        return len(x) <= 30 and not SENTENCE_END.search(x) or x.lstrip().startswith(("- ", "-", "•"))
-    while kept and loose(kept[-1]):
+    def loose(x: str, tail: bool = False) -> bool:
+        if x.lstrip().startswith(("- ", "-", "•")):
+            return True
+        # at the end, short lines that do not close with a full stop are a list of other headlines (they may end in ？！)
+        return len(x) <= 30 and not (re.search(r"[。”」]$", x) if tail else SENTENCE_END.search(x))
+    while kept and loose(kept[-1], tail=True):
         kept.pop()
     start = 0
     while start < len(kept) - 1 and loose(kept[start]) and not MD_HEADING.match(kept[start]):
@@ -131,7 +137,7 @@ def named_sources(text: str) -> list[str]:
         while prev != who:  # 吴翔宇自, 张凡也, 茉莉解释, 禹州市教体局曾通报 -> the name alone
             prev = who
             who = re.sub(r"(?:也|还|都|就|又|则|却|更|曾|已|均|亦|再|便|自|曾经|随即|当时|对此|解释|补充|笑着|回忆|感慨|哭诉|通报|"
-                         r"坦言|直言|接着|进一步|公开|私下|反复|一再|明确|同样|也曾|此前|日前|近日)$", "", who)
+                         r"坦言|直言|接着|进一步|公开|私下|反复|一再|明确|同样|也曾|此前|日前|近日|昨日|昨天|今天|今日|当天|上午|下午|晚间)$", "", who)
         if len(who) < 2 or NOT_A_SOURCE.search(who) or DATE.search(who) or NUMBER.search(who):
             continue
         if any(x in who for x in "的了在把被和与将对从如果因为所以但是") and not re.search(r"(局|委|院|所|中心|公司|部门|协会|大学|医院|学校)", who):
