@@ -84,13 +84,18 @@ class GenreClassifier:
             return GenreDecision(self.default, best.score if best else 0.0, ())
         return best
 
-    def topic(self, text: str) -> str | None:
-        best, best_hits = None, 0
-        for t in self.topics:
-            hits = sum(text.count(k) for k in t.keywords)
-            if hits > best_hits:
-                best, best_hits = t.name, hits
-        return best if best_hits >= self.min_topic_hits else None
+    def topic(self, text: str, title: str | None = None) -> str | None:
+        """The topic with the most keyword hits, when it is clear: at least ``min_topic_hits``, twice the runner-up,
+        and, when a title is given, named by the title too (a story about a mermaid contest is not 体育赛事)."""
+        scored = sorted(((sum(text.count(k) for k in t.keywords), t) for t in self.topics), key=lambda x: -x[0])
+        if not scored or scored[0][0] < self.min_topic_hits:
+            return None
+        hits, best = scored[0]
+        if len(scored) > 1 and hits < 2 * scored[1][0]:
+            return None
+        if title is not None and not any(k in title for k in best.keywords):
+            return None
+        return best.name
 
     def name(self, genre_id: str) -> str:
         g = self.genres.get(genre_id)

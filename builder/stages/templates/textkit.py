@@ -53,7 +53,7 @@ DATELINE = re.compile(
     r"^(?:\*\*|【)?(?:"
     r"本报讯|本台消息|据新华社电|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)(?:消息|快讯)"
     r"|[\u4e00-\u9fff]{2,8}(?:网|报|台|社)(?:记者|通讯员)[\u4e00-\u9fff、]{2,12}?报道[，,：:]?"
-    r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|商报|快报|晨报|网|台|报)讯"
+    r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|网|台|报)讯|[\u4e00-\u9fff]{0,6}(?:晨报|商报|快报|晚报|日报)讯"
     r"|[\u4e00-\u9fff\w·-]{2,16}?\d{1,2}月\d{1,2}日(?:电|消息|讯)"
     r"|\d{1,2}月\d{1,2}日[\u4e00-\u9fff]{2,6}讯"
     r")(?:\*\*|】)?\s*(?:[（(][^）)]{1,30}[）)])?\s*[：:]?\s*"
@@ -83,7 +83,7 @@ FURNITURE_LINE = re.compile(
     r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
     r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|"
     r"(?=.{0,80}$).*(?:点击菜单|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
-    r"转载请注明|未经授权).*)$"
+    r"转载请注明|未经授权).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
 )
 SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
 
@@ -131,7 +131,7 @@ def named_sources(text: str) -> list[str]:
     for m in NAMED_SOURCE.finditer(text):
         who = m.group(1).strip()
         who = re.sub(r"^(?:据|对此|其中|另外|此外|同时|随后|会上|现场|当天|目前)[，,]?", "", who)
-        who = re.sub(r"(?:向|对|跟|接受)[^，。]{1,14}$", "", who)  # 小花奶奶向澎湃新闻 -> 小花奶奶
+        who = re.sub(r"(?<=..)(?:向|对|跟|接受|通过)[^，。]{1,16}$", "", who)  # 小花奶奶向澎湃新闻 -> 小花奶奶
         who = re.sub(r"从[^，。]{1,10}角度$", "", who)
         prev = None
         while prev != who:  # 吴翔宇自, 张凡也, 茉莉解释, 禹州市教体局曾通报 -> the name alone
@@ -272,6 +272,11 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
     return found
 
 
+KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 "
+                          "陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 中国 美国 英国 法国 德国 日本 韩国 朝鲜 俄罗斯 印度 "
+                          "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
+                          "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
+                          "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
 GENERIC_PLACES = frozenset("城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
 NAME_BOUNDARY = r"(?=[，。、；：！？（）“”《》\s]|表示|说|称|介绍|认为|指出|告诉|在|的|和|与|等|是|也|还|就|都|为|对|向|从|被|把|今年|去年|先生|女士|老师|同志|$)"
 
@@ -280,9 +285,11 @@ def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list
     """Entities that are whole in the text: a person seen at least once followed by a word boundary (so 卢多 of
     卢多维克 and 拜登还 are dropped), a place that is a place name and not a word such as 城市 or 当地."""
     out = {k: list(v) for k, v in found.items()}
-    out["人物"] = [w for w in found.get("人物", []) if re.search(re.escape(w) + NAME_BOUNDARY, text)]
-    out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text]
-    out["机构"] = [w for w in found.get("机构", []) if w in text]
+    out["人物"] = [w for w in found.get("人物", []) if re.search(re.escape(w) + NAME_BOUNDARY, text)
+                 and (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w)]
+    out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text
+                 and (PLACE_END.search(w) or w in KNOWN_PLACES)]
+    out["机构"] = [w for w in found.get("机构", []) if w in text and ORG_END.search(w) and len(w) >= 3]
     return out
 
 

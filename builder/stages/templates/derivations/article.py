@@ -16,7 +16,7 @@ def _title(a: Article):
         return None
     body = a.get("body") or ""
     words = [w for w, f in tk.pos_tokens(t) if len(w) >= 2 and f not in ("x", "m", "r", "c", "p", "u", "d", "uj")]
-    if body and words and not any(w in body for w in words):
+    if body and words and sum(w in body for w in words) < max(1, round(0.3 * len(words))):
         return None  # a page whose title belongs to another article (list pages, mismatched extraction)
     return t
 

@@ -36,7 +36,7 @@ class Article:
     """A corpus document, its genre and lazily computed derivations."""
 
     def __init__(self, doc: dict[str, Any], genre: str = "news", genre_name: str = "新闻",
-                 genre_evidence: tuple[str, ...] = (), topic_of: Callable[[str], str | None] | None = None):
+                 genre_evidence: tuple[str, ...] = (), topic_of: Callable[..., str | None] | None = None):
         self.doc = doc
         self.id = doc["id"]
         self.genre = genre

@@ -40,7 +40,10 @@ def _tags(a: Article):
 def _topic(a: Article):
     if a._topic_of is None:
         return None
-    return a._topic_of(f"{a.doc.get('title') or ''}\n{a.get('body') or ''}")
+    title = a.get("title")
+    if not title:
+        return None
+    return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
 
 
 @derivation("entities", "people, places and organisations (jieba part-of-speech)")

@@ -12,6 +12,8 @@ def _lead(a: Article):
     if not a.paragraphs:
         return None
     lead = tk.strip_dateline(a.paragraphs[0])
+    if lead[:1] in "“「\"" or lead.endswith(("？", "?")):
+        return None  # a quotation or a question opens a feature; a news lead states the facts
     return lead if 30 <= len(lead) <= 320 and lead[-1] in "。！？”" else None
 
 
