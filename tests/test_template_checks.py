@@ -225,3 +225,16 @@ def test_a_transliterated_name_cut_by_the_tokenizer_is_not_a_person():
     text = "法国司机卢多维克-邦斯独自驾驶货车从法国加来港出发。王立群表示，货车已经检查。"
     people = tk.confirmed_entities(tk.entities(text), text)["人物"]
     assert "卢多" not in people and "王立群" in people
+
+
+def test_a_lead_written_from_facts_may_not_add_figures_or_names():
+    facts = "- 时间：8月5日\n- 地点：四川\n- 事件：四川渠江因暴雨突发洪水"
+    p = checks.check_item("grounded", "把这些要点写成导语。", facts, "8月5日，四川渠江因暴雨突发洪水，渠县60个乡镇80多万人受灾。", True)
+    assert p and p[0] == "output_not_in_input"
+    assert checks.check_item("grounded", "把这些要点写成导语。", facts, "8月5日，四川渠江因暴雨突发洪水。", True) is None
+
+
+def test_readers_comments_below_the_article_are_cut():
+    lines = ["龙湖集团公布了2019年中期业绩报告。", "上半年，龙湖实现合约销售金额1056.2亿元。", "业主维权事件仍在发酵。",
+             "网友评论仅供其表达个人看法，并不表明网易立场。", "这群人那个身边没有智囊？", "也不是那么好转移的，稳固的时候睁只眼闭只眼。"]
+    assert tk.page_lines(lines) == lines[:3]

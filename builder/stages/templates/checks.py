@@ -5,6 +5,7 @@ a length the instruction states (…字以内, 不超过…字, 一句话) holds
 sub-category names (``check`` in its TOML):
 
 - ``write``: the output is not the input, nor a part of it (a "summary" that is the input's own lead);
+- ``grounded``: written from given facts: adds no figure, date or name the facts lack;
 - ``transform``: the output differs from the input (a punctuation or typo exercise that changed nothing);
 - ``extract``: every element the output lists is in the input;
 - ``quotes`` / ``numbers``: as extract, and complete against what code finds in the input;
@@ -121,6 +122,15 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+    elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
+        o = output
+        for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
+                            ("name", [w for k in ("人物", "地点") for w in tk.confirmed_entities(tk.entities(o), o)[k]])):
+            missing = [x for x in found if x not in input_text]
+            if missing:
+                return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
+        if len(norm(output)) > 3 * len(norm(input_text)):
+            return "output_not_in_input", "the answer is far longer than the facts it is written from"
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"

@@ -82,9 +82,10 @@ FURNITURE_LINE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?.*|\d{1,2}:\d{2}|[\d,]+|"
     r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
     r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|"
-    r"(?=.{0,80}$).*(?:点击菜单|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
+    r"(?=.{0,160}$).*(?:点击菜单|点击投票|【点击|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
     r"转载请注明|未经授权).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
 )
+COMMENTS_START = re.compile(r"^(?:网友评论.*|.*跟贴.*|.*跟帖.*|发表评论|全部评论|评论\s*\d+\s*条?|相关推荐|为您推荐|热门推荐|猜你喜欢|加载更多.*|热门评论.*|最新评论.*)$")
 SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
 
 
@@ -95,6 +96,9 @@ def page_lines(lines: list[str]) -> list[str]:
     trimmed from the start and the end (navigation, related links), never from the middle, where they
     are headings.
     """
+    cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
+    if cut is not None:  # readers' comments and recommendations below the article
+        lines = lines[:cut]
     kept = [x for x in lines if not FURNITURE_LINE.match(x.strip())]
     def loose(x: str, tail: bool = False) -> bool:
         if x.lstrip().startswith(("- ", "-", "•")):
@@ -272,6 +276,11 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
     return found
 
 
+ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
+GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构".split())
+# a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
+ROLE_BEFORE = r"(?:长|主任|书记|教授|医生|医师|记者|市民|村民|居民|师傅|老师|学生|家长|主席|总裁|经理|董事长|创始人|负责人|专家|工程师|研究员|馆长|队长|选手|运动员|演员|歌手|作家|警官|民警|律师|法官|总统|总理|首相|部长|大使|发言人|代表|网友|游客|乘客|患者|老人|女士|先生)"
+SAID_AFTER = r"(?:表示|说|称|介绍|认为|指出|告诉|透露|坦言|强调|回忆|建议|提醒|解释|笑着|在|(?:先生|女士|老师|教授|同志))"
 KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 "
                           "陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 中国 美国 英国 法国 德国 日本 韩国 朝鲜 俄罗斯 印度 "
                           "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
@@ -285,11 +294,11 @@ def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list
     """Entities that are whole in the text: a person seen at least once followed by a word boundary (so 卢多 of
     卢多维克 and 拜登还 are dropped), a place that is a place name and not a word such as 城市 or 当地."""
     out = {k: list(v) for k, v in found.items()}
-    out["人物"] = [w for w in found.get("人物", []) if re.search(re.escape(w) + NAME_BOUNDARY, text)
-                 and (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w)]
+    out["人物"] = [w for w in found.get("人物", []) if (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w)
+                 and re.search(re.escape(w) + NAME_BOUNDARY, text) and re.search(ROLE_BEFORE + re.escape(w) + "|" + re.escape(w) + SAID_AFTER, text)]
     out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text
-                 and (PLACE_END.search(w) or w in KNOWN_PLACES)]
-    out["机构"] = [w for w in found.get("机构", []) if w in text and ORG_END.search(w) and len(w) >= 3]
+                 and (w in KNOWN_PLACES or len(w) >= 3 and ADMIN_END.search(w))]
+    out["机构"] = [w for w in found.get("机构", []) if w in text and ORG_END.search(w) and len(w) >= 4 and w not in GENERIC_ORGS]
     return out
 
 

@@ -115,9 +115,8 @@ def _five_w(a: Article):
         return None
     when = tk.dates(lead)
     ents = tk.confirmed_entities(tk.entities_of(tk.pos_tokens(lead)), lead)
-    places = [p for p in ents["地点"] if tk.PLACE_END.search(p) or len(p) >= 2 and p in ("北京", "上海", "天津", "重庆", "香港", "澳门", "台湾")
-              or p in lead[:40]]
-    who = tk.named_sources(lead) or ents["机构"] or ents["人物"]
+    places = ents["地点"]
+    who = tk.named_sources(lead)  # the subject is who acts or speaks in the lead; never a guessed noun
     if not when or not places:
         return None
     rows = [f"时间：{when[0]}", f"地点：{places[0]}"]
