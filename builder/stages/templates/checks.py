@@ -129,8 +129,11 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             missing = [x for x in found if x not in input_text]
             if missing:
                 return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
-        if len(norm(output)) > 3 * len(norm(input_text)):
-            return "output_not_in_input", "the answer is far longer than the facts it is written from"
+        o2, i2 = norm(output), norm(input_text)
+        grams = {o2[k:k + 2] for k in range(len(o2) - 1)}
+        covered = sum(g in i2 for g in grams) / max(1, len(grams))
+        if covered < 0.5:
+            return "output_not_in_input", f"half of the answer is not in the given facts ({covered:.0%} of its character pairs are)"
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"

@@ -50,7 +50,7 @@ def _genre_name(a: Article):
 
 @derivation("genre_judgement", "genre and the rules that decided it")
 def _genre_judgement(a: Article):
-    seen = [e for e in a.genre_evidence if not re.search(r"来自.{1,4}栏目|署名|配置指定", e)]  # what the text itself shows
+    seen = [e for e in a.genre_evidence if not re.search(r"来自.{1,4}栏目|署名|配置指定|电头", e)]  # what the text shown shows
     if not seen:
         return None
     return f"体裁：{a.genre_name}\n判断依据：" + "；".join(seen[:4]) + "。"

@@ -74,8 +74,10 @@ class Article:
             if n and len(p) <= 30 and not re.search(r"[。！？]", p[:-1]):
                 out.append(("heading", p.rstrip("。：:")))
                 continue
-            if out and len(p) <= 16 and not re.search(r"[，。！？：；、“”,.!?:;]", p):
-                out.append(("heading", p))  # a markdown heading whose ## the corpus stage removed
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if (out and len(p) <= 16 and not re.search(r"[，。！？：；、“”,.!?:;]", p)
+                    and not re.search(r"[以的和与在了是为对从将把被及或等]$", p) and not re.match(r"[为以和与的及或并而]", nxt)):
+                out.append(("heading", p))  # a markdown heading whose ## the corpus stage removed (not a line broken mid-sentence)
                 continue
             out.append(("para", p))
         return out

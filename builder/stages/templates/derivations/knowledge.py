@@ -63,7 +63,7 @@ def _definitions(a: Article):
 @derivation("pitfalls", "sentences warning what not to do (不要/避免/切忌/误区)")
 def _pitfalls(a: Article):
     rows = [s for p in a.paragraphs for s in tk.split_sentences(p)
-            if re.search(r"不要|避免|切忌|误区|千万别|禁止|杜绝|别把|别让", s) and 10 <= len(s) <= 150]
+            if re.search(r"不要|避免|切忌|误区|千万别|禁止|杜绝|别把|别让", s) and 10 <= len(s) <= 150 and not tk.NUMBERED.match(s)]
     return numbered(rows[:6]) if len(rows) >= 2 else None
 
 

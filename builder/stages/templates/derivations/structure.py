@@ -18,6 +18,9 @@ def _sections(a: Article):
             head, buf = t, []
         elif head:
             buf.append(t)
+    closing = a.paragraphs[-1] if a.paragraphs else None
+    if out and closing and out[-1]["text"].endswith(closing) and out[-1]["text"] != closing:
+        out[-1]["text"] = out[-1]["text"][: -len(closing)].rstrip("\n")  # the article's closing remark is not the last step's
     return out if len(out) >= 2 else None
 
 
