@@ -65,7 +65,7 @@ def split_dateline(paragraph: str) -> tuple[str, str]:
     m = DATELINE.match(paragraph)
     if not m or len(paragraph) - m.end() < 4:
         return "", paragraph.strip()
-    return m.group(0).strip(), paragraph[m.end():].strip()
+    return m.group(0).strip(), paragraph[m.end():].strip().lstrip("，,、 ")
 
 
 def strip_dateline(paragraph: str) -> str:
