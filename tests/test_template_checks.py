@@ -238,3 +238,14 @@ def test_readers_comments_below_the_article_are_cut():
     lines = ["龙湖集团公布了2019年中期业绩报告。", "上半年，龙湖实现合约销售金额1056.2亿元。", "业主维权事件仍在发酵。",
              "网友评论仅供其表达个人看法，并不表明网易立场。", "这群人那个身边没有智囊？", "也不是那么好转移的，稳固的时候睁只眼闭只眼。"]
     assert tk.page_lines(lines) == lines[:3]
+
+
+@pytest.mark.parametrize("text, fragment", [("这些问题不得不说，影响很大。", "不得不"), ("一方面这说明需求旺盛。", "一方面这"),
+                                            ("刀哥想说，都9020年了。", "刀哥想"), ("海外网友纷纷表示，公园很神奇。", "海外网友纷纷")])
+def test_a_source_is_a_name_a_role_or_a_body_never_a_sentence_fragment(text, fragment):
+    assert fragment not in tk.named_sources(text)
+
+
+def test_a_keyword_that_is_only_ever_a_given_name_is_dropped():
+    text = "甘肃芨芨台子煤矿发生透水事故。南屏市疾控中心所长吴海峰表示，吴海峰提醒市民。罗健儿抢好位置。"
+    assert tk.whole_words(["海峰", "煤矿", "健儿"], text) == ["煤矿"]

@@ -36,9 +36,18 @@ NUMBER = re.compile(
 )
 SOURCE_VERBS = r"(?:分析|表示|介绍|指出|说道|说|称|透露|坦言|强调|认为|告诉记者|提醒)"
 NAMED_SOURCE = re.compile(r"(?:^|[，。；：！？”\n])(?:据)?([^，。；：！？“”\n]{2,24}?)" + SOURCE_VERBS)
+# a source is a name, a role or a body: it ends in a person's name, a title, an organisation or "方面"; anything
+# else (不得不, 公司开始, 一方面这, 海外网友纷纷) is a fragment of a sentence
+SOURCE_END = re.compile(
+    r"(?:[" + "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤冉庄祁宁柏申文"
+    r"][\u4e00-\u9fff]{1,2}|[A-Za-z][A-Za-z .-]{1,30}|长|主任|书记|委员|代表|负责人|发言人|人士|专家|学者|教授|研究员|分析师|工程师|"
+    r"记者|医生|医师|律师|法官|警官|民警|老师|校长|院长|经理|总裁|总监|董事长|主席|总统|总理|首相|部长|大使|官员|员|师|"
+    r"局|委|部|厅|署|院|所|中心|公司|集团|协会|学会|大学|学院|医院|学校|银行|政府|法院|检察院|机构|部门|媒体|网|报|台|社|"
+    r"方面|小姐|女士|先生|阿姨|大爷|奶奶|爷爷|母亲|父亲|家长|村民|居民|市民|网友|读者|游客|乘客|业主|股民|消费者|用户|工作人员)$"
+)
 NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名|"
                           r"一般|总的|具体|换句话|也就是|简单|比如|例如|正如|按|照|有的|有些|医生都|网友|网民|外界|业内|"
-                          r"虽然|但是|不过|如果|因为|所以|而且|然而|其实|尽管|只是|可是)|[他她们]$|^.{0,1}$|[上中里内外时后前]$")
+                          r"虽然|但是|不过|如果|因为|所以|而且|然而|其实|尽管|只是|可是)|[他她们]$|^.{0,1}$|[上中里内外时后前这那此其该些]$")
 DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
 DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
@@ -148,7 +157,7 @@ def named_sources(text: str) -> list[str]:
             continue
         if any(x in who for x in "的了在把被和与将对从如果因为所以但是") and not re.search(r"(局|委|院|所|中心|公司|部门|协会|大学|医院|学校)", who):
             continue
-        if who not in seen and len(who) >= 2:
+        if who not in seen and len(who) >= 2 and SOURCE_END.search(who):
             seen.append(who)
     return [w for w in seen if not any(w != o and w in o for o in seen) or len(w) >= 4]  # 杨国禹 inside 副主任医师杨国禹: once
 
@@ -170,7 +179,8 @@ KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng", "l", "i
 # words that are everywhere in news copy and never a keyword
 GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进行 工作 问题 情况 方面 相关 有关 时候 时间 地方 "
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
-                    "本报讯 本报 消息 全文 文章 新闻 人员".split())
+                    "本报讯 本报 消息 全文 文章 新闻 人员 全市 全县 全省 全国 地区 专业 制度 项目 行业 公司 平台 信息 国际 "
+                    "有时候 回家 一方面".split())
 
 
 SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤向冉庄祁宁柏申文")
@@ -219,7 +229,20 @@ def tokens_of(texts: list[str]) -> list[tuple[str, str]]:
 
 
 def _candidate(word: str, flag: str) -> bool:
-    return flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not re.search(r"\d", word)
+    return (flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not re.search(r"\d", word)
+            and not re.fullmatch(r"[a-z]{1,3}", word))  # cn, www: URL pieces
+
+
+def whole_words(words: list[str], text: str) -> list[str]:
+    """Words that stand on their own somewhere in the text: 海峰 that only ever occurs inside 吴海峰 is the given name
+    of a person, not a keyword."""
+    out = []
+    for w in words:
+        before = {text[m.start() - 1] if m.start() else "" for m in re.finditer(re.escape(w), text)}
+        if len(w) == 2 and len(before) == 1 and next(iter(before)) in SURNAMES:
+            continue  # always right after a surname: the given name of a person (吴海峰 -> 海峰, 罗健儿 -> 健儿)
+        out.append(w)
+    return out
 
 
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:

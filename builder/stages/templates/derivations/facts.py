@@ -11,7 +11,8 @@ from .core import Article, derivation, numbered, first_sentence
 # -- keywords, topics, entities ------------------------------------------------------------------
 @derivation("keyword_list", "jieba TF-IDF keywords (list)")
 def _keyword_list(a: Article):
-    kw = tk.keywords_tfidf(a.tokens, 8)
+    text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
+    kw = tk.whole_words(tk.keywords_tfidf(a.tokens, 12), text)[:8]
     return kw if len(kw) >= 4 else None
 
 
@@ -30,7 +31,8 @@ def _top_keywords(a: Article):
 @derivation("tags", "jieba TextRank words plus the topic, as tags")
 def _tags(a: Article):
     strong = set(tk.keywords_tfidf(a.tokens, 12))  # a tag must also be a TF-IDF keyword: no 街道, 综合, 观点
-    words = [w for w in tk.keywords_textrank(a.tokens, 12) if w in strong][:5]
+    text = "\n".join(a.text_lines)
+    words = tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text)[:5]
     topic = a.get("topic")
     tags = ([topic] if topic else []) + [w for w in words if w != topic]
     return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
