@@ -233,6 +233,18 @@ def _candidate(word: str, flag: str) -> bool:
             and not re.fullmatch(r"[a-z]{1,3}", word))  # cn, www: URL pieces
 
 
+DISTINCT_IDF = 6.0  # jieba IDF below which a common noun is everywhere in news (设备 5.8, 股份 4.8, 项目 4.9)
+
+
+def distinctive(words: list[str], tokens: list[tuple[str, str]]) -> list[str]:
+    """Names (nr, ns, nt, nz, Latin) always; common words only when jieba's IDF says they are not everywhere."""
+    _, analyse, _ = jieba_modules()
+    idf = analyse.default_tfidf
+    flags = dict(tokens)
+    return [w for w in words if flags.get(w) in ("nr", "ns", "nt", "nz", "eng")
+            or idf.idf_freq.get(w, idf.median_idf) >= DISTINCT_IDF]
+
+
 def whole_words(words: list[str], text: str) -> list[str]:
     """Words that stand on their own somewhere in the text: 海峰 that only ever occurs inside 吴海峰 is the given name
     of a person, not a keyword."""

@@ -12,7 +12,7 @@ from .core import Article, derivation, numbered, first_sentence
 @derivation("keyword_list", "jieba TF-IDF keywords (list)")
 def _keyword_list(a: Article):
     text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
-    kw = tk.whole_words(tk.keywords_tfidf(a.tokens, 12), text)[:8]
+    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)[:8]
     return kw if len(kw) >= 4 else None
 
 
@@ -32,7 +32,9 @@ def _top_keywords(a: Article):
 def _tags(a: Article):
     strong = set(tk.keywords_tfidf(a.tokens, 12))  # a tag must also be a TF-IDF keyword: no 街道, 综合, 观点
     text = "\n".join(a.text_lines)
-    words = tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text)[:5]
+    words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
+                           a.tokens)
+    words = [w for w in words if not any(w != o and w in o for o in words)][:5]  # 郯城 beside 郯城县: the longer one
     topic = a.get("topic")
     tags = ([topic] if topic else []) + [w for w in words if w != topic]
     return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
