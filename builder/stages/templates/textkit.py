@@ -228,9 +228,13 @@ def tokens_of(texts: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+_DIGIT = re.compile(r"\d")
+_URL_PIECE = re.compile(r"[a-z]{1,3}")  # cn, www
+
+
 def _candidate(word: str, flag: str) -> bool:
-    return (flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not re.search(r"\d", word)
-            and not re.fullmatch(r"[a-z]{1,3}", word))  # cn, www: URL pieces
+    return (flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not _DIGIT.search(word)
+            and not _URL_PIECE.fullmatch(word))
 
 
 DISTINCT_IDF = 6.0  # jieba IDF below which a common noun is everywhere in news (设备 5.8, 股份 4.8, 项目 4.9)
@@ -250,7 +254,7 @@ def whole_words(words: list[str], text: str) -> list[str]:
     of a person, not a keyword."""
     out = []
     for w in words:
-        before = {text[m.start() - 1] if m.start() else "" for m in re.finditer(re.escape(w), text)}
+        before = {text[i - 1] if i else "" for i in _occurrences(w, text)}
         if len(w) == 2 and len(before) == 1 and next(iter(before)) in SURNAMES:
             continue  # always right after a surname: the given name of a person (吴海峰 -> 海峰, 罗健儿 -> 健儿)
         out.append(w)
@@ -316,23 +320,45 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
 ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
 GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构".split())
 # a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
-ROLE_BEFORE = r"(?:长|主任|书记|教授|医生|医师|记者|市民|村民|居民|师傅|老师|学生|家长|主席|总裁|经理|董事长|创始人|负责人|专家|工程师|研究员|馆长|队长|选手|运动员|演员|歌手|作家|警官|民警|律师|法官|总统|总理|首相|部长|大使|发言人|代表|网友|游客|乘客|患者|老人|女士|先生)"
-SAID_AFTER = r"(?:表示|说|称|介绍|认为|指出|告诉|透露|坦言|强调|回忆|建议|提醒|解释|笑着|在|(?:先生|女士|老师|教授|同志))"
+ROLE_BEFORE = tuple("长 主任 书记 教授 医生 医师 记者 市民 村民 居民 师傅 老师 学生 家长 主席 总裁 经理 董事长 创始人 负责人 专家 工程师 "
+                    "研究员 馆长 队长 选手 运动员 演员 歌手 作家 警官 民警 律师 法官 总统 总理 首相 部长 大使 发言人 代表 网友 游客 "
+                    "乘客 患者 老人 女士 先生 助理".split())
+SAID_AFTER = tuple("表示 说 称 介绍 认为 指出 告诉 透露 坦言 强调 回忆 建议 提醒 解释 笑着 在 先生 女士 老师 教授 同志".split())
 KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 "
                           "陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 中国 美国 英国 法国 德国 日本 韩国 朝鲜 俄罗斯 印度 "
                           "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
                           "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
                           "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
 GENERIC_PLACES = frozenset("城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
-NAME_BOUNDARY = r"(?=[，。、；：！？（）“”《》\s]|表示|说|称|介绍|认为|指出|告诉|在|的|和|与|等|是|也|还|就|都|为|对|向|从|被|把|今年|去年|先生|女士|老师|同志|$)"
+NAME_BOUNDARY = ("，", "。", "、", "；", "：", "！", "？", "（", "）", "“", "”", "《", "》", " ", "\n", "表示", "说", "称", "介绍", "认为",
+                 "指出", "告诉", "在", "的", "和", "与", "等", "是", "也", "还", "就", "都", "为", "对", "向", "从", "被", "把", "今年",
+                 "去年", "先生", "女士", "老师", "同志")
+
+
+def _occurrences(w: str, text: str):
+    i = text.find(w)
+    while i >= 0:
+        yield i
+        i = text.find(w, i + 1)
+
+
+def _named_person(w: str, text: str) -> bool:
+    """Seen whole at least once (followed by a boundary), and named as a person once: after a role or before a speech verb."""
+    whole = named = False
+    for i in _occurrences(w, text):
+        after, before = text[i + len(w): i + len(w) + 2], text[max(0, i - 4): i]
+        whole = whole or not after or after.startswith(NAME_BOUNDARY)
+        named = named or before.endswith(ROLE_BEFORE) or after.startswith(SAID_AFTER)
+        if whole and named:
+            return True
+    return False
 
 
 def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list[str]]:
     """Entities that are whole in the text: a person seen at least once followed by a word boundary (so 卢多 of
     卢多维克 and 拜登还 are dropped), a place that is a place name and not a word such as 城市 or 当地."""
     out = {k: list(v) for k, v in found.items()}
-    out["人物"] = [w for w in found.get("人物", []) if (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w)
-                 and re.search(re.escape(w) + NAME_BOUNDARY, text) and re.search(ROLE_BEFORE + re.escape(w) + "|" + re.escape(w) + SAID_AFTER, text)]
+    out["人物"] = [w for w in found.get("人物", []) if (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w) and _named_person(w, text)]
     out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text
                  and (w in KNOWN_PLACES or len(w) >= 3 and ADMIN_END.search(w))]
     out["机构"] = [w for w in found.get("机构", []) if w in text and ORG_END.search(w) and len(w) >= 4 and w not in GENERIC_ORGS]
