@@ -20,6 +20,7 @@ sub-category names (``check`` in its TOML):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import textkit as tk
 
@@ -38,9 +39,17 @@ OUTLET = re.compile(r"(?:央视|新华|人民|中新|中广|中国|环球|澎湃
                     r"新华社|中新社|本报|本台|记者|通讯员|[\u4e00-\u9fff]{1,6}(?:日报|晚报|都市报|电视台|新闻网|融媒体中心)")
 
 
+@lru_cache(maxsize=512)
 def norm(text: str) -> str:
     """Comparison form: no whitespace, no punctuation, half-width digits and letters as they are."""
     return re.sub(r"[\s，。！？；：、“”‘’（）《》【】…—\-·,.!?;:()\"'\[\]]", "", text or "")
+
+
+@lru_cache(maxsize=1024)
+def _search(pattern: re.Pattern, text: str) -> str | None:
+    """The first match of a check's pattern, cached: one article's body is the input of many sub-categories."""
+    m = pattern.search(text)
+    return m.group(0) if m else None
 
 
 def common(instruction: str, input_text: str | None, output: str, needs_input: bool) -> Problem | None:
@@ -48,13 +57,13 @@ def common(instruction: str, input_text: str | None, output: str, needs_input: b
         if value is None or not str(value).strip():
             return "empty_field", f"the {name} is empty"
     for name, value in (("instruction", instruction), ("input", input_text or ""), ("output", output)):
-        m = MARKUP.search(value)
-        if m:
-            return "markup_in_field", f"the {name} contains markup or a placeholder: {m.group(0)!r}"
+        found = _search(MARKUP, value)
+        if found:
+            return "markup_in_field", f"the {name} contains markup or a placeholder: {found!r}"
     for name, value in (("output", output), ("input", input_text or "")):
-        m = GARBLED.search(value)
-        if m:
-            return "garbled_text", f"the {name} contains garbled characters: {m.group(0)!r}"
+        found = _search(GARBLED, value)
+        if found:
+            return "garbled_text", f"the {name} contains garbled characters: {found!r}"
     m = FURNITURE.search(output)
     if m:
         return "site_furniture", f"the output contains site furniture: {m.group(0)!r}"
