@@ -249,3 +249,32 @@ def test_a_source_is_a_name_a_role_or_a_body_never_a_sentence_fragment(text, fra
 def test_a_keyword_that_is_only_ever_a_given_name_is_dropped():
     text = "甘肃芨芨台子煤矿发生透水事故。南屏市疾控中心所长吴海峰表示，吴海峰提醒市民。罗健儿抢好位置。"
     assert tk.whole_words(["海峰", "煤矿", "健儿"], text) == ["煤矿"]
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_router_on_real_pages_and_records_keeps_news_out_of_commentary(realdata, tmp_path, cli):
+    """The real half of the labelled set (../shared/realdata, labels in bench/quality/genre_labels.toml)."""
+    cfg = tmp_path / "build.toml"
+    cfg.write_text(f"""[build]
+name = "realgenres"
+output = "out"
+[[corpus.sources]]
+name = "realdata-html"
+path = "{realdata / 'html'}"
+include = ["*.html"]
+[[corpus.sources]]
+name = "sogouca"
+path = "{realdata / 'encoding'}"
+include = ["*.dat"]
+format = "xmlrecords"
+""", encoding="utf-8")
+    assert cli("run", "dedup", "-c", cfg).code == 0
+    sys.path.insert(0, str(ROOT / "bench" / "quality"))
+    from genre_eval import evaluate, real_documents  # noqa: PLC0415
+
+    docs = real_documents(tmp_path / "out")
+    assert sum(d["label"] == "news" for d in docs) >= 100
+    res = evaluate(docs, load_genres(GENRES))
+    assert res["recall"]["news"] >= 0.95
+    assert res["news_to_commentary"] <= 0.01
