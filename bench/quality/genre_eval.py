@@ -7,7 +7,7 @@ as ``commentary/`` cannot decide the genre. ``selfmedia_tutorial`` and ``explain
 (explainer/how-to).
 
     builder run dedup -c bench/quality/build.toml     # once, for the real documents
-    python bench/quality/genre_eval.py [--errors]
+    python bench/quality/genre_eval.py [--errors] [--heldout]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+from heldout_articles import heldout_articles  # noqa: E402
 from written_articles import written_articles  # noqa: E402
 
 from builder.shards import iter_rows, shard_files  # noqa: E402
@@ -107,13 +108,17 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "out" / "quality"), help="the annotation build's output folder")
     ap.add_argument("--genres", default=str(ROOT / "prompts" / "templates" / "genres.toml"))
     ap.add_argument("--errors", action="store_true", help="list every misrouted document")
+    ap.add_argument("--heldout", action="store_true", help="also the held-out written set (heldout_articles.py), never used for tuning")
     args = ap.parse_args()
     classifier = load_genres(Path(args.genres))
     real = real_documents(Path(args.out))
     written = [dict(d, origin="written") for d in written_articles()]
     if not real:
         print(f"(no real documents: run 'builder run dedup -c bench/quality/build.toml' first; {args.out})")
-    for name, docs in (("real (realdata + demo)", real), ("written", written), ("all", real + written)):
+    sets = [("real (realdata + demo)", real), ("written", written), ("all", real + written)]
+    if args.heldout:
+        sets.append(("held-out written", [dict(d, origin="heldout") for d in heldout_articles()]))
+    for name, docs in sets:
         if docs:
             res = evaluate(docs, classifier)
             show(f"{name}: {len(docs)} documents", res)
