@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+from heldout2_articles import heldout2_articles  # noqa: E402
 from heldout_articles import heldout_articles  # noqa: E402
 from written_articles import written_articles  # noqa: E402
 
@@ -117,7 +118,8 @@ def main() -> None:
         print(f"(no real documents: run 'builder run dedup -c bench/quality/build.toml' first; {args.out})")
     sets = [("real (realdata + demo)", real), ("written", written), ("all", real + written)]
     if args.heldout:
-        sets.append(("held-out written", [dict(d, origin="heldout") for d in heldout_articles()]))
+        sets.append(("held-out written 1 (tuned on once, after its first run)", [dict(d, origin="heldout") for d in heldout_articles()]))
+        sets.append(("held-out written 2 (never tuned on)", [dict(d, origin="heldout2") for d in heldout2_articles()]))
     for name, docs in sets:
         if docs:
             res = evaluate(docs, classifier)
