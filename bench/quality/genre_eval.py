@@ -119,7 +119,7 @@ def main() -> None:
     sets = [("real (realdata + demo)", real), ("written", written), ("all", real + written)]
     if args.heldout:
         sets.append(("held-out written 1 (tuned on once, after its first run)", [dict(d, origin="heldout") for d in heldout_articles()]))
-        sets.append(("held-out written 2 (never tuned on)", [dict(d, origin="heldout2") for d in heldout2_articles()]))
+        sets.append(("held-out written 2 (one fix after its first run: policy Q&A titles)", [dict(d, origin="heldout2") for d in heldout2_articles()]))
     for name, docs in sets:
         if docs:
             res = evaluate(docs, classifier)
