@@ -122,7 +122,7 @@ def page_lines(lines: list[str]) -> list[str]:
     return kept[start:]
 
 
-RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};")
+RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|【详细】|\[详细\]")
 
 
 def clean_residue(text: str) -> str:
