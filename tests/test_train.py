@@ -215,7 +215,8 @@ def test_trains_on_the_demo_export_loss_falls_and_the_adapter_generates(cli, dem
         out = model.generate(**ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
     assert not torch.allclose(base_logits, tuned_logits)
     assert out.shape[1] > ids["input_ids"].shape[1]
-    assert isinstance(tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True), str)
+    text = tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert text.strip() and "###" not in text[:3]  # it generates words, not the prompt's section markers
 
 
 @pytest.mark.slow

@@ -9,11 +9,9 @@ import typer
 
 from ..errors import BuilderError
 
-EXIT_PARTIAL = 3
-
 
 def register(app: typer.Typer) -> None:
-    from ..cli import ConfigOpt, OutputOpt, console, err
+    from ..options import EXIT_PARTIAL, ConfigOpt, OutputOpt, console, err
 
     group = typer.Typer(help="Rank candidate models' answers with a debiased judge; import people's rankings.\n\n"
                              "Example:\n\n    builder eval run -c build.toml --dry-run",

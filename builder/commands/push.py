@@ -54,9 +54,11 @@ def stale_inputs(output: Path) -> list[str]:
     export = Manifest.read(output / "export")
     if export is None:
         return []
+    from ..stages import ORDER
+
     changed = []
     for stage, fingerprint in export.inputs.items():
-        if ":" in stage:
+        if stage not in ORDER:  # a file input (blocklist, review decisions), not a stage
             continue
         m = Manifest.read(output / stage)
         if m is None or m.output != fingerprint:
@@ -205,7 +207,7 @@ def upload(folder: Path, repo_id: str, private: bool, token: str, endpoint: str,
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import ConfigOpt, OutputOpt, console
+    from ..options import ConfigOpt, OutputOpt, console
 
     @app.command()
     def push(repo_id: str = typer.Option(..., "--repo-id", help="Dataset repository on the Hub, ORG/NAME."),

@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from ...card import card_facts, check_card, render_card
-from ...manifest import Manifest, hash_files_content
+from ...manifest import hash_files_content
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
 from ...text import pii
@@ -55,6 +55,7 @@ def item_pii(item: dict[str, Any]) -> dict[str, list[str]]:
 class ExportStage(Stage):
     name = "export"
     needs = ("templates", "selfinstruct")
+    reads = ("corpus", "dedup")  # the card reads their reports and documents
     summary = "assemble templates and selfinstruct items; write the Hub layout, the card, LLaMA-Factory and TRL files"
     record_schema = "instruction"
     data_columns = INSTRUCTION_SCHEMA
@@ -76,9 +77,6 @@ class ExportStage(Stage):
             if self.settings.get(key):
                 p = self.build.resolve(self.settings[key])
                 prints[key] = hash_files_content([p]) if p.is_file() else "missing"
-        for stage in ("corpus", "dedup"):  # the card reads their reports and documents
-            m = Manifest.read(self.build.output / stage)
-            prints[f"card:{stage}"] = m.output if m else "missing"
         return prints
 
     # -- work ---------------------------------------------------------------------------------------
