@@ -61,7 +61,7 @@ def stale_inputs(output: Path) -> list[str]:
         if stage not in ORDER:  # a file input (blocklist, review decisions), not a stage
             continue
         m = Manifest.read(output / stage)
-        if m is None or m.output != fingerprint:
+        if (m.output if m else "missing") != fingerprint:
             changed.append(stage)
     return changed
 
