@@ -479,3 +479,31 @@ def test_bad_values_are_refused_before_a_stage_starts(tmp_path, make_build, cli)
     assert not (tmp_path / "out" / "corpus").exists()
     r = cli("contamination", tmp_path / "eval.jsonl", "-c", make_build(SOURCES), "--threshold", "5")
     assert r.code == 2 and "--threshold" in r.err and "internal" not in r.err, r
+
+
+def test_an_exception_while_making_one_articles_items_rejects_that_article_only(tmp_path, make_build, cli, monkeypatch):
+    import builder.stages.templates as templates
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in sorted((DEMO / "news").glob("*.txt"))[:4]:  # four different articles (dedup keeps them all)
+        shutil.copy(f, docs / f.name)
+    victim = f"docs/{sorted(p.name for p in docs.iterdir())[2]}"
+    cfg = make_build(SOURCES)
+    assert cli("run", "dedup", "-c", cfg).code == 0
+    real = templates.process_document
+
+    def flaky(task):
+        doc, _setup = task
+        if doc["path"] == victim:
+            raise KeyError("a derivation bug")
+        return real(task)
+
+    monkeypatch.setattr(templates, "process_document", flaky)
+    r = cli("run", "templates", "-c", cfg)
+    assert r.code in (0, 3), r  # 3: items that need a model were skipped (no endpoint)
+    rej = rejected(tmp_path / "out", "templates").filter(pl.col("reason") == "internal_error")
+    assert rej["path"].to_list() == [victim] and "KeyError: 'a derivation bug'" in rej["detail"][0]
+    made = pl.read_parquet(tmp_path / "out" / "templates" / "data")
+    victim_id = data(tmp_path / "out", "dedup").filter(pl.col("path") == victim)["id"][0]
+    assert made.height > 0 and victim_id not in set(made["source_id"]) and made["source_id"].n_unique() == 3
