@@ -56,7 +56,15 @@ def test_md_front_matter():
     md = "---\ntitle: 评论：让谣言止于智者\ndate: 2025-04-03\nauthor: 本报评论员\n---\n\n## 小标题\n\n我们认为，**治理谣言**需要[平台](http://x)与公众共同努力。\n"
     doc = read_md(md.encode())[0]
     assert (doc.title, doc.published, doc.author) == ("评论：让谣言止于智者", "2025-04-03", "本报评论员")
-    assert "**" not in doc.text and "](" not in doc.text and "治理谣言" in doc.text
+    from builder.stages.corpus.clean import Cleaner
+
+    counters: dict[str, int] = {}
+    settings = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 1, "max_chars": 10**6,
+                "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
+                "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+    text, _ = Cleaner(settings)(doc, counters)  # body markup is the cleaner's (counted) markup step
+    assert "**" not in text and "](" not in text and "#" not in text and "治理谣言" in text
+    assert counters["markup_md_emphasis"] == 1 and counters["markup_md_link"] == 1 and counters["markup_md_heading"] == 1
 
 
 def test_html_main_text_without_chrome():

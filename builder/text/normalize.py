@@ -77,17 +77,19 @@ def fix_mojibake(text: str) -> str:
     return text
 
 
-def tidy_whitespace(text: str) -> str:
-    """Strip control characters, collapse runs of spaces, drop spaces between Chinese characters."""
+def tidy_whitespace(text: str, keep_cjk_spaces: bool = False) -> str:
+    """Strip control characters, collapse runs of spaces, drop spaces between Chinese characters
+    (kept in headlines, where a space separates two clauses: 多地项目连环爆雷 狂奔的龙湖集团)."""
     text = CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
-    text = CJK_GAP.sub("", text)
+    if not keep_cjk_spaces:
+        text = CJK_GAP.sub("", text)
     return BLANK_LINES.sub("\n\n", text).strip()
 
 
-def normalize(text: str) -> str:
-    return tidy_whitespace(fold(fix_mojibake(text)))
+def normalize(text: str, keep_cjk_spaces: bool = False) -> str:
+    return tidy_whitespace(fold(fix_mojibake(text)), keep_cjk_spaces)
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")

@@ -21,7 +21,7 @@ from ...manifest import hash_obj
 from ..base import Stage, StageRun
 from .clean import Cleaner, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
-from .records import ITERATORS, decode_field, pick
+from .records import ITERATORS, record_to_raw
 
 RECORD_BATCH = 32  # records per task; a batch of tasks in flight stays a few MB
 
@@ -152,20 +152,12 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
     raws: list[RawDoc] = []
     out: list[Outcome] = []
     for suffix, record in items:
-        text = decode_field(pick(record, fields, "text"))
-        if not text or not text.strip():
-            want = fields.get("text", "text/content")
-            out.append(("reject", {"reason": "missing_text_field", "detail": f"record {suffix[1:]}: no text in field '{want}'",
-                                   "source": src["name"], "path": shown + suffix, "record": record}))
-            continue
-        meta = {}
-        if pick(record, fields, "url"):
-            meta["url"] = decode_field(pick(record, fields, "url"))
-        if pick(record, fields, "id") is not None:
-            meta["record_id"] = decode_field(pick(record, fields, "id"))
-        raws.append(RawDoc(text=text, title=decode_field(pick(record, fields, "title")),
-                           published=parse_date(decode_field(pick(record, fields, "published"))),
-                           author=decode_field(pick(record, fields, "author")), format=src["_format"], path_suffix=suffix, meta=meta))
+        raw = record_to_raw(record, fields, src["_format"], suffix)
+        if isinstance(raw, UnreadableFile):
+            out.append(("reject", {"reason": raw.reason, "detail": raw.detail, "source": src["name"],
+                                   "path": shown + suffix, "record": record}))
+        else:
+            raws.append(raw)
     out.extend(_finish(raws, src, shown, settings, counters))
     return out, counters
 

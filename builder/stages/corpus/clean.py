@@ -15,6 +15,7 @@ import xxhash
 
 from ...text import pii, quality
 from ...text.boilerplate import BoilerplateRemover
+from ...text.markup import field_text, normalize_markup
 from ...text.normalize import normalize
 from .extract import RawDoc
 
@@ -60,9 +61,10 @@ class Cleaner:
         return OpenCC("t2s")
 
     def clean_field(self, value: str | None) -> str | None:
+        value = field_text(value) if value else None
         if not value:
             return None
-        value = normalize(str(value)).replace("\n", " ").strip()
+        value = normalize(value, keep_cjk_spaces=True).replace("\n", " ").strip()
         if self.settings["t2s"]:
             value = self.t2s.convert(value)
         return value or None
@@ -76,6 +78,12 @@ class Cleaner:
             if n:
                 counters[name] = counters.get(name, 0) + n
 
+        # markup of the source format first: paragraph marks are private-use characters, not damage
+        if s.get("markup", True):
+            found: dict[str, int] = {}
+            text = normalize_markup(text, raw.format, found)
+            for kind, n in found.items():
+                bump(f"markup_{kind}", n)
         # garbled text is judged before normalisation, which would hide private-use residue
         g = quality.check_garbled(text, s["max_garbled_ratio"])
         if g:

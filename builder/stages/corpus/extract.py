@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ...text.markup import field_text
 from .decode import DecodeError, decode
 
 
@@ -96,8 +97,6 @@ def read_txt(data: bytes, encoding: str = "auto") -> list[RawDoc]:
 
 
 FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MD_MARK = re.compile(r"(\*\*|__|`{1,3}|^#{1,6}\s+|^>\s?)", re.M)
 
 
 def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
@@ -116,11 +115,11 @@ def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
         for j, line in enumerate(lines):
             if line.strip():
                 if line.lstrip().startswith("#"):
-                    title = line.strip().lstrip("#").strip()
+                    title = field_text(line.strip().lstrip("#").strip())
                     lines = lines[j + 1:]
                 break
-    body = MD_MARK.sub("", MD_LINK.sub(r"\1", "\n".join(lines)))
-    return [RawDoc(text=body, title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md")]
+    # body markup (emphasis, links, lists) is turned into text by the cleaner's markup step, which counts it
+    return [RawDoc(text="\n".join(lines), title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md")]
 
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)

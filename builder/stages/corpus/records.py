@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from .extract import UnreadableFile
+from ...text.markup import FieldTypeError, value_text
+from .extract import RawDoc, UnreadableFile, parse_date
 
 DEFAULT_FIELDS = {"text": ["text", "content", "body", "article", "正文", "内容"], "title": ["title", "headline", "contenttitle", "标题"],
                   "published": ["published", "date", "pub_time", "pubdate", "time", "发布时间"],
@@ -147,13 +148,32 @@ ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet":
 
 
 def decode_field(value: Any) -> str | None:
-    if value is None:
+    """A field as text, or None when missing or a null literal (None, nan, "null")."""
+    try:
+        return value_text(value, "?")
+    except FieldTypeError:
         return None
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.decode("gb18030", errors="replace")
-    return str(value)
 
 
+def record_to_raw(record: dict[str, Any], fields: dict[str, str], fmt: str, suffix: str) -> RawDoc | UnreadableFile:
+    """Map one record to a RawDoc through the field mapping, or say why it has no usable text.
+
+    The text field may be a string or a list of paragraphs (joined with blank lines); an object or a list
+    of non-strings is rejected as ``text_field_type``. Metadata fields that are not text are dropped."""
+    want = fields.get("text", "text/content")
+    try:
+        text = value_text(pick(record, fields, "text"), want)
+    except FieldTypeError as exc:
+        return UnreadableFile("text_field_type", f"record {suffix[1:]}: {exc}")
+    if not text or not text.strip():
+        return UnreadableFile("missing_text_field", f"record {suffix[1:]}: no text in field '{want}'")
+    meta: dict[str, Any] = {}
+    url = decode_field(pick(record, fields, "url"))
+    if url:
+        meta["url"] = url
+    rid = decode_field(pick(record, fields, "id"))
+    if rid is not None:
+        meta["record_id"] = rid
+    return RawDoc(text=text, title=decode_field(pick(record, fields, "title")),
+                  published=parse_date(decode_field(pick(record, fields, "published"))),
+                  author=decode_field(pick(record, fields, "author")), format=fmt, path_suffix=suffix, meta=meta)
