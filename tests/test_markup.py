@@ -10,7 +10,13 @@ from builder.stages.corpus import process_records
 from builder.stages.corpus.clean import Cleaner, to_document
 from builder.stages.corpus.extract import RawDoc, read_md
 from builder.stages.corpus.records import iter_jsonl, record_to_raw
-from builder.text.markup import FieldTypeError, normalize_markup, strip_html, strip_markdown, value_text
+from builder.text.markup import (
+    FieldTypeError,
+    normalize_markup,
+    strip_html,
+    strip_markdown,
+    value_text,
+)
 
 DEFAULTS = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 20, "max_chars": 200000,
             "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,

@@ -20,7 +20,7 @@ import xxhash
 from ...manifest import hash_obj
 from ..base import Stage, StageRun
 from .clean import Cleaner, to_document
-from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
+from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile
 from .records import ITERATORS, record_to_raw
 
 RECORD_BATCH = 32  # records per task; a batch of tasks in flight stays a few MB

@@ -9,8 +9,8 @@ from __future__ import annotations
 import codecs
 import csv
 import html
-import re
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
