@@ -97,9 +97,11 @@ class Cleaner:
             pages = normalized
         if s["boilerplate"]:
             for i, page in enumerate(pages):
-                pages[i], lines, tail = self.boilerplate(page, tail=i == len(pages) - 1)
-                bump("boilerplate_lines_removed", lines)
-                bump("boilerplate_tail_lines_cut", tail)
+                pages[i], removed = self.boilerplate.explain(page, tail=i == len(pages) - 1, head=i == 0,
+                                                                  link_pages=raw.format == "html")
+                for family, _ in removed:
+                    bump(f"boilerplate_{family}")
+                bump("boilerplate_lines_removed", len(removed))
         if s["t2s"]:
             converted = [self.t2s.convert(p) for p in pages]
             bump("t2s_converted", int(converted != pages))

@@ -158,19 +158,80 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     return TITLE_PREFIX.sub("", t) or None
 
 
-def extract_html(html: str, url: str | None = None) -> RawDoc | None:
-    """Main text, title, date and author with trafilatura; None when no article text is found."""
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_H1_TAG = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_OG_TITLE = re.compile(r"""<meta[^>]+property\s*=\s*["']og:title["'][^>]*content\s*=\s*["']([^"']*)["']""", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+
+
+def _page_text(fragment: str) -> str:
+    import html as htmlmod
+
+    return re.sub(r"\s+", " ", htmlmod.unescape(_ANY_TAG.sub("", fragment))).strip()
+
+
+def choose_title(html: str, extracted: str | None, sitename: str | None = None) -> str | None:
+    """The headline from og:title, <h1> and <title>, site-name suffixes stripped.
+
+    trafilatura's title is kept when the page's <title>, og:title or an <h1> confirms it; when an <h1>
+    extends it (a title cut at a quote mark) the <h1> wins; when nothing confirms it (a title taken from a
+    related-article block) the page's own <title> wins."""
+    from ...text.normalize import compare_form
+
+    head = html[:200_000]
+    m = _TITLE_TAG.search(head)
+    page = tidy_title(_page_text(m.group(1)), sitename) if m else None
+    og = _OG_TITLE.search(head)
+    og_title = tidy_title(_page_text(og.group(1)), sitename) if og else None
+    h1s = [t for t in (_page_text(h) for h in _H1_TAG.findall(head)) if 4 <= len(t) <= 120]
+    t = tidy_title(extracted, sitename)
+    if not t:
+        return page or og_title or (h1s[0] if h1s else None)
+    ct = compare_form(t)
+    for h in h1s:
+        ch = compare_form(h)
+        if len(ch) > len(ct) and ch.startswith(ct) and (not page or ch in compare_form(page) or compare_form(page) in ch):
+            return h
+    confirmed = [c for c in [page, og_title, *h1s] if c and (ct in compare_form(c) or compare_form(c) in ct)]
+    if confirmed or not page:
+        return t
+    return page
+
+
+_AUTHOR_LABEL = re.compile(r"^(?:作者|记者|文|撰文|通讯员|编辑)\s*[:：/|｜]?\s*")
+_AUTHOR_EDITOR = re.compile(r"\s*(?:责任编辑|责编|编辑|审核|校对)\s*[:：].*$")
+_AUTHOR_JUNK = re.compile(r"(?i)\b(?:name|e-?mail|com|net|admin|editor|unknown|null|none)\b|未知|佚名|匿名|授权|关注|登录|注册|必读|[@#<>{}]|https?:")
+
+
+def validate_author(author: str | None) -> str | None:
+    """An author name, or None for what pages put in the author slot that is not one
+    (``Name; Email Com`` placeholders, ``作者：未知 责任编辑：…``, ``我已授权``, account prompts)."""
+    if not author:
+        return None
+    a = _AUTHOR_EDITOR.sub("", author.strip())
+    a = _AUTHOR_LABEL.sub("", a).strip(" ;；,，|/·")
+    if not a or len(a) > 40 or _AUTHOR_JUNK.search(a):
+        return None
+    return a
+
+
+TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True}
+
+
+def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
+    """Main text, title, date and author with trafilatura; None when no article text is found.
+    ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
     d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     text = d.get("text") or ""
     if not text.strip():
         return None
-    return RawDoc(text=text, title=tidy_title(d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
-                  author=d.get("author") or None, format="html",
+    return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
+                  author=validate_author(d.get("author")), format="html",
                   meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
 
 
