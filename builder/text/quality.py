@@ -7,8 +7,8 @@ from collections import Counter
 
 from .normalize import cjk_ratio
 
-# U+FFFD is not counted: real pages carry a few, and normalisation strips them
-GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff]|[\U000f0000-\U0010ffff]")
+# U+FFFD counts: decoding damage is garbled text (a few per page pass under max_garbled_ratio, and are counted)
+GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]|[\U000f0000-\U0010ffff]")
 
 
 def check_length(text: str, min_chars: int, max_chars: int):

@@ -78,13 +78,16 @@ class Cleaner:
             if n:
                 counters[name] = counters.get(name, 0) + n
 
+        for name, n in raw.meta.pop("_counts", {}).items():  # the reader's decoding counters
+            bump(name, n)
         # markup of the source format first: paragraph marks are private-use characters, not damage
         if s.get("markup", True):
             found: dict[str, int] = {}
             text = normalize_markup(text, raw.format, found)
             for kind, n in found.items():
                 bump(f"markup_{kind}", n)
-        # garbled text is judged before normalisation, which would hide private-use residue
+        # garbled text is judged before normalisation; U+FFFD stays in the text and is counted, never dropped silently
+        bump("text_replacement_chars", text.count("\ufffd"))
         g = quality.check_garbled(text, s["max_garbled_ratio"])
         if g:
             return text, Dropped(*g)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from ...text.markup import field_text
-from .decode import DecodeError, decode
+from .decode import DecodeError, decode_detail, distrust_latin
 
 
 class UnreadableFile(ValueError):
@@ -55,12 +55,15 @@ def parse_date(text: str | None) -> str | None:
         return None
 
 
-def _text_of(data: bytes, encoding: str) -> str:
+def _decoded(data: bytes, encoding: str):
     try:
-        text, _ = decode(data, encoding)
+        return decode_detail(data, encoding)
     except DecodeError as exc:
         raise UnreadableFile("unreadable_encoding", str(exc)) from None
-    return text
+
+
+def _text_of(data: bytes, encoding: str) -> str:
+    return _decoded(data, encoding).text
 
 
 def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None, list[str]]:
@@ -91,16 +94,23 @@ def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None,
 
 
 def read_txt(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    text = _text_of(data, encoding)
-    title, published, author, body = _split_header(text.splitlines())
-    return [RawDoc(text="\n".join(body), title=title, published=published, author=author, format="txt")]
+    d = _decoded(data, encoding)
+    title, published, author, body = _split_header(d.text.splitlines())
+    return [RawDoc(text="\n".join(body), title=title, published=published, author=author, format="txt", meta=_counts_meta(d))]
+
+
+def _counts_meta(d) -> dict:
+    """Decoding counters travel to the cleaner in meta["_counts"] (popped there, never stored)."""
+    counts = d.counts()
+    return {"_counts": counts} if counts else {}
 
 
 FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
 def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    text = _text_of(data, encoding)
+    d = _decoded(data, encoding)
+    text = d.text
     meta: dict[str, str] = {}
     m = FRONT.match(text)
     if m:
@@ -119,25 +129,38 @@ def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
                     lines = lines[j + 1:]
                 break
     # body markup (emphasis, links, lists) is turned into text by the cleaner's markup step, which counts it
-    return [RawDoc(text="\n".join(lines), title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md")]
+    return [RawDoc(text="\n".join(lines), title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md",
+                   meta=_counts_meta(d))]
 
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
-def html_to_text(data: bytes, encoding: str = "auto") -> str:
-    """Decode HTML using the meta charset when declared, else detection."""
+def html_decode(data: bytes, encoding: str = "auto"):
+    """Decode HTML: the meta charset when declared and believable, else detection. A latin-1/windows-1252
+    declaration on bytes that read as Chinese is overruled (counted as decode_overruled_declaration)."""
+    from .decode import Decoded
+
     if encoding == "auto":
         m = META_CHARSET.search(data[:4096])
         if m:
             declared = m.group(1).decode("ascii", "ignore").lower()
             if declared in {"gb2312", "gbk", "gb_2312-80"}:
                 declared = "gb18030"
+            better = distrust_latin(data, declared)
+            if better is not None:
+                better.overruled = 1
+                return better
             try:
-                return data.decode(declared)
+                text = data.decode(declared)
+                return Decoded(text, declared, replacement_chars=text.count("\ufffd"))
             except (UnicodeDecodeError, LookupError):
                 pass
-    return _text_of(data, encoding)
+    return _decoded(data, encoding)
+
+
+def html_to_text(data: bytes, encoding: str = "auto") -> str:
+    return html_decode(data, encoding).text
 
 
 SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$")
@@ -236,10 +259,11 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
 
 
 def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    html = html_to_text(data, encoding)
-    doc = extract_html(html)
+    d = html_decode(data, encoding)
+    doc = extract_html(d.text)
     if doc is None:
         raise UnreadableFile("no_main_text", "trafilatura found no article text in the page")
+    doc.meta.update(_counts_meta(d))
     return [doc]
 
 

@@ -127,21 +127,26 @@ def iter_parquet(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
         raise UnreadableFile("unreadable_file", f"invalid Parquet data after row {n}: {str(exc)[:120]}") from None
 
 
+COUNTS_FIELD = "\0decode_counts"  # not a field name any file can hold
 _TAG = re.compile(r"<([A-Za-z_][\w.-]*)>(.*?)</\1>", re.S)
 
 
 def iter_xml_records(path: Path, encoding: str = "auto", record_tag: str = "doc") -> Iterator[RecordItem]:
     """Record-per-element XML-ish dumps such as SogouCA (``<doc><url/><contenttitle/><content/></doc>``):
     each child element becomes a field. Parsed with a regex, since such dumps are rarely well-formed XML."""
-    from .decode import DecodeError, decode
+    from .decode import DecodeError, decode_detail
 
     try:
-        text, _ = decode(path.read_bytes(), encoding)
+        d = decode_detail(path.read_bytes(), encoding)
     except DecodeError as exc:
         raise UnreadableFile("unreadable_encoding", str(exc)) from None
+    counts = d.counts()
     pattern = re.compile(rf"<{re.escape(record_tag)}>(.*?)</{re.escape(record_tag)}>", re.S)
-    for n, m in enumerate(pattern.finditer(text)):
-        yield f"#{record_tag}{n}", {k: html.unescape(v.strip()) for k, v in _TAG.findall(m.group(1))}
+    for n, m in enumerate(pattern.finditer(d.text)):
+        record = {k: html.unescape(v.strip()) for k, v in _TAG.findall(m.group(1))}
+        if counts and n == 0:  # the file's decoding counters ride on its first record
+            record[COUNTS_FIELD] = counts
+        yield f"#{record_tag}{n}", record
 
 
 ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet, "xmlrecords": iter_xml_records}
@@ -161,13 +166,14 @@ def record_to_raw(record: dict[str, Any], fields: dict[str, str], fmt: str, suff
     The text field may be a string or a list of paragraphs (joined with blank lines); an object or a list
     of non-strings is rejected as ``text_field_type``. Metadata fields that are not text are dropped."""
     want = fields.get("text", "text/content")
+    counts = record.pop(COUNTS_FIELD, None) if COUNTS_FIELD in record else None
     try:
         text = value_text(pick(record, fields, "text"), want)
     except FieldTypeError as exc:
         return UnreadableFile("text_field_type", f"record {suffix[1:]}: {exc}")
     if not text or not text.strip():
         return UnreadableFile("missing_text_field", f"record {suffix[1:]}: no text in field '{want}'")
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] = {"_counts": counts} if counts else {}
     url = decode_field(pick(record, fields, "url"))
     if url:
         meta["url"] = url
