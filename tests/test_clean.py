@@ -22,7 +22,13 @@ def test_radicals_and_fullwidth_latin_fold_but_chinese_punctuation_stays():
 
 
 def test_whitespace_and_control_characters():
-    assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民共和国\n\n新闻"
+    # letter-spaced words close up; a space between two words of two or more characters stays (one)
+    assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民 共和国\n\n新闻"
+
+
+def test_spaces_between_names_and_headline_clauses_survive():
+    assert normalize("主编： 贾益民 郭楚江") == "主编：贾益民 郭楚江"
+    assert normalize("杨启光 陈光磊 陈学超") == "杨启光 陈光磊 陈学超"
 
 
 def test_compare_form_drops_punctuation_and_folds_width():

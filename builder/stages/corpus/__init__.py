@@ -19,7 +19,7 @@ import xxhash
 
 from ...manifest import hash_obj
 from ..base import Stage, StageRun
-from .clean import Cleaner, to_document
+from .clean import Cleaner, split_long, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile
 from .records import ITERATORS, record_to_raw
 
@@ -117,7 +117,7 @@ Outcome = tuple[str, dict[str, Any]]  # ("keep", document) | ("reject", row)
 def _finish(raws: list[RawDoc], src: dict[str, Any], path: str, settings: dict[str, Any], counters: Counter) -> list[Outcome]:
     cleaner = _cleaner(settings)
     out: list[Outcome] = []
-    for raw in raws:
+    for raw in split_long(raws, settings, counters):
         text, dropped = cleaner(raw, counters)
         if dropped:
             out.append(("reject", {"reason": dropped.reason, "detail": dropped.detail, "source": src["name"],

@@ -40,6 +40,41 @@ def join_offsets(pages: list[str]) -> list[int]:
     return out
 
 
+def split_long(raws: list[RawDoc], settings: dict[str, Any], counters: dict[str, int]) -> list[RawDoc]:
+    """A paged document (PDF) longer than max_chars becomes page-range documents of at most max_chars each
+    (``#pages=3-40`` in the path, ``page_range`` in meta) instead of being dropped whole."""
+    limit = settings.get("max_chars", 0)
+    if not settings.get("split_long_documents", True) or not limit:
+        return raws
+    out: list[RawDoc] = []
+    for raw in raws:
+        starts = raw.meta.get("page_starts")
+        if not starts or len(raw.text) <= limit or len(starts) < 2:
+            out.append(raw)
+            continue
+        pages = split_pages(raw.text, starts)
+        groups: list[list[int]] = [[]]
+        size = 0
+        for i, page in enumerate(pages):
+            if groups[-1] and size + len(page) + 2 > limit:
+                groups.append([])
+                size = 0
+            groups[-1].append(i)
+            size += len(page) + 2
+        counters["split_long_documents"] = counters.get("split_long_documents", 0) + 1
+        counters["split_parts"] = counters.get("split_parts", 0) + len(groups)
+        base = {k: v for k, v in raw.meta.items() if k not in ("page_starts", "_counts")}
+        for n, group in enumerate(groups):
+            part = [pages[i] for i in group]
+            first, last = group[0] + 1, group[-1] + 1
+            meta = dict(base, page_starts=join_offsets(part), page_range=[first, last], part=n + 1, parts=len(groups))
+            if n == 0 and "_counts" in raw.meta:
+                meta["_counts"] = raw.meta["_counts"]
+            out.append(RawDoc(text="\n\n".join(part), title=raw.title, published=raw.published, author=raw.author,
+                              format=raw.format, path_suffix=f"{raw.path_suffix}#pages={first}-{last}", meta=meta))
+    return out
+
+
 @dataclass
 class Dropped:
     reason: str

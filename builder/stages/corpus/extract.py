@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from ...text.markup import field_text
 from .decode import DecodeError, decode_detail, distrust_latin
+from .pdf import counted_warnings, join_pdf_lines, recover_pages, strip_running_lines
 
 
 class UnreadableFile(ValueError):
@@ -267,33 +269,6 @@ def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     return [doc]
 
 
-def join_pdf_lines(page_text: str) -> str:
-    """pypdf gives one line per printed line; rejoin lines inside a paragraph (no spaces in Chinese)."""
-    lines = [line.strip() for line in page_text.splitlines()]
-    nonempty = [len(line) for line in lines if line]
-    if not nonempty:
-        return ""
-    typical = sorted(nonempty)[len(nonempty) * 3 // 4]
-    out: list[str] = []
-    buf = ""
-    for line in lines:
-        if not line:
-            if buf:
-                out.append(buf)
-                buf = ""
-            continue
-        if buf and not re.match(r"[A-Za-z0-9]", line[:1]) or not buf:
-            buf += line
-        else:
-            buf += " " + line
-        if line.endswith(SENTENCE_END) and len(line) < typical * 0.9:
-            out.append(buf)
-            buf = ""
-    if buf:
-        out.append(buf)
-    return "\n\n".join(out)
-
-
 def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     """One document per PDF, page-aware: ``meta.page_starts`` holds each page's character offset."""
     from pypdf import PdfReader
@@ -312,10 +287,12 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
                 raise UnreadableFile("encrypted_pdf", f"encrypted PDF that cannot be opened: {exc}") from None
             if not ok:
                 raise UnreadableFile("encrypted_pdf", "encrypted PDF (needs a password)")
-        pages: list[str] = []
-        for page in reader.pages:
-            pages.append(join_pdf_lines(page.extract_text() or ""))
-        info = reader.metadata or {}
+        counts: Counter = Counter()
+        with counted_warnings(counts):
+            raw_pages = [page.extract_text() or "" for page in reader.pages]
+            info = reader.metadata or {}
+        raw_pages, used = recover_pages(data, raw_pages, counts)
+        pages = [join_pdf_lines(p) for p in strip_running_lines(raw_pages, counts)]
     except UnreadableFile:
         raise
     except FileNotDecryptedError as exc:
@@ -330,8 +307,15 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     title = str(info.get("/Title") or "").strip() or None
     m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(info.get("/CreationDate") or ""))
     published = parse_date(f"{m.group(1)}-{m.group(2)}-{m.group(3)}") if m else None
+    if not any(p.strip() for p in pages) and counts.get("pdf_pages_garbled"):
+        raise UnreadableFile("garbled_pdf", f"every extractor read garbled text on all {counts['pdf_pages_garbled']} pages with text")
+    meta = {"pages": len(pages), "page_starts": starts}
+    if any(u != "pypdf" for u in used):
+        meta["extractors"] = dict(Counter(used))
+    if counts:
+        meta["_counts"] = dict(counts)
     return [RawDoc(text="\n\n".join(parts), title=title, published=published, author=str(info.get("/Author") or "") or None,
-                   format="pdf", meta={"pages": len(pages), "page_starts": starts})]
+                   format="pdf", meta=meta)]
 
 
 READERS = {"txt": read_txt, "md": read_md, "html": read_html, "pdf": read_pdf}
