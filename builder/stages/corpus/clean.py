@@ -149,6 +149,10 @@ class Cleaner:
                 pages[i], found = pii.mask(page)
                 for kind, n in found.items():
                     bump(f"pii_masked_{kind}", n)
+        if s.get("dedouble", True) and not starts:
+            pages[0], found = quality.dedouble(pages[0])
+            for kind, n in found.items():
+                bump(kind, n)
         text = "\n\n".join(pages)
         if starts:
             raw.meta["page_starts"] = join_offsets(pages)
