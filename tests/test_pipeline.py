@@ -53,7 +53,7 @@ def test_stage_folder_layout_and_manifest(tmp_path, make_build, cli):
     assert set(m) >= {"config_hash", "inputs", "output", "version", "counters"}
     assert "source:files" in m["inputs"]
     df = _data(tmp_path / "out")
-    assert df.columns == ["id", "source", "path", "title", "text", "published", "author", "format", "meta"]
+    assert df.columns == ["id", "content_hash", "source", "path", "title", "text", "published", "author", "format", "meta"]
     assert df["path"].to_list() == ["docs/a0000.txt", "docs/a0001.txt", "docs/a0002.txt"]
     assert df["published"].to_list() == ["2025-03-14"] * 3
     assert not (tmp_path / "out" / ".tmp" / "corpus").exists()

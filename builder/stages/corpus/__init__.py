@@ -219,7 +219,8 @@ class CorpusStage(Stage):
         src = dict(src, _format=fmt)
         batch: list[tuple[str, dict]] = []
         try:
-            extra = {"record_tag": src["record_tag"]} if fmt == "xmlrecords" else {}
+            extra = {"record_tag": src["record_tag"]} if fmt == "xmlrecords" else \
+                {"delimiter": src.get("delimiter", "auto")} if fmt == "csv" else {}
             for suffix, item in ITERATORS[fmt](f, src.get("encoding", "auto"), **extra):
                 if isinstance(item, UnreadableFile):
                     ctx.count("rows_in")

@@ -21,8 +21,14 @@ from .extract import RawDoc
 
 
 def doc_id(text: str) -> str:
-    """Stable id: the content hash of the cleaned text."""
+    """Content hash of the cleaned text (the ``content_hash`` column; exact duplicates share it)."""
     return xxhash.xxh3_64_hexdigest(text.encode("utf-8"))
+
+
+def record_id(source: str, path: str) -> str:
+    """The document id: unique per build, from where the document came (source, file or URL, record or
+    page-range suffix), so the same text from two sources is two documents with one content_hash."""
+    return xxhash.xxh3_64_hexdigest(f"{source}\0{path}".encode("utf-8"))
 
 
 def split_pages(text: str, starts: list[int]) -> list[str]:
@@ -185,7 +191,8 @@ def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any]
     if author and cleaner.settings["pii"]:
         author, _ = pii.mask(author)
     return {
-        "id": doc_id(text),
+        "id": record_id(source["name"], path + raw.path_suffix),
+        "content_hash": doc_id(text),
         "source": source["name"],
         "path": path + raw.path_suffix,
         "title": title,

@@ -320,5 +320,6 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
 
 READERS = {"txt": read_txt, "md": read_md, "html": read_html, "pdf": read_pdf}
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
-              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-RECORD_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords"}
+              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv", ".tab": "csv",
+              ".parquet": "parquet", ".rss": "rss", ".atom": "rss", ".xml": "rss"}
+RECORD_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords", "rss"}

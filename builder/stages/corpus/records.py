@@ -78,19 +78,36 @@ def iter_json(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
             yield f"#{n}", UnreadableFile("unreadable_record", f"item {n}: expected an object, got {type(obj).__name__}")
 
 
-def iter_csv(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+DELIMITERS = ",\t;|"
+
+
+def sniff_delimiter(path: Path, sample: str) -> str:
+    """Tab for .tsv/.tab; else the delimiter csv.Sniffer finds among , tab ; | in the first lines; else a comma."""
+    if path.suffix.lower() in {".tsv", ".tab"}:
+        return "\t"
+    head = "\n".join(sample.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def iter_csv(path: Path, encoding: str = "auto", delimiter: str = "auto") -> Iterator[RecordItem]:
     csv.field_size_limit(1 << 30)
     enc = "utf-8-sig" if encoding == "auto" else encoding
     with open(path, "rb") as f:
         head = f.read(65536)
     try:  # incremental: the sample may end inside a multi-byte character
-        codecs.getincrementaldecoder(enc)().decode(head, final=False)
+        sample = codecs.getincrementaldecoder(enc)().decode(head, final=False)
     except UnicodeDecodeError:
         if encoding != "auto":
             raise UnreadableFile("unreadable_encoding", f"not {encoding}") from None
         enc = "gb18030"
+        sample = head.decode(enc, errors="replace")
+    if delimiter == "auto":
+        delimiter = sniff_delimiter(path, sample)
     with open(path, encoding=enc, newline="", errors="strict") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(f, delimiter=delimiter)
         n = 0
         while True:
             n += 1
@@ -149,7 +166,43 @@ def iter_xml_records(path: Path, encoding: str = "auto", record_tag: str = "doc"
         yield f"#{record_tag}{n}", record
 
 
-ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet, "xmlrecords": iter_xml_records}
+def iter_feed(path: Path, encoding: str = "auto") -> Iterator[RecordItem]:
+    """A local RSS or Atom file through feedparser (tolerant of malformed XML, charset from the declaration):
+    one record per entry with title, url, published (ISO date), author and content (the full content when the
+    feed has it, else the summary); HTML in the content is turned into text by the cleaner's markup step."""
+    import time
+
+    import feedparser
+
+    from .decode import DecodeError, decode_detail
+
+    data = path.read_bytes()
+    declared = re.search(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.-]+)""", data[:512])
+    source: bytes | str = data
+    if encoding != "auto" or not declared:  # no declaration: our detection, not feedparser's windows-1252 guess
+        try:
+            text = decode_detail(data, encoding).text
+        except DecodeError as exc:
+            raise UnreadableFile("unreadable_encoding", str(exc)) from None
+        source = re.sub(r"""^\ufeff?(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""", r"\1", text)
+    feed = feedparser.parse(source)
+    if not feed.entries:
+        why = f": {type(feed.bozo_exception).__name__}: {str(feed.bozo_exception)[:100]}" if feed.get("bozo") else ""
+        raise UnreadableFile("not_a_feed", f"no RSS/Atom entries in the file{why}")
+    for n, e in enumerate(feed.entries):
+        content = ""
+        if e.get("content"):
+            content = max((c.get("value") or "" for c in e["content"]), key=len)
+        if len(content) < len(e.get("summary") or ""):
+            content = e.get("summary") or ""
+        when = e.get("published_parsed") or e.get("updated_parsed")
+        record = {"title": e.get("title"), "url": e.get("link"), "author": e.get("author"), "content": content,
+                  "published": time.strftime("%Y-%m-%d", when) if when else (e.get("published") or e.get("updated")),
+                  "id": e.get("id")}
+        yield f"#item{n}", {k: v for k, v in record.items() if v is not None}
+
+
+ITERATORS = {"jsonl": iter_jsonl, "json": iter_json, "csv": iter_csv, "parquet": iter_parquet, "xmlrecords": iter_xml_records, "rss": iter_feed}
 
 
 def decode_field(value: Any) -> str | None:
