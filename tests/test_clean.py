@@ -62,7 +62,7 @@ def test_seed_article_tail_is_removed():
 def test_pii_masking_counts_each_kind():
     text = "联系电话13812345678或159-1234-5678，身份证330106199003074218，邮箱 lost.found@example.cn，订单号1381234567890。"
     masked, counts = pii.mask(text)
-    assert counts == {"id_number": 1, "phone": 2, "email": 1}
+    assert counts == {"id_number": 1, "id_number_checked": 1, "phone": 2, "email": 1}
     assert "[手机号]" in masked and "[身份证号]" in masked and "[邮箱]" in masked and "1381234567890" in masked
     assert pii.scan(masked) == {}
 
