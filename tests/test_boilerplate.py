@@ -137,3 +137,16 @@ def test_realdata_labelled_pages_meet_precision_and_recall_goals_and_titles(real
         pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
     t = bench.score(pages, show=False)["totals"]
     assert t["body_kept"] / t["body"] >= 0.99 and t["furniture_removed"] / t["furniture"] >= 0.95
+
+
+def test_heading_above_a_pdf_or_text_body_is_kept():
+    out, removed = clean("\n".join(["前言", P1, P2, P3]))
+    assert out.startswith("前言") and removed == []
+    out, removed = clean("\n".join(["图集", P1, P2, P3]), link_pages=True)  # on a web page it is a menu word
+    assert removed == [("nav", "图集")]
+
+
+def test_first_body_line_about_wechat_is_not_a_prompt():
+    first = "公众号的打开率普遍下滑。一篇文章能否被点开，标题起着决定性作用；点开以后能否读完，则很大程度取决于排版。"
+    out, removed = clean("\n".join([first, P1, P2]))
+    assert first in out and removed == []

@@ -83,8 +83,9 @@ class BoilerplateRemover:
 
     def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
-        leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: a text
-        without any prose line is a list of links or a menu (web pages only; a poem in a text file is not)."""
+        leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
+        a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
+        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither)."""
         lines = text.split("\n")
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
@@ -113,7 +114,7 @@ class BoilerplateRemover:
             return edge[i] is None and is_prose(_LIST_MARK.sub("", strip[i]))
 
         body = [i for i in live if is_body(i)]
-        link_page = link_pages and len(body) < 2  # no article text: a list of links or a menu
+        link_page = link_pages and len(body) < 2  # a web page without article text: a list of links or a menu
         first = body[0] if body and head else -1
         last = body[-1] if body and tail else end
         for n, i in enumerate(live):
@@ -122,7 +123,7 @@ class BoilerplateRemover:
             f = edge[i]
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:
                 f = "link_list"
-            if f is None and i < first and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
+            if f is None and link_pages and i < first and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f
