@@ -62,10 +62,17 @@ class BoilerplateRemover:
         self.tail_re = rules["tail"]
         self.min_body_chars = rules["min_body_chars"]
         self.extra_re = re.compile("|".join(f"(?:{p})" for p in self.extra)) if self.extra else None
+        # one anchored alternation answers "could any line family match?" in a single pass per line
+        self.any_line = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern, _ in self.line_rules)) if self.line_rules else None
+        self.max_line = max((m for _, _, m in self.line_rules), default=0)
 
     def _line_family(self, s: str) -> str | None:
-        bare = _LIST_MARK.sub("", s)
-        for family, pattern, max_len in self.line_rules:
+        bare = _LIST_MARK.sub("", s) if s[:1] in "-–—•·*" else s
+        if self.any_line is None or len(bare) > self.max_line or not self.any_line.match(bare):
+            families = ()
+        else:
+            families = self.line_rules
+        for family, pattern, max_len in families:
             if len(bare) <= max_len and pattern.match(bare):
                 return family
         if self.extra_re is not None and len(s) <= MAX_EXTRA_LINE and self.extra_re.search(s):
@@ -108,19 +115,27 @@ class BoilerplateRemover:
                             fam.setdefault(j, "tail")
                         break
         live = [i for i in idx if i < end and i not in fam]
-        edge = {i: self._edge_family(strip[i]) for i in live}
+        edge: dict[int, str | None] = {}
+
+        def edge_of(i: int) -> str | None:
+            if i not in edge:
+                edge[i] = self._edge_family(strip[i])
+            return edge[i]
 
         def is_body(i: int) -> bool:
-            return edge[i] is None and is_prose(_LIST_MARK.sub("", strip[i]))
+            return is_prose(_LIST_MARK.sub("", strip[i])) and edge_of(i) is None
 
-        body = [i for i in live if is_body(i)]
-        link_page = link_pages and len(body) < 2  # a web page without article text: a list of links or a menu
-        first = body[0] if body and head else -1
-        last = body[-1] if body and tail else end
-        for n, i in enumerate(live):
+        # the first and last body lines bound the leading and trailing blocks; lines between them are
+        # never judged by edge rules (and not even looked at)
+        lo = next((i for i in live if is_body(i)), None)
+        hi = next((i for i in reversed(live) if is_body(i)), None)
+        link_page = link_pages and (lo is None or lo == hi)  # a web page without article text: links or a menu
+        first = lo if lo is not None and head else -1
+        last = hi if hi is not None and tail else end
+        for i in live:
             if not (link_page or i < first or i > last):
                 continue
-            f = edge[i]
+            f = edge_of(i)
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:
                 f = "link_list"
             if f is None and link_pages and i < first and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):

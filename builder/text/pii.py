@@ -5,8 +5,8 @@
   ``id_number_checked`` counts those python-stdnum (``stdnum.cn.ric``) confirms.
 - ``bank_card``: 16-19 digits (grouped by spaces or dashes or not) starting 3-6 that pass the Luhn check
   (``stdnum.luhn``).
-- ``phone`` (mobile) and ``landline``: found and validated by phonenumbers (libphonenumber's metadata for CN),
-  so an order number of 13 digits or a hotline of 5 is not a phone; service numbers (400/800) are left.
+- ``phone`` (mobile) and ``landline``: shaped candidates validated by phonenumbers (libphonenumber's metadata
+  for CN), so an order number of 13 digits or a hotline of 5 is not a phone; service numbers (400/800) are left.
 - ``email``: bounded by ASCII, so 发送邮件至zhengwu@example.cn申请 masks only the address.
 - ``qq`` and ``wechat``: an account number/id right after its label (QQ：…, 微信号：…, 加V信 …).
 
@@ -25,6 +25,8 @@ QQ = re.compile(r"(?i)(?<![A-Za-z])(?:QQ|扣扣)(?:号码?|群|账号)?\s*[:：]
 # a WeChat id starts with a letter and (to tell it from an English word after "WeChat") holds a digit, _ or -
 WECHAT = re.compile(r"(?i)(?<![A-Za-z])(?:微信|薇信|威信|V信|vx|wx|weixin|wechat)(?:号|账号|ID)?\s*[:：]?\s*"
                     r"([A-Za-z](?=[-_A-Za-z0-9]*[\d_-])[-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])")
+_LONG_DIGITS = re.compile(r"\d{15}|\d{4}[ -]\d{4}[ -]\d{4}")  # an ID or a card is possible at all
+_ACCOUNT_LABEL = re.compile(r"(?i)qq|扣扣|微信|薇信|威信|v信|vx|wx|weixin|wechat")
 _DIGIT_RUN = re.compile(r"(?:\+?86[-\s]?)?\(?\d[\d\s\-()]{5,}\d")
 _DIGITS7 = re.compile(r"\d{3}[\d\s\-()]{3,}\d")
 
@@ -38,20 +40,38 @@ def _luhn_ok(digits: str) -> bool:
     return 16 <= len(digits) <= 19 and luhn.is_valid(digits)
 
 
+# candidates only; phonenumbers decides (number ranges, area codes), which keeps the regexes simple and the
+# library's matcher (slow on long texts full of dates and figures) out of the hot path
+PHONE_CANDIDATE = re.compile(
+    r"(?<![0-9A-Za-z])(?:\+?86[-\s]?)?(?:1[3-9]\d(?:[-\s]?\d{4}){2}"
+    r"|(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3}[-\s]?)\d{3,4}[-\s]?\d{4}(?:-\d{1,5})?)(?![0-9A-Za-z])")
+
+
 def _phones(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of mobile and landline numbers, by phonenumbers."""
-    if not _DIGITS7.search(text):
-        return []
+    """(start, end, kind) of mobile and landline numbers: regex candidates validated by phonenumbers."""
+    out = []
+    for m in PHONE_CANDIDATE.finditer(text):
+        kind = _phone_kind(m.group(0))
+        if kind:
+            out.append((m.start(), m.end(), kind))
+    return out
+
+
+def _phone_kind(candidate: str) -> str | None:
     import phonenumbers as pn
 
-    out = []
-    for m in pn.PhoneNumberMatcher(text, "CN", leniency=pn.Leniency.VALID):
-        kind = pn.number_type(m.number)
-        if kind == pn.PhoneNumberType.MOBILE:
-            out.append((m.start, m.end, "phone"))
-        elif kind in (pn.PhoneNumberType.FIXED_LINE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-            out.append((m.start, m.end, "landline"))
-    return out
+    try:
+        num = pn.parse(candidate.replace("（", "(").replace("）", ")"), "CN")
+    except pn.NumberParseException:
+        return None
+    if not pn.is_valid_number(num):
+        return None
+    kind = pn.number_type(num)
+    if kind == pn.PhoneNumberType.MOBILE:
+        return "phone"
+    if kind in (pn.PhoneNumberType.FIXED_LINE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return "landline"
+    return None
 
 
 def _replace_spans(text: str, spans: list[tuple[int, int, str]], counts: dict[str, int]) -> str:
@@ -67,7 +87,7 @@ def mask(text: str) -> tuple[str, dict[str, int]]:
     counts: dict[str, int] = {}
     if not text:
         return text, counts
-    if any(c.isdigit() for c in text):
+    if _LONG_DIGITS.search(text):
         def id_sub(m: re.Match) -> str:
             from stdnum.cn import ric
 
@@ -85,11 +105,13 @@ def mask(text: str) -> tuple[str, dict[str, int]]:
             return PLACEHOLDERS["bank_card"]
 
         text = BANK_CARD.sub(card_sub, text)
-        text = _replace_spans(text, _phones(text), counts)
+    text = _replace_spans(text, _phones(text), counts)
     if "@" in text:
         text, n = EMAIL.subn(PLACEHOLDERS["email"], text)
         if n:
             counts["email"] = n
+    if not _ACCOUNT_LABEL.search(text):
+        return text, counts
     for kind, pattern in (("qq", QQ), ("wechat", WECHAT)):
         def account_sub(m: re.Match, kind=kind) -> str:
             counts[kind] = counts.get(kind, 0) + 1
@@ -121,19 +143,10 @@ def scan(text: str) -> dict[str, list[str]]:
         if digits.isdigit() and digits[0] in "3456" and _luhn_ok(digits):
             add("bank_card", run)
     if _DIGITS7.search(text):
-        import phonenumbers as pn
-
-        for m in _DIGIT_RUN.finditer(text):
-            try:
-                num = pn.parse(m.group(0), "CN")
-            except pn.NumberParseException:
-                continue
-            if pn.is_valid_number(num):
-                kind = pn.number_type(num)
-                if kind == pn.PhoneNumberType.MOBILE:
-                    add("phone", m.group(0).strip())
-                elif kind in (pn.PhoneNumberType.FIXED_LINE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-                    add("landline", m.group(0).strip())
+        for m in _DIGIT_RUN.finditer(text):  # every digit run, not the masking candidates
+            kind = _phone_kind(m.group(0).strip())
+            if kind:
+                add(kind, m.group(0).strip())
     for m in re.finditer(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", text):
         add("email", m.group(0))
     for kind, pattern in (("qq", QQ), ("wechat", WECHAT)):

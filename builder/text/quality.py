@@ -92,10 +92,26 @@ def check_garbled(text: str, max_ratio: float):
 MIN_REPEATED_PARAGRAPH = 40  # a paragraph this long that appears again is a duplication artefact, not style
 
 
+def _has_repeated_long_line(text: str) -> bool:
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if len(line) >= MIN_REPEATED_PARAGRAPH:
+            if line in seen:
+                return True
+            seen.add(line)
+    return False
+
+
 def dedouble(text: str) -> tuple[str, dict[str, int]]:
     """A body that appears twice (a page template printing the article twice, a dump concatenating
     two copies) keeps one copy; a long paragraph repeated later is kept once. Returns (text, counts)."""
     counts: dict[str, int] = {}
+    if len(text) < 2 * MIN_REPEATED_PARAGRAPH:
+        return text, counts
+    head = text.lstrip()[:MIN_REPEATED_PARAGRAPH // 2]
+    if text.find(head, len(text) // 3) < 0 and not _has_repeated_long_line(text):
+        return text, counts  # the common case: nothing repeats, nothing to do
     paras = [p for p in text.split("\n") if p.strip()]
     keys = [re.sub(r"\s+", "", p) for p in paras]
     h = len(keys) // 2
