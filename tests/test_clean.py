@@ -22,13 +22,14 @@ def test_radicals_and_fullwidth_latin_fold_but_chinese_punctuation_stays():
 
 
 def test_whitespace_and_control_characters():
-    # letter-spaced words close up; a space between two words of two or more characters stays (one)
-    assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民 共和国\n\n新闻"
+    assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民共和国\n\n新闻"
 
 
 def test_spaces_between_names_and_headline_clauses_survive():
-    assert normalize("主编： 贾益民 郭楚江") == "主编：贾益民 郭楚江"
-    assert normalize("杨启光 陈光磊 陈学超") == "杨启光 陈光磊 陈学超"
+    # three or more short words (2-4 Han) side by side are names in a list; other spaces are layout
+    assert normalize("编写： 杨启光 陈光磊 陈学超 周小兵") == "编写：杨启光 陈光磊 陈学超 周小兵"
+    assert normalize("本报讯 为配合地铁3号线东段开通运营") == "本报讯为配合地铁3号线东段开通运营"
+    assert normalize("多地项目连环爆雷 狂奔的龙湖集团", keep_cjk_spaces=True) == "多地项目连环爆雷 狂奔的龙湖集团"
 
 
 def test_compare_form_drops_punctuation_and_folds_width():

@@ -42,18 +42,18 @@ SPACES = re.compile(r"[ \t\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 _CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff，。！？；：、“”‘’（）《》〈〉「」『』【】〔〕…—"
 CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}]) +(?=[{_CJK_CLASS}])")
-# a space between Chinese characters is dropped when it splits a word letter by letter (中 国) or touches
-# punctuation; it is kept (one) between two runs of two or more Han characters, where it separates names in a
-# list (杨启光 陈光磊) or the clauses of a headline
-_HAN_RUN_END = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}$")
-_HAN_RUN_START = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
+# a space between Chinese characters is dropped (中 国, 本报讯 为配合) except inside a list of three or more
+# short words of 2-4 Han characters, the way names are set (杨启光 陈光磊 陈学超); titles keep all their
+# spaces (clauses of a headline), see normalize(keep_cjk_spaces=True)
+_H = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_NAME_LIST = re.compile(f"(?<![{_H}])[{_H}]{{2,4}}(?: [{_H}]{{2,4}}){{2,}}(?![{_H}])")
 
 
-def _cjk_gap(m: re.Match) -> str:
-    text, i, j = m.string, m.start(), m.end()
-    if _HAN_RUN_END.search(text, max(i - 2, 0), i) and _HAN_RUN_START.match(text, j):
-        return " "
-    return ""
+def _drop_cjk_gaps(text: str) -> str:
+    keep = {m.start() + k for m in _NAME_LIST.finditer(text) for k, c in enumerate(m.group(0)) if c == " "}
+    if not keep:
+        return CJK_GAP.sub("", text)
+    return CJK_GAP.sub(lambda m: " " if m.start() in keep else "", text)
 
 
 _LATIN_EXT = re.compile("[\u0080-\u02ff]")
@@ -96,7 +96,7 @@ def tidy_whitespace(text: str, keep_cjk_spaces: bool = False) -> str:
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
     if not keep_cjk_spaces:
-        text = CJK_GAP.sub(_cjk_gap, text)
+        text = _drop_cjk_gaps(text) if " " in text else text
     return BLANK_LINES.sub("\n\n", text).strip()
 
 
