@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,8 +64,8 @@ def clean_lines(text: str, last_page: bool = True) -> tuple[str, list[tuple[str,
 
 
 def extract(data: bytes, variant: str):
-    from builder.stages.corpus.crawl_feeds import decode_html
     from builder.stages.corpus import extract as ex
+    from builder.stages.corpus.crawl_feeds import decode_html
 
     html, _ = decode_html(data, "text/html")
     opts = {"builder": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True},
@@ -87,7 +88,6 @@ def score(pages: dict[str, tuple[list[str], list[str], str]], show: bool) -> dic
         from builder.text.normalize import compare_form
 
         out_full = compare_form(out)
-        fkeys = {key(f) for f in furn if key(f)}
         for b in body:
             k = key(b)
             if not k:
@@ -112,7 +112,6 @@ def score(pages: dict[str, tuple[list[str], list[str], str]], show: bool) -> dic
                 t["furniture_removed"] += 1
                 fam = next((fm for fm, line in removed if key(line) == k or key(line).startswith(k) or k.startswith(key(line) or "\0")), "not extracted")
                 fam_furn[fam] += 1
-        _ = fkeys
     return {"totals": t, "body_removed_by": fam_body, "furniture_removed_by": fam_furn}
 
 

@@ -47,8 +47,9 @@ def run_inputs(inputs: list[tuple[str, Path, dict]], clean: dict) -> tuple[float
 
 
 def main() -> None:
-    import builder
     from _common import OUT, REALDATA
+
+    import builder
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen-mb", type=int, default=0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from conftest import ROOT
 
 from builder.stages.corpus.clean import Cleaner
 from builder.stages.corpus.extract import RawDoc, choose_title, validate_author
 from builder.text.boilerplate import RULES_FILE, BoilerplateRemover, load_rules
-from conftest import ROOT
 
 P1 = "本报讯 青川市公安局昨日通报，今年以来全市共破获电信网络诈骗案件二百一十六起，追回群众损失一千三百余万元。"
 P2 = "据介绍，今年的诈骗案件中，冒充客服退款类占比最高，其次是刷单返利和虚假投资理财，受害者以中老年人居多。"

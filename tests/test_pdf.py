@@ -10,7 +10,13 @@ import pytest
 
 from builder.stages.corpus.clean import Cleaner, join_offsets, split_long
 from builder.stages.corpus.extract import RawDoc, UnreadableFile, read_pdf
-from builder.stages.corpus.pdf import counted_warnings, join_pdf_lines, page_problem, recover_pages, strip_running_lines
+from builder.stages.corpus.pdf import (
+    counted_warnings,
+    join_pdf_lines,
+    page_problem,
+    recover_pages,
+    strip_running_lines,
+)
 
 GOOD = "青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴、社会运营的方式。"
 GARBAGE = "(cid:12)(cid:873)(cid:44)" * 10
@@ -122,8 +128,9 @@ def test_generated_cjk_pdf_loses_its_running_header_and_page_numbers(tmp_path):
 
 
 def test_pdf_with_no_readable_page_is_rejected_as_garbled(monkeypatch):
-    from pypdf import PdfWriter
     import io
+
+    from pypdf import PdfWriter
 
     import builder.stages.corpus.extract as ex
 

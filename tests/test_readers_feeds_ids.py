@@ -100,7 +100,6 @@ def test_same_text_from_two_sources_gets_two_ids_and_one_content_hash():
 
 def test_document_with_content_hash_passes_the_document_schema():
     import jsonschema
-
     from conftest import ROOT
 
     schema = json.loads((ROOT / "schemas" / "document.schema.json").read_text(encoding="utf-8"))

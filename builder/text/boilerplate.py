@@ -17,10 +17,11 @@ Each removed line is reported with its family, so the cleaner counts and the ben
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import tomllib
 
 RULES_FILE = Path(__file__).with_name("boilerplate_rules.toml")
 MAX_EXTRA_LINE = 90  # user-supplied patterns (boilerplate_extra) act on lines up to this long, anywhere

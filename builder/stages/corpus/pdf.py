@@ -179,7 +179,7 @@ def strip_running_lines(pages: list[str], counts: Counter, depth: int = 2) -> li
     if not running:
         return pages
     out = []
-    for p, lines in zip(pages, split):
+    for lines in split:
         edge = set(range(min(depth, len(lines)))) | set(range(max(len(lines) - depth, 0), len(lines)))
         kept = [x for j, x in enumerate(lines) if not (j in edge and _furniture_key(x) in running)]
         counts["pdf_running_lines_removed"] += len(lines) - len(kept)
