@@ -150,3 +150,10 @@ def test_first_body_line_about_wechat_is_not_a_prompt():
     first = "公众号的打开率普遍下滑。一篇文章能否被点开，标题起着决定性作用；点开以后能否读完，则很大程度取决于排版。"
     out, removed = clean("\n".join([first, P1, P2]))
     assert first in out and removed == []
+
+
+def test_repost_header_run_together_with_the_first_sentence_keeps_the_sentence():
+    line = "本文原标题：《定了！广州南沙邮轮母港即将开通！》搭地铁去坐邮轮玩转东南亚！"
+    out, removed = clean("\n".join([line, P1, P2]))
+    assert out.split("\n")[0] == "搭地铁去坐邮轮玩转东南亚！"
+    assert removed == [("repost", "本文原标题：《定了！广州南沙邮轮母港即将开通！》")]

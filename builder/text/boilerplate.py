@@ -28,6 +28,7 @@ MAX_EXTRA_LINE = 90  # user-supplied patterns (boilerplate_extra) act on lines u
 
 _LIST_MARK = re.compile(r"^(?:[-–—•·*]\s*)+")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
+_REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
 
 
@@ -98,8 +99,15 @@ class BoilerplateRemover:
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
         strip = {i: lines[i].strip() for i in idx}
+        trimmed: list[tuple[str, str]] = []
         for i in idx:
             f = self._line_family(strip[i])
+            if f == "repost":
+                m = _REPOST_THEN_BODY.match(strip[i])
+                if m:  # 原标题：《…》 run together with the first sentence: drop the header, keep the sentence
+                    trimmed.append(("repost", strip[i][: m.start(1)].strip()))
+                    lines[i] = strip[i] = m.group(1)
+                    continue
             if f:
                 fam[i] = f
         body = [i for i in idx if i not in fam and is_prose(_LIST_MARK.sub("", strip[i]))]
@@ -143,10 +151,10 @@ class BoilerplateRemover:
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f
-        if not fam:
+        if not fam and not trimmed:
             return text.strip(), []
         kept = [line for i, line in enumerate(lines) if i not in fam]
-        removed = [(fam[i], strip[i]) for i in idx if i in fam]
+        removed = trimmed + [(fam[i], strip[i]) for i in idx if i in fam]
         return "\n".join(kept).strip(), removed
 
     def __call__(self, text: str, tail: bool = True, head: bool = True) -> tuple[str, int, int]:
