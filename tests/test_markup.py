@@ -127,3 +127,10 @@ def test_markdown_file_body_is_clean_after_the_cleaner_and_counted():
     text, dropped = Cleaner(dict(DEFAULTS))(raw, counters)
     assert dropped is None and "**" not in text and "](" not in text and "- 第二条" not in text
     assert counters["markup_md_emphasis"] == 1 and counters["markup_md_link"] == 1 and counters["markup_md_list"] == 1
+
+
+def test_layout_markers_of_generated_pdf_reports_are_removed_and_counted():
+    counts: dict[str, int] = {}
+    out = normalize_markup(f"[Table_Title]\n{PARA}[Table_Summary]\n[Table_Author] 分析师：张三", "pdf", counts)
+    assert "[Table_" not in out and PARA in out and counts == {"layout_marker": 3}
+    assert normalize_markup("[Table_Title]", "txt", {}) == "[Table_Title]"  # only PDF text layers carry them

@@ -7,7 +7,8 @@
 - ``md_heading``, ``md_emphasis``, ``md_link``, ``md_image``, ``md_list``, ``md_quote``, ``md_code``,
   ``md_rule``: markdown syntax becomes the text it marks up;
 - ``null_literal``: ``None``/``null``/``nan`` rendered by whoever dumped the data (``标题：None``) is removed
-  with its label.
+  with its label;
+- ``layout_marker``: ``[Table_Title]``-style placeholders in the text layer of generated PDF reports.
 
 Each pass is guarded by a cheap membership test, so text without markup costs one scan per kind.
 """
@@ -123,9 +124,15 @@ MARKDOWN_FORMATS = {"md", "jsonl", "json", "csv", "parquet", "xmlrecords", "rss"
 HTML_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords", "rss", "txt", "md"}
 
 
+# layout placeholders that report generators leave in a PDF's text layer ([Table_Title], [Table_Summary] …)
+_LAYOUT_MARKER = re.compile(r"\[(?:Table|Chart|Figure|Pic)_[A-Za-z0-9_]+\]")
+
+
 def normalize_markup(text: str, fmt: str, counts: dict[str, int]) -> str:
     """All markup passes that fit a source format, in order: paragraph marks, HTML, markdown, null literals."""
     text = paragraph_marks(text, counts)
+    if fmt in ("pdf", "web") and "_" in text and "[" in text:
+        text = _sub(_LAYOUT_MARKER, "", text, counts, "layout_marker")
     if fmt in HTML_FORMATS:
         text = strip_html(text, counts)
     if fmt in MARKDOWN_FORMATS:

@@ -140,9 +140,10 @@ class Cleaner:
             bump("normalized_changed", int(normalized != pages))
             pages = normalized
         if s["boilerplate"]:
+            web = raw.format in ("html", "web") and not starts  # an extracted web page (a crawled PDF is not)
             for i, page in enumerate(pages):
                 pages[i], removed = self.boilerplate.explain(page, tail=i == len(pages) - 1, head=i == 0,
-                                                                  link_pages=raw.format == "html")
+                                                                  link_pages=web)
                 for family, _ in removed:
                     bump(f"boilerplate_{family}")
                 bump("boilerplate_lines_removed", len(removed))
