@@ -157,3 +157,9 @@ def test_repost_header_run_together_with_the_first_sentence_keeps_the_sentence()
     out, removed = clean("\n".join([line, P1, P2]))
     assert out.split("\n")[0] == "搭地铁去坐邮轮玩转东南亚！"
     assert removed == [("repost", "本文原标题：《定了！广州南沙邮轮母港即将开通！》")]
+
+
+def test_long_closing_disclaimer_of_a_report_is_removed():
+    disclaimer = "免责声明：本报告仅供本公司客户使用。" + "本报告所载资料的来源被认为是可靠的，但本公司不保证其准确性或完整性，据此操作风险自担。" * 25
+    out, removed = clean("\n".join([P1, P2, P3, disclaimer]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "disclaimer" and len(disclaimer) > 1000
