@@ -49,8 +49,8 @@ def test_garbled_pages_are_reextracted_by_the_next_extractor_that_reads_them():
 
 def test_page_is_rejected_only_when_every_extractor_fails_and_counted():
     counts: Counter = Counter()
-    pages, _ = recover_pages(b"", [GOOD, GARBAGE], counts, fallbacks=[("x", lambda d, n: {i: GARBAGE for i in n})])
-    assert pages == [GOOD, ""] and counts["pdf_pages_garbled"] == 1
+    pages, used = recover_pages(b"", [GOOD, GARBAGE], counts, fallbacks=[("x", lambda d, n: {i: GARBAGE for i in n})])
+    assert pages == [GOOD, ""] and counts["pdf_pages_garbled"] == 1 and used == ["pypdf", "garbled:garbled"]
 
 
 def test_running_headers_footers_and_page_numbers_are_removed():

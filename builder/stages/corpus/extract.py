@@ -311,7 +311,10 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
         raise UnreadableFile("garbled_pdf", f"every extractor read garbled text on all {counts['pdf_pages_garbled']} pages with text")
     meta = {"pages": len(pages), "page_starts": starts}
     if any(u != "pypdf" for u in used):
-        meta["extractors"] = dict(Counter(used))
+        meta["extractors"] = dict(Counter(u.split(":")[0] for u in used if not u.startswith("garbled")))
+        garbled = {n + 1: u.split(":", 1)[1] for n, u in enumerate(used) if u.startswith("garbled")}
+        if garbled:
+            meta["garbled_pages"] = garbled  # 1-based page -> why the first reading was refused
     if counts:
         meta["_counts"] = dict(counts)
     return [RawDoc(text="\n\n".join(parts), title=title, published=published, author=str(info.get("/Author") or "") or None,

@@ -148,7 +148,10 @@ def recover_pages(data: bytes, pages: list[str], counts: Counter, fallbacks=None
         why = page_problem(text, doc_has_han)
         if why == "garbled" or (why == "no_han" and suspect[i] == "garbled"):
             counts["pdf_pages_garbled"] += 1
+            used[i] = f"garbled:{suspect[i]}"  # the page number and the reason reach meta.extractors/garbled_pages
             text = ""
+            out[i] = text
+            continue
         out[i] = text
         used[i] = name
     return out, used
