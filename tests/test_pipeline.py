@@ -55,7 +55,7 @@ def test_stage_folder_layout_and_manifest(tmp_path, make_build, cli):
                           "rejected/part-00000.parquet": [(out / "rejected" / "part-00000.parquet").stat().st_size, 0]}
     assert "source:files" in m["inputs"]
     df = _data(tmp_path / "out")
-    assert df.columns == ["id", "source", "path", "title", "text", "published", "author", "format", "meta"]
+    assert df.columns == ["id", "content_hash", "source", "path", "title", "text", "published", "author", "format", "meta"]
     assert df["path"].to_list() == ["docs/a0000.txt", "docs/a0001.txt", "docs/a0002.txt"]
     assert df["published"].to_list() == ["2025-03-14"] * 3
     assert not (tmp_path / "out" / ".tmp").exists()  # per-run temporary folders go with the run
