@@ -48,6 +48,7 @@ def test_boilerplate_keeps_long_sentences_that_mention_sources():
     assert BoilerplateRemover()(line)[0] == line
 
 
+@pytest.mark.realdata
 def test_seed_article_tail_is_removed():
     from conftest import ROOT
 
