@@ -340,11 +340,13 @@ def report(build: BuildConfig, result: EvalRun | None = None) -> dict[str, pl.Da
               "win_rates": metrics.win_rates(rankings, candidates, s["bootstrap"], seed),
               "by_family": metrics.by_group(rankings, candidates, {q: g[0] for q, g in groups.items()}, "family"),
               "by_subcategory": metrics.by_group(rankings, candidates, {q: g[1] for q, g in groups.items()}, "subcategory"),
-              "position_bias": metrics.position_bias(judgments)}
+              "position_bias": metrics.position_bias(judgments, candidates)}
     human = human_rankings(build)
     if human:
         people = {q: _mean_ranking(rs) for q, rs in human.items()}
         tables["human_ranks"] = metrics.rank_table(people, candidates, s["bootstrap"], seed)
+        tables["human_win_rates"] = metrics.win_rates(people, candidates, s["bootstrap"], seed)
+        tables["human_by_family"] = metrics.by_group(people, candidates, {q: g[0] for q, g in groups.items()}, "family")
         agree = metrics.agreement(rankings, human, candidates)
         between = _between_annotators(human, candidates)
         tables["agreement"] = pl.DataFrame([{"between": "judge and people", **agree}, {"between": "people and people", **between}])

@@ -88,7 +88,8 @@ def _score(ranks: Mapping[str, float], a: str, b: str) -> float:
 
 
 def by_group(rankings: Rankings, candidates: Sequence[str], groups: Mapping[str, str], name: str) -> pl.DataFrame:
-    """Average rank per candidate within each group of questions (family, sub-category)."""
+    """Per group of questions (family, sub-category): each candidate's average rank, Rank-1 count and win
+    rate against all the others (a tie counts half)."""
     rows = []
     members: dict[str, list[str]] = defaultdict(list)
     for q in rankings:
@@ -96,19 +97,29 @@ def by_group(rankings: Rankings, candidates: Sequence[str], groups: Mapping[str,
     for g, qs in sorted(members.items()):
         for c in candidates:
             vals = [rankings[q][c] for q in qs if c in rankings[q]]
-            if vals:
-                rows.append({name: g, "candidate": c, "questions": len(vals), "average_rank": round(float(np.mean(vals)), 3)})
-    return pl.DataFrame(rows, schema={name: pl.String, "candidate": pl.String, "questions": pl.Int64, "average_rank": pl.Float64})
+            if not vals:
+                continue
+            duels = [_score(rankings[q], c, d) for q in qs for d in candidates if d != c and c in rankings[q] and d in rankings[q]]
+            rows.append({name: g, "candidate": c, "questions": len(vals), "average_rank": round(float(np.mean(vals)), 3),
+                         "rank_1": sum(1 for q in qs if c in rankings[q] and _place(rankings[q], c) == 1),
+                         "win_rate": round(float(np.mean(duels)), 3) if duels else None})
+    return pl.DataFrame(rows, schema={name: pl.String, "candidate": pl.String, "questions": pl.Int64, "average_rank": pl.Float64,
+                                      "rank_1": pl.Int64, "win_rate": pl.Float64})
 
 
-def position_bias(judgments: Sequence[Judgment]) -> pl.DataFrame:
-    """How often the answer shown at each position won (was in the first tier), against the 1/n a fair judge gives.
+def position_bias(judgments: Sequence[Judgment], listed: Sequence[str]) -> pl.DataFrame:
+    """Where the winners (first tier) stood: by the position shown to the judge, and by the position in the
+    listed order of the candidates (the order the judge would have seen without the shuffle), each against
+    the 1/n a judge without position bias gives.
 
     Counted over every judgment that parsed, reliable or not: the bias is the judge's, before the shuffle
-    and the anchor correct for it."""
+    and the anchor correct for it. A judge that favours the first position shows it in ``share_shown``;
+    the shuffle spreads that over the candidates, so ``share_listed`` stays near fair."""
     shown: dict[int, int] = defaultdict(int)
     won: dict[int, int] = defaultdict(int)
+    won_listed: dict[int, int] = defaultdict(int)
     expected: dict[int, list[float]] = defaultdict(list)
+    index = {name: k for k, name in enumerate(listed)}
     for j in judgments:
         if j.problem == "invalid_ranking" or j.problem == "request_failed":
             continue
@@ -118,9 +129,14 @@ def position_bias(judgments: Sequence[Judgment]) -> pl.DataFrame:
             expected[p].append(1 / n)
         for p in j.top_positions:
             won[p] += 1
-    return pl.DataFrame([{"position": p + 1, "judgments": shown[p], "won": won[p], "share": round(won[p] / shown[p], 3),
+            name = j.order[p]
+            if name in index:
+                won_listed[index[name]] += 1
+    return pl.DataFrame([{"position": p + 1, "judgments": shown[p], "won_shown": won[p], "share_shown": round(won[p] / shown[p], 3),
+                          "won_listed": won_listed[p], "share_listed": round(won_listed[p] / shown[p], 3),
                           "fair_share": round(float(np.mean(expected[p])), 3)} for p in sorted(shown)],
-                        schema={"position": pl.Int64, "judgments": pl.Int64, "won": pl.Int64, "share": pl.Float64, "fair_share": pl.Float64})
+                        schema={"position": pl.Int64, "judgments": pl.Int64, "won_shown": pl.Int64, "share_shown": pl.Float64,
+                                "won_listed": pl.Int64, "share_listed": pl.Float64, "fair_share": pl.Float64})
 
 
 def _pref(ranks: Mapping[str, float], a: str, b: str) -> int:
