@@ -16,7 +16,7 @@ from builder.config import load_config, parse_config
 from builder.errors import ConfigError
 from builder.pipeline import run as run_pipeline
 from builder.text.minhash import (MinHashDeduper, MinHashSettings, choose_keepers, contamination, find_duplicates,
-                                  lsh_candidates, shingle_hashes, shingles, signatures)
+                                  gram_hash, lsh_candidates, shingle_hashes, shingles, signatures)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
@@ -38,11 +38,11 @@ def _paragraphs(text: str) -> list[str]:
 
 # -- signatures -------------------------------------------------------------------------------------------------
 
-def test_signature_equals_datasketch_minhash_with_the_same_hash(articles):
+def test_numpy_signature_equals_datasketch_minhash_with_the_same_shingle_hash(articles):
     sets = [shingle_hashes(t) for t in articles[:5]]
-    sig = signatures(sets, num_perm=128, seed=7)
+    sig = signatures(sets, num_perm=128, seed=7, backend="numpy")
     for text, row in zip(articles[:5], sig):
-        m = MinHash(num_perm=128, seed=7, hashfunc=lambda b: xxhash.xxh3_64_intdigest(b) & 0xFFFFFFFF)
+        m = MinHash(num_perm=128, seed=7, hashfunc=lambda b: gram_hash(b.decode("utf-8")) & 0xFFFFFFFF)
         m.update_batch([g.encode("utf-8") for g in shingles(text)])
         assert np.array_equal(m.hashvalues, row)
 
@@ -163,7 +163,7 @@ def test_keep_policies():
 def test_instruction_lists_dedup_with_short_ngrams():
     instructions = ["请为这篇报道写一个新闻标题。", "请为这篇报道写一个新闻标题", "请为这篇报道拟一个新闻标题。",
                     "总结这篇文章的三个要点。", "把这段话改写成微博文案。"]
-    result = find_duplicates(instructions, ngram=3, threshold=0.5, containment_threshold=None)
+    result = find_duplicates(instructions, ngram=3, threshold=0.5, containment_threshold=None, min_near_chars=0, short_chars=0)
     assert result.keep == [True, False, False, True, True]
     assert result.removed[1][2] == "exact" and result.removed[2][2] == "jaccard"
 

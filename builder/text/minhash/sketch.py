@@ -1,0 +1,246 @@
+"""Worker side: comparison form, shingle hashes, MinHash signatures and containment fingerprints of a batch.
+
+Shingles of the ``char`` tokenizer are hashed in numpy, all positions of a text at once: the code
+points of the comparison form are combined as a polynomial (``h = h * P + c`` over the n characters,
+wrapping at 2**64) and mixed with splitmix64's finaliser. :func:`gram_hash` is the same function for
+one shingle string, so ``datasketch.MinHash(hashfunc=lambda b: gram_hash(b.decode()) & 0xffffffff)``
+reproduces the ``numpy`` signature backend exactly (a test pins it). This replaced one Python call
+to xxh3 per shingle (6× faster on 770-character news: 35 µs instead of 200 µs a document).
+
+Signatures come from rensa's R-MinHash (Rust) by default, fed the flat array of a batch's shingle
+hashes in one call: 4 µs a document, against 460 µs for the numpy affine32 path (measured on 3,000
+demo news articles, 128 permutations). Its per-slot collision probability estimates Jaccard like
+classic MinHash, which is all the LSH bands need; every candidate is verified exactly afterwards.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import xxhash
+
+from ..normalize import compare_form
+from .settings import MinHashSettings
+
+U32 = np.uint32
+U64 = np.uint64
+MAX32 = np.uint32(0xFFFFFFFF)
+WORD_JOIN = "\x1f"
+_P = U64(0x100000001B3)
+_M1, _M2 = U64(0xBF58476D1CE4E5B9), U64(0x94D049BB133111EB)
+
+_JIEBA = None
+
+
+def _jieba():
+    global _JIEBA
+    if _JIEBA is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _JIEBA = jieba
+    return _JIEBA
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, vectorised (wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> U64(30))) * _M1
+        h = (h ^ (h >> U64(27))) * _M2
+        return h ^ (h >> U64(31))
+
+
+def code_points(form: str) -> np.ndarray:
+    """A string as a uint32 array of its code points (what the scratch store keeps per document)."""
+    return np.frombuffer(form.encode("utf-32-le"), dtype=U32)
+
+
+def positional_hashes(cp: np.ndarray, ngram: int) -> np.ndarray:
+    """Hash of the character n-gram starting at each position (one hash of the whole text when it is shorter)."""
+    if not len(cp):
+        return np.empty(0, U64)
+    n = min(ngram, len(cp))
+    L = len(cp) - n + 1
+    c = cp.astype(U64)
+    h = np.zeros(L, dtype=U64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * _P + c[k : k + L]
+    return _mix(h)
+
+
+def gram_hash(gram: str) -> int:
+    """The hash :func:`positional_hashes` gives one shingle (for datasketch's ``hashfunc``)."""
+    return int(positional_hashes(code_points(gram), len(gram))[0]) if gram else 0
+
+
+def shingles(text: str, ngram: int = 5, tokenizer: str = "char", form: str | None = None) -> list[str]:
+    """The shingles of a text: character n-grams of its comparison form, or n-grams of jieba words."""
+    if tokenizer == "char":
+        s = compare_form(text) if form is None else form
+        if len(s) <= ngram:
+            return [s] if s else []
+        return [s[i : i + ngram] for i in range(len(s) - ngram + 1)]
+    words = [w for w in (compare_form(t) for t in _jieba().lcut(unicodedata.normalize("NFKC", text).lower())) if w]
+    if len(words) <= ngram:
+        return [WORD_JOIN.join(words)] if words else []
+    return [WORD_JOIN.join(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
+
+
+def shingle_hashes(text: str, ngram: int = 5, tokenizer: str = "char", form: str | None = None) -> np.ndarray:
+    """Sorted unique uint64 hashes of a text's shingles: its exact shingle set."""
+    if tokenizer == "char":
+        return np.unique(positional_hashes(code_points(compare_form(text) if form is None else form), ngram))
+    h = xxhash.xxh3_64_intdigest
+    grams = shingles(text, ngram, tokenizer)
+    return np.unique(np.fromiter((h(g.encode("utf-8")) for g in grams), dtype=U64, count=len(grams)))
+
+
+def stored_form(text: str, tokenizer: str) -> str:
+    """What the scratch store keeps of a text: its comparison form (char) or its folded text (word, re-segmented later)."""
+    return compare_form(text) if tokenizer == "char" else unicodedata.normalize("NFKC", text).lower()
+
+
+def set_of_stored(cp: np.ndarray, s: MinHashSettings) -> np.ndarray:
+    """The exact shingle set of a document from what the store keeps of it."""
+    if s.tokenizer == "char":
+        return np.unique(positional_hashes(cp, s.ngram))
+    return shingle_hashes(cp.tobytes().decode("utf-32-le"), s.ngram, "word")
+
+
+# -- signatures ----------------------------------------------------------------------------------------------
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme applies it before permuting."""
+    h = h ^ (h >> U32(16))
+    h = h * U32(0x85EBCA6B)
+    h = h ^ (h >> U32(13))
+    h = h * U32(0xC2B2AE35)
+    return h ^ (h >> U32(16))
+
+
+_PERMS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutation parameters (a, b) for this seed."""
+    key = (num_perm, seed)
+    if key not in _PERMS:
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        _PERMS[key] = (np.asarray(a, dtype=U32), np.asarray(b, dtype=U32))
+    return _PERMS[key]
+
+
+def signatures(hash_sets: Sequence[np.ndarray], num_perm: int = 128, seed: int = 1, chunk: int = 16384,
+               backend: str = "numpy") -> np.ndarray:
+    """MinHash signatures of many shingle sets at once: one (len(hash_sets), num_perm) uint32 matrix.
+
+    ``backend="rensa"``: rensa's R-MinHash over the flat hash array, one Rust call. ``"numpy"``:
+    datasketch's affine32 scheme, all shingles of a chunk permuted in one numpy expression and
+    reduced per document with ``np.minimum.reduceat``. Empty sets get all-ones rows either way.
+    """
+    if backend == "rensa":
+        return _rensa_signatures(hash_sets, num_perm, seed)
+    a, b = permutations(num_perm, seed)
+    out = np.full((len(hash_sets), num_perm), MAX32, dtype=U32)
+    docs = [i for i, h in enumerate(hash_sets) if len(h)]
+    start = 0
+    while start < len(docs):
+        group, total = [], 0
+        while start < len(docs) and (not group or total + len(hash_sets[docs[start]]) <= chunk):
+            group.append(docs[start])
+            total += len(hash_sets[docs[start]])
+            start += 1
+        hv = np.concatenate([hash_sets[i] for i in group]).astype(U32)  # low 32 bits, as hashfunc & 0xffffffff
+        hv = _fmix32(hv)
+        with np.errstate(over="ignore"):
+            phv = hv[:, None] * a[None, :] + b[None, :]
+        offsets = np.cumsum([0] + [len(hash_sets[i]) for i in group[:-1]])
+        out[group] = np.minimum.reduceat(phv, offsets, axis=0)
+    return out
+
+
+def _rensa_signatures(hash_sets: Sequence[np.ndarray], num_perm: int, seed: int) -> np.ndarray:
+    from rensa import RMinHash
+
+    out = np.full((len(hash_sets), num_perm), MAX32, dtype=U32)
+    docs = [i for i, h in enumerate(hash_sets) if len(h)]
+    if not docs:
+        return out
+    flat = np.ascontiguousarray(np.concatenate([hash_sets[i] for i in docs]), dtype=U64)
+    offsets = np.zeros(len(docs) + 1, dtype=U64)
+    np.cumsum([len(hash_sets[i]) for i in docs], out=offsets[1:])
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, num_perm, seed)
+    out[docs] = np.asarray(matrix.to_rows(), dtype=U32)
+    return out
+
+
+def fingerprints(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
+    """Consistent sample of a shingle set: hashes whose top ``sample_bits`` bits are zero, kept as 31-bit values."""
+    picked = hashes[(hashes >> U64(64 - sample_bits)) == 0] if sample_bits else hashes
+    return np.unique((picked & U64(0x7FFFFFFF)).astype(U32))
+
+
+# -- one batch -----------------------------------------------------------------------------------------------
+
+@dataclass
+class BatchSketch:
+    """What a worker returns for a batch of texts (no text)."""
+
+    exact: list[int]
+    chars: np.ndarray
+    n_shingles: np.ndarray
+    sig: np.ndarray
+    fp: np.ndarray
+    fp_counts: np.ndarray
+    form_lengths: np.ndarray  # code points stored per document
+    store: str | None = None  # file holding the concatenated stored forms (uint32 code points) of the batch
+    forms: list[np.ndarray] | None = None  # in memory when no store folder is used
+    seconds: dict[str, float] | None = None
+
+
+def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> BatchSketch:
+    """Worker: exact hash, shingle set, signature and fingerprints of a batch of texts (picklable, top level)."""
+    import time
+
+    batch_id, texts, s, store_dir = task
+    t0 = time.perf_counter()
+    exact, chars, sets, cps = [], [], [], []
+    for text in texts:
+        form = compare_form(text or "")
+        exact.append(xxhash.xxh3_128_intdigest(form.encode("utf-8")))
+        chars.append(len(form))
+        if s.tokenizer == "char":
+            cp = code_points(form)
+            sets.append(np.unique(positional_hashes(cp, s.ngram)))
+        else:
+            cp = code_points(stored_form(text or "", "word"))
+            sets.append(shingle_hashes(text or "", s.ngram, "word"))
+        cps.append(cp)
+    t1 = time.perf_counter()
+    sig = signatures(sets, s.num_perm, s.seed, backend=s.signature_backend) if s.near else \
+        np.empty((len(sets), 0), U32)
+    t2 = time.perf_counter()
+    fps = [fingerprints(h, s.sample_bits) for h in sets] if (s.containment and s.near) else [np.empty(0, U32)] * len(sets)
+    result = BatchSketch(exact=exact, chars=np.asarray(chars, np.int64), n_shingles=np.asarray([len(h) for h in sets], np.int64),
+                         sig=sig, fp=np.concatenate(fps) if fps else np.empty(0, U32),
+                         fp_counts=np.asarray([len(f) for f in fps], np.int64),
+                         form_lengths=np.asarray([len(c) for c in cps], np.int64))
+    if store_dir is not None:
+        path = Path(store_dir) / f"{batch_id:07d}.u32"
+        (np.concatenate(cps) if cps else np.empty(0, U32)).astype(U32).tofile(path)
+        result.store = str(path)
+    else:
+        result.forms = cps
+    t3 = time.perf_counter()
+    result.seconds = {"shingles": t1 - t0, "signatures": t2 - t1, "fingerprints_store": t3 - t2}
+    return result
