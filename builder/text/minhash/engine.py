@@ -24,6 +24,7 @@ from .sketch import U32, U64, sketch_batch
 from .verify import verify_chunk
 
 Mapper = Callable[[Callable, Iterable], Iterator]
+ESTIMATE_SLACK = 0.2
 EXCERPT_SHARE = 0.8  # a contained document under this share of its container's shingles is an excerpt of it
 
 
@@ -162,9 +163,6 @@ class MinHashDeduper:
 
     def cluster(self) -> Clustering:
         """Exact pass, LSH and containment candidates, verification, near clusters and directed containment."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         s = self.s
         n = self.count
         nsh = self.n_shingles
@@ -205,6 +203,19 @@ class MinHashDeduper:
                 est = dict(zip(cc.tolist(), cest.tolist()))
         cand = np.unique(np.concatenate(codes)) if codes else np.empty(0, U64)
         pairs = _unpack(cand)
+        # LSH-only candidates whose signatures agree far less than any threshold are not worth measuring:
+        # with 128 permutations the estimate's standard deviation is <= 0.045, so a pair at the threshold
+        # scores below threshold - ESTIMATE_SLACK about once in 10^5 (containment candidates always go on)
+        if len(pairs) and s.verify and self._sig:
+            allsig = np.concatenate(self._sig)
+            est_j = np.empty(len(pairs))
+            for start in range(0, len(pairs), 65536):
+                sl = pairs[start : start + 65536]
+                est_j[start : start + len(sl)] = (allsig[sl[:, 0]] == allsig[sl[:, 1]]).mean(axis=1)
+            del allsig
+            keep = (est_j >= s.threshold - ESTIMATE_SLACK) | np.isin(cand, codes[1] if len(codes) > 1 else cand[:0])
+            stats["candidate_pairs_skipped_by_estimate"] = int(len(pairs) - keep.sum())
+            pairs, cand = pairs[keep], cand[keep]
         # pairs that no measurement could make duplicates (size ratio below every threshold) are not verified
         if len(pairs):
             lo_sh = np.minimum(nsh[pairs[:, 0]], nsh[pairs[:, 1]])
@@ -243,12 +254,13 @@ class MinHashDeduper:
         stats["verified_jaccard"] = int(is_j.sum())
         stats["verified_containment"] = int(is_c.sum())
         stats["failed_verification"] = int(len(pairs) - good.sum())
-        # 5. near clusters: components over exact and verified Jaccard edges (never containment)
+        # 5. near clusters: exact and verified Jaccard edges (never containment), strongest first, and never
+        # joining two groups between which a pair was found to swap a number or a name (same template,
+        # different events): a repost of event A that lost its distinguishing sentence cannot chain A to B
         ex = np.flatnonzero(rep != np.arange(n))
-        ea = np.concatenate([ex, a[is_j]])
-        eb = np.concatenate([rep[ex], b[is_j]])
-        graph = coo_matrix((np.ones(len(ea), np.int8), (ea, eb)), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
+        slot_pairs = pairs[slot & (jac >= s.threshold_for(small_chars))] if len(pairs) else np.empty((0, 2), np.int64)
+        labels, blocked = _constrained_components(n, ex, rep[ex], a[is_j], b[is_j], jac[is_j], slot_pairs)
+        stats["jaccard_edges_blocked"] = blocked
         sizes = np.bincount(labels)[labels] if n else np.empty(0, np.int64)
         stats["near_clusters"] = int(np.count_nonzero(np.bincount(labels) > 1)) if n else 0
         # 6. directed containment: smaller (shingles, then characters, then later row) inside larger
@@ -274,6 +286,48 @@ class MinHashDeduper:
     def close(self) -> None:
         if self.store_dir is not None:
             shutil.rmtree(self.store_dir, ignore_errors=True)
+
+
+def _constrained_components(n: int, ea: np.ndarray, eb: np.ndarray, ja: np.ndarray, jb: np.ndarray, jw: np.ndarray,
+                            cannot: np.ndarray) -> tuple[np.ndarray, int]:
+    """Union-find labels: exact edges (ea, eb) first, then Jaccard edges by weight, skipping any that would put
+    both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped)."""
+    parent = np.arange(n, dtype=np.int64)
+    par = parent.tolist()
+
+    def find(x: int) -> int:
+        root = x
+        while par[root] != root:
+            root = par[root]
+        while par[x] != root:
+            par[x], x = root, par[x]
+        return root
+
+    for x, y in zip(ea.tolist(), eb.tolist()):
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            par[max(rx, ry)] = min(rx, ry)
+    conflicts: dict[int, list[int]] = {}
+    for x, y in cannot.tolist():
+        conflicts.setdefault(find(x), []).append(y)
+        conflicts.setdefault(find(y), []).append(x)
+    blocked = 0
+    for k in np.argsort(-jw, kind="stable").tolist():
+        rx, ry = find(int(ja[k])), find(int(jb[k]))
+        if rx == ry:
+            continue
+        cx, cy = conflicts.get(rx, ()), conflicts.get(ry, ())
+        if (cx or cy) and (any(find(z) == ry for z in cx) or any(find(z) == rx for z in cy)):
+            blocked += 1
+            continue
+        root, other = min(rx, ry), max(rx, ry)
+        par[other] = root
+        if cx or cy:
+            conflicts[root] = list(cx) + list(cy)
+            conflicts.pop(other, None)
+    roots = np.fromiter((find(x) for x in range(n)), dtype=np.int64, count=n)
+    _, labels = np.unique(roots, return_inverse=True)
+    return labels.astype(np.int64), blocked
 
 
 # -- keep policy and containment ---------------------------------------------------------------------------------

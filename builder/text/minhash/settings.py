@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, Mapping
 
 KEEP_POLICIES = ("longest", "earliest", "source_priority")
@@ -64,10 +65,7 @@ class MinHashSettings:
 
         Banded for ``threshold``, the lowest Jaccard any pair can be merged at (short texts need more).
         """
-        from datasketch.lsh import _optimal_param
-
-        w = self.candidate_recall_weight
-        return _optimal_param(self.threshold, self.num_perm, 1.0 - w, w)
+        return _bands_rows(self.threshold, self.num_perm, self.candidate_recall_weight)
 
     def threshold_for(self, smaller_chars):
         """The Jaccard a pair needs, given the length of its smaller text (numpy arrays welcome)."""
@@ -77,6 +75,12 @@ class MinHashSettings:
         need = np.where(small < self.short_chars, max(self.threshold, self.short_threshold), self.threshold)
         return np.where(small < self.min_near_chars, np.inf, need)
 
+    def threshold_at(self, smaller_chars: int) -> float:
+        """:meth:`threshold_for` for one pair (no numpy)."""
+        if smaller_chars < self.min_near_chars:
+            return float("inf")
+        return max(self.threshold, self.short_threshold) if smaller_chars < self.short_chars else self.threshold
+
     def describe(self) -> str:
         b, r = self.bands_rows()
         cont = f", containment ≥ {self.containment_threshold} (directed)" if self.containment else ""
@@ -85,3 +89,10 @@ class MinHashSettings:
                 f"LSH {b} bands × {r} rows, Jaccard ≥ {self.threshold} (≥ {self.short_threshold} under "
                 f"{self.short_chars} chars, exact only under {self.min_near_chars}){cont}{slots}, "
                 f"verification {'on' if self.verify else 'off (estimates)'}")
+
+
+@lru_cache(maxsize=64)
+def _bands_rows(threshold: float, num_perm: int, recall_weight: float) -> tuple[int, int]:
+    from datasketch.lsh import _optimal_param  # numerical integration: 0.1-0.5 s, so computed once
+
+    return _optimal_param(threshold, num_perm, 1.0 - recall_weight, recall_weight)

@@ -15,6 +15,7 @@ classic MinHash, which is all the LSH bands need; every candidate is verified ex
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Sequence
 import numpy as np
 import xxhash
 
-from ..normalize import compare_form
+from ..normalize import _PUNCT, compare_form
 from .settings import MinHashSettings
 
 U32 = np.uint32
@@ -57,6 +58,29 @@ def _mix(h: np.ndarray) -> np.ndarray:
         return h ^ (h >> U64(31))
 
 
+# punctuation and spaces that stay punctuation under NFKC: dropped before folding, so that most Chinese
+# texts are NFKC-normal afterwards and skip the (slow) normalisation; the result equals compare_form's
+# (a test checks every BMP character and the corpora)
+_PRE_PUNCT = re.compile("[\\s!-/:-@\\[-`{-~\u2000-\u206f\u3000-\u3004\u3008-\u3020\u3030"
+                        "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
+
+
+def comparison_form(text: str) -> str:
+    """:func:`builder.text.normalize.compare_form`, twice as fast on Chinese news (NFKC only when needed)."""
+    t = _PRE_PUNCT.sub("", text)
+    if not unicodedata.is_normalized("NFKC", t):
+        t = unicodedata.normalize("NFKC", t)
+    return _PUNCT.sub("", t.lower())
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` for 1-d arrays, by sorting (5x faster than numpy 2's hash-based unique here)."""
+    if len(a) < 2:
+        return a.copy()
+    s = np.sort(a)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
 def code_points(form: str) -> np.ndarray:
     """A string as a uint32 array of its code points (what the scratch store keeps per document)."""
     return np.frombuffer(form.encode("utf-32-le"), dtype=U32)
@@ -84,7 +108,7 @@ def gram_hash(gram: str) -> int:
 def shingles(text: str, ngram: int = 5, tokenizer: str = "char", form: str | None = None) -> list[str]:
     """The shingles of a text: character n-grams of its comparison form, or n-grams of jieba words."""
     if tokenizer == "char":
-        s = compare_form(text) if form is None else form
+        s = comparison_form(text) if form is None else form
         if len(s) <= ngram:
             return [s] if s else []
         return [s[i : i + ngram] for i in range(len(s) - ngram + 1)]
@@ -97,7 +121,7 @@ def shingles(text: str, ngram: int = 5, tokenizer: str = "char", form: str | Non
 def shingle_hashes(text: str, ngram: int = 5, tokenizer: str = "char", form: str | None = None) -> np.ndarray:
     """Sorted unique uint64 hashes of a text's shingles: its exact shingle set."""
     if tokenizer == "char":
-        return np.unique(positional_hashes(code_points(compare_form(text) if form is None else form), ngram))
+        return sorted_unique(positional_hashes(code_points(comparison_form(text) if form is None else form), ngram))
     h = xxhash.xxh3_64_intdigest
     grams = shingles(text, ngram, tokenizer)
     return np.unique(np.fromiter((h(g.encode("utf-8")) for g in grams), dtype=U64, count=len(grams)))
@@ -105,13 +129,13 @@ def shingle_hashes(text: str, ngram: int = 5, tokenizer: str = "char", form: str
 
 def stored_form(text: str, tokenizer: str) -> str:
     """What the scratch store keeps of a text: its comparison form (char) or its folded text (word, re-segmented later)."""
-    return compare_form(text) if tokenizer == "char" else unicodedata.normalize("NFKC", text).lower()
+    return comparison_form(text) if tokenizer == "char" else unicodedata.normalize("NFKC", text).lower()
 
 
 def set_of_stored(cp: np.ndarray, s: MinHashSettings) -> np.ndarray:
     """The exact shingle set of a document from what the store keeps of it."""
     if s.tokenizer == "char":
-        return np.unique(positional_hashes(cp, s.ngram))
+        return sorted_unique(positional_hashes(cp, s.ngram))
     return shingle_hashes(cp.tobytes().decode("utf-32-le"), s.ngram, "word")
 
 
@@ -187,7 +211,7 @@ def _rensa_signatures(hash_sets: Sequence[np.ndarray], num_perm: int, seed: int)
 def fingerprints(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
     """Consistent sample of a shingle set: hashes whose top ``sample_bits`` bits are zero, kept as 31-bit values."""
     picked = hashes[(hashes >> U64(64 - sample_bits)) == 0] if sample_bits else hashes
-    return np.unique((picked & U64(0x7FFFFFFF)).astype(U32))
+    return sorted_unique((picked & U64(0x7FFFFFFF)).astype(U32))
 
 
 # -- one batch -----------------------------------------------------------------------------------------------
@@ -216,12 +240,12 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
     t0 = time.perf_counter()
     exact, chars, sets, cps = [], [], [], []
     for text in texts:
-        form = compare_form(text or "")
+        form = comparison_form(text or "")
         exact.append(xxhash.xxh3_128_intdigest(form.encode("utf-8")))
         chars.append(len(form))
         if s.tokenizer == "char":
             cp = code_points(form)
-            sets.append(np.unique(positional_hashes(cp, s.ngram)))
+            sets.append(sorted_unique(positional_hashes(cp, s.ngram)))
         else:
             cp = code_points(stored_form(text or "", "word"))
             sets.append(shingle_hashes(text or "", s.ngram, "word"))

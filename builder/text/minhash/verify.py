@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .settings import MinHashSettings
-from .sketch import U32, U64, positional_hashes, set_of_stored
+from .sketch import U32, U64, positional_hashes, set_of_stored, sorted_unique
 
 NUMERAL_CHARS = set("0123456789〇零一二三四五六七八九十百千万亿两")
 PARTICLES = set("的地得了着过吗呢吧")  # function characters: a run holding one is an edit or a typo, not a name
@@ -53,15 +53,19 @@ def _member(x: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 
 def _uncovered_runs(hpos: np.ndarray, other_set: np.ndarray, length: int, n: int) -> list[tuple[int, int]]:
+    """Runs [start, end) of characters that no shingle shared with the other text covers."""
     shared = _member(hpos, other_set)
     if length <= n:
         return [] if shared.all() else [(0, length)]
-    delta = np.zeros(length + 1, np.int32)
-    starts = np.flatnonzero(shared)
-    np.add.at(delta, starts, 1)
-    np.add.at(delta, starts + n, -1)
-    covered = np.cumsum(delta[:length]) > 0
-    edges = np.diff(np.r_[0, (~covered).astype(np.int8), 0])
+    # character i is covered when a shared shingle starts in [i-n+1, i]: a window sum over the starts
+    cs = np.concatenate(([0], np.cumsum(shared, dtype=np.int32)))
+    idx = np.arange(length)
+    hi = np.minimum(idx, len(shared) - 1) + 1
+    lo = np.maximum(idx - n + 1, 0)
+    uncovered = (cs[hi] - cs[lo]) == 0
+    if not uncovered.any():
+        return []
+    edges = np.diff(np.concatenate(([0], uncovered.view(np.int8), [0])))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
@@ -90,9 +94,13 @@ def slot_substitutions(cp_a: np.ndarray, cp_b: np.ndarray, ngram: int = 5, max_s
     """Up to ``limit`` places where the texts (code points of their comparison forms) swap a number or a name."""
     if not len(cp_a) or not len(cp_b):
         return []
-    n = ngram
-    ha, hb = positional_hashes(cp_a, n), positional_hashes(cp_b, n)
-    set_b = np.unique(hb)
+    return _slots(cp_a, positional_hashes(cp_a, ngram), cp_b, positional_hashes(cp_b, ngram), None, ngram,
+                  max_slot_chars, limit)
+
+
+def _slots(cp_a, ha, cp_b, hb, set_b, n: int, max_slot_chars: int, limit: int) -> list[tuple[str, str]]:
+    if set_b is None:
+        set_b = sorted_unique(hb)
     runs = [(s, e) for s, e in _uncovered_runs(ha, set_b, len(cp_a), n)
             if s >= n and e <= len(ha) - 1 and e - s <= max_slot_chars]
     if not runs:
@@ -126,10 +134,11 @@ class StoredForms:
 
     def __init__(self, where: dict[int, Any]):
         self.where = where
-        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self.files: dict[str, Any] = {}
 
-    def load(self, row: int, s: MinHashSettings) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, row: int, s: MinHashSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(code points, exact shingle set, positional hashes or None for the word tokenizer)."""
         got = self.cache.get(row)
         if got is None:
             loc = self.where[row]
@@ -142,7 +151,12 @@ class StoredForms:
                     f = self.files[path] = open(path, "rb")
                 f.seek(offset * 4)
                 cp = np.fromfile(f, dtype=U32, count=count)
-            got = self.cache[row] = (cp, set_of_stored(cp, s))
+            if s.tokenizer == "char":
+                hpos = positional_hashes(cp, s.ngram)
+                got = (cp, sorted_unique(hpos), hpos)
+            else:
+                got = (cp, set_of_stored(cp, s), None)
+            self.cache[row] = got
         return got
 
     def close(self) -> None:
@@ -162,17 +176,17 @@ def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool])
     slots = check_slots and s.distinct_slots and s.tokenizer == "char"
     try:
         for k, (i, j) in enumerate(pairs.tolist()):
-            cp_i, set_i = forms.load(i, s)
-            cp_j, set_j = forms.load(j, s)
+            cp_i, set_i, h_i = forms.load(i, s)
+            cp_j, set_j, h_j = forms.load(j, s)
             jac, con = measure_sets(set_i, set_j)
             out[k, 0], out[k, 1] = jac, con
             if slots:
                 small = min(len(cp_i), len(cp_j))
-                maybe = jac >= float(s.threshold_for(small)) or (
+                maybe = jac >= s.threshold_at(small) or (
                     s.containment and con >= s.containment_threshold and min(len(set_i), len(set_j)) >= s.min_containment_shingles)
                 if maybe and not np.array_equal(cp_i, cp_j):
-                    a, b = (cp_i, cp_j) if len(cp_i) <= len(cp_j) else (cp_j, cp_i)
-                    out[k, 2] = 1.0 if slot_substitutions(a, b, s.ngram, s.max_slot_chars) else 0.0
+                    a, b = ((cp_i, h_i), (cp_j, h_j, set_j)) if len(cp_i) <= len(cp_j) else ((cp_j, h_j), (cp_i, h_i, set_i))
+                    out[k, 2] = 1.0 if _slots(a[0], a[1], b[0], b[1], b[2], s.ngram, s.max_slot_chars, 1) else 0.0
     finally:
         forms.close()
     return out
