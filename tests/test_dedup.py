@@ -16,7 +16,9 @@ from builder.config import load_config, parse_config
 from builder.errors import ConfigError
 from builder.pipeline import run as run_pipeline
 from builder.text.minhash import (MinHashDeduper, MinHashSettings, choose_keepers, contamination, find_duplicates,
-                                  gram_hash, lsh_candidates, shingle_hashes, shingles, signatures)
+                                  gram_hash, is_slot, lsh_candidates, measure_sets, shingle_hashes, shingles, signatures,
+                                  slot_substitutions)
+from builder.text.minhash.sketch import code_points, comparison_form, form_code_points
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
@@ -260,3 +262,117 @@ def test_source_priority_keep_policy_on_the_stage(tmp_path):
     assert rejected.height == 6
     # longest keeps repost_02 (it has an inserted sentence) and drops the original
     assert "news/news_02_after_school.txt" in rejected["path"].to_list()
+
+
+# -- issue 13: containment without chaining, same-template events, short texts, review data ------------------------
+
+STATE_VISIT = (
+    "国家主席习近平{d}日在人民大会堂东门外广场举行仪式，欢迎{c}总统{p}对我国进行国事访问。"
+    "{c}总统{p}抵达时，礼兵列队致敬。两国元首登上检阅台，军乐团奏{c}国歌和中国国歌，天安门广场鸣放礼炮21响。"
+    "{p}在习近平陪同下检阅中国人民解放军三军仪仗队，并观看分列式。欢迎仪式结束后，两国元首举行会谈，"
+    "就双边关系和共同关心的国际和地区问题深入交换意见，一致同意推动中{s}关系不断向前发展。"
+)
+
+
+def _visit(country: str, president: str, day: str, short: str) -> str:
+    return STATE_VISIT.format(c=country, p=president, d=day, s=short)
+
+
+def test_state_visit_reports_that_differ_only_in_names_and_dates_both_stay_but_a_repost_is_removed():
+    maldives = _visit("马尔代夫", "穆伊兹", "10", "马")
+    uzbek = _visit("乌兹别克斯坦", "米尔济约耶夫", "24", "乌")
+    repost = "来源：新华网\n原标题：习近平举行仪式欢迎马尔代夫总统访华\n" + maldives + "\n责任编辑：王小明"
+    jac, _ = measure_sets(shingle_hashes(maldives), shingle_hashes(uzbek))
+    assert jac >= MinHashSettings().threshold, "the two events must look alike to the Jaccard test for this to mean anything"
+    result = find_duplicates([maldives, uzbek, repost], ids=["maldives", "uzbek", "repost"], keep="earliest")
+    assert result.removed.keys() == {"repost"}
+    assert result.removed["repost"][0] == "maldives"
+    assert result.stats["distinct_slots"] >= 1
+    # with the check off, the same pair is merged: the check is what keeps them apart
+    loose = find_duplicates([maldives, uzbek], ids=["maldives", "uzbek"], keep="earliest", distinct_slots=False)
+    assert loose.removed.keys() == {"uzbek"}
+
+
+def test_slots_are_numbers_ordinals_and_names_not_typos_or_insertions():
+    assert is_slot("11", "8") and is_slot("第二", "第三") and is_slot("马尔代夫", "乌兹别克斯坦") and is_slot("宣传", "组织")
+    assert not is_slot("的", "地")  # a one-character typo
+    assert not is_slot("心1月21", "的1月2的")  # two typos, one over a digit: most positions unchanged, no digit-for-digit
+    assert not is_slot("个月", "的的")  # a particle is not part of a name
+    base = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十二条，方便市民出行。"))
+    inserted = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十二条，另有两条正在规划，方便市民出行。"))
+    renumbered = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十五条，方便市民出行。"))
+    assert slot_substitutions(base, inserted) == []
+    assert slot_substitutions(base, renumbered) == [("二", "五")]
+
+
+def test_a_hub_excerpt_contained_in_ten_distinct_articles_removes_only_itself(articles):
+    hub = "新华社北京电，国务院新闻办公室今天举行新闻发布会，介绍今年一季度国民经济运行情况，一季度国内生产总值同比增长百分之五点三，就业形势总体稳定。"
+    longs = sorted(articles, key=len, reverse=True)[:10]  # 10 distinct articles, 400-900 characters
+    assert len(longs) == 10
+    texts = [hub] + [a[: len(a) // 2] + "\n" + hub + "\n" + a[len(a) // 2 :] for a in longs]
+    ids = ["hub"] + [f"long{k}" for k in range(10)]
+    published = ["2025-01-01"] + ["2025-02-01"] * 10  # the excerpt is the earliest: the keep policy must still not win
+    for keep in ("earliest", "longest"):
+        result = find_duplicates(texts, ids=ids, keep=keep, published=published)
+        assert result.removed.keys() == {"hub"}
+        kept, similarity, match = result.removed["hub"]
+        assert match == "containment" and similarity >= 0.99
+        assert kept.startswith("long") and result.container["hub"] == kept
+        assert sum(result.keep) == 10
+
+
+def test_an_excerpt_dated_earlier_never_removes_the_article_that_contains_it(articles):
+    article = articles[0]
+    paras = _paragraphs(article)
+    excerpt = "\n".join(paras[1:4])
+    repost = "来源：某某日报\n" + article
+    result = find_duplicates([excerpt, article, repost], ids=["excerpt", "article", "repost"], keep="earliest",
+                             published=["2025-01-01", "2025-01-02", "2025-01-03"])
+    assert set(result.removed) == {"excerpt", "repost"}
+    assert result.removed["excerpt"][2] == "containment" and result.removed["excerpt"][0] == "article"
+
+
+def test_short_texts_need_an_exact_match():
+    heads = ["纪录片《江河》第三集", "纪录片《江河》第四集", "临江代表团今天获得11枚金牌", "临江代表团今天获得8枚金牌",
+             "纪录片《江河》第三集！"]
+    result = find_duplicates(heads, ids=list("abcde"))
+    assert result.removed == {"e": ("a", 1.0, "exact")}
+    near = "临江市召开全市宣传部长会议，部署下半年重点工作任务"
+    other = "临江市召开全市组织部长会议，部署下半年重点工作任务"
+    assert find_duplicates([near, other]).removed == {}
+
+
+def test_comparison_form_equals_compare_form_on_every_bmp_character(articles):
+    from builder.text.normalize import compare_form
+
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        text = "中" + chr(cp) + "文 ２０２５年"
+        assert comparison_form(text) == compare_form(text), hex(cp)
+        assert form_code_points(text).tobytes().decode("utf-32-le") == compare_form(text), hex(cp)
+    for a in articles + ["ΣΑΣ ΟΔΟΣ", "한국어 텍스트", "e\u0301cole", "𠀀𠀁 ext-B", ""]:
+        assert comparison_form(a) == compare_form(a)
+        assert form_code_points(a).tobytes().decode("utf-32-le") == compare_form(a)
+
+
+def test_engine_defaults_are_the_schema_defaults():
+    schema = json.loads((ROOT / "schemas" / "config" / "dedup.schema.json").read_text(encoding="utf-8"))
+    s = MinHashSettings()
+    for name, spec in schema["properties"].items():
+        if hasattr(s, name):
+            assert getattr(s, name) == spec["default"], name
+
+
+@pytest.mark.realdata
+def test_sohu_pairs_about_the_same_event_in_different_articles_are_rarely_merged(realdata):
+    rows = [json.loads(line) for line in (realdata / "dedup_pairs" / "sohu2021_dd_test.jsonl").read_text(encoding="utf-8").splitlines()]
+    merged: dict[int, int] = {}
+    for r in rows:
+        result = find_duplicates([r["sentence1"], r["sentence2"]])
+        if any(m != "exact" for _, _, m in result.removed.values()):
+            merged[r["label"]] = merged.get(r["label"], 0) + 1
+    different_article = sum(1 for r in rows if r["label"] == 3)
+    assert merged.get(0, 0) == 0
+    assert merged.get(3, 0) <= 0.03 * different_article  # near (non-exact) merges of label-3 pairs: about none
+    assert merged.get(5, 0) >= 3  # the same story is still found

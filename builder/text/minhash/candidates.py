@@ -91,48 +91,77 @@ class _SigView:
         return len(self.hashvalues)
 
 
+def _count_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes and how often each occurs (sort-based, faster than np.unique on large uint64 arrays)."""
+    if not len(codes):
+        return codes, np.empty(0, np.int64)
+    codes = np.sort(codes)
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return codes[starts], np.diff(np.concatenate((starts, [len(codes)])))
+
+
 def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.ndarray, s: MinHashSettings,
-                           chunk_docs: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+                           max_pairs: int = 8_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Pairs sharing enough fingerprints for the smaller text to be contained in the larger one.
 
-    Returns (packed pairs, estimated containment). Fingerprints shared by more than ``max_posting``
-    documents (stock phrases) are skipped.
+    Returns (packed pairs, estimated containment). The fingerprint index is sorted once; every
+    fingerprint shared by 2..``max_posting`` documents yields its document pairs (one more is
+    stock phrasing, skipped), and a pair is a candidate when it shares at least
+    ``containment_threshold - containment_margin`` of the smaller document's fingerprints. Pairs
+    are generated ``max_pairs`` at a time and their counts merged, so memory stays bounded.
     """
     n = len(fp_counts)
     if n < 2 or not len(fp):
         return np.empty(0, U64), np.empty(0)
-    doc_of = np.repeat(np.arange(n, dtype=U64), fp_counts)
-    index = np.sort((fp.astype(U64) << U64(32)) | doc_of)
-    del doc_of
-    offsets = np.r_[0, np.cumsum(fp_counts)]
-    need = max(s.containment_threshold - s.containment_margin, 0.05)
-    codes_out, est_out = [], []
-    for first in range(0, n, chunk_docs):
-        last = min(n, first + chunk_docs)
-        probes = fp[offsets[first] : offsets[last]].astype(U64)
-        qdoc = np.repeat(np.arange(first, last, dtype=np.int64), fp_counts[first:last])
-        lo = np.searchsorted(index, probes << U64(32))
-        hi = np.searchsorted(index, (probes + U64(1)) << U64(32))
-        cnt = hi - lo
-        ok = (cnt >= 2) & (cnt <= s.max_posting)
-        lo, cnt, qdoc = lo[ok], cnt[ok], qdoc[ok]
-        total = int(cnt.sum())
-        if total == 0:
-            continue
-        pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
-        other = (index[pos] & U64(0xFFFFFFFF)).astype(np.int64)
-        q = np.repeat(qdoc, cnt)
-        keep = other > q
-        if not keep.any():
-            continue
-        code = (q[keep].astype(U64) << U64(32)) | other[keep].astype(U64)
-        code, hits = np.unique(code, return_counts=True)
-        pair = _unpack(code)
-        smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
-        good = (hits >= 2) & (hits >= np.ceil(smaller * need))
-        if good.any():
-            codes_out.append(_pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]))
-            est_out.append(hits[good] / smaller[good])
-    if not codes_out:
+    key = (fp.astype(U64) << U64(32)) | np.repeat(np.arange(n, dtype=U64), fp_counts)
+    key.sort()
+    vals = key >> U64(32)
+    starts = np.concatenate(([True], vals[1:] != vals[:-1]))
+    del vals
+    run_start = np.flatnonzero(starts)
+    run_len = np.diff(np.concatenate((run_start, [len(key)])))
+    ok = (run_len >= 2) & (run_len <= s.max_posting)
+    run_start, run_len = run_start[ok], run_len[ok]
+    docs = (key & U64(0xFFFFFFFF)).astype(np.int64)
+    del key, starts
+    cum = np.cumsum(run_len * (run_len - 1) // 2)
+    parts_codes, parts_hits = [], []
+    first = 0
+    while first < len(run_start):
+        base = int(cum[first - 1]) if first else 0
+        last = max(int(np.searchsorted(cum, base + max_pairs, side="right")), first + 1)
+        rs, rl = run_start[first:last], run_len[first:last]
+        first = last
+        # all pairs (i < j) inside each run: member j paired with every earlier member of its run
+        within = _ranges(rl)
+        pos = np.repeat(rs, rl) + within
+        member = np.repeat(pos, within)
+        step = np.arange(len(member)) - np.repeat(np.cumsum(within) - within, within) + 1
+        partner = member - step
+        codes, hits = _count_codes((docs[partner].astype(U64) << U64(32)) | docs[member].astype(U64))
+        parts_codes.append(codes)
+        parts_hits.append(hits)
+    if not parts_codes:
         return np.empty(0, U64), np.empty(0)
-    return np.concatenate(codes_out), np.concatenate(est_out)
+    if len(parts_codes) == 1:
+        code, hits = parts_codes[0], parts_hits[0]
+    else:
+        allc = np.concatenate(parts_codes)
+        allh = np.concatenate(parts_hits)
+        order = np.argsort(allc, kind="stable")
+        allc, allh = allc[order], allh[order]
+        heads = np.flatnonzero(np.concatenate(([True], allc[1:] != allc[:-1])))
+        code, hits = allc[heads], np.add.reduceat(allh, heads)
+    pair = _unpack(code)
+    smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
+    need = max(s.containment_threshold - s.containment_margin, 0.05)
+    good = (hits >= 2) & (hits >= np.ceil(smaller * need))
+    if not good.any():
+        return np.empty(0, U64), np.empty(0)
+    return _pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]), hits[good] / smaller[good]
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """concatenate(arange(k) for k in lengths), vectorised."""
+    total = int(lengths.sum())
+    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)

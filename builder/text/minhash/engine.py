@@ -94,7 +94,7 @@ class MinHashDeduper:
         self._sig: list[np.ndarray] = []
         self._fp: list[np.ndarray] = []
         self._fpc: list[np.ndarray] = []
-        self._where: list[tuple[str, int, int] | np.ndarray] = []
+        self._where: list[tuple] = []  # per row: (file, cp byte offset, cp count, set byte offset, set count) or (cp, set)
         self._batches = 0
         self.seconds: dict[str, float] = {}
 
@@ -123,10 +123,12 @@ class MinHashDeduper:
             self._fp.append(sk.fp)
             self._fpc.append(sk.fp_counts)
             if sk.store is not None:
-                off = 0
-                for n in sk.form_lengths.tolist():
-                    self._where.append((sk.store, off, n))
-                    off += n
+                cp_off = np.concatenate(([0], np.cumsum(sk.form_lengths)))
+                total = int(cp_off[-1])
+                set_base = 4 * (total + total % 2)  # byte offset of the sets, 8-byte aligned
+                set_off = np.concatenate(([0], np.cumsum(sk.n_shingles)))
+                for k, (cl, sl) in enumerate(zip(sk.form_lengths.tolist(), sk.n_shingles.tolist())):
+                    self._where.append((sk.store, 4 * int(cp_off[k]), cl, set_base + 8 * int(set_off[k]), sl))
             else:
                 self._where.extend(sk.forms or [])
             for k, v in (sk.seconds or {}).items():
@@ -149,7 +151,14 @@ class MinHashDeduper:
         cols = 3 if check_slots else 2
         if not len(pairs):
             return np.empty((0, cols))
-        order = np.argsort(pairs[:, 0], kind="stable")
+        # pairs of one neighbourhood go to the same chunk, so each document is read and hashed about once
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.count
+        graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        _, comp = connected_components(graph, directed=False)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0], comp[pairs[:, 0]]))
         chunk = 4096
         tasks = []
         for start in range(0, len(order), chunk):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -67,10 +68,46 @@ _PRE_PUNCT = re.compile("[\\s!-/:-@\\[-`{-~\u2000-\u206f\u3000-\u3004\u3008-\u30
 
 def comparison_form(text: str) -> str:
     """:func:`builder.text.normalize.compare_form`, twice as fast on Chinese news (NFKC only when needed)."""
+    if "Σ" in text:  # Greek final sigma lower-cases by context, which dropping punctuation first would change
+        return compare_form(text)
     t = _PRE_PUNCT.sub("", text)
     if not unicodedata.is_normalized("NFKC", t):
         t = unicodedata.normalize("NFKC", t)
     return _PUNCT.sub("", t.lower())
+
+
+@lru_cache(maxsize=1)
+def _form_table() -> np.ndarray:
+    """Per BMP character, what it becomes in the comparison form: a code point, -1 (dropped) or -2 (unsafe:
+    combining marks, Hangul jamo, final-sigma casing, or a multi-character result; such texts take the
+    string path). Built once per process (0.3 s)."""
+    table = np.full(0x10000, -2, np.int32)
+    jamo = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xD800, 0xDFFF))
+    for c in range(0x10000):
+        if any(lo <= c <= hi for lo, hi in jamo) or c == 0x3A3:
+            continue
+        ch = chr(c)
+        if unicodedata.combining(ch):
+            continue
+        folded = unicodedata.normalize("NFKC", ch)
+        if any(unicodedata.combining(x) for x in folded):
+            continue
+        out = "".join(x for x in folded.lower() if x.isalnum())
+        if not out:
+            table[c] = -1
+        elif len(out) == 1:
+            table[c] = ord(out)
+    return table
+
+
+def form_code_points(text: str) -> np.ndarray:
+    """Code points of :func:`comparison_form` (text), by table lookup in numpy when every character allows it."""
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=U32)
+    if len(cp) and int(cp.max()) < 0x10000:
+        mapped = _form_table()[cp]
+        if not (mapped == -2).any():
+            return mapped[mapped >= 0].astype(U32)
+    return code_points(comparison_form(text)) if text else np.empty(0, U32)
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -86,8 +123,11 @@ def code_points(form: str) -> np.ndarray:
     return np.frombuffer(form.encode("utf-32-le"), dtype=U32)
 
 
+HASH_BITS = 48  # shingle hashes keep 48 bits, so a batch sorts (document << 48 | hash) in one array
+
+
 def positional_hashes(cp: np.ndarray, ngram: int) -> np.ndarray:
-    """Hash of the character n-gram starting at each position (one hash of the whole text when it is shorter)."""
+    """48-bit hash of the character n-gram starting at each position (one hash of the whole text when shorter)."""
     if not len(cp):
         return np.empty(0, U64)
     n = min(ngram, len(cp))
@@ -97,7 +137,7 @@ def positional_hashes(cp: np.ndarray, ngram: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         for k in range(n):
             h = h * _P + c[k : k + L]
-    return _mix(h)
+    return _mix(h) >> U64(64 - HASH_BITS)
 
 
 def gram_hash(gram: str) -> int:
@@ -124,19 +164,7 @@ def shingle_hashes(text: str, ngram: int = 5, tokenizer: str = "char", form: str
         return sorted_unique(positional_hashes(code_points(comparison_form(text) if form is None else form), ngram))
     h = xxhash.xxh3_64_intdigest
     grams = shingles(text, ngram, tokenizer)
-    return np.unique(np.fromiter((h(g.encode("utf-8")) for g in grams), dtype=U64, count=len(grams)))
-
-
-def stored_form(text: str, tokenizer: str) -> str:
-    """What the scratch store keeps of a text: its comparison form (char) or its folded text (word, re-segmented later)."""
-    return comparison_form(text) if tokenizer == "char" else unicodedata.normalize("NFKC", text).lower()
-
-
-def set_of_stored(cp: np.ndarray, s: MinHashSettings) -> np.ndarray:
-    """The exact shingle set of a document from what the store keeps of it."""
-    if s.tokenizer == "char":
-        return sorted_unique(positional_hashes(cp, s.ngram))
-    return shingle_hashes(cp.tobytes().decode("utf-32-le"), s.ngram, "word")
+    return sorted_unique(np.fromiter((h(g.encode("utf-8")) >> (64 - HASH_BITS) for g in grams), dtype=U64, count=len(grams)))
 
 
 # -- signatures ----------------------------------------------------------------------------------------------
@@ -210,8 +238,13 @@ def _rensa_signatures(hash_sets: Sequence[np.ndarray], num_perm: int, seed: int)
 
 def fingerprints(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
     """Consistent sample of a shingle set: hashes whose top ``sample_bits`` bits are zero, kept as 31-bit values."""
-    picked = hashes[(hashes >> U64(64 - sample_bits)) == 0] if sample_bits else hashes
+    picked = hashes[_sampled(hashes, sample_bits)] if sample_bits else hashes
     return sorted_unique((picked & U64(0x7FFFFFFF)).astype(U32))
+
+
+def _sampled(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
+    """Consistent 1-in-2**sample_bits sample: the top bits of the 48-bit hash (word hashes: of the 64-bit one) are zero."""
+    return (hashes >> U64(HASH_BITS - sample_bits)) == 0 if sample_bits else np.ones(len(hashes), bool)
 
 
 # -- one batch -----------------------------------------------------------------------------------------------
@@ -227,9 +260,48 @@ class BatchSketch:
     fp: np.ndarray
     fp_counts: np.ndarray
     form_lengths: np.ndarray  # code points stored per document
-    store: str | None = None  # file holding the concatenated stored forms (uint32 code points) of the batch
-    forms: list[np.ndarray] | None = None  # in memory when no store folder is used
+    store: str | None = None  # file: the batch's code points (uint32), then its sorted shingle sets (uint64)
+    forms: list[tuple[np.ndarray, np.ndarray]] | None = None  # (code points, set) per document, without a store
     seconds: dict[str, float] | None = None
+
+
+def _batch_sets(cps: list[np.ndarray], ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique shingle hashes of every document of a batch at once: (flat sets, per-document counts).
+
+    All code points are hashed in one pass, windows that cross a document boundary are dropped, and one
+    sort of ``document << 48 | hash`` orders and deduplicates every document's set together.
+    """
+    lens = np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps))
+    counts = np.zeros(len(cps), np.int64)
+    if not lens.sum():
+        return np.empty(0, U64), counts
+    allcp = np.concatenate(cps)
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    full = positional_hashes(allcp, ngram) if len(allcp) >= ngram else np.empty(0, U64)
+    pieces_doc, pieces_hash = [], []
+    long_docs = np.flatnonzero(lens >= ngram)
+    if len(long_docs):
+        per = lens[long_docs] - ngram + 1
+        pos = np.repeat(starts[long_docs], per) + (np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per))
+        pieces_doc.append(np.repeat(long_docs.astype(U64), per))
+        pieces_hash.append(full[pos])
+    for d in np.flatnonzero((lens > 0) & (lens < ngram)).tolist():  # shorter than one shingle: the whole text
+        pieces_doc.append(np.array([d], U64))
+        pieces_hash.append(positional_hashes(cps[d], ngram))
+    key = np.concatenate(pieces_hash) | (np.concatenate(pieces_doc) << U64(HASH_BITS))
+    key = sorted_unique(key)
+    doc = (key >> U64(HASH_BITS)).astype(np.int64)
+    counts = np.bincount(doc, minlength=len(cps)).astype(np.int64)
+    return key & U64((1 << HASH_BITS) - 1), counts
+
+
+def _batch_fingerprints(flat: np.ndarray, counts: np.ndarray, sample_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fingerprints` of every document of a batch at once: (flat fingerprints, per-document counts)."""
+    doc = np.repeat(np.arange(len(counts), dtype=U64), counts)
+    pick = _sampled(flat, sample_bits)
+    key = sorted_unique(((flat[pick] & U64(0x7FFFFFFF)) | (doc[pick] << U64(32))))
+    fp_counts = np.bincount((key >> U64(32)).astype(np.int64), minlength=len(counts)).astype(np.int64)
+    return (key & U64(0xFFFFFFFF)).astype(U32), fp_counts
 
 
 def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> BatchSketch:
@@ -238,33 +310,40 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
 
     batch_id, texts, s, store_dir = task
     t0 = time.perf_counter()
-    exact, chars, sets, cps = [], [], [], []
-    for text in texts:
-        form = comparison_form(text or "")
-        exact.append(xxhash.xxh3_128_intdigest(form.encode("utf-8")))
-        chars.append(len(form))
-        if s.tokenizer == "char":
-            cp = code_points(form)
-            sets.append(sorted_unique(positional_hashes(cp, s.ngram)))
-        else:
-            cp = code_points(stored_form(text or "", "word"))
-            sets.append(shingle_hashes(text or "", s.ngram, "word"))
-        cps.append(cp)
+    cps = [form_code_points(text or "") for text in texts]
+    exact = [xxhash.xxh3_128_intdigest(c.tobytes()) for c in cps]
+    if s.tokenizer == "char":
+        flat, counts = _batch_sets(cps, s.ngram)
+    else:
+        sets = [shingle_hashes(text or "", s.ngram, "word") for text in texts]
+        counts = np.fromiter((len(h) for h in sets), dtype=np.int64, count=len(sets))
+        flat = np.concatenate(sets) if sets else np.empty(0, U64)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
     t1 = time.perf_counter()
-    sig = signatures(sets, s.num_perm, s.seed, backend=s.signature_backend) if s.near else \
-        np.empty((len(sets), 0), U32)
+    if s.near:
+        sets_view = [flat[offsets[k] : offsets[k + 1]] for k in range(len(texts))]
+        sig = signatures(sets_view, s.num_perm, s.seed, backend=s.signature_backend)
+    else:
+        sig = np.empty((len(texts), 0), U32)
     t2 = time.perf_counter()
-    fps = [fingerprints(h, s.sample_bits) for h in sets] if (s.containment and s.near) else [np.empty(0, U32)] * len(sets)
-    result = BatchSketch(exact=exact, chars=np.asarray(chars, np.int64), n_shingles=np.asarray([len(h) for h in sets], np.int64),
-                         sig=sig, fp=np.concatenate(fps) if fps else np.empty(0, U32),
-                         fp_counts=np.asarray([len(f) for f in fps], np.int64),
-                         form_lengths=np.asarray([len(c) for c in cps], np.int64))
+    if s.containment and s.near:
+        fp, fp_counts = _batch_fingerprints(flat, counts, s.sample_bits)
+    else:
+        fp, fp_counts = np.empty(0, U32), np.zeros(len(texts), np.int64)
+    result = BatchSketch(exact=exact, chars=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)),
+                         n_shingles=counts, sig=sig, fp=fp, fp_counts=fp_counts,
+                         form_lengths=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)))
     if store_dir is not None:
-        path = Path(store_dir) / f"{batch_id:07d}.u32"
-        (np.concatenate(cps) if cps else np.empty(0, U32)).astype(U32).tofile(path)
+        path = Path(store_dir) / f"{batch_id:07d}.bin"
+        allcp = np.concatenate(cps).astype(U32) if cps else np.empty(0, U32)
+        with open(path, "wb") as f:
+            f.write(allcp.tobytes())
+            if len(allcp) % 2:
+                f.write(b"\0\0\0\0")  # the sets start 8-byte aligned
+            f.write(flat.astype(U64).tobytes())
         result.store = str(path)
     else:
-        result.forms = cps
+        result.forms = [(cps[k], flat[offsets[k] : offsets[k + 1]].copy()) for k in range(len(texts))]
     t3 = time.perf_counter()
     result.seconds = {"shingles": t1 - t0, "signatures": t2 - t1, "fingerprints_store": t3 - t2}
     return result

@@ -13,20 +13,21 @@ shared wording on both sides (its left and right anchor shingles are shared) is 
 other text between the same anchors: if the other text has something different there too, both
 short (``max_slot_chars``), it is a substitution. A substitution is a *slot* when a number stands for another
 number (digits or Chinese numerals, 第N included) or when both sides are multi-character and mostly different
-(a name for a name; a side holding a particle such as 的 or 了 is not a name). A typo (one character for another, or a few scattered ones) is not a slot; a
+(a name for a name: no character in common, and no particle such as 的 or 了). A typo (one character for another, or a few scattered ones) is not a slot; a
 header, a footer or an inserted sentence is not a substitution at all (no shared wording on one side).
 With ``distinct_slots`` on, a pair with a slot is never a near duplicate, whatever its Jaccard.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
 import numpy as np
 
 from .settings import MinHashSettings
-from .sketch import U32, U64, positional_hashes, set_of_stored, sorted_unique
+from .sketch import U32, U64, positional_hashes, sorted_unique
 
 NUMERAL_CHARS = set("0123456789〇零一二三四五六七八九十百千万亿两")
 PARTICLES = set("的地得了着过吗呢吧")  # function characters: a run holding one is an edit or a typo, not a name
@@ -52,21 +53,19 @@ def _member(x: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[idx] == x
 
 
-def _uncovered_runs(hpos: np.ndarray, other_set: np.ndarray, length: int, n: int) -> list[tuple[int, int]]:
-    """Runs [start, end) of characters that no shingle shared with the other text covers."""
+def _uncovered_runs(hpos: np.ndarray, other_set: np.ndarray, length: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Runs [start, end) of characters that no shingle shared with the other text covers, as two arrays."""
     shared = _member(hpos, other_set)
     if length <= n:
-        return [] if shared.all() else [(0, length)]
+        return (np.empty(0, np.int64),) * 2 if shared.all() else (np.array([0]), np.array([length]))
     # character i is covered when a shared shingle starts in [i-n+1, i]: a window sum over the starts
     cs = np.concatenate(([0], np.cumsum(shared, dtype=np.int32)))
     idx = np.arange(length)
     hi = np.minimum(idx, len(shared) - 1) + 1
     lo = np.maximum(idx - n + 1, 0)
     uncovered = (cs[hi] - cs[lo]) == 0
-    if not uncovered.any():
-        return []
     edges = np.diff(np.concatenate(([0], uncovered.view(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def is_slot(a: str, b: str) -> bool:
@@ -85,8 +84,10 @@ def is_slot(a: str, b: str) -> bool:
 
 
 def _name_like(a: str, b: str) -> bool:
-    """Both sides could be names: two characters or more, and no particle a name would not contain."""
-    return len(a) >= 2 and len(b) >= 2 and not (PARTICLES & set(a) or PARTICLES & set(b))
+    """Both sides could be different names: two characters or more each, no character in common (a common
+    part would be covered by shared shingles), and no particle a name would not contain."""
+    sa, sb = set(a), set(b)
+    return len(a) >= 2 and len(b) >= 2 and not (sa & sb) and not (PARTICLES & (sa | sb))
 
 
 def slot_substitutions(cp_a: np.ndarray, cp_b: np.ndarray, ngram: int = 5, max_slot_chars: int = 12,
@@ -101,27 +102,27 @@ def slot_substitutions(cp_a: np.ndarray, cp_b: np.ndarray, ngram: int = 5, max_s
 def _slots(cp_a, ha, cp_b, hb, set_b, n: int, max_slot_chars: int, limit: int) -> list[tuple[str, str]]:
     if set_b is None:
         set_b = sorted_unique(hb)
-    runs = [(s, e) for s, e in _uncovered_runs(ha, set_b, len(cp_a), n)
-            if s >= n and e <= len(ha) - 1 and e - s <= max_slot_chars]
-    if not runs:
+    starts, ends = _uncovered_runs(ha, set_b, len(cp_a), n)
+    inner = (starts >= n) & (ends <= len(ha) - 1) & (ends - starts <= max_slot_chars)
+    if not inner.any():
         return []
+    starts, ends = starts[inner], ends[inner]
+    # where the anchors (the shared shingles either side of each run) first occur in the other text
     order = np.argsort(hb, kind="stable")
     sorted_b = hb[order]
-
-    def first_pos(h) -> int:
-        i = int(np.searchsorted(sorted_b, h))
-        return int(order[i]) if i < len(sorted_b) and sorted_b[i] == h else -1
-
+    anchors = np.concatenate((ha[starts - n], ha[ends]))
+    at = np.searchsorted(sorted_b, anchors)
+    at[at == len(sorted_b)] = 0
+    found = sorted_b[at] == anchors
+    pos = np.where(found, order[at], -1)
+    k = len(starts)
+    left, right = pos[:k], pos[k:]
+    bl, br = left + n, right
+    ok = (left >= 0) & (right >= 0) & (br - bl > 0) & (br - bl <= max_slot_chars)
     out: list[tuple[str, str]] = []
-    for s, e in runs:
-        left, right = first_pos(ha[s - n]), first_pos(ha[e])
-        if left < 0 or right < 0:
-            continue
-        bl, br = left + n, right
-        if not 0 < br - bl <= max_slot_chars:
-            continue
-        a = cp_a[s:e].tobytes().decode("utf-32-le")
-        b = cp_b[bl:br].tobytes().decode("utf-32-le")
+    for s0, e0, b0, b1 in zip(starts[ok].tolist(), ends[ok].tolist(), bl[ok].tolist(), br[ok].tolist()):
+        a = cp_a[s0:e0].tobytes().decode("utf-32-le")
+        b = cp_b[b0:b1].tobytes().decode("utf-32-le")
         if is_slot(a, b):
             out.append((a, b))
             if len(out) >= limit:
@@ -130,38 +131,39 @@ def _slots(cp_a, ha, cp_b, hb, set_b, n: int, max_slot_chars: int, limit: int) -
 
 
 class StoredForms:
-    """Reads documents' stored forms (code points) back, from scratch files or memory, with a small cache."""
+    """Reads documents' stored forms (code points) and shingle sets back, from scratch files or memory."""
 
     def __init__(self, where: dict[int, Any]):
         self.where = where
-        self.cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
-        self.files: dict[str, Any] = {}
+        self.cache: dict[int, list] = {}
+        self.files: dict[str, int] = {}
 
-    def load(self, row: int, s: MinHashSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(code points, exact shingle set, positional hashes or None for the word tokenizer)."""
+    def load(self, row: int, s: MinHashSettings) -> list:
+        """[code points, exact shingle set, positional hashes (filled in by :meth:`positions`)]."""
         got = self.cache.get(row)
         if got is None:
             loc = self.where[row]
-            if isinstance(loc, np.ndarray):
-                cp = loc
+            if len(loc) == 2:
+                cp, hset = loc
             else:
-                path, offset, count = loc
-                f = self.files.get(path)
-                if f is None:
-                    f = self.files[path] = open(path, "rb")
-                f.seek(offset * 4)
-                cp = np.fromfile(f, dtype=U32, count=count)
-            if s.tokenizer == "char":
-                hpos = positional_hashes(cp, s.ngram)
-                got = (cp, sorted_unique(hpos), hpos)
-            else:
-                got = (cp, set_of_stored(cp, s), None)
-            self.cache[row] = got
+                path, cp_at, cp_n, set_at, set_n = loc
+                fd = self.files.get(path)
+                if fd is None:
+                    fd = self.files[path] = os.open(path, os.O_RDONLY)
+                cp = np.frombuffer(os.pread(fd, 4 * cp_n, cp_at), dtype=U32)
+                hset = np.frombuffer(os.pread(fd, 8 * set_n, set_at), dtype=U64)
+            got = self.cache[row] = [cp, hset, None]
         return got
 
+    @staticmethod
+    def positions(entry: list, s: MinHashSettings) -> np.ndarray:
+        if entry[2] is None:
+            entry[2] = positional_hashes(entry[0], s.ngram)
+        return entry[2]
+
     def close(self) -> None:
-        for f in self.files.values():
-            f.close()
+        for fd in self.files.values():
+            os.close(fd)
 
 
 def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool]) -> np.ndarray:
@@ -176,8 +178,8 @@ def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool])
     slots = check_slots and s.distinct_slots and s.tokenizer == "char"
     try:
         for k, (i, j) in enumerate(pairs.tolist()):
-            cp_i, set_i, h_i = forms.load(i, s)
-            cp_j, set_j, h_j = forms.load(j, s)
+            e_i, e_j = forms.load(i, s), forms.load(j, s)
+            cp_i, set_i, cp_j, set_j = e_i[0], e_i[1], e_j[0], e_j[1]
             jac, con = measure_sets(set_i, set_j)
             out[k, 0], out[k, 1] = jac, con
             if slots:
@@ -185,8 +187,9 @@ def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool])
                 maybe = jac >= s.threshold_at(small) or (
                     s.containment and con >= s.containment_threshold and min(len(set_i), len(set_j)) >= s.min_containment_shingles)
                 if maybe and not np.array_equal(cp_i, cp_j):
-                    a, b = ((cp_i, h_i), (cp_j, h_j, set_j)) if len(cp_i) <= len(cp_j) else ((cp_j, h_j), (cp_i, h_i, set_i))
-                    out[k, 2] = 1.0 if _slots(a[0], a[1], b[0], b[1], b[2], s.ngram, s.max_slot_chars, 1) else 0.0
+                    a, b = (e_i, e_j) if len(cp_i) <= len(cp_j) else (e_j, e_i)
+                    found = _slots(a[0], forms.positions(a, s), b[0], forms.positions(b, s), b[1], s.ngram, s.max_slot_chars, 1)
+                    out[k, 2] = 1.0 if found else 0.0
     finally:
         forms.close()
     return out
