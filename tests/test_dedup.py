@@ -376,3 +376,13 @@ def test_sohu_pairs_about_the_same_event_in_different_articles_are_rarely_merged
     assert merged.get(0, 0) == 0
     assert merged.get(3, 0) <= 0.03 * different_article  # near (non-exact) merges of label-3 pairs: about none
     assert merged.get(5, 0) >= 3  # the same story is still found
+
+
+def test_band_parameters_are_datasketchs_choice_without_scipy():
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.3, 0.5, 0.7, 0.9):
+        for num_perm in (64, 128, 256):
+            for weight in (0.5, 0.95):
+                s = MinHashSettings(threshold=threshold, num_perm=num_perm, candidate_recall_weight=weight)
+                assert s.bands_rows() == _optimal_param(threshold, num_perm, 1 - weight, weight)

@@ -2,8 +2,8 @@
 
 Two streaming passes over the corpus shards:
 
-1. sketch: each shard is read, its texts go to the workers in batches (``ctx.map``, all cores),
-   which return only an exact hash, a MinHash signature, containment fingerprints and counts; the
+1. sketch: each shard is read, its texts go to the workers in batches (one process pool for the
+   stage, forked before anything big is held, a few batches in flight), which return only an exact hash, a MinHash signature, containment fingerprints and counts; the
    comparison forms go to a scratch folder for verification. Ids, sources, dates and lengths stay
    in memory, texts do not.
 2. decide (:class:`builder.text.minhash.MinHashDeduper`): exact duplicates of the normalised text
@@ -18,6 +18,7 @@ Two streaming passes over the corpus shards:
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import random
 import shutil
 from typing import Any, Iterator
@@ -27,7 +28,7 @@ import polars as pl
 import xxhash
 
 from ..shards import REJECTED_SCHEMA, shard_files
-from ..text.minhash import MinHashDeduper, MinHashSettings, describe_bands, removal_match
+from ..text.minhash import MinHashDeduper, MinHashSettings, describe_bands, pool_mapper, removal_match
 from .base import Stage, StageRun
 
 SIZE_BINS = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5"), (6, 10, "6-10"), (11, 20, "11-20"), (21, 100, "21-100"),
@@ -67,8 +68,12 @@ class DedupStage(Stage):
         # scratch for the comparison forms; a fixed place, so a killed run's leftovers are cleared here
         store = self.build.output / ".tmp" / "dedup-forms"
         shutil.rmtree(store, ignore_errors=True)
-        dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"],
-                            mapper=lambda f, items: ctx.map(f, items, batch_size=2 * max(self.build.workers, 1)),
+        # one pool for the whole stage, forked now while this process is small (forked workers share its
+        # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
+        workers = self.build.workers
+        pool = mp.get_context("fork").Pool(workers) if workers > 1 and "fork" in mp.get_all_start_methods() else None
+        mapper = pool_mapper(pool, 2 * workers + 1) if pool is not None else None
+        dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=mapper,
                             collapse_exact=self.settings["exact"])
         try:
             def texts() -> Iterator[list[str]]:
@@ -88,6 +93,9 @@ class DedupStage(Stage):
             sims = dd.measure(np.stack([removed, res.via[removed]], axis=1)) if len(removed) else np.empty((0, 2))
             chars = dd.chars
         finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
             dd.close()
             shutil.rmtree(store, ignore_errors=True)
         for k, v in cl.stats.items():

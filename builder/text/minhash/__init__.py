@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from .api import ContaminationHit, DuplicateResult, contamination, describe_bands, find_duplicates, removal_match
 from .candidates import band_keys, containment_candidates, lsh_candidates
-from .engine import Clustering, DuplicatePairs, Mapper, MinHashDeduper, Resolution, choose_keepers, resolve
+from .engine import Clustering, DuplicatePairs, Mapper, MinHashDeduper, Resolution, choose_keepers, pool_mapper, resolve
 from .settings import KEEP_POLICIES, MinHashSettings
 from .sketch import (BatchSketch, fingerprints, gram_hash, permutations, positional_hashes, shingle_hashes, shingles,
                      signatures, sketch_batch)
@@ -55,4 +55,4 @@ __all__ = ["MinHashSettings", "MinHashDeduper", "Clustering", "Resolution", "Dup
            "ContaminationHit", "Mapper", "BatchSketch", "find_duplicates", "contamination", "choose_keepers", "resolve",
            "shingles", "shingle_hashes", "positional_hashes", "gram_hash", "signatures", "permutations", "fingerprints",
            "sketch_batch", "lsh_candidates", "containment_candidates", "band_keys", "measure_sets", "slot_substitutions",
-           "is_slot", "describe_bands", "removal_match", "KEEP_POLICIES"]
+           "is_slot", "describe_bands", "removal_match", "pool_mapper", "KEEP_POLICIES"]

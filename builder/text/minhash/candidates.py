@@ -101,7 +101,7 @@ def _count_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.ndarray, s: MinHashSettings,
-                           max_pairs: int = 8_000_000) -> tuple[np.ndarray, np.ndarray]:
+                           max_pairs: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Pairs sharing enough fingerprints for the smaller text to be contained in the larger one.
 
     Returns (packed pairs, estimated containment). The fingerprint index is sorted once; every

@@ -24,6 +24,25 @@ from .sketch import U32, U64, sketch_batch
 from .verify import verify_chunk
 
 Mapper = Callable[[Callable, Iterable], Iterator]
+
+
+def pool_mapper(pool, ahead: int) -> Mapper:
+    """An ordered map over a process pool with at most ``ahead`` tasks in flight and no round barrier:
+    a new task goes out as soon as the oldest result is taken, so workers never wait for a whole round
+    and the input (batches of texts read from shards) is consumed only as fast as it is processed."""
+
+    def mapper(func: Callable, items: Iterable) -> Iterator:
+        from collections import deque
+
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.apply_async(func, (item,)))
+            if len(pending) >= ahead:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+    return mapper
 ESTIMATE_SLACK = 0.2
 EXCERPT_SHARE = 0.8  # a contained document under this share of its container's shingles is an excerpt of it
 

@@ -93,6 +93,22 @@ class MinHashSettings:
 
 @lru_cache(maxsize=64)
 def _bands_rows(threshold: float, num_perm: int, recall_weight: float) -> tuple[int, int]:
-    from datasketch.lsh import _optimal_param  # numerical integration: 0.1-0.5 s, so computed once
+    """datasketch's ``lsh._optimal_param`` (bands and rows minimising weighted false positive and negative
+    areas), integrated with Simpson's rule in numpy instead of scipy's quad: the same choice (a test checks
+    it against datasketch) without importing scipy.integrate, which cost 2 s per process."""
+    import numpy as np
 
-    return _optimal_param(threshold, num_perm, 1.0 - recall_weight, recall_weight)
+    def area(lo: float, hi: float, f) -> np.ndarray:
+        x = np.linspace(lo, hi, 401)
+        y = f(x[:, None])
+        w = np.ones(401)
+        w[1:-1:2], w[2:-1:2] = 4, 2
+        return (y * w[:, None]).sum(axis=0) * (hi - lo) / 1200
+
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bs = np.array([p[0] for p in pairs], dtype=float)
+    rs = np.array([p[1] for p in pairs], dtype=float)
+    fp = area(0.0, threshold, lambda t: 1 - (1 - t**rs) ** bs)
+    fn = area(threshold, 1.0, lambda t: (1 - t**rs) ** bs)
+    error = fp * (1.0 - recall_weight) + fn * recall_weight
+    return pairs[int(np.argmin(error))]

@@ -15,10 +15,10 @@ classic MinHash, which is all the LSH bands need; every candidate is verified ex
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +27,11 @@ import xxhash
 
 from ..normalize import _PUNCT, compare_form
 from .settings import MinHashSettings
+
+# rensa spreads a large batch over a Rayon thread pool; a process that forks after that pool exists (the
+# dedup stage's workers are forked) hangs in the child's first rensa call, and the stage already runs one
+# worker per core. So rensa stays on the calling thread here (set before rensa is first imported).
+os.environ.setdefault("RENSA_DOC_PAR_BATCH_SIZE", str(2**62))
 
 U32 = np.uint32
 U64 = np.uint64
@@ -76,36 +81,36 @@ def comparison_form(text: str) -> str:
     return _PUNCT.sub("", t.lower())
 
 
-@lru_cache(maxsize=1)
-def _form_table() -> np.ndarray:
-    """Per BMP character, what it becomes in the comparison form: a code point, -1 (dropped) or -2 (unsafe:
-    combining marks, Hangul jamo, final-sigma casing, or a multi-character result; such texts take the
-    string path). Built once per process (0.3 s)."""
-    table = np.full(0x10000, -2, np.int32)
-    jamo = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xD800, 0xDFFF))
-    for c in range(0x10000):
-        if any(lo <= c <= hi for lo, hi in jamo) or c == 0x3A3:
-            continue
-        ch = chr(c)
-        if unicodedata.combining(ch):
-            continue
-        folded = unicodedata.normalize("NFKC", ch)
-        if any(unicodedata.combining(x) for x in folded):
-            continue
-        out = "".join(x for x in folded.lower() if x.isalnum())
-        if not out:
-            table[c] = -1
-        elif len(out) == 1:
-            table[c] = ord(out)
-    return table
+_UNKNOWN, _UNSAFE, _DROP = -3, -2, -1
+_TABLE = np.full(0x10000, _UNKNOWN, np.int32)
+_JAMO = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xD800, 0xDFFF))
+
+
+def _fold_char(c: int) -> int:
+    """What BMP character ``c`` becomes in the comparison form: a code point, _DROP, or _UNSAFE (combining
+    marks, Hangul jamo, final-sigma casing, or a multi-character result: such texts take the string path)."""
+    if any(lo <= c <= hi for lo, hi in _JAMO) or c == 0x3A3:
+        return _UNSAFE
+    ch = chr(c)
+    if unicodedata.combining(ch):
+        return _UNSAFE
+    folded = unicodedata.normalize("NFKC", ch)
+    if any(unicodedata.combining(x) for x in folded):
+        return _UNSAFE
+    out = "".join(x for x in folded.lower() if x.isalnum())
+    return _DROP if not out else ord(out) if len(out) == 1 else _UNSAFE
 
 
 def form_code_points(text: str) -> np.ndarray:
     """Code points of :func:`comparison_form` (text), by table lookup in numpy when every character allows it."""
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=U32)
     if len(cp) and int(cp.max()) < 0x10000:
-        mapped = _form_table()[cp]
-        if not (mapped == -2).any():
+        mapped = _TABLE[cp]
+        if (mapped == _UNKNOWN).any():  # the table fills in as characters are first seen
+            for c in np.unique(cp[mapped == _UNKNOWN]).tolist():
+                _TABLE[c] = _fold_char(c)
+            mapped = _TABLE[cp]
+        if not (mapped == _UNSAFE).any():
             return mapped[mapped >= 0].astype(U32)
     return code_points(comparison_form(text)) if text else np.empty(0, U32)
 
