@@ -386,3 +386,27 @@ def test_band_parameters_are_datasketchs_choice_without_scipy():
             for weight in (0.5, 0.95):
                 s = MinHashSettings(threshold=threshold, num_perm=num_perm, candidate_recall_weight=weight)
                 assert s.bands_rows() == _optimal_param(threshold, num_perm, 1 - weight, weight)
+
+
+def test_dedup_report_gives_lengths_match_kind_container_and_lists_large_groups(tmp_path):
+    cfg = _demo_config(tmp_path, extra="[dedup]\nreview_cluster_size = 1\n")
+    manifests, build = _run(cfg)
+    out = build.output / "dedup"
+    rejected = pl.read_parquet(out / "rejected" / "*.parquet")
+    assert rejected.height == 6
+    assert rejected["removed_chars"].min() > 0 and rejected["kept_chars"].min() > 0
+    assert set(rejected["match"]) <= {"exact", "jaccard", "containment"}
+    contained = rejected.filter(pl.col("match") == "containment")
+    assert contained.height >= 1
+    assert contained["container_id"].null_count() == 0 and (contained["containment"] >= 0.8).all()
+    assert (contained["removed_chars"] < contained["kept_chars"]).all()  # an excerpt, never its container
+    report = out / "report"
+    removals = pl.read_parquet(report / "removals.parquet")
+    assert sorted(removals["removed_id"]) == sorted(rejected["id"])
+    large = pl.read_parquet(report / "large_clusters.parquet")
+    assert large.filter(pl.col("role") == "kept").height == 6  # every group of 2 > 1 is listed, keeper and member
+    assert large.filter(pl.col("role") == "removed").height == 6
+    assert (large["size"] == 2).all() and large["text"].str.len_chars().min() > 0
+    assert manifests["dedup"].counters["large_clusters_flagged"] == 6
+    timings = pl.read_parquet(report / "timings.parquet")
+    assert {"verification", "candidates.lsh", "clustering"} <= set(timings["step"])

@@ -101,14 +101,16 @@ def _count_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.ndarray, s: MinHashSettings,
-                           max_pairs: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
+                           chunk_docs: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Pairs sharing enough fingerprints for the smaller text to be contained in the larger one.
 
-    Returns (packed pairs, estimated containment). The fingerprint index is sorted once; every
-    fingerprint shared by 2..``max_posting`` documents yields its document pairs (one more is
-    stock phrasing, skipped), and a pair is a candidate when it shares at least
-    ``containment_threshold - containment_margin`` of the smaller document's fingerprints. Pairs
-    are generated ``max_pairs`` at a time and their counts merged, so memory stays bounded.
+    Returns (packed pairs, estimated containment). The fingerprint index (fingerprint, document) is
+    sorted once; a fingerprint shared by more than ``max_posting`` documents is stock phrasing and
+    skipped. Then, ``chunk_docs`` documents at a time, each occurrence of one of their fingerprints
+    is paired with the later documents of the same run, and a pair is a candidate when it shares at
+    least ``containment_threshold - containment_margin`` of the smaller document's fingerprints. A
+    pair is counted entirely within the chunk of its first document, so memory stays bounded by one
+    chunk's pairs (most share a single stock fingerprint and are dropped at once).
     """
     n = len(fp_counts)
     if n < 2 or not len(fp):
@@ -118,47 +120,37 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     vals = key >> U64(32)
     starts = np.concatenate(([True], vals[1:] != vals[:-1]))
     del vals
-    run_start = np.flatnonzero(starts)
-    run_len = np.diff(np.concatenate((run_start, [len(key)])))
-    ok = (run_len >= 2) & (run_len <= s.max_posting)
-    run_start, run_len = run_start[ok], run_len[ok]
-    docs = (key & U64(0xFFFFFFFF)).astype(np.int64)
-    del key, starts
-    cum = np.cumsum(run_len * (run_len - 1) // 2)
-    parts_codes, parts_hits = [], []
-    first = 0
-    while first < len(run_start):
-        base = int(cum[first - 1]) if first else 0
-        last = max(int(np.searchsorted(cum, base + max_pairs, side="right")), first + 1)
-        rs, rl = run_start[first:last], run_len[first:last]
-        first = last
-        # all pairs (i < j) inside each run: member j paired with every earlier member of its run
-        within = _ranges(rl)
-        pos = np.repeat(rs, rl) + within
-        member = np.repeat(pos, within)
-        step = np.arange(len(member)) - np.repeat(np.cumsum(within) - within, within) + 1
-        partner = member - step
-        codes, hits = _count_codes((docs[partner].astype(U64) << U64(32)) | docs[member].astype(U64))
-        parts_codes.append(codes)
-        parts_hits.append(hits)
-    if not parts_codes:
-        return np.empty(0, U64), np.empty(0)
-    if len(parts_codes) == 1:
-        code, hits = parts_codes[0], parts_hits[0]
-    else:
-        allc = np.concatenate(parts_codes)
-        allh = np.concatenate(parts_hits)
-        order = np.argsort(allc, kind="stable")
-        allc, allh = allc[order], allh[order]
-        heads = np.flatnonzero(np.concatenate(([True], allc[1:] != allc[:-1])))
-        code, hits = allc[heads], np.add.reduceat(allh, heads)
-    pair = _unpack(code)
-    smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
+    docs = (key & U64(0xFFFFFFFF)).astype(np.int32)
+    del key
+    run_start = np.flatnonzero(starts).astype(np.int32)
+    run_len = np.diff(np.concatenate((run_start, [len(docs)]))).astype(np.int32)
+    run_of = (np.cumsum(starts, dtype=np.int32) - 1)
+    del starts
+    ok_run = (run_len >= 2) & (run_len <= s.max_posting)
+    run_end = np.where(ok_run, run_start + run_len, 0)[run_of]  # 0 marks occurrences in skipped runs
+    del run_of
     need = max(s.containment_threshold - s.containment_margin, 0.05)
-    good = (hits >= 2) & (hits >= np.ceil(smaller * need))
-    if not good.any():
+    codes_out, est_out = [], []
+    for first in range(0, n, chunk_docs):
+        last = min(n, first + chunk_docs)
+        at = np.flatnonzero((docs >= first) & (docs < last) & (run_end > 0))
+        after = run_end[at] - at - 1  # later members of the same run (documents ascending within a run)
+        keep = after > 0
+        at, after = at[keep], after[keep]
+        total = int(after.sum())
+        if not total:
+            continue
+        other = np.repeat(at, after) + _ranges(after) + 1
+        codes, hits = _count_codes((np.repeat(docs[at], after).astype(U64) << U64(32)) | docs[other].astype(U64))
+        pair = _unpack(codes)
+        smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
+        good = (hits >= 2) & (hits >= np.ceil(smaller * need))
+        if good.any():
+            codes_out.append(_pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]))
+            est_out.append(hits[good] / smaller[good])
+    if not codes_out:
         return np.empty(0, U64), np.empty(0)
-    return _pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]), hits[good] / smaller[good]
+    return np.concatenate(codes_out), np.concatenate(est_out)
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:

@@ -237,8 +237,8 @@ class MinHashDeduper:
         if len(pairs) and s.verify and self._sig:
             allsig = np.concatenate(self._sig)
             est_j = np.empty(len(pairs))
-            for start in range(0, len(pairs), 65536):
-                sl = pairs[start : start + 65536]
+            for start in range(0, len(pairs), 16384):
+                sl = pairs[start : start + 16384]
                 est_j[start : start + len(sl)] = (allsig[sl[:, 0]] == allsig[sl[:, 1]]).mean(axis=1)
             del allsig
             keep = (est_j >= s.threshold - ESTIMATE_SLACK) | np.isin(cand, codes[1] if len(codes) > 1 else cand[:0])

@@ -95,18 +95,19 @@ def slot_substitutions(cp_a: np.ndarray, cp_b: np.ndarray, ngram: int = 5, max_s
     """Up to ``limit`` places where the texts (code points of their comparison forms) swap a number or a name."""
     if not len(cp_a) or not len(cp_b):
         return []
-    return _slots(cp_a, positional_hashes(cp_a, ngram), cp_b, positional_hashes(cp_b, ngram), None, ngram,
-                  max_slot_chars, limit)
+    hb = positional_hashes(cp_b, ngram)
+    return _slots(cp_a, positional_hashes(cp_a, ngram), cp_b, lambda: hb, sorted_unique(hb), ngram, max_slot_chars, limit)
 
 
-def _slots(cp_a, ha, cp_b, hb, set_b, n: int, max_slot_chars: int, limit: int) -> list[tuple[str, str]]:
-    if set_b is None:
-        set_b = sorted_unique(hb)
+def _slots(cp_a, ha, cp_b, get_hb, set_b, n: int, max_slot_chars: int, limit: int) -> list[tuple[str, str]]:
+    """The work of :func:`slot_substitutions`; the larger text's positional hashes are asked for
+    (``get_hb()``) only when the smaller one has a short uncovered run between shared anchors."""
     starts, ends = _uncovered_runs(ha, set_b, len(cp_a), n)
     inner = (starts >= n) & (ends <= len(ha) - 1) & (ends - starts <= max_slot_chars)
     if not inner.any():
         return []
     starts, ends = starts[inner], ends[inner]
+    hb = get_hb()
     # where the anchors (the shared shingles either side of each run) first occur in the other text
     order = np.argsort(hb, kind="stable")
     sorted_b = hb[order]
@@ -188,7 +189,8 @@ def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool])
                     s.containment and con >= s.containment_threshold and min(len(set_i), len(set_j)) >= s.min_containment_shingles)
                 if maybe and not np.array_equal(cp_i, cp_j):
                     a, b = (e_i, e_j) if len(cp_i) <= len(cp_j) else (e_j, e_i)
-                    found = _slots(a[0], forms.positions(a, s), b[0], forms.positions(b, s), b[1], s.ngram, s.max_slot_chars, 1)
+                    found = _slots(a[0], forms.positions(a, s), b[0], lambda b=b: forms.positions(b, s), b[1], s.ngram,
+                                   s.max_slot_chars, 1)
                     out[k, 2] = 1.0 if found else 0.0
     finally:
         forms.close()
