@@ -90,7 +90,7 @@ class DedupStage(Stage):
             cl = dd.cluster()
             res = dd.resolve(cl, self.settings["keep"], published, sources, self.settings["source_priority"])
             removed = res.removed
-            sims = dd.measure(np.stack([removed, res.via[removed]], axis=1)) if len(removed) else np.empty((0, 2))
+            sims = dd.removal_measures(cl, res)
             chars = dd.chars
         finally:
             if pool is not None:

@@ -65,7 +65,7 @@ def find_duplicates(texts: Sequence[str], ids: Sequence[Any] | None = None, sett
         cl = dd.cluster()
         res = dd.resolve(cl, keep, published, sources, source_priority)
         removed_rows = res.removed
-        sims = dd.measure(np.stack([removed_rows, res.via[removed_rows]], axis=1)) if len(removed_rows) else np.empty((0, 2))
+        sims = dd.removal_measures(cl, res)
     finally:
         dd.close()
     removed: dict[Any, tuple[Any, float, str]] = {}

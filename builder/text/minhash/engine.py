@@ -311,9 +311,41 @@ class MinHashDeduper:
         self._time("clustering", time.perf_counter() - t0)
         return out
 
+    def removal_measures(self, cl: Clustering, res: Resolution) -> np.ndarray:
+        """(jaccard, containment) of each removed row against the document it was matched to (``res.via``).
+
+        Pairs verified during :meth:`cluster` are looked up; only the others (rows linked to their keeper
+        through other members) are measured again. Rows follow ``res.removed``.
+        """
+        removed = res.removed
+        out = np.empty((len(removed), 2))
+        if not len(removed):
+            return out
+        via = res.via[removed]
+        p = cl.pairs
+        known = _pack_pairs(p.a, p.b)
+        want = _pack_pairs(removed, via)
+        order = np.argsort(known)
+        at = np.searchsorted(known[order], want)
+        at[at == len(known)] = 0
+        hit = known[order][at] == want if len(known) else np.zeros(len(want), bool)
+        out[hit, 0] = p.jaccard[order[at[hit]]]
+        out[hit, 1] = p.containment[order[at[hit]]]
+        exact = cl.exact_rep[removed] == cl.exact_rep[via]
+        out[exact & ~hit] = (1.0, 1.0)
+        rest = ~hit & ~exact
+        if rest.any():
+            out[rest] = self.measure(np.stack([removed[rest], via[rest]], axis=1))
+        return out
+
     def close(self) -> None:
         if self.store_dir is not None:
             shutil.rmtree(self.store_dir, ignore_errors=True)
+
+
+def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    return (np.minimum(a, b).astype(U64) << U64(32)) | np.maximum(a, b).astype(U64)
 
 
 def _constrained_components(n: int, ea: np.ndarray, eb: np.ndarray, ja: np.ndarray, jb: np.ndarray, jw: np.ndarray,
@@ -421,21 +453,27 @@ def resolve(cl: Clustering, chars: np.ndarray, nsh: np.ndarray, s: MinHashSettin
             if not changed:
                 break
     # containment between clusters: a cluster whose keeper is contained in another document points at
-    # that document's cluster (the best container: highest containment, then the most similar overall).
-    # A non-keeper member contained elsewhere moves nothing: it is already removed for its own keeper.
-    target: dict[int, tuple[float, float, int, int]] = {}
+    # that document's cluster. The best container: highest containment; then the one that contains the
+    # fewest other groups (a roundup quoting ten briefs is a compilation, the brief's own article is its
+    # source); then the most similar overall. A non-keeper member contained elsewhere moves nothing: it is
+    # already removed for its own keeper.
+    holds: dict[int, set[int]] = {}
+    for x, y in zip(cl.contained.tolist(), cl.container.tolist()):
+        holds.setdefault(y, set()).add(int(labels[x]))
+    target: dict[int, tuple[tuple, int, int]] = {}
     for x, y, c, j in zip(cl.contained.tolist(), cl.container.tolist(), cl.containment.tolist(), cl.contained_jaccard.tolist()):
         lx, ly = int(labels[x]), int(labels[y])
         if lx == ly or K[lx] != x:
             continue
+        rank = (round(c, 2), -len(holds[y]), j)
         best = target.get(lx)
-        if best is None or (c, j) > best[:2]:
-            target[lx] = (c, j, ly, y)
+        if best is None or rank > best[0]:
+            target[lx] = (rank, ly, y)
 
     def root(lab: int) -> int:
         seen = {lab}
         while lab in target:
-            nxt = target[lab][2]
+            nxt = target[lab][1]
             if nxt in seen:  # a cycle (rare: mutual containment between clusters): stop where we are
                 return lab
             seen.add(nxt)
@@ -444,7 +482,7 @@ def resolve(cl: Clustering, chars: np.ndarray, nsh: np.ndarray, s: MinHashSettin
 
     lab_target = np.full(len(K), -1, np.int64)
     lab_via = np.full(len(K), -1, np.int64)
-    for lab, (_, _, _, container_row) in target.items():
+    for lab, (_, _, container_row) in target.items():
         r = root(lab)
         if r != lab:
             lab_target[lab] = r
