@@ -196,3 +196,61 @@ def _isolate(func, batch: list, timeout: float) -> Iterator[tuple[str, Any]]:
                 yield "timeout", f"no result after {timeout + GRACE:g} s; its worker was killed"
     finally:
         kill_pool(pool)
+
+
+def _ready() -> bool:
+    return True
+
+
+class WorkerPool:
+    """One fault-aware pool for a whole stage, forked at once (while the parent is small) and killed on
+    any exit: an error, Ctrl-C or SIGTERM never leaves workers behind or a stage waiting forever.
+
+    ``mapper(ahead)`` gives an ordered map with at most ``ahead`` tasks in flight and no round barrier.
+    A worker that dies raises :class:`TaskError` at once (``multiprocessing.Pool`` would wait forever)."""
+
+    def __init__(self, workers: int):
+        self.pool = new_pool(workers) if workers > 1 else None
+        if self.pool is not None:
+            self.pool.submit(_ready).result()  # fork every worker now (a fork pool starts them all at the first task)
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.pool is None:
+            return
+        if exc_type is None:
+            self.pool.shutdown(wait=True)
+        else:
+            kill_pool(self.pool)
+
+    def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator] | None:
+        pool = self.pool
+        if pool is None:
+            return None
+
+        def mapper(func: Callable, items: Iterable) -> Iterator:
+            from collections import deque
+
+            pending: deque = deque()
+            try:
+                for item in items:
+                    pending.append(pool.submit(func, item))
+                    if len(pending) >= ahead:
+                        yield _result(pending.popleft())
+                while pending:
+                    yield _result(pending.popleft())
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+        return mapper
+
+
+def _result(fut):
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise TaskError("a worker process died (killed by a signal or out of memory); run again, "
+                        "or lower [build] workers if memory is short") from None

@@ -106,7 +106,8 @@ def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: in
     alike: dict[int, list[tuple[float, float, int]]] = {}
     if threshold < 1.0 and len(items) > 1:
         s = MinHashSettings(ngram=ngram, threshold=threshold, containment_threshold=None,
-                            candidate_recall_weight=CANDIDATE_RECALL_WEIGHT)
+                            candidate_recall_weight=CANDIDATE_RECALL_WEIGHT,
+                            min_near_chars=0, short_chars=0, distinct_slots=False)  # short instructions: plain Jaccard
         instructions = MinHashDeduper(s, mapper=mapper, collapse_exact=False)
         instructions.add([[item["instruction"] for item in items]])
         pairs = instructions.cluster().pairs
