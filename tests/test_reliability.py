@@ -507,3 +507,25 @@ def test_an_exception_while_making_one_articles_items_rejects_that_article_only(
     made = pl.read_parquet(tmp_path / "out" / "templates" / "data")
     victim_id = data(tmp_path / "out", "dedup").filter(pl.col("path") == victim)["id"][0]
     assert made.height > 0 and victim_id not in set(made["source_id"]) and made["source_id"].n_unique() == 3
+
+
+def test_ctrl_c_in_dedup_stops_its_worker_pool_promptly(tmp_path, make_build, cli):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sentences = [s for f in sorted((DEMO / "news").glob("*.txt")) for s in f.read_text(encoding="utf-8").split("。") if len(s) > 12]
+    for i in range(8000):  # distinct texts made of real sentences, so the sketching takes a while
+        (docs / f"d{i:05d}.txt").write_text(f"第{i}号稿件\n\n" + "。".join(sentences[(i * 7 + k) % len(sentences)] for k in range(12)) + "。",
+                                             encoding="utf-8")
+    cfg = make_build(SOURCES, workers=2)
+    assert cli("run", "corpus", "-c", cfg).code in (0, 3)
+    proc = spawn(cfg, "dedup")
+    out = tmp_path / "out"
+    wait_for(lambda: (out / ".tmp" / "dedup-forms").exists() and len(psutil.Process(proc.pid).children()) >= 2, proc=proc)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 5, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume" and "Traceback" not in stderr
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive and Manifest.read(out / "dedup") is None
