@@ -249,3 +249,23 @@ def test_agreement_with_and_without_ties():
     got = agreement(judge, people, ["a", "b"])
     assert got["pairs"] == 3 and got["agreement_with_ties"] == round(1 / 3, 3)
     assert got["pairs_without_ties"] == 2 and got["agreement_without_ties"] == 0.5
+
+
+def test_questions_and_answers_from_jsonl_files_without_an_export(tmp_path, cli):
+    qs = [{"id": f"q{i}", "instruction": f"用一句话概括第{i}条消息。", "input": f"第{i}条：某县新开通{i + 2}条公交线路，覆盖城东新区。",
+           "reference": f"某县新开通{i + 2}条公交线路。", "family": "文章转写"} for i in range(6)]
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in qs), encoding="utf-8")
+    for name, weak in (("good", False), ("bad", True)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"id": q["id"], "answer": weak_answer(q["reference"]) if weak else q["reference"]},
+                                                                   ensure_ascii=False) + "\n" for q in qs), encoding="utf-8")
+    with FakeOpenAI(server_script(sound_judge, {})) as srv:
+        cfg = tmp_path / "build.toml"
+        cfg.write_text(f'[build]\nname = "q"\noutput = "out"\n\n[eval]\nquestions = "questions.jsonl"\nbootstrap = 200\n'
+                       f'judge = {{ base_url = "{srv.url}", model = "judge", api_key_env = "" }}\n\n'
+                       '[[eval.candidates]]\nname = "bad"\nanswers = "bad.jsonl"\n\n[[eval.candidates]]\nname = "good"\nanswers = "good.jsonl"\n',
+                       encoding="utf-8")
+        r = cli("eval", "run", "-c", cfg)
+        assert r.code == 0, r
+        assert sum(1 for b in srv.bodies if b["model"] == "judge") == 12  # 6 questions x 2 orders
+    got = ranks(tmp_path)
+    assert got["good"]["rank_1"] == 6 and got["bad"]["average_rank"] == 2.0
