@@ -50,6 +50,10 @@ name = "gbk-records"
 path = "{REALDATA / 'encoding'}"
 include = ["*.dat"]
 format = "xmlrecords"
+[[corpus.sources]]
+name = "feeds"
+path = "{REALDATA / 'rss'}"
+include = ["*.xml"]
 """, encoding="utf-8")
     return cfg
 
@@ -102,7 +106,7 @@ def main() -> None:
     demo = ROOT / "corpora" / "demo"
     rows.append(run_build("demo", demo / "build.toml", input_bytes(demo, ["**/*.txt", "**/*.md", "**/*.html", "**/*.pdf", "**/*.jsonl"])))
     if REALDATA.is_dir():
-        rows.append(run_build("realdata", realdata_config(), input_bytes(REALDATA, ["html/*.html", "pdf/*.pdf", "encoding/*.dat"])))
+        rows.append(run_build("realdata", realdata_config(), input_bytes(REALDATA, ["html/*.html", "pdf/*.pdf", "encoding/*.dat", "rss/*.xml"])))
     if args.big_mb:
         folder = OUT / f"gen{args.big_mb}mb"
         nbytes = generate(args.big_mb, folder)

@@ -29,6 +29,25 @@ PROMPT_KEYS = ("prompt_id", "prompt", "prompt_version", "prompt_hash")
 MODEL_KEYS = ("model",)
 
 
+# what a counter of the stages means, in words a card reader knows (an unlisted one is shown with spaces)
+PLAIN = {
+    "dropped_cjk_ratio": "too little Chinese text", "dropped_dup_lines": "mostly repeated lines",
+    "dropped_dup_ngrams": "mostly repeated phrases", "dropped_garbled": "garbled text", "dropped_too_short": "too short",
+    "dropped_too_long": "too long", "empty_file": "empty file", "unreadable_encoding": "text encoding not readable",
+    "unreadable_record": "malformed record", "missing_text_field": "record without text", "missing_source": "source not found",
+    "boilerplate_lines_removed": "site furniture lines removed", "normalized_changed": "characters normalised",
+    "pii_masked_phone": "phone numbers masked", "pii_masked_email": "emails masked", "pii_masked_id_number": "ID numbers masked",
+    "rows_in": "documents in", "rows_out": "documents kept", "rejected": "documents removed", "kept_share": "share kept",
+    "duplicate_exact": "exact duplicates", "duplicate_near": "near duplicates", "clusters": "duplicate clusters",
+    "candidate_pairs": "candidate pairs", "verified_pairs": "pairs confirmed by exact similarity",
+    "failed_verification": "candidate pairs below the threshold", "near_duplicate": "near-duplicate items removed",
+}
+
+
+def plain(name: str) -> str:
+    return PLAIN.get(name, name.replace("_", " "))
+
+
 def size_category(n: int) -> str:
     for bound, name in SIZE_CATEGORIES:
         if n < bound:
@@ -181,17 +200,49 @@ def usage_table(reports: Mapping[str, tuple[list[str], dict[str, pl.DataFrame]] 
         for metric, value in _summary(tables).items():
             if USAGE.search(metric):
                 rows.append({"stage": stage, "metric": metric.removeprefix("count."), "value": _pretty(value)})
-        for name in ("tokens_and_cost", "usage", "estimate"):
+        for name in ("tokens_and_cost", "usage"):  # what was spent; a dry-run estimate is not a fact of the data
             df = tables.get(name)
             if df is None or "value" not in df.columns:
                 continue
             key = "measure" if "measure" in df.columns else "metric" if "metric" in df.columns else None
             if key is None:
                 continue
-            label = "estimate, not spent: " if name == "estimate" else ""
             for measure, value in df.select(key, "value").iter_rows():
-                rows.append({"stage": stage, "metric": f"{label}{measure}", "value": _pretty(value)})
+                rows.append({"stage": stage, "metric": str(measure).replace("_", " "), "value": _pretty(value)})
     return rows
+
+
+def shared_outputs(items: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Items whose output is the exact output of another item: in all, and per sub-category (items per
+    distinct output), so a user sees how often one article is the target of several tasks."""
+    by_output = Counter(it["output"] for it in items)
+    per_sub: dict[str, Counter] = defaultdict(Counter)
+    for it in items:
+        per_sub[it["subcategory"]][it["output"]] += 1
+    rows = [{"subcategory": sub, "items": sum(c.values()), "distinct_outputs": len(c),
+             "items_per_output": round(sum(c.values()) / len(c), 2)} for sub, c in per_sub.items()]
+    rows = sorted((r for r in rows if r["items"] > r["distinct_outputs"]), key=lambda r: -r["items_per_output"])
+    return {"items": sum(n for n in by_output.values() if n > 1), "outputs": sum(1 for n in by_output.values() if n > 1),
+            "max_items_per_output": max(by_output.values(), default=0), "by_subcategory": rows[:15]}
+
+
+def _meta(item: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        meta = json.loads(item.get("meta") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def how_made(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per family: items whose output is text of a source article (templates) and items a model wrote."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for it in items:
+        model_input = it["origin"] == "templates" and _meta(it).get("input_source") == "llm"
+        counts[it["family"]]["model_written" if it["origin"] == "selfinstruct" else "model_input" if model_input else "from_article"] += 1
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    return [{"family": f, "from_article": c["from_article"], "model_input": c["model_input"], "model_written": c["model_written"]}
+            for f, c in sorted(counts.items(), key=lambda kv: order.get(kv[0], 99))]
 
 
 def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], items: list[Mapping[str, Any]],
@@ -251,7 +302,14 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
         "reviewed": reviewed,
         "near_dup": {k: (settings.get("near_dup") or {}).get(k) for k in ("enabled", "threshold", "ngram")},
         "examples": examples(items),
-        "upstream_notes": {s: rep[0] for s, rep in reports.items() if rep and rep[0]},
+        "upstream_notes": {s: notes for s, notes in ((s, [n for n in rep[0] if not n.startswith("Dry-run estimate")])
+                                                     for s, rep in reports.items() if rep) if notes},  # an estimate is no fact of the data
+        "source_kind": settings.get("source_kind") or "published",
+        "curated_by": settings.get("curated_by"),
+        "contact": settings.get("contact"),
+        "citation": settings.get("citation"),
+        "shared_outputs": shared_outputs(items),
+        "how_made": how_made(items),
     }
     facts["limitations"] = limitations(facts)
     return facts
@@ -292,6 +350,11 @@ def limitations(f: Mapping[str, Any]) -> list[str]:
     missing = [name for name in FAMILIES if name not in {r["family"] for r in f["families"]}]
     if missing:
         out.append(f"No items for the families: {', '.join(missing)}.")
+    shared = f.get("shared_outputs") or {}
+    if shared.get("items"):
+        out.append(f"{shared['items']} of {f['rows']['total']} items share their exact output with another item "
+                   f"({shared['outputs']} distinct outputs; at most {shared['max_items_per_output']} items per output): one article "
+                   "is the target of several tasks, so these outputs weigh more in training than their count of articles suggests.")
     if f["rows"]["validation"] < 100:
         out.append(f"The validation split is small ({f['rows']['validation']} items): treat scores on it as indicative only.")
     out.append("Mainland phone numbers, resident ID numbers and emails were masked by pattern ([手机号], [身份证号], [邮箱]); "
@@ -311,7 +374,13 @@ def card_data(facts: Mapping[str, Any]):
 
     configs = [{"config_name": c["config"], "data_files": [{"split": s["split"], "path": s["path"]} for s in c["splits"]],
                 **({"default": True} if c["config"] == "default" else {})} for c in facts["configs"]]
-    return DatasetCardData(language=["zh"], license=facts["license"], task_categories=facts["task_categories"] or None,
+    written = facts.get("source_kind") == "written"
+    model = any(r["model_written"] or r["model_input"] for r in facts.get("how_made", []))
+    return DatasetCardData(language=["zh"], license=facts["license"], task_categories=facts["task_categories"] or ["text-generation"],
+                           task_ids=["language-modeling", "dialogue-modeling"],
+                           annotations_creators=["machine-generated"] + (["expert-generated"] if facts.get("reviewed") else []),
+                           language_creators=(["expert-generated"] if written else ["found"]) + (["machine-generated"] if model else []),
+                           multilinguality=["monolingual"], source_datasets=["original"],
                            size_categories=[facts["size_category"]], pretty_name=facts["pretty_name"],
                            tags=facts["tags"] or None, configs=configs)
 
@@ -341,6 +410,7 @@ def render_card(facts: Mapping[str, Any], repo_id: str | None = None) -> str:
                              undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
     env.filters["cell"] = _cell
     env.filters["size"] = _bytes
+    env.filters["plain"] = plain
     env.filters["tojson_u"] = lambda v: json.dumps(v, ensure_ascii=False)
     repo = repo_id or facts.get("repo_id") or REPO_PLACEHOLDER
     return env.get_template("README.md.j2").render(card_data=card_data(facts).to_yaml(), f=facts, repo_id=repo,

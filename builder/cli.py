@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
 from .config import load_config
 from .errors import BuilderError
+from .options import EXIT_PARTIAL, MODE, ConfigOpt, OutputOpt, console, err, progress
 
 app = typer.Typer(
     help="Build Chinese media instruction datasets in stages: corpus -> dedup -> templates -> selfinstruct -> export.",
@@ -30,25 +29,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console(stderr=False)
-err = Console(stderr=True)
-DEBUG = {"on": bool(os.environ.get("BUILDER_DEBUG"))}
-EXIT_PARTIAL = 3
-
-ConfigOpt = typer.Option(None, "--config", "-c", help="Build config (default: ./build.toml or $BUILDER_CONFIG).")
-OutputOpt = typer.Option(None, "--output", "-o", help="Output folder (overrides [build].output).")
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True, disable=not console.is_terminal)
 
 
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
           version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
     if debug:
-        DEBUG["on"] = True
+        MODE.debug = True
     if version:
         console.print(f"builder {__version__}")
         raise typer.Exit()
@@ -96,9 +83,9 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
         table.add_column(col)
     results = []
     command = " ".join(["builder", "run", stage] + (["-c", str(build.path)] if build.path else []))
-    with _progress() as progress:
+    with progress() as bar:
         for name, why, m in pipeline.run(build, stage, force=force, from_stage=from_stage, console=console,
-                                         progress=progress, options={"dry_run": dry_run}, command=command):
+                                         progress=bar, options={"dry_run": dry_run}, command=command):
             results.append((name, m))
             if why.startswith("up to date"):
                 console.print(f"[bold]{name}[/]: {why}")
@@ -210,7 +197,7 @@ def _on_sigterm(signum, frame):
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one-line errors; exit codes 1 (error), 2 (usage), 3 (partial build), 130 (Ctrl-C), 143 (SIGTERM)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    DEBUG["on"] = "--debug" in argv or bool(os.environ.get("BUILDER_DEBUG"))  # per call: tests run many in one process
+    MODE.debug = "--debug" in argv or bool(os.environ.get("BUILDER_DEBUG"))  # per call: tests run many in one process
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
     _TERMINATED.clear()
     try:
@@ -222,14 +209,14 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
     except BuilderError as exc:
-        if DEBUG["on"]:
+        if MODE.debug:
             raise
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         _interrupted(143 if _TERMINATED else 130)
     except OSError as exc:
-        if DEBUG["on"]:
+        if MODE.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
         err.print(f"error: {where}{exc.strerror or exc}", markup=False, highlight=False, soft_wrap=True)
@@ -251,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
             err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(2)
-        if DEBUG["on"]:
+        if MODE.debug:
             raise
         err.print(f"error: internal: {kind}: {exc} (rerun with --debug for the traceback)", markup=False, soft_wrap=True)
         sys.exit(1)

@@ -83,7 +83,7 @@ def statuses(build: BuildConfig, upto: str | None = None, stages: dict[str, Stag
             reason = (m.damage(folder, verify=verify)
                       or m.why_stale(stage.config_hash(), stage.input_fingerprints(manifests), stage.code_hash())
                       or stage.stale_reason(m))
-            if reason is None and stale_upstream and stale_upstream in stage.needs_all(build):
+            if reason is None and stale_upstream and stale_upstream in upstream_of(name):
                 reason = f"upstream '{stale_upstream}' will rerun"
             state = "stale" if reason else "done"
             reason = reason or f"up to date (built {m.finished}, config, code and inputs unchanged)"
@@ -95,18 +95,17 @@ def statuses(build: BuildConfig, upto: str | None = None, stages: dict[str, Stag
     return result
 
 
-def _needs_all(cls, build: BuildConfig) -> set[str]:
+def upstream_of(name: str) -> set[str]:
+    """Every stage ``name`` depends on, directly or not, through ``needs`` and ``reads``."""
     seen: set[str] = set()
-    todo = list(cls.needs)
+    todo = list(stage_class(name).needs) + list(stage_class(name).reads)
     while todo:
         n = todo.pop()
         if n not in seen:
             seen.add(n)
             todo.extend(stage_class(n).needs)
+            todo.extend(stage_class(n).reads)
     return seen
-
-
-Stage.needs_all = lambda self, build: _needs_all(type(self), build)  # type: ignore[attr-defined]
 
 
 def _stage(build: BuildConfig, name: str, stages: dict[str, Stage] | None) -> Stage:
@@ -132,6 +131,8 @@ def execute(build: BuildConfig, name: str, console=None, progress=None, options:
         if m is None:
             raise BuilderError(f"stage '{name}' needs '{need}', which has not been built (run 'builder run {need}')")
         upstream[need] = m
+    for read in stage.reads:
+        upstream[read] = Manifest.read(stage_dir(build, read))
     tmp_root = build.output / TMP
     tmp_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp_root))
@@ -176,9 +177,10 @@ def _check_output(stage: Stage, run: StageRun, rows: dict[str, int], upstream: d
     """A stage that kept nothing of a non-empty input did less than asked (unless it says nothing was asked)."""
     if rows["data"] or run.problems or run.empty_ok:
         return
-    given = sum(m.rows.get("data", 0) for m in upstream.values()) if upstream else run.counters.get("rows_in", 0)
+    needed = [upstream[n] for n in stage.needs if upstream.get(n) is not None]
+    given = sum(m.rows.get("data", 0) for m in needed) if stage.needs else run.counters.get("rows_in", 0)
     if given:
-        what = "input rows" if upstream else "input documents"
+        what = "input rows" if stage.needs else "input documents"
         run.problem(f"kept 0 of {given:,} {what} ({rows['rejected']:,} rejected: see 'builder report {stage.name}')")
 
 
@@ -233,7 +235,7 @@ def plan(build: BuildConfig, target: str, force: bool = False, from_stage: str |
     last = names[-1] if target == "all" else target
     wanted = names[: names.index(last) + 1]
     if target != "all":
-        keep = _needs_all(stage_class(target), build) | {target}
+        keep = upstream_of(target) | {target}
         wanted = [n for n in wanted if n in keep]
     forced: set[str] = set()
     if force:

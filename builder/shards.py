@@ -18,6 +18,7 @@ from .errors import BuilderError
 # Column types of the records the stages exchange. A stage writing another kind passes its own.
 DOCUMENT_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String,
+    "content_hash": pl.String,  # xxh3-64 of the cleaned text; id is unique per source+path+record
     "source": pl.String,
     "path": pl.String,
     "title": pl.String,

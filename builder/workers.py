@@ -96,6 +96,8 @@ def _call_chunk(func: Callable[[T], R], chunk: list[T], timeout: float) -> list[
 def _worker_init(parent: int) -> None:  # pragma: no cover - runs in the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked with both blocked (see new_pool): ignored from here on
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
     def watch() -> None:
         while True:
@@ -110,8 +112,23 @@ def _context():
     return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
 
 
+def _ready() -> bool:
+    return True
+
+
 def new_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),))
+    """A pool whose workers are all forked now, with SIGINT and SIGTERM blocked until they ignore them: a
+    Ctrl-C to the process group while a worker starts up cannot print its traceback."""
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),))
+    blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if blocked else None
+    try:
+        first = pool.submit(_ready)  # a fork pool starts every worker at its first task
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    first.result()
+    return pool
 
 
 def kill_pool(pool: ProcessPoolExecutor | None) -> None:
@@ -196,3 +213,55 @@ def _isolate(func, batch: list, timeout: float) -> Iterator[tuple[str, Any]]:
                 yield "timeout", f"no result after {timeout + GRACE:g} s; its worker was killed"
     finally:
         kill_pool(pool)
+
+
+class WorkerPool:
+    """One fault-aware pool for a whole stage, forked at once (while the parent is small) and killed on
+    any exit: an error, Ctrl-C or SIGTERM never leaves workers behind or a stage waiting forever.
+
+    ``mapper(ahead)`` gives an ordered map with at most ``ahead`` tasks in flight and no round barrier.
+    A worker that dies raises :class:`TaskError` at once (``multiprocessing.Pool`` would wait forever)."""
+
+    def __init__(self, workers: int):
+        self.pool = new_pool(workers) if workers > 1 else None  # every worker forked now
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.pool is None:
+            return
+        if exc_type is None:
+            self.pool.shutdown(wait=True)
+        else:
+            kill_pool(self.pool)
+
+    def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator] | None:
+        pool = self.pool
+        if pool is None:
+            return None
+
+        def mapper(func: Callable, items: Iterable) -> Iterator:
+            from collections import deque
+
+            pending: deque = deque()
+            try:
+                for item in items:
+                    pending.append(pool.submit(func, item))
+                    if len(pending) >= ahead:
+                        yield _result(pending.popleft())
+                while pending:
+                    yield _result(pending.popleft())
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+        return mapper
+
+
+def _result(fut):
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise TaskError("a worker process died (killed by a signal or out of memory); run again, "
+                        "or lower [build] workers if memory is short") from None

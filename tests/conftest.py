@@ -81,3 +81,10 @@ ARTICLE = (
 @pytest.fixture
 def article_text() -> str:
     return ARTICLE
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that takes the ``realdata`` fixture carries the ``realdata`` marker (``-m "not realdata"`` skips them all)."""
+    for item in items:
+        if "realdata" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("realdata"):
+            item.add_marker(pytest.mark.realdata)

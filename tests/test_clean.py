@@ -25,6 +25,13 @@ def test_whitespace_and_control_characters():
     assert normalize("中 国\u200b人\x07民  共和国\n\n\n\n新 闻") == "中国人民共和国\n\n新闻"
 
 
+def test_spaces_between_names_and_headline_clauses_survive():
+    # three or more short words (2-4 Han) side by side are names in a list; other spaces are layout
+    assert normalize("编写： 杨启光 陈光磊 陈学超 周小兵") == "编写：杨启光 陈光磊 陈学超 周小兵"
+    assert normalize("本报讯 为配合地铁3号线东段开通运营") == "本报讯为配合地铁3号线东段开通运营"
+    assert normalize("多地项目连环爆雷 狂奔的龙湖集团", keep_cjk_spaces=True) == "多地项目连环爆雷 狂奔的龙湖集团"
+
+
 def test_compare_form_drops_punctuation_and_folds_width():
     assert compare_form("我们，认为：“新闻”Ａ b！") == compare_form("我们,认为:\"新闻\"a B!") == "我们认为新闻ab"
 
@@ -41,6 +48,7 @@ def test_boilerplate_keeps_long_sentences_that_mention_sources():
     assert BoilerplateRemover()(line)[0] == line
 
 
+@pytest.mark.realdata
 def test_seed_article_tail_is_removed():
     from conftest import ROOT
 
@@ -56,7 +64,7 @@ def test_seed_article_tail_is_removed():
 def test_pii_masking_counts_each_kind():
     text = "联系电话13812345678或159-1234-5678，身份证330106199003074218，邮箱 lost.found@example.cn，订单号1381234567890。"
     masked, counts = pii.mask(text)
-    assert counts == {"id_number": 1, "phone": 2, "email": 1}
+    assert counts == {"id_number": 1, "id_number_checked": 1, "phone": 2, "email": 1}
     assert "[手机号]" in masked and "[身份证号]" in masked and "[邮箱]" in masked and "1381234567890" in masked
     assert pii.scan(masked) == {}
 
@@ -113,3 +121,35 @@ def test_vertical_punctuation_becomes_full_width_not_ascii():
 
 def test_spaces_between_chinese_brackets_and_extension_a_are_dropped():
     assert normalize("【 快讯 】 「 㐀 」") == "【快讯】「㐀」"
+
+
+OFFICIAL = ("国家食药监局要求各地加快推进餐饮服务食品安全监督量化分级管理工作。" "各地要把餐饮服务食品安全监督量化分级管理工作作为重点，"
+            "确保餐饮服务食品安全监督量化分级管理覆盖全部持证餐饮单位。" "截至目前，全国已有二十三个省份完成餐饮服务食品安全监督量化分级管理的动态评定。"
+            "评定结果以笑脸、平脸、哭脸三种卡通图案公示在餐厅门口，方便消费者在就餐前了解这家餐厅的卫生状况。"
+            "监管部门还将对评定为较差的单位加大检查频次，督促其限期整改，整改不到位的依法予以处理。")
+
+
+def test_real_news_with_repeated_official_phrasing_is_kept():
+    assert 0.25 < quality.dup_ngram_ratio(OFFICIAL, 10) < 0.5  # the old limit (0.25) dropped this kind of report
+    text, dropped = Cleaner(dict(DEFAULTS, max_dup_ngram_ratio=0.5, min_chars=20))(RawDoc(text=OFFICIAL), {})
+    assert dropped is None
+
+
+def test_doubled_body_is_dedoubled_and_counted_not_dropped():
+    paras = [BODY, "市民政局表示，下一步将在全市推广这一做法，力争年底前实现城区全覆盖，让老人吃得好、吃得放心。"]
+    counters: dict[str, int] = {}
+    text, dropped = Cleaner(dict(DEFAULTS))(RawDoc(text="\n".join(paras + paras)), counters)
+    assert dropped is None and text == "\n".join(paras) and counters["dedoubled_body"] == 1
+    counters = {}
+    text, dropped = Cleaner(dict(DEFAULTS))(RawDoc(text=BODY + BODY), counters)  # doubled without a line break
+    assert dropped is None and text == BODY and counters["dedoubled_body"] == 1
+
+
+def test_repeated_long_paragraph_is_kept_once():
+    other = "市民政局表示，下一步将在全市推广这一做法，力争年底前实现城区全覆盖。"
+    text, found = quality.dedouble("\n".join([BODY, other, BODY, "短句重复。", "短句重复。"]))
+    assert text == "\n".join([BODY, other, "短句重复。", "短句重复。"]) and found == {"repeated_paragraphs_removed": 1}
+
+
+def test_a_run_of_replacement_characters_counts_once_as_damage():
+    assert quality.garbled_ratio("好" * 94 + "\ufffd" * 6) == pytest.approx(1 / 95)

@@ -36,8 +36,9 @@ def test_unknown_top_level_section(make_build):
 
 
 def test_invalid_toml_is_one_line(tmp_path):
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
         parse_config("[build\nname=1", tmp_path / "b.toml")
+    assert "\n" not in str(info.value) and str(info.value).startswith(str(tmp_path / "b.toml"))
 
 
 def test_missing_config_file(tmp_path):

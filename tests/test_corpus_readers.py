@@ -39,9 +39,16 @@ def test_demo_gbk_file_is_read_as_gbk():
 
 @pytest.mark.realdata
 def test_realdata_gbk_records(realdata):
+    from builder.stages.corpus.decode import decode_detail
+
     raw = (realdata / "encoding" / "news_tensite_xml.smarty.gbk.dat").read_bytes()
-    text, enc = decode(raw)
-    assert enc == "gb18030" and text.count("<doc>") == 200 and "\ufffd" not in text
+    d = decode_detail(raw)
+    assert d.encoding == "gb18030" and d.text.count("<doc>") == 200
+    # the dump lost the lead byte of each U+E40C paragraph mark (FD A3 -> "?" A3): the mark is restored, so the
+    # rest of the record is read in step instead of as mojibake (销毁。?；泼鳎合衷谖倚); characters whose second
+    # byte the dump lost are U+FFFD, counted, not guessed
+    assert "销毁。\ue40c黄明：现在我" in d.text and "泼鳎" not in d.text
+    assert d.repaired_marks == 803 and d.replacement_chars == d.text.count("\ufffd") == 803
 
 
 def test_txt_header_gives_title_date_author(article_text):
@@ -56,7 +63,15 @@ def test_md_front_matter():
     md = "---\ntitle: 评论：让谣言止于智者\ndate: 2025-04-03\nauthor: 本报评论员\n---\n\n## 小标题\n\n我们认为，**治理谣言**需要[平台](http://x)与公众共同努力。\n"
     doc = read_md(md.encode())[0]
     assert (doc.title, doc.published, doc.author) == ("评论：让谣言止于智者", "2025-04-03", "本报评论员")
-    assert "**" not in doc.text and "](" not in doc.text and "治理谣言" in doc.text
+    from builder.stages.corpus.clean import Cleaner
+
+    counters: dict[str, int] = {}
+    settings = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 1, "max_chars": 10**6,
+                "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
+                "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+    text, _ = Cleaner(settings)(doc, counters)  # body markup is the cleaner's (counted) markup step
+    assert "**" not in text and "](" not in text and "#" not in text and "治理谣言" in text
+    assert counters["markup_md_emphasis"] == 1 and counters["markup_md_link"] == 1 and counters["markup_md_heading"] == 1
 
 
 def test_html_main_text_without_chrome():
@@ -150,7 +165,7 @@ def test_realdata_sogou_xml_records(realdata):
     items = list(iter_xml_records(realdata / "encoding" / "news_tensite_xml.smarty.gbk.dat"))
     assert len(items) == 200
     suffix, first = items[0]
-    assert suffix == "#doc0" and first["url"].startswith("http") and first["contenttitle"] and "\ufffd" not in first["content"]
+    assert suffix == "#doc0" and first["url"].startswith("http") and first["contenttitle"] and "\ue40c黄明：现在我" in first["content"]
 
 
 @pytest.mark.parametrize("raw,clean", [
@@ -193,3 +208,66 @@ def test_utf8_csv_whose_sample_ends_inside_a_character(tmp_path):
     items = list(iter_csv(tmp_path / "a.csv"))
     assert all(isinstance(r, dict) for _, r in items) and len(items) == 3000
     assert items[-1][1]["content"] == rows[-1]
+
+
+BIG5 = "記者從市政府獲悉，這項新聞發佈會將於明天上午舉行。會議將介紹今年城市更新計劃的進展，包括老舊小區改造。"
+
+
+def test_big5_is_detected_not_decoded_as_gb18030_mojibake():
+    from builder.stages.corpus.decode import decode_detail
+
+    data = BIG5.encode("big5")
+    data.decode("gb18030")  # the trap: Big5 bytes are valid GB18030, as wrong characters
+    d = decode_detail(data)
+    assert d.encoding.startswith("big5") and d.text == BIG5
+
+
+def test_gbk_page_declared_latin1_is_read_as_gbk_and_counted():
+    from builder.stages.corpus.extract import html_decode
+
+    body = "河湾镇首届村级篮球联赛今天开幕，十二支村队参赛，吸引了数千名村民到场观看。" * 6
+    page = f'<html><head><meta charset="iso-8859-1"><title>乡村篮球赛开幕</title></head><body><p>{body}</p></body></html>'.encode("gbk")
+    d = html_decode(page)
+    assert body in d.text and d.counts()["decode_overruled_declaration"] == 1
+    latin = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me br\xfbl\xe9e</p></body></html>'.encode("latin-1")
+    assert "Café crème" in html_decode(latin).text  # a real latin-1 page keeps its declaration
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_cjk_heavy_is_detected(codec):
+    text = (TEXT * 8).replace("。", "。\n")
+    assert decode((text).encode(codec)) == (text, codec)
+
+
+def test_stray_nul_bytes_are_removed_and_counted_not_binary():
+    from builder.stages.corpus.decode import decode_detail
+
+    data = (TEXT * 40).encode("utf-8")
+    data = data[:300] + b"\x00" + data[300:600] + b"\x00\x00" + data[600:]
+    d = decode_detail(data)
+    assert d.text == TEXT * 40 and d.nul_removed == 3 and d.counts() == {"decode_nul_removed": 3}
+
+
+def test_replacement_characters_are_counted_and_kept_not_deleted():
+    from builder.stages.corpus.clean import Cleaner
+
+    data = (TEXT * 20).encode("utf-8")
+    data = data[:30] + b"\xff" + data[30:]  # one damaged byte between two characters
+    doc = read_txt(data)[0]
+    assert doc.meta["_counts"] == {"decode_replacement_chars": 1}
+    settings = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 10, "max_chars": 10**6,
+                "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.9, "dup_ngram_n": 10, "max_dup_ngram_ratio": 1.0,
+                "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+    counters: dict[str, int] = {}
+    text, dropped = Cleaner(settings)(doc, counters)
+    assert dropped is None and text.count("\ufffd") == 1
+    assert counters["decode_replacement_chars"] == 1 and counters["text_replacement_chars"] == 1 and "_counts" not in doc.meta
+
+
+def test_bytes_common_in_no_chinese_encoding_fail_loudly():
+    import random
+
+    rnd = random.Random(3)
+    data = bytes(rnd.randrange(0x81, 0xFF) for _ in range(4000))
+    with pytest.raises(DecodeError, match="common-character share"):
+        decode(data)

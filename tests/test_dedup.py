@@ -16,7 +16,9 @@ from builder.config import load_config, parse_config
 from builder.errors import ConfigError
 from builder.pipeline import run as run_pipeline
 from builder.text.minhash import (MinHashDeduper, MinHashSettings, choose_keepers, contamination, find_duplicates,
-                                  lsh_candidates, shingle_hashes, shingles, signatures)
+                                  gram_hash, is_slot, lsh_candidates, measure_sets, shingle_hashes, shingles, signatures,
+                                  slot_substitutions)
+from builder.text.minhash.sketch import code_points, comparison_form, form_code_points
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "corpora" / "demo"
@@ -38,11 +40,11 @@ def _paragraphs(text: str) -> list[str]:
 
 # -- signatures -------------------------------------------------------------------------------------------------
 
-def test_signature_equals_datasketch_minhash_with_the_same_hash(articles):
+def test_numpy_signature_equals_datasketch_minhash_with_the_same_shingle_hash(articles):
     sets = [shingle_hashes(t) for t in articles[:5]]
-    sig = signatures(sets, num_perm=128, seed=7)
+    sig = signatures(sets, num_perm=128, seed=7, backend="numpy")
     for text, row in zip(articles[:5], sig):
-        m = MinHash(num_perm=128, seed=7, hashfunc=lambda b: xxhash.xxh3_64_intdigest(b) & 0xFFFFFFFF)
+        m = MinHash(num_perm=128, seed=7, hashfunc=lambda b: gram_hash(b.decode("utf-8")) & 0xFFFFFFFF)
         m.update_batch([g.encode("utf-8") for g in shingles(text)])
         assert np.array_equal(m.hashvalues, row)
 
@@ -163,7 +165,7 @@ def test_keep_policies():
 def test_instruction_lists_dedup_with_short_ngrams():
     instructions = ["请为这篇报道写一个新闻标题。", "请为这篇报道写一个新闻标题", "请为这篇报道拟一个新闻标题。",
                     "总结这篇文章的三个要点。", "把这段话改写成微博文案。"]
-    result = find_duplicates(instructions, ngram=3, threshold=0.5, containment_threshold=None)
+    result = find_duplicates(instructions, ngram=3, threshold=0.5, containment_threshold=None, min_near_chars=0, short_chars=0)
     assert result.keep == [True, False, False, True, True]
     assert result.removed[1][2] == "exact" and result.removed[2][2] == "jaccard"
 
@@ -260,3 +262,151 @@ def test_source_priority_keep_policy_on_the_stage(tmp_path):
     assert rejected.height == 6
     # longest keeps repost_02 (it has an inserted sentence) and drops the original
     assert "news/news_02_after_school.txt" in rejected["path"].to_list()
+
+
+# -- issue 13: containment without chaining, same-template events, short texts, review data ------------------------
+
+STATE_VISIT = (
+    "国家主席习近平{d}日在人民大会堂东门外广场举行仪式，欢迎{c}总统{p}对我国进行国事访问。"
+    "{c}总统{p}抵达时，礼兵列队致敬。两国元首登上检阅台，军乐团奏{c}国歌和中国国歌，天安门广场鸣放礼炮21响。"
+    "{p}在习近平陪同下检阅中国人民解放军三军仪仗队，并观看分列式。欢迎仪式结束后，两国元首举行会谈，"
+    "就双边关系和共同关心的国际和地区问题深入交换意见，一致同意推动中{s}关系不断向前发展。"
+)
+
+
+def _visit(country: str, president: str, day: str, short: str) -> str:
+    return STATE_VISIT.format(c=country, p=president, d=day, s=short)
+
+
+def test_state_visit_reports_that_differ_only_in_names_and_dates_both_stay_but_a_repost_is_removed():
+    maldives = _visit("马尔代夫", "穆伊兹", "10", "马")
+    uzbek = _visit("乌兹别克斯坦", "米尔济约耶夫", "24", "乌")
+    repost = "来源：新华网\n原标题：习近平举行仪式欢迎马尔代夫总统访华\n" + maldives + "\n责任编辑：王小明"
+    jac, _ = measure_sets(shingle_hashes(maldives), shingle_hashes(uzbek))
+    assert jac >= MinHashSettings().threshold, "the two events must look alike to the Jaccard test for this to mean anything"
+    result = find_duplicates([maldives, uzbek, repost], ids=["maldives", "uzbek", "repost"], keep="earliest")
+    assert result.removed.keys() == {"repost"}
+    assert result.removed["repost"][0] == "maldives"
+    assert result.stats["distinct_slots"] >= 1
+    # with the check off, the same pair is merged: the check is what keeps them apart
+    loose = find_duplicates([maldives, uzbek], ids=["maldives", "uzbek"], keep="earliest", distinct_slots=False)
+    assert loose.removed.keys() == {"uzbek"}
+
+
+def test_slots_are_numbers_ordinals_and_names_not_typos_or_insertions():
+    assert is_slot("11", "8") and is_slot("第二", "第三") and is_slot("马尔代夫", "乌兹别克斯坦") and is_slot("宣传", "组织")
+    assert not is_slot("的", "地")  # a one-character typo
+    assert not is_slot("心1月21", "的1月2的")  # two typos, one over a digit: most positions unchanged, no digit-for-digit
+    assert not is_slot("个月", "的的")  # a particle is not part of a name
+    base = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十二条，方便市民出行。"))
+    inserted = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十二条，另有两条正在规划，方便市民出行。"))
+    renumbered = code_points(comparison_form("记者从市交通运输局获悉，全市今年新开通公交线路十五条，方便市民出行。"))
+    assert slot_substitutions(base, inserted) == []
+    assert slot_substitutions(base, renumbered) == [("二", "五")]
+
+
+def test_a_hub_excerpt_contained_in_ten_distinct_articles_removes_only_itself(articles):
+    hub = "新华社北京电，国务院新闻办公室今天举行新闻发布会，介绍今年一季度国民经济运行情况，一季度国内生产总值同比增长百分之五点三，就业形势总体稳定。"
+    longs = sorted(articles, key=len, reverse=True)[:10]  # 10 distinct articles, 400-900 characters
+    assert len(longs) == 10
+    texts = [hub] + [a[: len(a) // 2] + "\n" + hub + "\n" + a[len(a) // 2 :] for a in longs]
+    ids = ["hub"] + [f"long{k}" for k in range(10)]
+    published = ["2025-01-01"] + ["2025-02-01"] * 10  # the excerpt is the earliest: the keep policy must still not win
+    for keep in ("earliest", "longest"):
+        result = find_duplicates(texts, ids=ids, keep=keep, published=published)
+        assert result.removed.keys() == {"hub"}
+        kept, similarity, match = result.removed["hub"]
+        assert match == "containment" and similarity >= 0.99
+        assert kept.startswith("long") and result.container["hub"] == kept
+        assert sum(result.keep) == 10
+
+
+def test_an_excerpt_dated_earlier_never_removes_the_article_that_contains_it(articles):
+    article = articles[0]
+    paras = _paragraphs(article)
+    excerpt = "\n".join(paras[1:4])
+    repost = "来源：某某日报\n" + article
+    result = find_duplicates([excerpt, article, repost], ids=["excerpt", "article", "repost"], keep="earliest",
+                             published=["2025-01-01", "2025-01-02", "2025-01-03"])
+    assert set(result.removed) == {"excerpt", "repost"}
+    assert result.removed["excerpt"][2] == "containment" and result.removed["excerpt"][0] == "article"
+
+
+def test_short_texts_need_an_exact_match():
+    heads = ["纪录片《江河》第三集", "纪录片《江河》第四集", "临江代表团今天获得11枚金牌", "临江代表团今天获得8枚金牌",
+             "纪录片《江河》第三集！"]
+    result = find_duplicates(heads, ids=list("abcde"))
+    assert result.removed == {"e": ("a", 1.0, "exact")}
+    near = "临江市召开全市宣传部长会议，部署下半年重点工作任务"
+    other = "临江市召开全市组织部长会议，部署下半年重点工作任务"
+    assert find_duplicates([near, other]).removed == {}
+
+
+def test_comparison_form_equals_compare_form_on_every_bmp_character(articles):
+    from builder.text.normalize import compare_form
+
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        text = "中" + chr(cp) + "文 ２０２５年"
+        assert comparison_form(text) == compare_form(text), hex(cp)
+        assert form_code_points(text).tobytes().decode("utf-32-le") == compare_form(text), hex(cp)
+    for a in articles + ["ΣΑΣ ΟΔΟΣ", "한국어 텍스트", "e\u0301cole", "𠀀𠀁 ext-B", ""]:
+        assert comparison_form(a) == compare_form(a)
+        assert form_code_points(a).tobytes().decode("utf-32-le") == compare_form(a)
+
+
+def test_engine_defaults_are_the_schema_defaults():
+    schema = json.loads((ROOT / "schemas" / "config" / "dedup.schema.json").read_text(encoding="utf-8"))
+    s = MinHashSettings()
+    for name, spec in schema["properties"].items():
+        if hasattr(s, name):
+            assert getattr(s, name) == spec["default"], name
+
+
+@pytest.mark.realdata
+def test_sohu_pairs_about_the_same_event_in_different_articles_are_rarely_merged(realdata):
+    rows = [json.loads(line) for line in (realdata / "dedup_pairs" / "sohu2021_dd_test.jsonl").read_text(encoding="utf-8").splitlines()]
+    merged: dict[int, int] = {}
+    for r in rows:
+        result = find_duplicates([r["sentence1"], r["sentence2"]])
+        if any(m != "exact" for _, _, m in result.removed.values()):
+            merged[r["label"]] = merged.get(r["label"], 0) + 1
+    different_article = sum(1 for r in rows if r["label"] == 3)
+    assert merged.get(0, 0) == 0
+    assert merged.get(3, 0) <= 0.03 * different_article  # near (non-exact) merges of label-3 pairs: about none
+    assert merged.get(5, 0) >= 3  # the same story is still found
+
+
+def test_band_parameters_are_datasketchs_choice_without_scipy():
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.3, 0.5, 0.7, 0.9):
+        for num_perm in (64, 128, 256):
+            for weight in (0.5, 0.95):
+                s = MinHashSettings(threshold=threshold, num_perm=num_perm, candidate_recall_weight=weight)
+                assert s.bands_rows() == _optimal_param(threshold, num_perm, 1 - weight, weight)
+
+
+def test_dedup_report_gives_lengths_match_kind_container_and_lists_large_groups(tmp_path):
+    cfg = _demo_config(tmp_path, extra="[dedup]\nreview_cluster_size = 1\n")
+    manifests, build = _run(cfg)
+    out = build.output / "dedup"
+    rejected = pl.read_parquet(out / "rejected" / "*.parquet")
+    assert rejected.height == 6
+    assert rejected["removed_chars"].min() > 0 and rejected["kept_chars"].min() > 0
+    assert set(rejected["match"]) <= {"exact", "jaccard", "containment"}
+    contained = rejected.filter(pl.col("match") == "containment")
+    assert contained.height >= 1
+    assert contained["container_id"].null_count() == 0 and (contained["containment"] >= 0.8).all()
+    assert (contained["removed_chars"] < contained["kept_chars"]).all()  # an excerpt, never its container
+    report = out / "report"
+    removals = pl.read_parquet(report / "removals.parquet")
+    assert sorted(removals["removed_id"]) == sorted(rejected["id"])
+    large = pl.read_parquet(report / "large_clusters.parquet")
+    assert large.filter(pl.col("role") == "kept").height == 6  # every group of 2 > 1 is listed, keeper and member
+    assert large.filter(pl.col("role") == "removed").height == 6
+    assert (large["size"] == 2).all() and large["text"].str.len_chars().min() > 0
+    assert manifests["dedup"].counters["large_clusters_flagged"] == 6
+    timings = pl.read_parquet(report / "timings.parquet")
+    assert {"verification", "candidates.lsh", "clustering"} <= set(timings["step"])

@@ -9,6 +9,7 @@ the export stage runs exactly as in a build.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 import http.server
 import json
 import re
@@ -304,18 +305,20 @@ def test_card_metadata_and_body_come_from_the_reports(demo_build):
     corpus = pl.read_parquet(out / "corpus" / "report" / "summary.parquet")
     cleaning = {m[len("count."):]: int(v) for m, v in corpus.iter_rows() if m.startswith("count.") and m != "count.kept"}
     assert cleaning, "the corpus report has cleaning counters"
+    from builder.card import plain
+
     for rule, n in cleaning.items():
-        assert f"| `{rule}` | {n} |" in text
+        assert f"| {plain(rule)} | {n} |" in text
     used = pl.read_parquet(sorted((out / "export" / "data").glob("*.parquet"))).height
     assert f"| demo | CC-BY-4.0 | 14 | 14 | {used} |" in text
     assert "qwen-plus" in text and "selfinstruct/qa-v1" in text
     assert re.search(r"- Model `qwen-plus` \(selfinstruct\): \d+ items\.", text), "the model line names its item count"
     assert "built-in method" not in text
-    assert "| selfinstruct | prompt_tokens_paid | 12345 |" in text and "| selfinstruct | cost_usd_this_run | 0.0321 |" in text
+    assert "| selfinstruct | prompt tokens paid | 12345 |" in text and "| selfinstruct | cost usd this run | 0.0321 |" in text
     assert "| selfinstruct | request_valid | 4 |" in text
     assert "endpoint answered 4 of 4 requests" in text and "No dedup report" in text
     assert "| 观点创作 | `opinion` | commentary_writing | templates |" in text
-    assert 'load_dataset("ORG/NAME")' in text and "## Known limitations" in text
+    assert 'load_dataset("ORG/NAME")' in text and "## Bias, Risks, and Limitations" in text
 
 
 # -- LLaMA-Factory and TRL -------------------------------------------------------------------------------
@@ -348,7 +351,9 @@ def test_llamafactory_and_trl_files(demo_build):
     assert user == (f"{first['instruction']}\n\n{first['input']}" if first["input"] else first["instruction"])
     script = (trl / "sft_trl.py").read_text(encoding="utf-8")
     ast.parse(script)
-    assert "messages_train.jsonl" in script and "r=8, lora_alpha=32, lora_dropout=0.1" in script and '["q_proj", "v_proj"]' in script
+    assert "prompt_completion_train.jsonl" in script and "messages_train.jsonl" not in script  # TRL masks the prompt
+    assert "r=8, lora_alpha=32, lora_dropout=0.1" in script and '["q_proj", "v_proj"]' in script
+    assert "bf16=bf16" in script and "torch.cuda.is_bf16_supported()" in script  # float32 on a CPU
 
 
 def test_lora_settings_follow_train_config(demo_build):
@@ -401,6 +406,22 @@ def test_push_dry_run_writes_the_upload_folder_and_never_the_token(demo_build, c
     write_stage(out, "selfinstruct", [])
     r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
     assert r.code == 0 and "warning: selfinstruct changed after the export was built" in r.out
+
+
+def test_push_keeps_a_hand_edited_card_and_shows_the_diff(demo_build, cli):
+    cfg, out, docs = demo_build()
+    run_export(cfg, template_items(docs), selfinstruct_items(docs))
+    r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
+    assert r.code == 0 and "edited by hand" not in r.out, r
+    assert '+ds = load_dataset("my-org/media-sft-zh")' in r.out.replace("  ", "")  # the rendered card names the repo
+    card = out / "export" / "hub" / "README.md"
+    edited = card.read_text(encoding="utf-8").replace("## How to load", "## 审核说明\n\n编辑部已逐条抽查本数据集。\n\n## How to load")
+    card.write_text(edited, encoding="utf-8")
+    r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
+    assert r.code == 0 and "edited by hand: your text is uploaded as it is" in r.out, r
+    uploaded = (out / "push" / "my-org__media-sft-zh" / "README.md").read_text(encoding="utf-8")
+    assert "编辑部已逐条抽查本数据集。" in uploaded and 'load_dataset("my-org/media-sft-zh")' in uploaded and "ORG/NAME" not in uploaded
+    assert "审核说明" not in "".join(l for l in r.out.splitlines() if l.strip().startswith(("+", "-")))  # kept, so not a change
 
 
 def test_push_uploads_the_checked_folder_with_the_token(demo_build, cli, monkeypatch, tmp_path):
@@ -555,3 +576,61 @@ def test_bad_review_files_are_one_line_errors(tmp_path):
     jl.write_text('{"id": "a", "decision": "reject", "reason": "广告"}\n{"id": "b", "decision": "reject"}\n{"id": "b", "decision": "accept"}\n',
                   encoding="utf-8")
     assert read_review_decisions(jl) == {"a": "广告"}
+
+
+HUB_TEMPLATE_SECTIONS = [  # huggingface_hub's datasetcard_template.md, less the optional ones a build has no facts for
+    "Dataset Details", "Uses", "Direct Use", "Out-of-Scope Use", "Dataset Structure", "Dataset Creation", "Curation Rationale",
+    "Source Data", "Data Collection and Processing", "Who are the source data producers?", "Annotations", "Annotation process",
+    "Who are the annotators?", "Personal and Sensitive Information", "Bias, Risks, and Limitations", "Recommendations",
+    "Citation", "Dataset Card Contact"]
+
+
+def test_the_demo_card_has_every_applicable_section_of_the_hub_template_and_claims_nothing_unmeasured(tmp_path, cli):
+    import yaml
+    from huggingface_hub import DatasetCard
+
+    out = tmp_path / "demo"
+    assert cli("run", "all", "-c", DEMO / "build.toml", "--output", out).code == 0
+    text = (out / "export" / "hub" / "README.md").read_text(encoding="utf-8")
+    template = (Path(__import__("huggingface_hub").__file__).parent / "templates" / "datasetcard_template.md").read_text(encoding="utf-8")
+    for section in HUB_TEMPLATE_SECTIONS:
+        assert re.search(rf"^#+ {re.escape(section)}(?: \[optional\])?$", template, re.M), f"not in the Hub template: {section}"
+        assert re.search(rf"^#+ {re.escape(section)}$", text, re.M), f"the card lacks '{section}'"
+    header = yaml.safe_load(text.split("---")[1])
+    for key in ("annotations_creators", "language_creators", "multilinguality", "source_datasets", "task_ids", "license", "language"):
+        assert header.get(key), key
+    assert header["language_creators"][0] == "expert-generated"  # the demo's texts were written for it
+    DatasetCard(text)  # parses as the Hub parses it
+    assert "built from real articles" not in text and "texts written for this build (not published news)" in text
+    assert "estimate" not in text.lower() and "$" not in text  # a dry-run cost is not a fact of the data
+    assert "dropped_cjk_ratio" not in text and "too little Chinese text" in text  # counters in words
+    facts = json.loads((out / "export" / "card.json").read_text(encoding="utf-8"))
+    assert facts["shared_outputs"]["items"] > 0 and f"{facts['shared_outputs']['items']} of" in text  # measured, disclosed
+
+
+def test_a_validation_item_that_repeats_a_train_item_of_another_article_is_dropped(demo_build):
+    cfg, out, docs = demo_build()
+    tpl = template_items(docs)
+    train = next(it for it in tpl if it["split"] == "train" and it["subcategory"] == "commentary_writing")
+    other = next(d for k, d in enumerate(docs) if k % 3 == 0 and d["id"] != train["source_id"])  # a validation article
+    # the same piece run by another outlet under another headline: the near-duplicate pass keeps both items
+    # (their prompts differ), and the article-level dedup never saw it
+    repost = make_item("围绕下面这个题目写一篇时评：" + train["instruction"][2:12], "", "（转载）" + train["output"], train["family"],
+                       train["subcategory"], other["id"], "validation", "templates")
+    run_export(cfg, tpl + [repost], [])
+    rej = read(out, "rejected").filter(pl.col("reason") == "cross_split_duplicate")
+    assert rej["id"].to_list() == [repost["id"]] and rej["kept_id"].to_list() == [train["id"]]
+    assert repost["id"] not in set(read(out, "data")["id"])
+    # items of the same article on one side are not cross-split duplicates of each other
+    assert read(out, "data").filter(pl.col("split") == "validation").height > 0
+
+
+def test_a_cap_on_items_per_article_keeps_a_seeded_choice(demo_build):
+    cfg, out, docs = demo_build("max_items_per_article = 1\n")
+    tpl = template_items(docs)
+    run_export(cfg, tpl, [])
+    data = read(out, "data")
+    assert data.group_by("source_id").len()["len"].max() == 1
+    capped = read(out, "rejected").filter(pl.col("reason") == "over_article_cap")
+    per_article = Counter(it["source_id"] for it in tpl)
+    assert capped.height == sum(n - 1 for n in per_article.values() if n > 1)

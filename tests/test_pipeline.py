@@ -55,7 +55,7 @@ def test_stage_folder_layout_and_manifest(tmp_path, make_build, cli):
                           "rejected/part-00000.parquet": [(out / "rejected" / "part-00000.parquet").stat().st_size, 0]}
     assert "source:files" in m["inputs"]
     df = _data(tmp_path / "out")
-    assert df.columns == ["id", "source", "path", "title", "text", "published", "author", "format", "meta"]
+    assert df.columns == ["id", "content_hash", "source", "path", "title", "text", "published", "author", "format", "meta"]
     assert df["path"].to_list() == ["docs/a0000.txt", "docs/a0001.txt", "docs/a0002.txt"]
     assert df["published"].to_list() == ["2025-03-14"] * 3
     assert not (tmp_path / "out" / ".tmp").exists()  # per-run temporary folders go with the run
@@ -98,8 +98,11 @@ def test_status_and_report_commands(tmp_path, make_build, cli):
     r = cli("status", "-c", cfg)
     assert r.code == 0 and "missing" in r.out and "never built" in r.out
     cli("run", "corpus", "-c", cfg)
+    build = load_config(cfg)
+    assert [(s.name, s.state) for s in statuses(build, upto="corpus")] == [("corpus", "done")]
     r = cli("status", "-c", cfg)
-    assert "done" in r.out
+    row = next(line for line in r.out.splitlines() if "corpus" in line)
+    assert r.code == 0 and " done " in row and "3 kept / 0 rejected" in row, r
     r = cli("report", "corpus", "-c", cfg)
     assert r.code == 0 and "rows_in" in r.out and "lengths" in r.out and "tokens_cl100k" in r.out
 

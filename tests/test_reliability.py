@@ -479,3 +479,53 @@ def test_bad_values_are_refused_before_a_stage_starts(tmp_path, make_build, cli)
     assert not (tmp_path / "out" / "corpus").exists()
     r = cli("contamination", tmp_path / "eval.jsonl", "-c", make_build(SOURCES), "--threshold", "5")
     assert r.code == 2 and "--threshold" in r.err and "internal" not in r.err, r
+
+
+def test_an_exception_while_making_one_articles_items_rejects_that_article_only(tmp_path, make_build, cli, monkeypatch):
+    import builder.stages.templates as templates
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in sorted((DEMO / "news").glob("*.txt"))[:4]:  # four different articles (dedup keeps them all)
+        shutil.copy(f, docs / f.name)
+    victim = f"docs/{sorted(p.name for p in docs.iterdir())[2]}"
+    cfg = make_build(SOURCES)
+    assert cli("run", "dedup", "-c", cfg).code == 0
+    real = templates.process_document
+
+    def flaky(task):
+        doc, _setup = task
+        if doc["path"] == victim:
+            raise KeyError("a derivation bug")
+        return real(task)
+
+    monkeypatch.setattr(templates, "process_document", flaky)
+    r = cli("run", "templates", "-c", cfg)
+    assert r.code in (0, 3), r  # 3: items that need a model were skipped (no endpoint)
+    rej = rejected(tmp_path / "out", "templates").filter(pl.col("reason") == "internal_error")
+    assert rej["path"].to_list() == [victim] and "KeyError: 'a derivation bug'" in rej["detail"][0]
+    made = pl.read_parquet(tmp_path / "out" / "templates" / "data")
+    victim_id = data(tmp_path / "out", "dedup").filter(pl.col("path") == victim)["id"][0]
+    assert made.height > 0 and victim_id not in set(made["source_id"]) and made["source_id"].n_unique() == 3
+
+
+def test_ctrl_c_in_dedup_stops_its_worker_pool_promptly(tmp_path, make_build, cli):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sentences = [s for f in sorted((DEMO / "news").glob("*.txt")) for s in f.read_text(encoding="utf-8").split("。") if len(s) > 12]
+    for i in range(8000):  # distinct texts made of real sentences, so the sketching takes a while
+        (docs / f"d{i:05d}.txt").write_text(f"第{i}号稿件\n\n" + "。".join(sentences[(i * 7 + k) % len(sentences)] for k in range(12)) + "。",
+                                             encoding="utf-8")
+    cfg = make_build(SOURCES, workers=2)
+    assert cli("run", "corpus", "-c", cfg).code in (0, 3)
+    proc = spawn(cfg, "dedup")
+    out = tmp_path / "out"
+    wait_for(lambda: (out / ".tmp" / "dedup-forms").exists() and len(psutil.Process(proc.pid).children()) >= 2, proc=proc)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 5, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume" and "Traceback" not in stderr
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive and Manifest.read(out / "dedup") is None

@@ -1,20 +1,24 @@
-"""Near-duplicate detection on Chinese text: builder vs a plain datasketch loop vs datatrove, same corpus, same run.
+"""Near-duplicate detection on generated Chinese news: builder's dedup stage vs plain datasketch and rensa loops.
 
-Each contender runs in its own subprocess (clean peak RSS: the whole process tree is sampled every
-20 ms and summed, so worker processes count) and writes a cluster id per document; the parent
-scores pairwise precision / recall / F1 against the generator's ground truth.
+Same documents, same run. Each contender runs in its own subprocess; its peak memory is the RSS of
+its whole process tree (worker processes included), sampled every 20 ms and summed. Each writes a
+group id per document; the parent scores pairwise precision / recall / F1 against the generator's
+truth (``bench/dedup/generate.py``), recall per kind of duplicate, and wrong merges of distinct
+same-template events. Speeds are only comparable within one run (the machine is shared): read the
+ratios.
 
-    python bench/dedup/bench.py --docs 2000 100000            # all three contenders
-    python bench/dedup/bench.py --docs 100000 --only builder datasketch
-    python bench/dedup/bench.py --docs 100000 --timeout 1500  # datatrove is slow: give it time
+    python bench/dedup/bench.py --docs 2000 50000 100000            # builder, datasketch, rensa
+    python bench/dedup/bench.py --docs 2000 --only builder datatrove  # datatrove is slow: small sizes only
+    python bench/dedup/bench.py --sohu                                # merges per label on the Sohu pairs
 
-Contenders (all on the same raw texts):
-  builder     builder.text.minhash.MinHashDeduper with the dedup stage defaults (char 5-grams of the
-              comparison form, 128 perms, Jaccard 0.5, containment 0.8, verification on), 2 workers.
-  datasketch  what a user writes: same shingles, MinHash(num_perm=128).update_batch per document
-              (default sha1 hash), MinHashLSH(threshold=0.5) query then insert, union-find.
-  datatrove   datatrove's MinHash pipeline (signatures -> buckets -> clusters -> filter) with its
-              defaults and language "cmn_Hani" (its Chinese word tokenizer: spaCy + jieba), 2 tasks.
+Contenders (all on the same raw texts, char 5-grams of the comparison form, 128 permutations):
+  builder     ``DedupStage.run`` on corpus shards of the documents, default settings, 2 workers: what
+              ``builder run dedup`` does (sketch, candidates, verification, decisions, output shards).
+  datasketch  the loop a user writes: MinHash(num_perm=128).update_batch per document, MinHashLSH
+              (threshold=0.5) query then insert, union-find over every candidate, one process.
+  rensa       the same loop with rensa (as its README shows): RMinHash.update, RMinHashLSH(threshold=0.5,
+              num_bands=16) query then insert, a candidate kept when the sketches' Jaccard >= 0.5.
+  datatrove   datatrove's MinHash pipeline with its defaults and language "cmn_Hani", 2 tasks.
 """
 
 from __future__ import annotations
@@ -32,64 +36,106 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out" / "dedup"
-WORKERS = 2
+REALDATA = Path(os.environ.get("BUILDER_REALDATA", ROOT.parent / "shared" / "realdata"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 
 
 # -- contenders (run in a child process) ------------------------------------------------------------------------
 
-def run_builder(corpus: Path, work: Path) -> list[int]:
-    import multiprocessing as mp
-
-    import pyarrow.parquet as pq
-
-    from builder.text.minhash import MinHashDeduper, MinHashSettings
-
-    ctx = mp.get_context("fork")
-    with ctx.Pool(WORKERS) as pool:
-        def mapper(func, items):
-            # bounded rounds, as StageRun.map does in the stage: at most 2 batches per worker in flight
-            batch = []
-            for item in items:
-                batch.append(item)
-                if len(batch) >= 2 * WORKERS:
-                    yield from pool.map(func, batch, chunksize=1)
-                    batch = []
-            if batch:
-                yield from pool.map(func, batch, chunksize=1)
-
-        dd = MinHashDeduper(MinHashSettings(), store_dir=work / "store", mapper=mapper, batch_size=256)
-        # stream the corpus like the stage streams shards: texts are never all in memory
-        batches = (b.column("text").to_pylist() for b in pq.ParquetFile(corpus).iter_batches(batch_size=4096, columns=["text"]))
-        dd.add(batches)
-        cl = dd.cluster()
-        dd.close()
-    return cl.labels.tolist()
+def stage_corpus(corpus: Path, folder: Path, shard_rows: int = 5000) -> None:
+    """The generated documents as corpus-stage shards (what the dedup stage reads)."""
+    df = pl.read_parquet(corpus, columns=["id", "text"])
+    df = df.with_columns(pl.lit("bench").alias("source"), pl.format("bench/{}", pl.col("id")).alias("path"),
+                         pl.lit(None, pl.String).alias("title"), pl.lit(None, pl.String).alias("published"),
+                         pl.lit(None, pl.String).alias("author"), pl.lit("txt").alias("format"),
+                         pl.lit("{}").alias("meta"))
+    df = df.select("id", "source", "path", "title", "text", "published", "author", "format", "meta")
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for k, start in enumerate(range(0, df.height, shard_rows)):
+        df[start : start + shard_rows].write_parquet(folder / "data" / f"part-{k:05d}.parquet")
 
 
-def run_datasketch(corpus: Path, work: Path) -> list[int]:
+def run_builder(corpus: Path, work: Path) -> dict:
+    from builder.config import parse_config
+    from builder.stages.base import StageRun
+    from builder.stages.dedup import DedupStage
+
+    shards = corpus.with_suffix(".stage")
+    build = parse_config(f'[build]\nname = "bench"\noutput = "{(work / "out").as_posix()}"\nworkers = {WORKERS}\n',
+                         work / "build.toml")
+    stage = DedupStage(build)
+    ctx = StageRun(stage, work / "out" / "dedup", {"corpus": shards})
+    stage.run(ctx)
+    ctx.close()
+    ids = pl.read_parquet(corpus, columns=["id"])["id"].to_list()
+    row_of = {d: k for k, d in enumerate(ids)}
+    labels = list(range(len(ids)))
+    rej = pl.read_parquet(work / "out" / "dedup" / "rejected" / "*.parquet", columns=["id", "reason", "kept_id", "match"])
+    bad = rej.filter(pl.col("kept_id").is_null())
+    if bad.height:
+        raise RuntimeError(f"{bad.height} rows rejected for other reasons than duplication: {bad['reason'].unique().to_list()}")
+    for rid, kid in zip(rej["id"].to_list(), rej["kept_id"].to_list()):
+        labels[row_of[rid]] = row_of[kid]
+    tables = getattr(ctx, "dedup_summary", {})
+    return {"labels": labels,
+            "timings": tables["timings"].to_dicts() if "timings" in tables else [],
+            "cluster_sizes": tables["cluster_sizes"].to_dicts() if "cluster_sizes" in tables else [],
+            "matches": rej.group_by("match").len().to_dicts(),
+            "counters": dict(ctx.counters)}
+
+
+class UnionFind:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        while p[x] != x:
+            p[x] = p[p[x]]
+            x = p[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def run_datasketch(corpus: Path, work: Path) -> dict:
     from datasketch import MinHash, MinHashLSH
 
     from builder.text.minhash import shingles
 
     texts = pl.read_parquet(corpus, columns=["text"])["text"].to_list()
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    parent = list(range(len(texts)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf = UnionFind(len(texts))
     for i, text in enumerate(texts):
         m = MinHash(num_perm=128)
         m.update_batch([s.encode("utf-8") for s in shingles(text)])
         for j in lsh.query(m):
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
+            uf.union(i, j)
         lsh.insert(i, m, check_duplication=False)
-    return [find(i) for i in range(len(texts))]
+    return {"labels": [uf.find(i) for i in range(len(texts))]}
+
+
+def run_rensa(corpus: Path, work: Path) -> dict:
+    from rensa import RMinHash, RMinHashLSH
+
+    from builder.text.minhash import shingles
+
+    texts = pl.read_parquet(corpus, columns=["text"])["text"].to_list()
+    lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=16)
+    uf = UnionFind(len(texts))
+    sketches = []
+    for i, text in enumerate(texts):
+        m = RMinHash(num_perm=128, seed=42)
+        m.update(shingles(text))
+        for j in lsh.query(m):
+            if m.jaccard(sketches[j]) >= 0.5:
+                uf.union(i, j)
+        lsh.insert(i, m)
+        sketches.append(m)
+    return {"labels": [uf.find(i) for i in range(len(texts))]}
 
 
 def run_datatrove(corpus: Path, work: Path) -> list[int]:
@@ -143,7 +189,8 @@ def run_datatrove(corpus: Path, work: Path) -> list[int]:
     return labels
 
 
-CONTENDERS = {"builder": run_builder, "datasketch": run_datasketch, "datatrove": run_datatrove}
+CONTENDERS = {"builder": run_builder, "datasketch": run_datasketch, "rensa": run_rensa,
+              "datatrove": lambda corpus, work: {"labels": run_datatrove(corpus, work)}}
 
 
 def child(name: str, corpus: Path, result: Path) -> None:
@@ -151,10 +198,14 @@ def child(name: str, corpus: Path, result: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t0 = time.perf_counter()
-    labels = CONTENDERS[name](corpus, work)
-    seconds = time.perf_counter() - t0
+    out = CONTENDERS[name](corpus, work)
+    out["seconds"] = time.perf_counter() - t0
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime  # all processes, robust to a busy machine
     shutil.rmtree(work, ignore_errors=True)
-    result.write_text(json.dumps({"seconds": seconds, "labels": labels}))
+    result.write_text(json.dumps(out))
 
 
 # -- parent: run, measure, score -----------------------------------------------------------------------------------
@@ -195,7 +246,8 @@ def measure(name: str, corpus: Path, timeout: float) -> dict:
     if p.returncode != 0 or not result.exists():
         return {"status": f"failed: {err.strip().splitlines()[-1] if err.strip() else p.returncode}", "peak_rss_mb": round(peak / 2**20)}
     data = json.loads(result.read_text())
-    return {"status": "ok", "seconds": data["seconds"], "peak_rss_mb": round(peak / 2**20), "labels": data["labels"]}
+    data.update(status="ok", peak_rss_mb=round(peak / 2**20))
+    return data
 
 
 def pairwise(truth: list[int], pred: list[int]) -> dict:
@@ -212,13 +264,75 @@ def pairwise(truth: list[int], pred: list[int]) -> dict:
 
 
 def recall_by_kind(df: pl.DataFrame, pred: list[int]) -> dict:
-    """Share of duplicates (non-originals) put in the same cluster as their original, per variant kind."""
-    d = df.with_columns(pl.Series("p", pred))
-    orig = d.filter(pl.col("kind") == "original").select("cluster", pl.col("p").alias("p_orig"))
-    dup = d.filter(pl.col("kind") != "original").join(orig, on="cluster")
-    dup = dup.with_columns(pl.col("kind").str.replace(r"^mix:.*", "mix"))
+    """Share of duplicates put in the same group as their story's first document, per kind."""
+    d = df.with_columns(pl.Series("p", pred), pl.col("kind").str.replace(r"^mix:.*", "mix"))
+    head = d.filter(pl.col("kind").is_in(["original", "event", "headline"])).select("cluster", pl.col("p").alias("p_orig"))
+    dup = d.filter(~pl.col("kind").is_in(["original", "event", "headline", "roundup"])).join(head, on="cluster")
     out = dup.group_by("kind").agg((pl.col("p") == pl.col("p_orig")).mean().round(3).alias("r")).sort("kind")
     return dict(zip(out["kind"], out["r"]))
+
+
+def wrong_merges(df: pl.DataFrame, pred: list[int]) -> dict:
+    """Groups holding documents of different stories, by what the stories are (template events, headlines, roundups)."""
+    d = df.with_columns(pl.Series("p", pred))
+    g = d.group_by("p").agg(pl.col("cluster").n_unique().alias("stories"), pl.len().alias("size"),
+                            pl.col("kind").is_in(["event"]).any().alias("has_event"),
+                            pl.col("kind").is_in(["headline", "headline_repost"]).any().alias("has_headline"),
+                            (pl.col("kind") == "roundup").any().alias("has_roundup"))
+    bad = g.filter(pl.col("stories") > 1)
+    return {"groups_mixing_stories": bad.height, "largest_group": int(g["size"].max() or 0),
+            "mixed_with_events": int(bad["has_event"].sum()), "mixed_with_headlines": int(bad["has_headline"].sum()),
+            "mixed_with_roundups": int(bad["has_roundup"].sum())}
+
+
+def sohu_merges() -> list[dict]:
+    """Per label of the Sohu 2021 pairs: how many pairs each contender would merge (builder: exact / near)."""
+    path = REALDATA / "dedup_pairs" / "sohu2021_dd_test.jsonl"
+    if not path.exists():
+        print(f"{path} not found: Sohu check skipped")
+        return []
+    from datasketch import MinHash, MinHashLSH
+    from rensa import RMinHash, RMinHashLSH
+
+    from builder.text.minhash import find_duplicates, shingles
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    counts: dict[tuple[int, str], int] = {}
+
+    def add(label: int, who: str) -> None:
+        counts[(label, who)] = counts.get((label, who), 0) + 1
+
+    for r in rows:
+        a, b, label = r["sentence1"], r["sentence2"], int(r["label"])
+        add(label, "pairs")
+        res = find_duplicates([a, b], keep="earliest")
+        if res.removed:
+            add(label, "builder_" + next(iter(res.removed.values()))[2])
+        ms = []
+        for t in (a, b):
+            m = MinHash(num_perm=128)
+            m.update_batch([s.encode("utf-8") for s in shingles(t)])
+            ms.append(m)
+        lsh = MinHashLSH(threshold=0.5, num_perm=128)
+        lsh.insert(0, ms[0])
+        if lsh.query(ms[1]):
+            add(label, "datasketch")
+        rs = []
+        for t in (a, b):
+            m = RMinHash(num_perm=128, seed=42)
+            m.update(shingles(t))
+            rs.append(m)
+        rl = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=16)
+        rl.insert(0, rs[0])
+        if rl.query(rs[1]) and rs[0].jaccard(rs[1]) >= 0.5:
+            add(label, "rensa")
+    out = []
+    for label in sorted({lab for lab, _ in counts}):
+        row = {"label": label}
+        for who in ("pairs", "builder_exact", "builder_jaccard", "builder_containment", "datasketch", "rensa"):
+            row[who] = counts.get((label, who), 0)
+        out.append(row)
+    return out
 
 
 def main() -> None:
@@ -226,40 +340,56 @@ def main() -> None:
         child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--docs", type=int, nargs="+", default=[2000, 100000])
-    ap.add_argument("--only", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS))
+    ap.add_argument("--docs", type=int, nargs="*", default=[2000, 50000])
+    ap.add_argument("--only", nargs="+", choices=list(CONTENDERS), default=["builder", "datasketch", "rensa"])
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sohu", action="store_true", help="also count merges per label on the Sohu 2021 pairs")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     from generate import generate
 
     rows = []
     for n in args.docs:
-        corpus = OUT / f"corpus_{n}_s{args.seed}.parquet"
+        corpus = OUT / f"news_{n}_s{args.seed}.parquet"
         if not corpus.exists():
             corpus.parent.mkdir(parents=True, exist_ok=True)
             generate(n, args.seed).write_parquet(corpus)
-        truth_df = pl.read_parquet(corpus, columns=["cluster", "kind"])
+        if not corpus.with_suffix(".stage").exists():
+            stage_corpus(corpus, corpus.with_suffix(".stage"))
+        truth_df = pl.read_parquet(corpus, columns=["cluster", "kind", "family"])
         truth = truth_df["cluster"].to_list()
         for name in args.only:
             m = measure(name, corpus, args.timeout)
             row = {"docs": n, "contender": name, "status": m["status"], "peak_rss_mb": m["peak_rss_mb"]}
             if m["status"] == "ok":
-                row.update(seconds=round(m["seconds"], 1), docs_per_s=round(n / m["seconds"]), **pairwise(truth, m["labels"]))
+                row.update(seconds=round(m["seconds"], 1), docs_per_s=round(n / m["seconds"]),
+                           cpu_ms_per_doc=round(1000 * m.get("cpu_s", 0) / n, 3), **pairwise(truth, m["labels"]))
+                row.update(wrong_merges(truth_df, m["labels"]))
                 row["recall_by_kind"] = json.dumps(recall_by_kind(truth_df, m["labels"]))
+                for key in ("timings", "cluster_sizes", "matches"):
+                    if key in m:
+                        row[key] = json.dumps(m[key], ensure_ascii=False)
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
-    table = pl.DataFrame(rows)
-    with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=200, tbl_width_chars=250):
-        print(table.drop("recall_by_kind", strict=False))
-    for n in args.docs:
-        sub = {r["contender"]: r for r in rows if r["docs"] == n and r["status"] == "ok"}
-        if "builder" in sub:
-            for other in ("datasketch", "datatrove"):
-                if other in sub:
-                    print(f"{n} docs: builder is {sub['builder']['docs_per_s'] / sub[other]['docs_per_s']:.1f}x {other}'s docs/s")
-    (OUT / "results.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    if rows:
+        table = pl.DataFrame(rows)
+        with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=200, tbl_width_chars=250):
+            print(table.select([c for c in ("docs", "contender", "status", "precision", "recall", "f1", "docs_per_s",
+                                            "seconds", "cpu_ms_per_doc", "peak_rss_mb", "groups_mixing_stories", "largest_group") if c in table.columns]))
+        for n in args.docs:
+            sub = {r["contender"]: r for r in rows if r["docs"] == n and r["status"] == "ok"}
+            if "builder" in sub:
+                for other in ("datasketch", "rensa", "datatrove"):
+                    if other in sub:
+                        print(f"{n} docs: builder is {sub['builder']['docs_per_s'] / sub[other]['docs_per_s']:.2f}x {other}'s docs/s")
+        (OUT / "results.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    if args.sohu:
+        sohu = sohu_merges()
+        if sohu:
+            print("Sohu 2021 pairs, merges per label (builder split by match kind):")
+            print(pl.DataFrame(sohu))
+            (OUT / "sohu.json").write_text(json.dumps(sohu, indent=1))
 
 
 if __name__ == "__main__":

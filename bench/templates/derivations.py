@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-from builder.shards import FAMILIES, iter_rows
-from builder.stages.templates import load_setup, process_document
+from builder.shards import iter_rows
+from builder.stages.templates import WorkerSetup, load_setup, process_document
 from builder.stages.templates import textkit as tk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def main() -> None:
     args = ap.parse_args()
     docs = list(iter_rows(Path(args.docs)))
     chars = sum(len(d["text"] or "") for d in docs) * args.repeat
-    setup = (str(ROOT / "prompts/templates"), (), tuple(FAMILIES), (), 42, str(ROOT))
+    setup = WorkerSetup(str(ROOT / "prompts/templates"), seed=42, root=str(ROOT))
     load_setup(setup)
     t = time.perf_counter()
     tk.jieba_modules()

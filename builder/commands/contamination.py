@@ -59,7 +59,7 @@ def item_text(item: dict) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import ConfigOpt, OutputOpt
+    from ..options import ConfigOpt, OutputOpt
 
     @app.command()
     def contamination(eval_file: Path = typer.Argument(..., help="Evaluation items: .jsonl, .json or .parquet with instruction/input/output (or text)."),

@@ -1,7 +1,8 @@
 """``builder push``: publish the exported dataset on the Hugging Face Hub.
 
 The folder that is uploaded is assembled first under ``<output>/push/<ORG>__<NAME>/`` (the export's
-``hub/`` Parquet files and the card rendered for this repo id) and checked: the card parses as the
+``hub/`` Parquet files and its card: rendered again for this repo id, or, when a reviewer edited
+``export/hub/README.md``, their text with the repo id filled in; the diff is printed) and checked: the card parses as the
 Hub parses it, the dataset has a licence and every used source has one, no declared split is empty,
 and no unmasked phone number, ID number or email remains. Only then, and not with ``--dry-run``, is
 the Hub contacted. The token is read from ``HF_TOKEN`` and handed to huggingface_hub, nothing else.
@@ -9,12 +10,14 @@ the Hub contacted. The token is read from ``HF_TOKEN`` and handed to huggingface
 
 from __future__ import annotations
 
+import difflib
 import glob
 import json
 import os
 import re
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -51,32 +54,50 @@ def stale_inputs(output: Path) -> list[str]:
     export = Manifest.read(output / "export")
     if export is None:
         return []
+    from ..stages import ORDER
+
     changed = []
     for stage, fingerprint in export.inputs.items():
-        if ":" in stage:
+        if stage not in ORDER:  # a file input (blocklist, review decisions), not a stage
             continue
         m = Manifest.read(output / stage)
-        if m is None or m.output != fingerprint:
+        if (m.output if m else "missing") != fingerprint:
             changed.append(stage)
     return changed
 
 
-def prepare_upload(output: Path, repo_id: str) -> tuple[Path, dict]:
-    """Write exactly the folder that will be uploaded (hub/data and the card rendered for ``repo_id``);
-    returns it with the card's facts."""
-    from ..card import check_card, render_card
+@dataclass
+class Upload:
+    """The folder that will be uploaded, the card's facts, and how its card came about."""
+
+    folder: Path
+    facts: dict
+    hand_edited: bool  # export/hub/README.md was edited after the export wrote it: the edits are kept
+    diff: list[str]  # the card to upload against export/hub/README.md, as a unified diff
+
+
+def prepare_upload(output: Path, repo_id: str) -> Upload:
+    """Write exactly the folder that will be uploaded: hub/data and the card for ``repo_id``.
+
+    The card is the export's ``hub/README.md``. When nobody edited it, it is rendered again for this repo id
+    (the loading snippet names it); when a reviewer edited it, their text is kept and only the placeholder
+    repo id is filled in."""
+    from ..card import REPO_PLACEHOLDER, check_card, render_card
     from ..shards import atomic_write_text
 
     source = export_dir(output)
     facts = json.loads((source / "card.json").read_text(encoding="utf-8"))
+    exported = (source / "hub" / "README.md").read_text(encoding="utf-8")
+    hand_edited = exported != render_card(facts)
+    text = exported.replace(REPO_PLACEHOLDER, repo_id) if hand_edited else render_card(facts, repo_id=repo_id)
+    check_card(text)
     target = output / "push" / repo_id.replace("/", "__")
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source / "hub" / "data", target / "data", copy_function=_link_or_copy)
-    text = render_card(facts, repo_id=repo_id)
-    check_card(text)
     atomic_write_text(target / "README.md", text)
-    return target, facts
+    diff = list(difflib.unified_diff(exported.splitlines(), text.splitlines(), "export/hub/README.md", "README.md to upload", lineterm="", n=0))
+    return Upload(target, facts, hand_edited, diff)
 
 
 def _link_or_copy(src: str, dst: str) -> str:
@@ -186,7 +207,7 @@ def upload(folder: Path, repo_id: str, private: bool, token: str, endpoint: str,
 
 
 def register(app: typer.Typer) -> None:
-    from ..cli import ConfigOpt, OutputOpt, console
+    from ..options import ConfigOpt, OutputOpt, console
 
     @app.command()
     def push(repo_id: str = typer.Option(..., "--repo-id", help="Dataset repository on the Hub, ORG/NAME."),
@@ -207,12 +228,18 @@ def register(app: typer.Typer) -> None:
 
         check_repo_id(repo_id)
         build = load_config(config, output)
-        say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731 - paths may hold [brackets]
+        say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731 - paths may hold [brackets]
         stale = stale_inputs(build.output)
         if stale:
             say(f"warning: {', '.join(stale)} changed after the export was built; "
                           f"run 'builder run export -c {build.path}' to publish the current data")
-        folder, facts = prepare_upload(build.output, repo_id)
+        up = prepare_upload(build.output, repo_id)
+        folder, facts = up.folder, up.facts
+        if up.hand_edited:
+            say("the card in export/hub/README.md was edited by hand: your text is uploaded as it is (rerun export to discard it)")
+        say(f"card changes against export/hub/README.md: {len([d for d in up.diff if d[:1] in '+-' and d[:3] not in ('+++', '---')])} lines")
+        for line in up.diff[2:][:40]:
+            say(f"  {line}")
         summary = check_upload(folder, facts.get("license_problems", []))
         kinds, where = scan_pii(folder)
         if kinds and not allow_pii:

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
             builder train -c corpora/demo/build.toml --base-model Qwen/Qwen2.5-0.5B-Instruct --max-steps 100
         """
-        from ..cli import _progress, console
+        from ..options import console, progress
         from ..config import load_config
         from ..errors import BuilderError
         from ..train import INSTALL_HINT, missing_packages
@@ -40,8 +40,8 @@ def register(app: typer.Typer) -> None:
 
         build = load_config(config)
         run = plan(build, base_model=base_model, output=output, max_steps=max_steps, export_dir=export)
-        with _progress() as progress:
-            summary = train(run, restart=restart, console=console, progress=progress)
+        with progress() as bar:
+            summary = train(run, restart=restart, console=console, progress=bar)
         if summary.get("up_to_date"):
             return
         loss = (f"loss {summary['first_loss']:.4f} -> {summary['last_loss']:.4f}" if summary.get("first_loss") is not None else "no loss logged")

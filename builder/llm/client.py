@@ -429,6 +429,8 @@ class LLMClient:
                 if kind == "connection" and not self.stats["replies"] and attempt >= UNREACHABLE_AFTER:
                     raise LLMFatalError(self._redact(f"{display_url(s.base_url)}: cannot connect ({message}); "
                                                      "is the server running, and is [llm] base_url right?"))
+                if kind == "http_400" and "response_format" in params and rejects_response_format(message):
+                    raise LLMError(kind, self._redact(message), attempt)  # chat() sends it again without the format
                 retryable = kind in ("timeout", "connection", "rate_limited", "server_error") or kind in {f"http_{c}" for c in RETRYABLE_STATUS}
                 if kind == "http_400" and "response_format" in params and rejects_response_format(str(message)):
                     # not a failed request: chat() sends it again without response_format (so not a sign of a dead endpoint)

@@ -29,7 +29,8 @@ class Stage:
     """One step of the build. Subclasses set the class attributes and implement ``run``."""
 
     name: ClassVar[str]
-    needs: ClassVar[tuple[str, ...]] = ()
+    needs: ClassVar[tuple[str, ...]] = ()  # stages that must be built first; their data is this stage's input
+    reads: ClassVar[tuple[str, ...]] = ()  # stages whose outputs or reports it also reads (the card); absent is allowed
     summary: ClassVar[str] = ""
     record_schema: ClassVar[str] = "document"  # schemas/<name>.schema.json checked at the boundary
     data_columns: ClassVar[Mapping[str, pl.DataType]] = DOCUMENT_SCHEMA
@@ -59,8 +60,8 @@ class Stage:
         return None
 
     def input_fingerprints(self, upstream: Mapping[str, Manifest | None]) -> dict[str, str]:
-        """Default: the output fingerprints of the stages this one needs."""
-        return {name: (m.output if m else "missing") for name, m in upstream.items() if name in self.needs}
+        """Default: the output fingerprints of the stages this one needs or reads."""
+        return {name: (m.output if m else "missing") for name, m in upstream.items() if name in self.needs or name in self.reads}
 
     # -- work --------------------------------------------------------------------------------------
     def run(self, ctx: "StageRun") -> None:  # pragma: no cover - abstract

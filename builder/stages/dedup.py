@@ -2,16 +2,18 @@
 
 Two streaming passes over the corpus shards:
 
-1. sketch: each shard is read, its texts go to the workers in batches (``ctx.map``, all cores),
-   which return only an exact hash, a MinHash signature, containment fingerprints and counts; the
-   exact shingle sets go to a scratch folder for verification. Ids, sources, dates and lengths
-   stay in memory, texts do not.
+1. sketch: each shard is read, its texts go to the workers in batches (one process pool for the
+   stage, forked before anything big is held, a few batches in flight), which return only an exact hash, a MinHash signature, containment fingerprints and counts; the
+   comparison forms go to a scratch folder for verification. Ids, sources, dates and lengths stay
+   in memory, texts do not.
 2. decide (:class:`builder.text.minhash.MinHashDeduper`): exact duplicates of the normalised text
-   first, then LSH and containment candidates, verified on the exact shingle sets, clustered; the
-   keep policy picks one document per cluster.
+   first, then LSH and containment candidates, verified on the exact shingle sets (same-template
+   pairs that swap a number or a name are not duplicates), near clusters, the keep policy inside
+   each, then directed containment: a contained document goes to its container, never the reverse.
 3. write: the shards are read again; kept documents go to ``data/`` shard by shard, removed ones to
-   ``rejected/`` with reason ``duplicate_exact`` or ``duplicate_near``, the cluster id, the kept
-   document's id and the measured similarity to it.
+   ``rejected/`` with reason ``duplicate_exact`` or ``duplicate_near``, the kind of match, the kept
+   document's id, the container's id for excerpts, both lengths and the measured Jaccard and
+   containment. The report flags groups larger than ``review_cluster_size`` with their members.
 """
 
 from __future__ import annotations
@@ -25,19 +27,24 @@ import polars as pl
 import xxhash
 
 from ..shards import REJECTED_SCHEMA, shard_files
-from ..text.minhash import MinHashDeduper, MinHashSettings, choose_keepers, describe_bands
+from ..text.minhash import MinHashDeduper, MinHashSettings, describe_bands, removal_match
+from ..workers import WorkerPool
 from .base import Stage, StageRun
 
-SIZE_BINS = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5"), (6, 10, "6-10"), (11, 100, "11-100"), (101, 10**12, "101+")]
+SIZE_BINS = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5"), (6, 10, "6-10"), (11, 20, "11-20"), (21, 100, "21-100"),
+             (101, 10**12, "101+")]
 EXCERPT = 160
+MEMBER_EXCERPT = 60
+MAX_FLAGGED_MEMBERS = 5000  # members listed in the large-cluster table, all clusters together
 
 
 class DedupStage(Stage):
     name = "dedup"
     needs = ("corpus",)
-    summary = "remove exact and near-duplicate documents (MinHash LSH + containment, verified)"
-    rejected_columns = {**REJECTED_SCHEMA, "cluster_id": pl.String, "kept_id": pl.String,
-                        "similarity": pl.Float64, "match": pl.String}
+    summary = "remove exact and near-duplicate documents (MinHash LSH, directed containment, verified)"
+    rejected_columns = {**REJECTED_SCHEMA, "cluster_id": pl.String, "kept_id": pl.String, "container_id": pl.String,
+                        "similarity": pl.Float64, "match": pl.String, "jaccard": pl.Float64, "containment": pl.Float64,
+                        "removed_chars": pl.Int64, "kept_chars": pl.Int64}
 
     def minhash_settings(self) -> MinHashSettings:
         s = self.settings
@@ -58,87 +65,113 @@ class DedupStage(Stage):
         sources: list[str | None] = []
         published: list[str | None] = []
         paths: list[str | None] = []
-        # scratch for the exact shingle sets; a fixed place, so a killed run's leftovers are cleared here
-        store = self.build.output / ".tmp" / "dedup-shingles"
+        # scratch for the comparison forms; a fixed place, so a killed run's leftovers are cleared here
+        store = self.build.output / ".tmp" / "dedup-forms"
         shutil.rmtree(store, ignore_errors=True)
-        dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"],
-                            mapper=lambda f, items: ctx.map(f, items, batch_size=2 * max(self.build.workers, 1)),
+        # one pool for the whole stage, forked now while this process is small (forked workers share its
+        # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
+        workers = self.build.workers
+        pool = WorkerPool(workers)  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
+        dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=pool.mapper(2 * workers + 1),
                             collapse_exact=self.settings["exact"])
-        try:
-            def texts() -> Iterator[list[str]]:
-                for f in ctx.track(files, "sketch shards"):
-                    df = pl.read_parquet(f, columns=["id", "source", "path", "published", "text"])
-                    ids.extend(df["id"].to_list())
-                    sources.extend(df["source"].to_list())
-                    published.extend(df["published"].to_list())
-                    paths.extend(df["path"].to_list())
-                    yield df["text"].fill_null("").to_list()
+        with pool:
+            try:
+                def texts() -> Iterator[list[str]]:
+                    for f in ctx.track(files, "sketch shards"):
+                        df = pl.read_parquet(f, columns=["id", "source", "path", "published", "text"])
+                        ids.extend(df["id"].to_list())
+                        sources.extend(df["source"].to_list())
+                        published.extend(df["published"].to_list())
+                        paths.extend(df["path"].to_list())
+                        yield df["text"].fill_null("").to_list()
 
-            dd.add(texts())
-            ctx.log(f"{dd.count} documents sketched; {s.describe()}")
-            cl = dd.cluster()
-            keeper = choose_keepers(cl.labels, dd.chars, self.settings["keep"], published, sources,
-                                    self.settings["source_priority"])
-            rows = np.arange(dd.count)
-            removed = np.flatnonzero(keeper != rows)
-            sims = dd.measure(np.stack([removed, keeper[removed]], axis=1)) if len(removed) else np.empty((0, 2))
-        finally:
-            dd.close()
-            shutil.rmtree(store, ignore_errors=True)
+                dd.add(texts())
+                ctx.log(f"{dd.count} documents sketched; {s.describe()}")
+                cl = dd.cluster()
+                res = dd.resolve(cl, self.settings["keep"], published, sources, self.settings["source_priority"])
+                removed = res.removed
+                sims = dd.removal_measures(cl, res)
+                chars = dd.chars
+            finally:
+                dd.close()
+                shutil.rmtree(store, ignore_errors=True)
         for k, v in cl.stats.items():
             if k != "exact_duplicates":
                 ctx.count(k, v)
 
         # what each removed row becomes
+        keeper = res.keeper
+        group_size = np.bincount(keeper, minlength=len(keeper))
         decision: dict[int, dict[str, Any]] = {}
         cluster_ids: dict[int, str] = {}
+
+        def cluster_id(k: int) -> str:
+            if k not in cluster_ids:
+                cluster_ids[k] = xxhash.xxh3_64_hexdigest(f"cluster:{ids[k]}:{k}".encode())
+            return cluster_ids[k]
+
         for row, (jac, con) in zip(removed.tolist(), sims.tolist()):
             k = int(keeper[row])
-            label = int(cl.labels[row])
-            if label not in cluster_ids:
-                cluster_ids[label] = xxhash.xxh3_64_hexdigest(f"cluster:{ids[k]}:{k}".encode())
-            exact = self.settings["exact"] and cl.exact_rep[row] == cl.exact_rep[k]
-            if exact:
-                reason, match, sim = "duplicate_exact", "exact", 1.0
-            elif jac >= s.threshold or not s.containment:
-                reason, match, sim = "duplicate_near", "jaccard", jac
+            via = int(res.via[row])
+            match, sim, direct = removal_match(res.match[row], jac, con, s)
+            reason = "duplicate_exact" if match == "exact" else "duplicate_near"
+            if match == "containment":
+                what = f"contained in {ids[via]} ({paths[via]}; {con:.3f} of its shingles, jaccard {jac:.3f})"
+                what += f"; kept {ids[k]}" if via != k else ""
             else:
-                reason, match, sim = "duplicate_near", "containment", con
-            direct = "" if exact or max(jac, con) >= min(s.threshold, s.containment_threshold or 1.0) else \
-                " (linked through other cluster members)"
+                what = f"{'exact' if match == 'exact' else 'near'} duplicate of {ids[k]} ({paths[k]}; jaccard {jac:.3f}, containment {con:.3f})"
+            link = "" if direct else " (linked through other cluster members)"
             decision[row] = {
                 "reason": reason, "match": match, "similarity": round(float(sim), 4), "kept_row": k,
-                "cluster_id": cluster_ids[label], "kept_id": ids[k],
-                "detail": (f"{'exact' if exact else 'near'} duplicate of {ids[k]} ({paths[k]}; jaccard {jac:.3f}, containment {con:.3f})"
-                           f"{direct}; cluster of {int(cl.sizes[row])}"),
+                "cluster_id": cluster_id(k), "kept_id": ids[k], "container_id": ids[via] if match == "containment" else None,
+                "jaccard": round(float(jac), 4), "containment": round(float(con), 4),
+                "removed_chars": int(chars[row]), "kept_chars": int(chars[k]),
+                "detail": f"{what}{link}; {chars[row]} vs {chars[k]} characters; group of {int(group_size[k])}",
             }
 
         # pairs a person can review: sampled removed rows and their kept rows, texts collected in the write pass
         rnd = random.Random(self.build.settings["build"]["seed"])
         review = sorted(rnd.sample(sorted(decision), min(self.settings["review_pairs"], len(decision))))
-        want = set(review) | {decision[r]["kept_row"] for r in review}
+        big = np.flatnonzero(group_size > self.settings["review_cluster_size"])
+        flagged = np.flatnonzero(np.isin(keeper, big))[:MAX_FLAGGED_MEMBERS] if len(big) else np.empty(0, np.int64)
+        want = set(review) | {decision[r]["kept_row"] for r in review} | set(flagged.tolist())
         texts_of: dict[int, str] = {}
 
         row = 0
         for f in ctx.track(files, "write shards"):
+            checked = False
             for rec in pl.read_parquet(f).iter_rows(named=True):
                 ctx.count("rows_in")
                 if row in want:
                     texts_of[row] = rec.get("text") or ""
                 d = decision.get(row)
                 if d is None:
-                    ctx.keep(rec)
+                    # records pass through unchanged from the corpus stage, which checked them against the same
+                    # schema: the first of each shard is checked again (a wrong input folder fails loudly), the
+                    # rest are written directly (re-validating every record was a third of the stage's time)
+                    if checked:
+                        ctx.data.write(rec)
+                        ctx.count("kept")
+                    else:
+                        checked = ctx.keep(rec)
                 else:
                     ctx.reject(d["reason"], d["detail"], rec, cluster_id=d["cluster_id"], kept_id=d["kept_id"],
-                               similarity=d["similarity"], match=d["match"])
+                               container_id=d["container_id"], similarity=d["similarity"], match=d["match"],
+                               jaccard=d["jaccard"], containment=d["containment"], removed_chars=d["removed_chars"],
+                               kept_chars=d["kept_chars"])
                 row += 1
 
-        ctx.dedup_summary = self._tables(s, ids, sources, cl, decision, review, texts_of)  # type: ignore[attr-defined]
+        ctx.count("large_clusters_flagged", int(len(big)))
+        ctx.dedup_summary = self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of,  # type: ignore[attr-defined]
+                                         cl.stats, dict(dd.seconds))
         n_exact = sum(1 for d in decision.values() if d["reason"] == "duplicate_exact")
-        ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact} near) "
-                 f"in {cl.stats.get('clusters', 0)} clusters; {s.describe()}")
+        n_cont = sum(1 for d in decision.values() if d["match"] == "containment")
+        ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact - n_cont} near, "
+                 f"{n_cont} contained in a longer one); {int(np.count_nonzero(group_size > 1))} groups, "
+                 f"{len(big)} larger than {self.settings['review_cluster_size']} flagged for review; {s.describe()}")
 
-    def _tables(self, s: MinHashSettings, ids, sources, cl, decision, review, texts_of) -> dict[str, pl.DataFrame]:
+    def _tables(self, s: MinHashSettings, ids, sources, keeper, chars, decision, review, flagged, texts_of, stats,
+                seconds) -> dict[str, pl.DataFrame]:
         n = len(ids)
         reasons = [decision.get(r, {}).get("reason") for r in range(n)]
         df = pl.DataFrame({"source": [x or "" for x in sources], "reason": reasons}, schema={"source": pl.String, "reason": pl.String})
@@ -158,8 +191,8 @@ class DedupStage(Stage):
         per_source = rates(df.group_by("source")).sort("source") if n else pl.DataFrame()
         rate_table = pl.concat([overall, per_source], how="vertical_relaxed") if n else pl.DataFrame(schema={"source": pl.String})
 
-        cluster_sizes = np.bincount(cl.labels) if n else np.empty(0, np.int64)
-        multi = cluster_sizes[cluster_sizes > 1]
+        group_sizes = np.bincount(keeper) if n else np.empty(0, np.int64)
+        multi = group_sizes[group_sizes > 1]
         hist = []
         for lo, hi, label in SIZE_BINS:
             sel = multi[(multi >= lo) & (multi <= hi)]
@@ -172,24 +205,49 @@ class DedupStage(Stage):
         for r in review:
             d = decision[r]
             k = d["kept_row"]
-            pairs.append({"match": d["match"], "similarity": d["similarity"], "removed_id": ids[r], "kept_id": ids[k],
+            pairs.append({"match": d["match"], "similarity": d["similarity"], "jaccard": d["jaccard"],
+                          "containment": d["containment"], "removed_chars": d["removed_chars"], "kept_chars": d["kept_chars"],
+                          "removed_id": ids[r], "kept_id": ids[k],
                           "removed_text": _excerpt(texts_of.get(r, "")), "kept_text": _excerpt(texts_of.get(k, ""))})
-        pair_table = pl.DataFrame(pairs, schema={"match": pl.String, "similarity": pl.Float64, "removed_id": pl.String,
-                                                 "kept_id": pl.String, "removed_text": pl.String, "kept_text": pl.String})
+        pair_table = pl.DataFrame(pairs, schema={"match": pl.String, "similarity": pl.Float64, "jaccard": pl.Float64,
+                                                 "containment": pl.Float64, "removed_chars": pl.Int64, "kept_chars": pl.Int64,
+                                                 "removed_id": pl.String, "kept_id": pl.String, "removed_text": pl.String,
+                                                 "kept_text": pl.String})
 
-        passes = [{"step": k, "pairs": int(v)} for k, v in cl.stats.items()]
+        removals = pl.DataFrame([{"removed_id": ids[r], "kept_id": d["kept_id"], "container_id": d["container_id"],
+                                  "match": d["match"], "jaccard": d["jaccard"], "containment": d["containment"],
+                                  "removed_chars": d["removed_chars"], "kept_chars": d["kept_chars"], "cluster_id": d["cluster_id"]}
+                                 for r, d in sorted(decision.items())],
+                                schema={"removed_id": pl.String, "kept_id": pl.String, "container_id": pl.String, "match": pl.String,
+                                        "jaccard": pl.Float64, "containment": pl.Float64, "removed_chars": pl.Int64,
+                                        "kept_chars": pl.Int64, "cluster_id": pl.String})
+
+        members = []
+        for r in flagged.tolist():
+            k = int(keeper[r])
+            d = decision.get(r)
+            members.append({"cluster_id": xxhash.xxh3_64_hexdigest(f"cluster:{ids[k]}:{k}".encode()), "size": int(group_sizes[k]),
+                            "member_id": ids[r], "role": "kept" if d is None else "removed", "match": None if d is None else d["match"],
+                            "chars": int(chars[r]), "text": _excerpt(texts_of.get(r, ""), MEMBER_EXCERPT)})
+        large = pl.DataFrame(members, schema={"cluster_id": pl.String, "size": pl.Int64, "member_id": pl.String, "role": pl.String,
+                                              "match": pl.String, "chars": pl.Int64, "text": pl.String})
+
+        passes = [{"step": k, "pairs": int(v)} for k, v in stats.items()]
         bands = describe_bands(s)
         passes += [{"step": f"lsh.{k}", "pairs": v} for k, v in bands.items()]
         pass_table = pl.DataFrame(passes, schema={"step": pl.String, "pairs": pl.Float64})
-        return {"duplicate_rates": rate_table, "cluster_sizes": hist_table, "review_pairs": pair_table, "passes": pass_table}
+        time_table = pl.DataFrame([{"step": k, "seconds": round(v, 3)} for k, v in seconds.items()],
+                                  schema={"step": pl.String, "seconds": pl.Float64})
+        return {"duplicate_rates": rate_table, "cluster_sizes": hist_table, "review_pairs": pair_table, "removals": removals,
+                "large_clusters": large, "passes": pass_table, "timings": time_table}
 
     def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
         return getattr(ctx, "dedup_summary", {})
 
 
-def _excerpt(text: str) -> str:
+def _excerpt(text: str, limit: int = EXCERPT) -> str:
     text = text.replace("\n", " ")
-    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 STAGE = DedupStage

@@ -1,67 +1,164 @@
-"""Boilerplate lines of Chinese media pages and reposts.
+"""Site furniture of Chinese media pages and reposts, removed where it sits.
 
-Two rules, each with its own counter:
-- ``line``: a short line that is an editor credit, a repost header, a share/follow prompt, a contact
-  or promotion line is dropped wherever it is;
-- ``tail``: a line that opens the promotional tail of a page (关于我们, 限时特惠, 发表回复, 推荐阅读 …)
-  in the last part of a document cuts everything after it.
+The rules live in ``boilerplate_rules.toml``, by family (credit, source, repost, dateline, photo, copyright,
+comments, nav, prompt, contact, disclaimer, ads, tail). Where a family may act is part of the rule:
+
+- ``line`` families remove a short line that *is* furniture (an editor credit, a 来源 line, a breadcrumb),
+  matched from the line start, wherever it stands;
+- ``edge`` families remove prompts, contact and disclaimer lines only in the leading block (before the first
+  body line) or the trailing block (after the last body line), so a body sentence that mentions 朋友圈 or
+  二维码 is never touched;
+- ``tail`` markers (相关新闻, 网友评论仅供参考, 推荐阅读 …) cut the rest of the page after the body;
+- ``link_list``: list items and headline-like lines in the leading/trailing blocks (related-headline lists).
+
+Each removed line is reported with its family, so the cleaner counts and the bench scores each family.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-MAX_LINE = 90  # longer lines are article text, never boilerplate
+import tomllib
 
-LINE_PATTERNS = [
-    r"^[（(\[【]?(责任编辑|责编|编辑|校对|审核|审校|终审|监制|出品人?|策划|美编|统筹|主编|值班编辑|实习编辑)[:：\s]",
-    # a byline, not an interview question (记者：…？ is article text)
-    r"^[（(\[【]?(作者|记者)[:：\s][^，。？！?!；]{0,30}$",
-    r"^[（(\[【]?(来源|稿源|文章来源|信息来源|本文来源|消息来源|图片来源|视频来源|题图来源|图源)[:：]",
-    r"^[（(\[【]?原标题[:：]",
-    r"^[（(\[【]?本文(转自|转载自|来自|系|为|经|首发|原载|作者)",
-    r"(转载请注明|未经授权.{0,10}(转载|使用)|版权(归|所有|声明)|免责声明|声明[:：].{0,30}转载|侵权.{0,6}(联系|删除))",
-    r"(扫码|扫描二维码|长按(识别)?(二维码|图片)|识别二维码|关注(我们|公众号|本号|微信)|点击(查看|阅读原文|关注|下方|上方|蓝字|这里|链接|进入)|阅读原文|欢迎关注|求关注|点个(赞|在看)|(记得|求|欢迎)点赞|点赞.{0,3}(关注|转发|收藏|在看)|分享到|转发到|朋友圈|一键三连)",
-    r"(商务合作|广告合作|合作请|投稿(邮箱|请)|联系(我们|方式|电话)[:：]?|加(我|小编)?微信|微信号[:：]|站长微信|[Vv][Xx][:：]|QQ群|客服电话)",
-    r"((课程|训练营|会员|社群|资料包).{0,20}(报名|优惠|限时|特惠|仅需|免费领取|咨询)|限时特惠|全站资源|仅需\d+元)",
-    r"^[（(]?(图|图片|视频|摄影|摄)[/:：]",
-    r"^(上一篇|下一篇|相关阅读|推荐阅读|延伸阅读|热门推荐|更多精彩|往期回顾|往期推荐|相关新闻|相关文章)",
-    r"^(发表(回复|评论)|您的邮箱地址不会被公开|必填项已用)",
-    r"(ICP备|网安备|增值电信业务经营许可证)",
-]
+RULES_FILE = Path(__file__).with_name("boilerplate_rules.toml")
+MAX_EXTRA_LINE = 90  # user-supplied patterns (boilerplate_extra) act on lines up to this long, anywhere
 
-TAIL_MARKERS = re.compile(
-    r"^(关于我们|关于作者|作者简介|限时特惠|发表回复|发表评论|推荐阅读|相关推荐|往期回顾|往期推荐|热门文章|精彩推荐|END|-+\s*END\s*-+|—+\s*END\s*—+)[:：]?\s*$"
-)
-TAIL_ZONE = 0.6  # a tail marker counts only after this share of the lines
+_LIST_MARK = re.compile(r"^(?:[-–—•·*]\s*)+")
+_SENTENCE = re.compile(r"[。！？!?；;…]")
+_REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
+_HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str = str(RULES_FILE)) -> dict:
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    rules = {"line": [], "edge": [], "tail": None, "min_body_chars": 200}
+    for family, spec in data.items():
+        pattern = re.compile("|".join(f"(?:{p})" for p in spec["patterns"]))
+        if spec["where"] == "tail":
+            rules["tail"] = pattern
+            rules["min_body_chars"] = int(spec.get("min_body_chars", 200))
+        else:
+            rules[spec["where"]].append((family, pattern, int(spec.get("max_len", 80))))
+    return rules
+
+
+def is_prose(line: str) -> bool:
+    """A line that reads as article text: a sentence of some length, or a long line."""
+    n = len(line)
+    return n >= 60 or (n >= 16 and bool(_SENTENCE.search(line)))
 
 
 @dataclass
 class BoilerplateRemover:
     extra: list[str] = field(default_factory=list)
+    rules_file: str = str(RULES_FILE)
 
     def __post_init__(self):
-        self.line_re = re.compile("|".join(f"(?:{p})" for p in LINE_PATTERNS + list(self.extra)))
+        rules = load_rules(self.rules_file)
+        self.line_rules = list(rules["line"])
+        self.edge_rules = rules["edge"]
+        self.tail_re = rules["tail"]
+        self.min_body_chars = rules["min_body_chars"]
+        self.extra_re = re.compile("|".join(f"(?:{p})" for p in self.extra)) if self.extra else None
+        # one anchored alternation answers "could any line family match?" in a single pass per line
+        self.any_line = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern, _ in self.line_rules)) if self.line_rules else None
+        self.max_line = max((m for _, _, m in self.line_rules), default=0)
 
-    def __call__(self, text: str, tail: bool = True) -> tuple[str, int, int]:
-        """Return (cleaned text, lines dropped, lines cut from the tail); ``tail=False`` skips the tail cut
-        (a page in the middle of a document has no promotional tail)."""
+    def _line_family(self, s: str) -> str | None:
+        bare = _LIST_MARK.sub("", s) if s[:1] in "-–—•·*" else s
+        if self.any_line is None or len(bare) > self.max_line or not self.any_line.match(bare):
+            families = ()
+        else:
+            families = self.line_rules
+        for family, pattern, max_len in families:
+            if len(bare) <= max_len and pattern.match(bare):
+                return family
+        if self.extra_re is not None and len(s) <= MAX_EXTRA_LINE and self.extra_re.search(s):
+            return "extra"
+        return None
+
+    def _edge_family(self, s: str) -> str | None:
+        bare = _LIST_MARK.sub("", s)
+        for family, pattern, max_len in self.edge_rules:
+            if len(bare) <= max_len and pattern.search(bare):
+                return family
+        if s[:1] in "-–—•·*" and not is_prose(bare):
+            return "link_list"
+        return None
+
+    def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
+        """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
+        leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
+        a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
+        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither)."""
         lines = text.split("\n")
-        cut = 0
-        nonempty = [i for i, line in enumerate(lines) if line.strip()]
-        if tail and len(nonempty) >= 4:
-            start = nonempty[int(len(nonempty) * TAIL_ZONE)]
-            for i in range(start, len(lines)):
-                if TAIL_MARKERS.match(lines[i].strip()):
-                    cut = sum(1 for line in lines[i:] if line.strip())
-                    lines = lines[:i]
-                    break
-        kept, dropped = [], 0
-        for line in lines:
-            s = line.strip()
-            if s and len(s) <= MAX_LINE and self.line_re.search(s):
-                dropped += 1
+        idx = [i for i, line in enumerate(lines) if line.strip()]
+        fam: dict[int, str] = {}
+        strip = {i: lines[i].strip() for i in idx}
+        trimmed: list[tuple[str, str]] = []
+        for i in idx:
+            f = self._line_family(strip[i])
+            if f == "repost":
+                m = _REPOST_THEN_BODY.match(strip[i])
+                if m:  # 原标题：《…》 run together with the first sentence: drop the header, keep the sentence
+                    trimmed.append(("repost", strip[i][: m.start(1)].strip()))
+                    lines[i] = strip[i] = m.group(1)
+                    continue
+            if f:
+                fam[i] = f
+        body = [i for i in idx if i not in fam and is_prose(_LIST_MARK.sub("", strip[i]))]
+        end = len(lines)
+        if tail and self.tail_re is not None:
+            for n, i in enumerate(idx):
+                bare = _LIST_MARK.sub("", strip[i])
+                if len(bare) <= 400 and self.tail_re.match(bare):
+                    before = sum(len(strip[b]) for b in body if b < i)
+                    after = sum(len(strip[b]) for b in body if b > i)
+                    if before >= self.min_body_chars and before >= after:
+                        end = i
+                        for j in idx[n:]:
+                            fam.setdefault(j, "tail")
+                        break
+        live = [i for i in idx if i < end and i not in fam]
+        edge: dict[int, str | None] = {}
+
+        def edge_of(i: int) -> str | None:
+            if i not in edge:
+                edge[i] = self._edge_family(strip[i])
+            return edge[i]
+
+        def is_body(i: int) -> bool:
+            return is_prose(_LIST_MARK.sub("", strip[i])) and edge_of(i) is None
+
+        # the first and last body lines bound the leading and trailing blocks; lines between them are
+        # never judged by edge rules (and not even looked at)
+        lo = next((i for i in live if is_body(i)), None)
+        hi = next((i for i in reversed(live) if is_body(i)), None)
+        link_page = link_pages and (lo is None or lo == hi)  # a web page without article text: links or a menu
+        first = lo if lo is not None and head else -1
+        last = hi if hi is not None and tail else end
+        for i in live:
+            if not (link_page or i < first or i > last):
                 continue
-            kept.append(line)
-        return "\n".join(kept).strip(), dropped, cut
+            f = edge_of(i)
+            if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:
+                f = "link_list"
+            if f is None and link_pages and i < first and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
+                f = "nav"  # a breadcrumb's last crumb or a menu word above the article
+            if f:
+                fam[i] = f
+        if not fam and not trimmed:
+            return text.strip(), []
+        kept = [line for i, line in enumerate(lines) if i not in fam]
+        removed = trimmed + [(fam[i], strip[i]) for i in idx if i in fam]
+        return "\n".join(kept).strip(), removed
+
+    def __call__(self, text: str, tail: bool = True, head: bool = True) -> tuple[str, int, int]:
+        """Return (cleaned text, lines removed by line/edge rules, lines cut with the tail)."""
+        out, removed = self.explain(text, tail=tail, head=head)
+        cut = sum(1 for f, _ in removed if f == "tail")
+        return out, len(removed) - cut, cut

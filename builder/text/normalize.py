@@ -37,11 +37,23 @@ VERTICAL_FORMS = {
 _RANGES = [(0x00A0, 0x00A0), (0x2000, 0x200A), (0x2E80, 0x2FDF), (0x3000, 0x3000), (0xF900, 0xFAFF),
            (0xFB00, 0xFB4F), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFFEF)]
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb\ufffd]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff\ufff9-\ufffb]")  # U+FFFD is kept: the cleaner counts it as garbled
 SPACES = re.compile(r"[ \t\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 _CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff，。！？；：、“”‘’（）《》〈〉「」『』【】〔〕…—"
 CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}]) +(?=[{_CJK_CLASS}])")
+# a space between Chinese characters is dropped (中 国, 本报讯 为配合) except inside a list of three or more
+# short words of 2-4 Han characters, the way names are set (杨启光 陈光磊 陈学超); titles keep all their
+# spaces (clauses of a headline), see normalize(keep_cjk_spaces=True)
+_H = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_NAME_LIST = re.compile(f"(?<![{_H}])[{_H}]{{2,4}}(?: [{_H}]{{2,4}}){{2,}}(?![{_H}])")
+
+
+def _drop_cjk_gaps(text: str) -> str:
+    keep = {m.start() + k for m in _NAME_LIST.finditer(text) for k, c in enumerate(m.group(0)) if c == " "}
+    if not keep:
+        return CJK_GAP.sub("", text)
+    return CJK_GAP.sub(lambda m: " " if m.start() in keep else "", text)
 
 
 _LATIN_EXT = re.compile("[\u0080-\u02ff]")
@@ -77,17 +89,19 @@ def fix_mojibake(text: str) -> str:
     return text
 
 
-def tidy_whitespace(text: str) -> str:
-    """Strip control characters, collapse runs of spaces, drop spaces between Chinese characters."""
+def tidy_whitespace(text: str, keep_cjk_spaces: bool = False) -> str:
+    """Strip control characters, collapse runs of spaces, drop spaces between Chinese characters
+    (kept in headlines, where a space separates two clauses: 多地项目连环爆雷 狂奔的龙湖集团)."""
     text = CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
-    text = CJK_GAP.sub("", text)
+    if not keep_cjk_spaces:
+        text = _drop_cjk_gaps(text) if " " in text else text
     return BLANK_LINES.sub("\n\n", text).strip()
 
 
-def normalize(text: str) -> str:
-    return tidy_whitespace(fold(fix_mojibake(text)))
+def normalize(text: str, keep_cjk_spaces: bool = False) -> str:
+    return tidy_whitespace(fold(fix_mojibake(text)), keep_cjk_spaces)
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")

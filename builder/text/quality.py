@@ -7,8 +7,8 @@ from collections import Counter
 
 from .normalize import cjk_ratio
 
-# U+FFFD is not counted: real pages carry a few, and normalisation strips them
-GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff]|[\U000f0000-\U0010ffff]")
+# U+FFFD counts: decoding damage is garbled text (a few per page pass under max_garbled_ratio, and are counted)
+GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]|[\U000f0000-\U0010ffff]")
 
 
 def check_length(text: str, min_chars: int, max_chars: int):
@@ -70,7 +70,14 @@ def check_dup_ngrams(text: str, n: int, max_ratio: float):
     return None
 
 
+_REPLACEMENT_RUN = re.compile("\ufffd{2,}")
+
+
 def garbled_ratio(text: str) -> float:
+    """Share of characters that are damage; a run of U+FFFD counts once (one lost emoji or symbol is often
+    several replacement characters)."""
+    if "\ufffd\ufffd" in text:
+        text = _REPLACEMENT_RUN.sub("\ufffd", text)
     bad = sum(len(m) for m in GARBLED.findall(text))
     return bad / len(text) if text else 0.0
 
@@ -80,3 +87,61 @@ def check_garbled(text: str, max_ratio: float):
     if r > max_ratio:
         return "dropped_garbled", f"{r:.1%} of characters are (cid:N), private-use or replacement characters > max_garbled_ratio {max_ratio}"
     return None
+
+
+MIN_REPEATED_PARAGRAPH = 40  # a paragraph this long that appears again is a duplication artefact, not style
+
+
+def _has_repeated_long_line(text: str) -> bool:
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if len(line) >= MIN_REPEATED_PARAGRAPH:
+            if line in seen:
+                return True
+            seen.add(line)
+    return False
+
+
+def dedouble(text: str) -> tuple[str, dict[str, int]]:
+    """A body that appears twice (a page template printing the article twice, a dump concatenating
+    two copies) keeps one copy; a long paragraph repeated later is kept once. Returns (text, counts)."""
+    counts: dict[str, int] = {}
+    if len(text) < 2 * MIN_REPEATED_PARAGRAPH:
+        return text, counts
+    head = text.lstrip()[:MIN_REPEATED_PARAGRAPH // 2]
+    if text.find(head, len(text) // 3) < 0 and not _has_repeated_long_line(text):
+        return text, counts  # the common case: nothing repeats, nothing to do
+    paras = [p for p in text.split("\n") if p.strip()]
+    keys = [re.sub(r"\s+", "", p) for p in paras]
+    h = len(keys) // 2
+    if len(keys) >= 2 and len(keys) % 2 == 0 and keys[:h] == keys[h:]:
+        counts["dedoubled_body"] = 1
+        cut = 0
+        for _ in range(h):  # keep the text up to the end of the first copy, layout intact
+            cut = text.index(paras[_], cut) + len(paras[_])
+        return text[:cut].strip(), counts
+    flat = re.sub(r"\s+", "", text)
+    n = len(flat)
+    if n >= 2 * MIN_REPEATED_PARAGRAPH and n % 2 == 0 and flat[: n // 2] == flat[n // 2 :]:
+        counts["dedoubled_body"] = 1
+        half, seen = n // 2, 0
+        for i, ch in enumerate(text):
+            if not ch.isspace():
+                seen += 1
+                if seen == half:
+                    return text[: i + 1].strip(), counts
+    seen_keys: set[str] = set()
+    kept: list[str] = []
+    removed = 0
+    for line in text.split("\n"):
+        k = re.sub(r"\s+", "", line)
+        if len(k) >= MIN_REPEATED_PARAGRAPH and k in seen_keys:
+            removed += 1
+            continue
+        seen_keys.add(k)
+        kept.append(line)
+    if removed:
+        counts["repeated_paragraphs_removed"] = removed
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), counts
+    return text, counts

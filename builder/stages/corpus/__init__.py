@@ -22,9 +22,9 @@ import xxhash
 from ...manifest import hash_obj
 from ...workers import TaskFailed, _describe
 from ..base import Stage, StageRun
-from .clean import Cleaner, to_document
-from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile, parse_date
-from .records import ITERATORS, decode_field, pick
+from .clean import Cleaner, split_long, to_document
+from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile
+from .records import ITERATORS, record_to_raw
 
 RECORD_BATCH = 32  # records per task; a batch of tasks in flight stays a few MB
 
@@ -167,7 +167,7 @@ Outcome = tuple[str, dict[str, Any]]  # ("keep", document) | ("reject", row)
 def _finish(raws: list[RawDoc], src: dict[str, Any], path: str, settings: dict[str, Any], counters: Counter) -> list[Outcome]:
     cleaner = _cleaner(settings)
     out: list[Outcome] = []
-    for raw in raws:
+    for raw in split_long(raws, settings, counters):
         text, dropped = cleaner(raw, counters)
         if dropped:
             out.append(("reject", {"reason": dropped.reason, "detail": dropped.detail, "source": src["name"],
@@ -208,17 +208,16 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
     out: list[Outcome] = []
     for suffix, record in items:
         try:
-            raw = _record_doc(record, fields, src, suffix)
+            raw = record_to_raw(record, fields, src["_format"], suffix)
         except Exception as exc:  # noqa: BLE001 - one odd record rejects itself, not its batch
             out.append(("reject", {"reason": "internal_error", "detail": f"record {suffix[1:]}: {_describe(exc)}",
                                    "source": src["name"], "path": shown + suffix, "record": record}))
             continue
-        if raw is None:
-            want = fields.get("text", "text/content")
-            out.append(("reject", {"reason": "missing_text_field", "detail": f"record {suffix[1:]}: no text in field '{want}'",
-                                   "source": src["name"], "path": shown + suffix, "record": record}))
-            continue
-        raws.append(raw)
+        if isinstance(raw, UnreadableFile):
+            out.append(("reject", {"reason": raw.reason, "detail": raw.detail, "source": src["name"],
+                                   "path": shown + suffix, "record": record}))
+        else:
+            raws.append(raw)
     for raw in raws:
         try:
             out.extend(_finish([raw], src, shown, settings, counters))
@@ -226,21 +225,6 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
             out.append(("reject", {"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"],
                                    "path": shown + raw.path_suffix, "record": {"title": raw.title, "text": raw.text}}))
     return out, counters
-
-
-def _record_doc(record: dict[str, Any], fields: dict[str, str], src: dict[str, Any], suffix: str) -> RawDoc | None:
-    """A record mapped to a raw document; None when it has no text."""
-    text = decode_field(pick(record, fields, "text"))
-    if not text or not text.strip():
-        return None
-    meta = {}
-    if pick(record, fields, "url"):
-        meta["url"] = decode_field(pick(record, fields, "url"))
-    if pick(record, fields, "id") is not None:
-        meta["record_id"] = decode_field(pick(record, fields, "id"))
-    return RawDoc(text=text, title=decode_field(pick(record, fields, "title")),
-                  published=parse_date(decode_field(pick(record, fields, "published"))),
-                  author=decode_field(pick(record, fields, "author")), format=src["_format"], path_suffix=suffix, meta=meta)
 
 
 class CorpusStage(Stage):
@@ -306,7 +290,8 @@ class CorpusStage(Stage):
         src = dict(src, _format=fmt)
         batch: list[tuple[str, dict]] = []
         try:
-            extra = {"record_tag": src["record_tag"]} if fmt == "xmlrecords" else {}
+            extra = {"record_tag": src["record_tag"]} if fmt == "xmlrecords" else \
+                {"delimiter": src.get("delimiter", "auto")} if fmt == "csv" else {}
             for suffix, item in ITERATORS[fmt](f, src.get("encoding", "auto"), **extra):
                 if isinstance(item, UnreadableFile):
                     ctx.count("rows_in")

@@ -15,13 +15,20 @@ import xxhash
 
 from ...text import pii, quality
 from ...text.boilerplate import BoilerplateRemover
+from ...text.markup import field_text, normalize_markup
 from ...text.normalize import normalize
 from .extract import RawDoc
 
 
 def doc_id(text: str) -> str:
-    """Stable id: the content hash of the cleaned text."""
+    """Content hash of the cleaned text (the ``content_hash`` column; exact duplicates share it)."""
     return xxhash.xxh3_64_hexdigest(text.encode("utf-8"))
+
+
+def record_id(source: str, path: str) -> str:
+    """The document id: unique per build, from where the document came (source, file or URL, record or
+    page-range suffix), so the same text from two sources is two documents with one content_hash."""
+    return xxhash.xxh3_64_hexdigest(f"{source}\0{path}".encode("utf-8"))
 
 
 def split_pages(text: str, starts: list[int]) -> list[str]:
@@ -36,6 +43,41 @@ def join_offsets(pages: list[str]) -> list[int]:
     for page in pages:
         out.append(pos)
         pos += len(page) + 2
+    return out
+
+
+def split_long(raws: list[RawDoc], settings: dict[str, Any], counters: dict[str, int]) -> list[RawDoc]:
+    """A paged document (PDF) longer than max_chars becomes page-range documents of at most max_chars each
+    (``#pages=3-40`` in the path, ``page_range`` in meta) instead of being dropped whole."""
+    limit = settings.get("max_chars", 0)
+    if not settings.get("split_long_documents", True) or not limit:
+        return raws
+    out: list[RawDoc] = []
+    for raw in raws:
+        starts = raw.meta.get("page_starts")
+        if not starts or len(raw.text) <= limit or len(starts) < 2:
+            out.append(raw)
+            continue
+        pages = split_pages(raw.text, starts)
+        groups: list[list[int]] = [[]]
+        size = 0
+        for i, page in enumerate(pages):
+            if groups[-1] and size + len(page) + 2 > limit:
+                groups.append([])
+                size = 0
+            groups[-1].append(i)
+            size += len(page) + 2
+        counters["split_long_documents"] = counters.get("split_long_documents", 0) + 1
+        counters["split_parts"] = counters.get("split_parts", 0) + len(groups)
+        base = {k: v for k, v in raw.meta.items() if k not in ("page_starts", "_counts")}
+        for n, group in enumerate(groups):
+            part = [pages[i] for i in group]
+            first, last = group[0] + 1, group[-1] + 1
+            meta = dict(base, page_starts=join_offsets(part), page_range=[first, last], part=n + 1, parts=len(groups))
+            if n == 0 and "_counts" in raw.meta:
+                meta["_counts"] = raw.meta["_counts"]
+            out.append(RawDoc(text="\n\n".join(part), title=raw.title, published=raw.published, author=raw.author,
+                              format=raw.format, path_suffix=f"{raw.path_suffix}#pages={first}-{last}", meta=meta))
     return out
 
 
@@ -60,9 +102,10 @@ class Cleaner:
         return OpenCC("t2s")
 
     def clean_field(self, value: str | None) -> str | None:
+        value = field_text(value) if value else None
         if not value:
             return None
-        value = normalize(str(value)).replace("\n", " ").strip()
+        value = normalize(value, keep_cjk_spaces=True).replace("\n", " ").strip()
         if self.settings["t2s"]:
             value = self.t2s.convert(value)
         return value or None
@@ -76,7 +119,16 @@ class Cleaner:
             if n:
                 counters[name] = counters.get(name, 0) + n
 
-        # garbled text is judged before normalisation, which would hide private-use residue
+        for name, n in raw.meta.pop("_counts", {}).items():  # the reader's decoding counters
+            bump(name, n)
+        # markup of the source format first: paragraph marks are private-use characters, not damage
+        if s.get("markup", True):
+            found: dict[str, int] = {}
+            text = normalize_markup(text, raw.format, found)
+            for kind, n in found.items():
+                bump(f"markup_{kind}", n)
+        # garbled text is judged before normalisation; U+FFFD stays in the text and is counted, never dropped silently
+        bump("text_replacement_chars", text.count("\ufffd"))
         g = quality.check_garbled(text, s["max_garbled_ratio"])
         if g:
             return text, Dropped(*g)
@@ -88,10 +140,13 @@ class Cleaner:
             bump("normalized_changed", int(normalized != pages))
             pages = normalized
         if s["boilerplate"]:
+            web = raw.format in ("html", "web") and not starts  # an extracted web page (a crawled PDF is not)
             for i, page in enumerate(pages):
-                pages[i], lines, tail = self.boilerplate(page, tail=i == len(pages) - 1)
-                bump("boilerplate_lines_removed", lines)
-                bump("boilerplate_tail_lines_cut", tail)
+                pages[i], removed = self.boilerplate.explain(page, tail=i == len(pages) - 1, head=i == 0,
+                                                                  link_pages=web)
+                for family, _ in removed:
+                    bump(f"boilerplate_{family}")
+                bump("boilerplate_lines_removed", len(removed))
         if s["t2s"]:
             converted = [self.t2s.convert(p) for p in pages]
             bump("t2s_converted", int(converted != pages))
@@ -101,6 +156,10 @@ class Cleaner:
                 pages[i], found = pii.mask(page)
                 for kind, n in found.items():
                     bump(f"pii_masked_{kind}", n)
+        if s.get("dedouble", True) and not starts:
+            pages[0], found = quality.dedouble(pages[0])
+            for kind, n in found.items():
+                bump(kind, n)
         text = "\n\n".join(pages)
         if starts:
             raw.meta["page_starts"] = join_offsets(pages)
@@ -133,7 +192,8 @@ def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any]
     if author and cleaner.settings["pii"]:
         author, _ = pii.mask(author)
     return {
-        "id": doc_id(text),
+        "id": record_id(source["name"], path + raw.path_suffix),
+        "content_hash": doc_id(text),
         "source": source["name"],
         "path": path + raw.path_suffix,
         "title": title,

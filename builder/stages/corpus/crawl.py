@@ -31,7 +31,7 @@ from .crawl_feeds import content_kind, decode_html, page_links, parse_feed, pars
 from .crawl_fetch import Fetcher, Response
 from .crawl_frontier import Fetch, Frontier
 from .crawl_urls import UrlRules, host_of, normalize_url
-from .extract import UnreadableFile, extract_html, read_pdf
+from .extract import UnreadableFile, extract_html, read_pdf, validate_author
 
 DB_NAME = "crawl.sqlite"
 
@@ -346,7 +346,7 @@ def byline_author(html: str) -> str | None:
         names = [n for n in re.split(r"[\s、，,]+", m.group(1)) if n]
         return "、".join(names) or None
     m = META_AUTHOR.search(html[:20000])
-    return m.group(1).strip() if m and len(m.group(1).strip()) <= 20 else None
+    return validate_author(m.group(1).strip()) if m and len(m.group(1).strip()) <= 20 else None
 
 
 # -- worker side: one recorded fetch -> outcomes (runs in a pool process) ------------------------------

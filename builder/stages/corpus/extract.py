@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .decode import DecodeError, decode
+from ...text.markup import field_text
+from .decode import DecodeError, decode_detail, distrust_latin
+from .pdf import counted_warnings, join_pdf_lines, recover_pages, strip_running_lines
 
 
 class UnreadableFile(ValueError):
@@ -54,12 +57,15 @@ def parse_date(text: str | None) -> str | None:
         return None
 
 
-def _text_of(data: bytes, encoding: str) -> str:
+def _decoded(data: bytes, encoding: str):
     try:
-        text, _ = decode(data, encoding)
+        return decode_detail(data, encoding)
     except DecodeError as exc:
         raise UnreadableFile("unreadable_encoding", str(exc)) from None
-    return text
+
+
+def _text_of(data: bytes, encoding: str) -> str:
+    return _decoded(data, encoding).text
 
 
 def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None, list[str]]:
@@ -90,18 +96,23 @@ def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None,
 
 
 def read_txt(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    text = _text_of(data, encoding)
-    title, published, author, body = _split_header(text.splitlines())
-    return [RawDoc(text="\n".join(body), title=title, published=published, author=author, format="txt")]
+    d = _decoded(data, encoding)
+    title, published, author, body = _split_header(d.text.splitlines())
+    return [RawDoc(text="\n".join(body), title=title, published=published, author=author, format="txt", meta=_counts_meta(d))]
+
+
+def _counts_meta(d) -> dict:
+    """Decoding counters travel to the cleaner in meta["_counts"] (popped there, never stored)."""
+    counts = d.counts()
+    return {"_counts": counts} if counts else {}
 
 
 FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MD_MARK = re.compile(r"(\*\*|__|`{1,3}|^#{1,6}\s+|^>\s?)", re.M)
 
 
 def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    text = _text_of(data, encoding)
+    d = _decoded(data, encoding)
+    text = d.text
     meta: dict[str, str] = {}
     m = FRONT.match(text)
     if m:
@@ -116,29 +127,42 @@ def read_md(data: bytes, encoding: str = "auto") -> list[RawDoc]:
         for j, line in enumerate(lines):
             if line.strip():
                 if line.lstrip().startswith("#"):
-                    title = line.strip().lstrip("#").strip()
+                    title = field_text(line.strip().lstrip("#").strip())
                     lines = lines[j + 1:]
                 break
-    body = MD_MARK.sub("", MD_LINK.sub(r"\1", "\n".join(lines)))
-    return [RawDoc(text=body, title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md")]
+    # body markup (emphasis, links, lists) is turned into text by the cleaner's markup step, which counts it
+    return [RawDoc(text="\n".join(lines), title=title, published=parse_date(meta.get("date")), author=meta.get("author"), format="md",
+                   meta=_counts_meta(d))]
 
 
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
-def html_to_text(data: bytes, encoding: str = "auto") -> str:
-    """Decode HTML using the meta charset when declared, else detection."""
+def html_decode(data: bytes, encoding: str = "auto"):
+    """Decode HTML: the meta charset when declared and believable, else detection. A latin-1/windows-1252
+    declaration on bytes that read as Chinese is overruled (counted as decode_overruled_declaration)."""
+    from .decode import Decoded
+
     if encoding == "auto":
         m = META_CHARSET.search(data[:4096])
         if m:
             declared = m.group(1).decode("ascii", "ignore").lower()
             if declared in {"gb2312", "gbk", "gb_2312-80"}:
                 declared = "gb18030"
+            better = distrust_latin(data, declared)
+            if better is not None:
+                better.overruled = 1
+                return better
             try:
-                return data.decode(declared)
+                text = data.decode(declared)
+                return Decoded(text, declared, replacement_chars=text.count("\ufffd"))
             except (UnicodeDecodeError, LookupError):
                 pass
-    return _text_of(data, encoding)
+    return _decoded(data, encoding)
+
+
+def html_to_text(data: bytes, encoding: str = "auto") -> str:
+    return html_decode(data, encoding).text
 
 
 SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$")
@@ -159,55 +183,90 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     return TITLE_PREFIX.sub("", t) or None
 
 
-def extract_html(html: str, url: str | None = None) -> RawDoc | None:
-    """Main text, title, date and author with trafilatura; None when no article text is found."""
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_H1_TAG = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_OG_TITLE = re.compile(r"""<meta[^>]+property\s*=\s*["']og:title["'][^>]*content\s*=\s*["']([^"']*)["']""", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+
+
+def _page_text(fragment: str) -> str:
+    import html as htmlmod
+
+    return re.sub(r"\s+", " ", htmlmod.unescape(_ANY_TAG.sub("", fragment))).strip()
+
+
+def choose_title(html: str, extracted: str | None, sitename: str | None = None) -> str | None:
+    """The headline from og:title, <h1> and <title>, site-name suffixes stripped.
+
+    trafilatura's title is kept when the page's <title>, og:title or an <h1> confirms it; when an <h1>
+    extends it (a title cut at a quote mark) the <h1> wins; when nothing confirms it (a title taken from a
+    related-article block) the page's own <title> wins."""
+    from ...text.normalize import compare_form
+
+    head = html[:200_000]
+    m = _TITLE_TAG.search(head)
+    page = tidy_title(_page_text(m.group(1)), sitename) if m else None
+    og = _OG_TITLE.search(head)
+    og_title = tidy_title(_page_text(og.group(1)), sitename) if og else None
+    h1s = [t for t in (_page_text(h) for h in _H1_TAG.findall(head)) if 4 <= len(t) <= 120]
+    t = tidy_title(extracted, sitename)
+    if not t:
+        return page or og_title or (h1s[0] if h1s else None)
+    ct = compare_form(t)
+    for h in h1s:
+        ch = compare_form(h)
+        if len(ch) > len(ct) and ch.startswith(ct) and (not page or ch in compare_form(page) or compare_form(page) in ch):
+            return h
+    confirmed = [c for c in [page, og_title, *h1s] if c and (ct in compare_form(c) or compare_form(c) in ct)]
+    if confirmed or not page:
+        return t
+    return page
+
+
+_AUTHOR_LABEL = re.compile(r"^(?:作者|记者|文|撰文|通讯员|编辑)\s*[:：/|｜]?\s*")
+_AUTHOR_EDITOR = re.compile(r"\s*(?:责任编辑|责编|编辑|审核|校对)\s*[:：].*$")
+_AUTHOR_JUNK = re.compile(r"(?i)\b(?:name|e-?mail|com|net|admin|editor|unknown|null|none)\b|未知|佚名|匿名|授权|关注|登录|注册|必读|[@#<>{}]|https?:")
+
+
+def validate_author(author: str | None) -> str | None:
+    """An author name, or None for what pages put in the author slot that is not one
+    (``Name; Email Com`` placeholders, ``作者：未知 责任编辑：…``, ``我已授权``, account prompts)."""
+    if not author:
+        return None
+    a = _AUTHOR_EDITOR.sub("", author.strip())
+    a = _AUTHOR_LABEL.sub("", a).strip(" ;；,，|/·")
+    if not a or len(a) > 40 or _AUTHOR_JUNK.search(a):
+        return None
+    return a
+
+
+TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True}
+
+
+def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
+    """Main text, title, date and author with trafilatura; None when no article text is found.
+    ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
     d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     text = d.get("text") or ""
     if not text.strip():
         return None
-    return RawDoc(text=text, title=tidy_title(d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
-                  author=d.get("author") or None, format="html",
+    return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
+                  author=validate_author(d.get("author")), format="html",
                   meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
 
 
 def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    html = html_to_text(data, encoding)
-    doc = extract_html(html)
+    d = html_decode(data, encoding)
+    doc = extract_html(d.text)
     if doc is None:
         raise UnreadableFile("no_main_text", "trafilatura found no article text in the page")
+    doc.meta.update(_counts_meta(d))
     return [doc]
-
-
-def join_pdf_lines(page_text: str) -> str:
-    """pypdf gives one line per printed line; rejoin lines inside a paragraph (no spaces in Chinese)."""
-    lines = [line.strip() for line in page_text.splitlines()]
-    nonempty = [len(line) for line in lines if line]
-    if not nonempty:
-        return ""
-    typical = sorted(nonempty)[len(nonempty) * 3 // 4]
-    out: list[str] = []
-    buf = ""
-    for line in lines:
-        if not line:
-            if buf:
-                out.append(buf)
-                buf = ""
-            continue
-        if buf and not re.match(r"[A-Za-z0-9]", line[:1]) or not buf:
-            buf += line
-        else:
-            buf += " " + line
-        if line.endswith(SENTENCE_END) and len(line) < typical * 0.9:
-            out.append(buf)
-            buf = ""
-    if buf:
-        out.append(buf)
-    return "\n\n".join(out)
 
 
 def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
@@ -228,10 +287,12 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
                 raise UnreadableFile("encrypted_pdf", f"encrypted PDF that cannot be opened: {exc}") from None
             if not ok:
                 raise UnreadableFile("encrypted_pdf", "encrypted PDF (needs a password)")
-        pages: list[str] = []
-        for page in reader.pages:
-            pages.append(join_pdf_lines(page.extract_text() or ""))
-        info = reader.metadata or {}
+        counts: Counter = Counter()
+        with counted_warnings(counts):
+            raw_pages = [page.extract_text() or "" for page in reader.pages]
+            info = reader.metadata or {}
+        raw_pages, used = recover_pages(data, raw_pages, counts)
+        pages = [join_pdf_lines(p) for p in strip_running_lines(raw_pages, counts)]
     except UnreadableFile:
         raise
     except FileNotDecryptedError as exc:
@@ -246,11 +307,22 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     title = str(info.get("/Title") or "").strip() or None
     m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(info.get("/CreationDate") or ""))
     published = parse_date(f"{m.group(1)}-{m.group(2)}-{m.group(3)}") if m else None
+    if not any(p.strip() for p in pages) and counts.get("pdf_pages_garbled"):
+        raise UnreadableFile("garbled_pdf", f"every extractor read garbled text on all {counts['pdf_pages_garbled']} pages with text")
+    meta = {"pages": len(pages), "page_starts": starts}
+    if any(u != "pypdf" for u in used):
+        meta["extractors"] = dict(Counter(u.split(":")[0] for u in used if not u.startswith("garbled")))
+        garbled = {n + 1: u.split(":", 1)[1] for n, u in enumerate(used) if u.startswith("garbled")}
+        if garbled:
+            meta["garbled_pages"] = garbled  # 1-based page -> why the first reading was refused
+    if counts:
+        meta["_counts"] = dict(counts)
     return [RawDoc(text="\n\n".join(parts), title=title, published=published, author=str(info.get("/Author") or "") or None,
-                   format="pdf", meta={"pages": len(pages), "page_starts": starts})]
+                   format="pdf", meta=meta)]
 
 
 READERS = {"txt": read_txt, "md": read_md, "html": read_html, "pdf": read_pdf}
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
-              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-RECORD_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords"}
+              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv", ".tab": "csv",
+              ".parquet": "parquet", ".rss": "rss", ".atom": "rss", ".xml": "rss"}
+RECORD_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords", "rss"}

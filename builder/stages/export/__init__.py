@@ -24,9 +24,10 @@ from collections import Counter
 from typing import Any
 
 import polars as pl
+import xxhash
 
 from ...card import card_facts, check_card, render_card
-from ...manifest import Manifest, hash_files_content
+from ...manifest import hash_files_content
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
 from ...text import pii
@@ -55,6 +56,7 @@ def item_pii(item: dict[str, Any]) -> dict[str, list[str]]:
 class ExportStage(Stage):
     name = "export"
     needs = ("templates", "selfinstruct")
+    reads = ("corpus", "dedup")  # the card reads their reports and documents
     summary = "assemble templates and selfinstruct items; write the Hub layout, the card, LLaMA-Factory and TRL files"
     record_schema = "instruction"
     data_columns = INSTRUCTION_SCHEMA
@@ -76,9 +78,6 @@ class ExportStage(Stage):
             if self.settings.get(key):
                 p = self.build.resolve(self.settings[key])
                 prints[key] = hash_files_content([p]) if p.is_file() else "missing"
-        for stage in ("corpus", "dedup"):  # the card reads their reports and documents
-            m = Manifest.read(self.build.output / stage)
-            prints[f"card:{stage}"] = m.output if m else "missing"
         return prints
 
     # -- work ---------------------------------------------------------------------------------------
@@ -132,6 +131,9 @@ class ExportStage(Stage):
                            kept_id=unique[i]["id"], similarity=sim)
             unique = [it for k, it in enumerate(unique) if k not in dropped]
 
+        unique = self._cap_per_article(ctx, unique, s["max_items_per_article"], seed)
+        if s["cross_split"]["enabled"]:
+            unique = self._cross_split(ctx, unique, s["cross_split"])
         final = self._mix(ctx, unique, seed)
         family_rank = {f: i for i, f in enumerate(FAMILIES)}
         origin_rank = {o: i for i, o in enumerate(ORIGINS)}
@@ -151,6 +153,46 @@ class ExportStage(Stage):
             if not split_rows[split]:
                 ctx.note(f"the {split} split is empty: 'builder push' refuses an empty split")
         self._write_formats(ctx, final, len(review))
+
+    def _cap_per_article(self, ctx: StageRun, items: list[dict[str, Any]], cap: int, seed: int) -> list[dict[str, Any]]:
+        """At most ``cap`` items per source article, a seeded choice (0 = no cap)."""
+        if not cap:
+            return items
+        by_article: dict[str, list[int]] = {}
+        for k, it in enumerate(items):
+            by_article.setdefault(it["source_id"], []).append(k)
+        dropped: set[int] = set()
+        for source, ks in by_article.items():
+            if len(ks) > cap:
+                ranked = sorted(ks, key=lambda k: xxhash.xxh3_64_intdigest(f"{seed}:cap:{items[k]['id']}".encode()))
+                dropped.update(ranked[cap:])
+        for k in sorted(dropped):
+            it = items[k]
+            self._drop(ctx, "over_article_cap", f"item {it['id']}: article {it['source_id']} already has "
+                       f"{cap} items ([export] max_items_per_article)", it)
+        return [it for k, it in enumerate(items) if k not in dropped]
+
+    def _cross_split(self, ctx: StageRun, items: list[dict[str, Any]], cs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Drop validation items that near-duplicate a train item of another article (counted, with the match)."""
+        from ...text.minhash import contamination
+
+        val = [k for k, it in enumerate(items) if it["split"] == "validation"]
+        train = [k for k, it in enumerate(items) if it["split"] == "train"]
+        if not val or not train:
+            return items
+        text = lambda it: f"{prompt_of(it)}\n{it['output']}"  # noqa: E731
+        hits = contamination([text(items[k]) for k in val], [text(items[k]) for k in train], threshold=cs["threshold"],
+                             containment_threshold=cs["containment"], mapper=None)
+        dropped = set()
+        for h in hits:
+            v, t = items[val[h.eval_index]], items[train[h.train_index]]
+            if v["source_id"] == t["source_id"]:
+                continue  # one article is on one side by construction; nothing crosses here
+            dropped.add(val[h.eval_index])
+            self._drop(ctx, "cross_split_duplicate", f"validation item {v['id']} ({v['source_id']}) is a {h.match} duplicate of train item "
+                       f"{t['id']} ({t['source_id']}): Jaccard {h.jaccard}, containment {h.containment}", v,
+                       kept_id=t["id"], similarity=max(h.jaccard, h.containment))
+        return [it for k, it in enumerate(items) if k not in dropped]
 
     def _drop(self, ctx: StageRun, reason: str, detail: str, item: dict[str, Any], **extra: Any) -> None:
         ctx.reject(reason, detail, item, source=item.get("origin"), origin=item.get("origin"), **extra)

@@ -140,6 +140,8 @@ def _start_recorder(recorder: ReplyRecorder, parent: int) -> None:  # pragma: no
     _RECORDER = recorder
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked with both blocked (see recorder_pool): ignored from here on
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
     def watch() -> None:
         while True:
@@ -163,8 +165,23 @@ def recorder_pool(recorder: ReplyRecorder, workers: int = RECORDERS) -> ProcessP
     """Worker processes holding ``recorder`` (forked where the OS can: no imports to pay again). Their
     results are applied in request order whichever finishes first, so the output does not depend on them."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    return ProcessPoolExecutor(max_workers=max(1, min(RECORDERS, workers)), mp_context=ctx, initializer=_start_recorder,
+    pool = ProcessPoolExecutor(max_workers=max(1, min(RECORDERS, workers)), mp_context=ctx, initializer=_start_recorder,
                                initargs=(recorder, os.getpid()))
+    # as builder.workers.new_pool: every worker forked now, with SIGINT/SIGTERM blocked until it ignores them,
+    # so a Ctrl-C while one starts up cannot print its traceback
+    blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if blocked else None
+    try:
+        first = pool.submit(_ready)
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    first.result()
+    return pool
+
+
+def _ready() -> bool:
+    return True
 
 
 class SelfInstructStage(Stage):

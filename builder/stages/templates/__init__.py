@@ -12,8 +12,10 @@ to validation until each family has about ``validation_items_per_family`` items.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,9 @@ from ...items import item_id  # noqa: F401 - re-exported for tests
 from ...llm.client import display_url
 from ...workers import TaskFailed
 from ..base import Stage, StageRun
+from . import checks
 from . import textkit as tk
-from .article import Article
+from .derivations import Article
 from .catalog import GENRES_FILE, LLM_DIR, SubCategory, load_catalog
 from .genres import GenreClassifier, load_genres
 from .sampling import CappedSample, rotate_phrasings, seeded_key, split_by_source
@@ -37,16 +40,26 @@ DOC_COLUMNS = ["id", "source", "path", "title", "text", "published", "author"]
 
 
 # -- setup shared by the main process and the workers ---------------------------------------------
-Setup = tuple[str, tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...], int, str]
-_LOADED: dict[Setup, tuple[list[SubCategory], GenreClassifier]] = {}
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker needs to route and fill articles; hashable, so each process loads it once."""
+
+    template_dir: str
+    genre_overrides: tuple[tuple[str, str], ...] = ()
+    families: tuple[str, ...] = tuple(FAMILIES)
+    disabled: tuple[str, ...] = ()
+    seed: int = 42
+    root: str = "."
 
 
-def load_setup(setup: Setup) -> tuple[list[SubCategory], GenreClassifier]:
+_LOADED: dict[WorkerSetup, tuple[list[SubCategory], GenreClassifier]] = {}
+
+
+def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
     if setup not in _LOADED:
-        folder, overrides, families, disabled, _seed, root = setup
-        classifier = load_genres(Path(folder) / GENRES_FILE, dict(overrides))
-        catalog = load_catalog(Path(folder), set(classifier.genres), Path(root))
-        catalog = [s for s in catalog if s.family in families and s.id not in disabled]
+        classifier = load_genres(Path(setup.template_dir) / GENRES_FILE, dict(setup.genre_overrides))
+        catalog = load_catalog(Path(setup.template_dir), set(classifier.genres), Path(setup.root))
+        catalog = [s for s in catalog if s.family in setup.families and s.id not in setup.disabled]
         _LOADED[setup] = (catalog, classifier)
     return _LOADED[setup]
 
@@ -67,17 +80,39 @@ def _length_problem(sub: SubCategory, field: str, text: str) -> tuple[str, str] 
     return None
 
 
-def process_document(task: tuple[dict[str, Any], Setup]) -> dict[str, Any]:
-    """Route one article and make its candidate items (runs in a worker process)."""
+def _phrasings_ok(sub: SubCategory, phrasings: list[str], output: str | None) -> list[bool]:
+    """Which phrasings' stated lengths (…字以内, 一句话) the output meets; all, while the output is not known."""
+    if output is None:
+        return [True] * len(phrasings)
+    return [checks.stated_length(p, output) is None for p in phrasings]
+
+
+def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] | None:
+    """Run the item checks on a candidate whose input and output are known (``checks.check_item``)."""
+    ok = [p for p, good in zip(cand["phrasings"], cand["phrasing_ok"]) if good]
+    if not ok:
+        n = tk.cjk_len(cand["output"] or "")
+        return "stated_length_exceeded", f"{sub.id}: every phrasing states a length the output ({n} characters) does not meet"
+    problem = checks.check_item(sub.check, ok[0], cand["input"], cand["output"] or "", sub.input_source != "none",
+                                cand.get("dateline", ""), cand.get("article_text", ""))
+    if problem:
+        return problem[0], f"{sub.id}: {problem[1]}"
+    return None
+
+
+def process_document(task: tuple[dict[str, Any], WorkerSetup]) -> dict[str, Any]:
+    """Route one article and make its candidate items, each checked (runs in a worker process)."""
     doc, setup = task
     catalog, classifier = load_setup(setup)
-    seed = setup[4]
+    seed = setup.seed
     first = next((p for p in tk.split_paragraphs(doc.get("text") or "") if p != (doc.get("title") or "")), "")
     decision = classifier.classify(doc, lead=first)
     art = Article(doc, decision.genre, classifier.name(decision.genre), decision.evidence, classifier.topic)
     haystack = f"{doc.get('title') or ''}\n{first}"  # topical routing looks at what the piece is about: title and opening
     out: dict[str, Any] = {"doc": {k: doc.get(k) for k in ("id", "source", "path", "title")}, "genre": decision.genre,
-                           "genre_score": decision.score, "candidates": [], "missing": [], "rejects": [], "routing": Counter()}
+                           "genre_score": decision.score, "genre_evidence": list(decision.evidence), "dateline": art.dateline,
+                           "candidates": [], "missing": [], "rejects": [], "routing": Counter()}
+    article_text = None
     for sub in catalog:
         if not sub.suits(decision.genre):
             continue
@@ -98,6 +133,8 @@ def process_document(task: tuple[dict[str, Any], Setup]) -> dict[str, Any]:
             picked = sorted(art.rng(f"units:{sub.id}").sample(range(len(units)), sub.max_per_article))
         else:
             picked = list(range(len(units)))
+        if article_text is None:
+            article_text = "\n".join([art.get("title") or ""] + art.text_lines)
         for u in picked:
             unit = units[u]
             item_missing = next((r for r in sub.requires if r.startswith("item.") and not (unit or {}).get(r[5:])), None)
@@ -105,19 +142,24 @@ def process_document(task: tuple[dict[str, Any], Setup]) -> dict[str, Any]:
                 out["missing"].append((sub.id, item_missing))
                 continue
             v = dict(values, item=unit) if sub.each else dict(values)
-            output = _render(sub, "output", v)
             phrasings = [_render(sub, f"phrasing-{i}", v) for i in range(len(sub.phrasing_srcs))]
+            output = _render(sub, "output", v) if sub.output_source == "article" else None
             cand = {"sub": sub.id, "source_id": doc["id"], "unit": u, "key": seeded_key(seed, sub.id, doc["id"], u),
-                    "output": output, "phrasings": phrasings, "input": None, "llm_values": None,
-                    "genre": decision.genre, "path": doc.get("path"), "source": doc.get("source"), "title": doc.get("title")}
-            problem = _length_problem(sub, "output", output)
+                    "output": output, "phrasings": phrasings, "phrasing_ok": _phrasings_ok(sub, phrasings, output),
+                    "input": None, "llm_values": None, "genre": decision.genre, "path": doc.get("path"),
+                    "source": doc.get("source"), "title": doc.get("title"), "dateline": art.dateline,
+                    "article_text": article_text}
+            problem = _length_problem(sub, "output", output) if output is not None else None
             if sub.input_source == "code":
                 cand["input"] = _render(sub, "input", v)
                 problem = problem or _length_problem(sub, "input", cand["input"])
             elif sub.input_source == "none":
                 cand["input"] = ""
-            else:
+            if sub.input_source == "llm" or sub.output_source == "llm":
                 cand["llm_values"] = v
+            elif not problem:
+                problem = check_candidate(sub, cand)
+                del cand["article_text"]  # only model-made items are checked again, after the model
             if problem:
                 out["rejects"].append((problem[0], problem[1], cand))
             else:
@@ -147,10 +189,10 @@ class TemplatesStage(Stage):
         s = self.settings.get("seed")
         return int(self.build.settings["build"]["seed"] if s is None else s)
 
-    def setup(self) -> Setup:
-        return (str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
-                tuple(self.settings.get("families", list(FAMILIES))), tuple(self.settings.get("disabled_subcategories", [])),
-                self.seed, str(self.build.root))
+    def setup(self) -> WorkerSetup:
+        return WorkerSetup(str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
+                           tuple(self.settings.get("families", list(FAMILIES))),
+                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root))
 
     def llm_settings(self) -> dict[str, Any]:
         return self.build.stage("llm") or {}
@@ -198,11 +240,13 @@ class TemplatesStage(Stage):
         by_id = {s.id: s for s in catalog}
         stats: dict[str, Counter] = defaultdict(Counter)
         genres: Counter = Counter()
+        routing_rows: list[dict[str, Any]] = []
+        self._checks: Counter = Counter()  # (subcategory, reason) -> items rejected
 
         def evict(item: dict[str, Any]) -> None:
             stats[item["sub"]]["over_cap"] += 1
             ctx.reject("over_cap", f"{item['sub']}: beyond the cap of {self.cap_for(by_id[item['sub']])} items (seeded sample)",
-                       {"subcategory": item["sub"], "source_id": item["source_id"], "output": item["output"][:200]},
+                       {"subcategory": item["sub"], "source_id": item["source_id"], "output": (item["output"] or "")[:200]},
                        source=item["source"], path=item["path"], id=item["source_id"])
 
         samples = {s.id: CappedSample(self.cap_for(s), evict) for s in catalog}
@@ -221,6 +265,9 @@ class TemplatesStage(Stage):
             doc = res["doc"]
             ctx.count("articles_read")
             genres[res["genre"]] += 1
+            routing_rows.append({"id": doc["id"], "source": doc["source"], "title": (doc["title"] or "")[:40], "genre": res["genre"],
+                                 "score": float(res["genre_score"]), "evidence": "；".join(res["genre_evidence"][:4]),
+                                 "dateline": res["dateline"]})
             for k, n in res["routing"].items():
                 ctx.count(k, n)
             for sub_id, fld in res["missing"]:
@@ -229,6 +276,8 @@ class TemplatesStage(Stage):
                            None, source=doc["source"], path=doc["path"], id=doc["id"])
             for reason, detail, cand in res["rejects"]:
                 stats[cand["sub"]]["candidates"] += 1
+                stats[cand["sub"]]["failed_checks"] += 1
+                self._checks[(cand["sub"], reason)] += 1
                 ctx.reject(reason, detail, {"subcategory": cand["sub"], "source_id": cand["source_id"],
                                             "input": cand["input"], "output": cand["output"]},
                            source=doc["source"], path=doc["path"], id=doc["id"])
@@ -240,10 +289,11 @@ class TemplatesStage(Stage):
                 detail = f"genre {res['genre']}: no sub-category fits" + (f" (missing: {', '.join(f for f, _ in why)})" if why else "")
                 ctx.reject("unrouted_article", detail, None, source=doc["source"], path=doc["path"], id=doc["id"])
         self._genres = genres
+        self._routing = routing_rows
 
         # model-made inputs, for the sampled items only (nothing over the cap is paid for)
         kept: dict[str, list[dict[str, Any]]] = {s.id: samples[s.id].items() for s in catalog}
-        needs_llm = {sid: items for sid, items in kept.items() if by_id[sid].input_source == "llm" and items}
+        needs_llm = {sid: items for sid, items in kept.items() if "llm" in (by_id[sid].input_source, by_id[sid].output_source) and items}
         if needs_llm:
             kept.update(self.fill_llm_inputs(ctx, needs_llm, by_id, stats))
 
@@ -253,11 +303,13 @@ class TemplatesStage(Stage):
         for sub in catalog:
             items = kept[sub.id]
             for cand, pid in zip(items, rotate_phrasings(len(items), len(sub.phrasing_srcs), self.seed, sub.id)):
+                ok = cand["phrasing_ok"]
+                pid = next(p % len(ok) for p in range(pid, pid + len(ok)) if ok[p % len(ok)])  # a phrasing whose stated length holds
                 instruction = cand["phrasings"][pid]
                 rid = item_id(instruction, cand["input"], cand["output"])
                 if rid in seen:
                     ctx.reject("duplicate_item", f"{sub.id}: the same instruction, input and output as an earlier item",
-                               {"subcategory": sub.id, "source_id": cand["source_id"], "output": cand["output"][:200]},
+                               {"subcategory": sub.id, "source_id": cand["source_id"], "output": (cand["output"] or "")[:200]},
                                source=cand["source"], path=cand["path"], id=rid)
                     continue
                 seen.add(rid)
@@ -265,11 +317,12 @@ class TemplatesStage(Stage):
                         "derivations": sorted(sub.variables), "each": sub.each, "unit": cand["unit"],
                         "source_path": cand["path"], "source_title": cand["title"], "source": cand["source"]}
                 if cand.get("llm"):
-                    meta["llm"] = cand["llm"]
+                    meta["llm"] = cand["llm"]  # which side the model wrote ("input" or "output"), the model and the prompt
                 records.append({"id": rid, "instruction": instruction, "input": cand["input"], "output": cand["output"],
                                 "family": sub.family, "subcategory": sub.id, "template_id": f"{Path(sub.file).stem}/{sub.id}",
                                 "phrasing_id": pid, "source_id": cand["source_id"], "origin": "templates",
                                 "meta": json.dumps(meta, ensure_ascii=False)})
+        records = self.cap_sources(ctx, records, stats)
         validation = split_by_source(((r["source_id"], r["family"]) for r in records),
                                      int(self.settings.get("validation_items_per_family", 100)),
                                      float(self.settings.get("validation_max_share", 0.2)), self.seed)
@@ -279,9 +332,63 @@ class TemplatesStage(Stage):
                 stats[r["subcategory"]][r["split"]] += 1
         ctx.count("validation_articles", len(validation))
         self._stats = stats
+        absent = sorted({g for s in catalog if "*" not in s.genres and not any(genres[x] for x in s.genres) for g in s.genres} - set(genres))
+        for g in absent:  # the genre contract: a sub-category that needs a genre the corpus lacks makes nothing
+            subs = [s.id for s in catalog if "*" not in s.genres and g in s.genres and not any(genres[x] for x in s.genres)]
+            if subs:
+                ctx.note(f"no {g} articles in the corpus: {len(subs)} sub-categories that need one have no items "
+                         f"({', '.join(subs[:6])}{' …' if len(subs) > 6 else ''}); no other genre stands in")
         empty = [s.id for s in catalog if not kept[s.id]]
         if empty:
             ctx.note(f"{len(empty)} of {len(catalog)} sub-categories have no items: {', '.join(empty[:12])}{' …' if len(empty) > 12 else ''}")
+
+    # -- balance across corpus sources -------------------------------------------------------------
+    def cap_sources(self, ctx: StageRun, records: list[dict[str, Any]], stats: dict[str, Counter]) -> list[dict[str, Any]]:
+        """At most ``max_source_share`` of the items from one corpus source: a seeded sample of the excess is dropped."""
+        share = float(self.settings.get("max_source_share", 0.4))
+        source_of = [json.loads(r["meta"]).get("source") or "" for r in records]
+        before = Counter(source_of)
+        self._source_cap: list[dict[str, Any]] = []
+        if share >= 1 or len(before) < 2:
+            self._source_cap = [{"source": src, "items_before": n, "items_after": n, "capped": 0,
+                                 "note": "one source only: no cap" if len(before) < 2 else "cap off"} for src, n in before.items()]
+            return records
+        limit = dict(before)
+        for _ in range(100):  # lowering one source's count lowers the others' allowance: iterate to a fixed point
+            new = {src: min(before[src], int(share * sum(n for o, n in limit.items() if o != src) / (1 - share))) for src in limit}
+            if new == limit:
+                break
+            limit = new
+        drop: set[int] = set()
+        for src, n in before.items():
+            if n <= limit[src]:
+                continue
+            # drop from the sub-categories this source fills most, so a small sub-category keeps its few items
+            by_sub: dict[str, list[int]] = defaultdict(list)
+            for i in sorted((i for i, s_ in enumerate(source_of) if s_ == src), key=lambda i: seeded_key(self.seed, "source_cap", records[i]["id"])):
+                by_sub[records[i]["subcategory"]].append(i)
+            heap = [(-len(v), sid) for sid, v in by_sub.items()]
+            heapq.heapify(heap)
+            for _ in range(n - limit[src]):
+                size, sid = heapq.heappop(heap)
+                drop.add(by_sub[sid].pop())
+                heapq.heappush(heap, (size + 1, sid))
+        kept = []
+        for i, r in enumerate(records):
+            if i in drop:
+                stats[r["subcategory"]]["over_source_cap"] += 1
+                ctx.reject("over_source_cap", f"{r['subcategory']}: the corpus source '{source_of[i]}' is over its share of {share:.0%} of the items",
+                           {"subcategory": r["subcategory"], "source_id": r["source_id"], "output": r["output"][:200]},
+                           source=source_of[i], path=None, id=r["id"])
+            else:
+                kept.append(r)
+        after = Counter(source_of[i] for i in range(len(records)) if i not in drop)
+        self._source_cap = [{"source": src, "items_before": n, "items_after": after[src], "capped": n - after[src],
+                             "note": f"share {after[src] / max(1, len(kept)):.1%}"} for src, n in before.most_common()]
+        if drop:
+            ctx.note(f"source cap {share:.0%}: {len(drop)} items dropped ("
+                     + ", ".join(f"{r['source']} {r['capped']}" for r in self._source_cap if r["capped"]) + ")")
+        return kept
 
     # -- model-made inputs --------------------------------------------------------------------------
     def fill_llm_inputs(self, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by_id: dict[str, SubCategory],
@@ -295,11 +402,11 @@ class TemplatesStage(Stage):
                 for cand in items:
                     title = cand.get("title") or ""
                     ctx.reject("skipped_needs_llm",
-                               f"{sid}: the input for the article 《{title}》 ({cand['source_id']}) must be written by a model; skipped: {why}",
+                               f"{sid}: the {'input' if by_id[sid].input_source == 'llm' else 'answer'} for the article 《{title}》 ({cand['source_id']}) must be written by a model; skipped: {why}",
                                {"subcategory": sid, "source_id": cand["source_id"], "title": title},
                                source=cand["source"], path=cand["path"], id=cand["source_id"])
                 stats[sid]["skipped_needs_llm"] += len(items)
-            ctx.problem(f"{total} items of {len(needs)} sub-categories need a model-made input and were skipped: {why} "
+            ctx.problem(f"{total} items of {len(needs)} sub-categories need a model-made input or answer and were skipped: {why} "
                         f"({', '.join(sorted(needs))})")
             return {sid: [] for sid in needs}
         filled = fill_inputs(self, ctx, needs, by_id, stats)
@@ -314,17 +421,31 @@ class TemplatesStage(Stage):
         stats: dict[str, Counter] = getattr(self, "_stats", {})
         files = shard_files(ctx.dir / "data")
         data = pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame(schema=INSTRUCTION_SCHEMA)
+        genres_seen: Counter = getattr(self, "_genres", Counter())
+        names = getattr(self, "_genre_names", {})
+        checks_by_sub: dict[str, Counter] = defaultdict(Counter)
+        for (sid, reason), n in getattr(self, "_checks", Counter()).items():
+            checks_by_sub[sid][reason] += n
+        distinct = ({r["subcategory"]: r for r in data.group_by("subcategory").agg(
+            pl.col("instruction").n_unique().alias("n"), pl.len().alias("items")).iter_rows(named=True)} if data.height else {})
         rows = []
         for s in catalog:
             st = stats.get(s.id, Counter())
             items = st["train"] + st["validation"]
-            rows.append({"family": s.family, "subcategory": s.id, "name": s.name, "items": items, "train": st["train"],
-                         "validation": st["validation"], "candidates": st["candidates"], "over_cap": st["over_cap"],
+            d = distinct.get(s.id)
+            rows.append({"family": s.family, "subcategory": s.id, "name": s.name, "genres": ",".join(s.genres), "items": items,
+                         "train": st["train"], "validation": st["validation"], "candidates": st["candidates"],
+                         "failed_checks": st["failed_checks"], "over_cap": st["over_cap"], "over_source_cap": st["over_source_cap"],
                          "articles_missing_field": st["missing"], "skipped_needs_llm": st["skipped_needs_llm"],
-                         "coverage": "ZERO" if items == 0 else "ok"})
-        coverage = pl.DataFrame(rows, schema={"family": pl.String, "subcategory": pl.String, "name": pl.String, "items": pl.Int64,
-                                              "train": pl.Int64, "validation": pl.Int64, "candidates": pl.Int64, "over_cap": pl.Int64,
-                                              "articles_missing_field": pl.Int64, "skipped_needs_llm": pl.Int64, "coverage": pl.String})
+                         "distinct_instructions": d["n"] if d else 0, "distinct_instruction_share": round(d["n"] / d["items"], 3) if d else 0.0,
+                         "coverage": "ZERO" if items == 0 else "ok",
+                         "why": "" if items else self._why_empty(s, st, genres_seen, names, checks_by_sub.get(s.id, Counter()))})
+        coverage = pl.DataFrame(rows, schema={"family": pl.String, "subcategory": pl.String, "name": pl.String, "genres": pl.String,
+                                              "items": pl.Int64, "train": pl.Int64, "validation": pl.Int64, "candidates": pl.Int64,
+                                              "failed_checks": pl.Int64, "over_cap": pl.Int64, "over_source_cap": pl.Int64,
+                                              "articles_missing_field": pl.Int64, "skipped_needs_llm": pl.Int64,
+                                              "distinct_instructions": pl.Int64, "distinct_instruction_share": pl.Float64,
+                                              "coverage": pl.String, "why": pl.String})
         coverage = coverage.sort(["coverage", "family", "subcategory"], descending=[False, False, False])
         fam = (coverage.group_by("family").agg(pl.col("items").sum(), pl.col("train").sum(), pl.col("validation").sum(),
                                                (pl.col("items") > 0).sum().alias("subcategories_covered"),
@@ -358,8 +479,37 @@ class TemplatesStage(Stage):
                                 {"measure": "distinct_instruction_share", "value": float(distinct_all)},
                                 {"measure": "subcategories_covered", "value": float((coverage["items"] > 0).sum())},
                                 {"measure": "subcategories_total", "value": float(coverage.height)}])
+        check_rows = [{"subcategory": sid, "check": by.check, "reason": reason, "rejected": n}
+                      for (sid, reason), n in sorted(getattr(self, "_checks", Counter()).items())
+                      for by in [next((c for c in catalog if c.id == sid), None)] if by]
+        checks_df = pl.DataFrame(check_rows, schema={"subcategory": pl.String, "check": pl.String, "reason": pl.String, "rejected": pl.Int64})
+        check_totals = (checks_df.group_by("reason").agg(pl.col("rejected").sum(), pl.col("subcategory").n_unique().alias("subcategories"))
+                        .sort("rejected", descending=True))
+        routing = pl.DataFrame(getattr(self, "_routing", []), schema={"id": pl.String, "source": pl.String, "title": pl.String,
+                                                                      "genre": pl.String, "score": pl.Float64, "evidence": pl.String,
+                                                                      "dateline": pl.String}).sort(["genre", "id"])
+        source_cap = pl.DataFrame(getattr(self, "_source_cap", []), schema={"source": pl.String, "items_before": pl.Int64,
+                                                                            "items_after": pl.Int64, "capped": pl.Int64, "note": pl.String})
         return {"coverage_overall": overall, "families": fam, "coverage": coverage, "genres": genres,
+                "checks": check_totals, "checks_by_subcategory": checks_df, "source_cap": source_cap, "routing": routing,
                 "item_lengths": lengths_df, "subcategory_samples": samples}
+
+    @staticmethod
+    def _why_empty(sub: SubCategory, st: Counter, genres_seen: Counter, names: dict[str, str], failed: Counter) -> str:
+        """Why a sub-category has no items, in a sentence for the coverage table and the card."""
+        if "*" not in sub.genres and not any(genres_seen[g] for g in sub.genres):
+            wanted = "、".join(names.get(g, g) for g in sub.genres)
+            return f"no {'/'.join(sub.genres)} articles in the corpus (needs {wanted}; never filled with another genre)"
+        if st["skipped_needs_llm"]:
+            return f"{st['skipped_needs_llm']} items need a model and no endpoint is configured"
+        if st["candidates"] and failed:
+            top = ", ".join(f"{r} {n}" for r, n in failed.most_common(3))
+            return f"all {st['candidates']} candidates failed the item checks ({top})"
+        if st["over_source_cap"]:
+            return f"all items dropped by the source cap ({st['over_source_cap']})"
+        if st["missing"]:
+            return f"{st['missing']} suitable articles lack what the template needs"
+        return "no suitable article"
 
 
 STAGE = TemplatesStage

@@ -17,7 +17,7 @@ import jinja2.meta
 
 from ...config import schema_validator
 from ...errors import BuilderError
-from .article import DERIVATIONS
+from .derivations import DERIVATIONS
 
 GENRES_FILE = "genres.toml"
 LLM_DIR = "llm"
@@ -49,6 +49,9 @@ class SubCategory:
     cap: int | None = None
     keywords_any: tuple[str, ...] = ()
     llm_prompt: str | None = None
+    check: str = "write"
+    output_source: str = "article"
+    output_llm_prompt: str | None = None
     variables: frozenset[str] = frozenset()  # derivations the templates read
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -131,13 +134,21 @@ def load_file(path: Path, shown: str | None = None, genres: set[str] | None = No
             raise BuilderError(f"{where}: 'input' is required when input_source is '{src}'")
         if src == "none" and inp.strip():
             raise BuilderError(f"{where}: 'input' must be empty when input_source is 'none'")
+        out_src = s.get("output_source", "article")
+        if out_src == "llm":
+            if src == "llm":
+                raise BuilderError(f"{where}: 'input_source' and 'output_source' cannot both be 'llm'")
+            if not s.get("output_llm_prompt"):
+                raise BuilderError(f"{where}: 'output_llm_prompt' is required when output_source is 'llm'")
+            if not (llm_dir / s["output_llm_prompt"]).is_file():
+                raise BuilderError(f"{where}: 'output_llm_prompt' file not found: {llm_dir / s['output_llm_prompt']}")
         if src == "llm":
             if not s.get("llm_prompt"):
                 raise BuilderError(f"{where}: 'llm_prompt' is required when input_source is 'llm'")
             if not (llm_dir / s["llm_prompt"]).is_file():
                 raise BuilderError(f"{where}: 'llm_prompt' file not found: {llm_dir / s['llm_prompt']}")
         each = s.get("each")
-        allowed = set(DERIVATIONS) | ({"item"} if each else set()) | ({"llm"} if src == "llm" else set())
+        allowed = set(DERIVATIONS) | ({"item"} if each else set()) | ({"llm"} if "llm" in (src, out_src) else set())
         used: set[str] = set()
         fields = [("input", inp), ("output", s["output"])] + [(f"phrasings.{i}", p) for i, p in enumerate(s["phrasings"])]
         for fld, text in fields:
@@ -145,10 +156,11 @@ def load_file(path: Path, shown: str | None = None, genres: set[str] | None = No
             unknown = sorted(names - allowed)
             if unknown:
                 hint = " ('item' needs 'each')" if "item" in unknown else ""
-                raise BuilderError(f"{where}: '{fld}' uses unknown variable '{unknown[0]}'{hint} (derivations: see builder/stages/templates/article.py)")
+                raise BuilderError(f"{where}: '{fld}' uses unknown variable '{unknown[0]}'{hint} (derivations: see builder/stages/templates/derivations/)")
             used |= names
-        if src == "llm":
-            used |= _variables(shown, sid, "llm_prompt", (llm_dir / s["llm_prompt"]).read_text(encoding="utf-8")) - {"llm"}
+        for key in ("llm_prompt", "output_llm_prompt"):
+            if s.get(key) and ((key == "llm_prompt" and src == "llm") or (key == "output_llm_prompt" and out_src == "llm")):
+                used |= _variables(shown, sid, key, (llm_dir / s[key]).read_text(encoding="utf-8")) - {"llm", "question"}
         for r in s["requires"]:
             base = r.split(".", 1)[0]
             if base == "item" and not each:
@@ -170,6 +182,7 @@ def load_file(path: Path, shown: str | None = None, genres: set[str] | None = No
             requires=tuple(s["requires"]), input_source=src, output_src=s["output"], phrasing_srcs=tuple(s["phrasings"]),
             limits=dict(lim), file=shown, input_src=inp, each=each, max_per_article=s.get("max_per_article", 1),
             cap=s.get("cap"), keywords_any=tuple(s.get("keywords_any", [])), llm_prompt=s.get("llm_prompt"),
+            check=s.get("check", "write"), output_source=out_src, output_llm_prompt=s.get("output_llm_prompt"),
             variables=frozenset((used - {"item", "llm"}) | {r for r in s["requires"] if not r.startswith("item.")}),
         ))
     return out

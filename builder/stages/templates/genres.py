@@ -1,6 +1,8 @@
 """The genre router: rules and keywords from ``prompts/templates/genres.toml`` decide what an article is.
 
-Each genre has weighted rules (a regex over the title, the text, the lead, the path or the author);
+Each genre has weighted rules (a regex over the title, the text, the narration — the text without
+what is inside quotation marks, so a source's 我们认为 in a news report is not the paper's — the lead,
+the path or the author; a negative weight counts against the genre);
 an article's genre is the one with the highest score at or above ``min_score``, else the default.
 Matched rules are kept as evidence: they explain the decision in the report and in the
 体裁判断 items. Topics (交通, 教育 …) are keyword lists used for 事件分类.
@@ -17,7 +19,8 @@ from typing import Any
 
 from ...errors import BuilderError
 
-FIELDS = ("title", "text", "lead", "path", "author")
+FIELDS = ("title", "text", "narration", "lead", "path", "author")
+QUOTED = re.compile(r"“[^“”]{0,400}”|「[^「」]{0,400}」")
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,9 @@ class GenreClassifier:
         for pattern, genre in self.overrides.items():
             if fnmatch.fnmatch(path, pattern):
                 return GenreDecision(genre, 0.0, (f"配置指定：{pattern}",), overridden=True)
-        values = {"title": doc.get("title") or "", "text": doc.get("text") or "", "lead": lead,
-                  "path": path, "author": doc.get("author") or ""}
+        text = doc.get("text") or ""
+        values = {"title": doc.get("title") or "", "text": text, "lead": lead, "path": path,
+                  "author": doc.get("author") or "", "narration": QUOTED.sub("“”", text)}
         best: GenreDecision | None = None
         for g in self.genres.values():
             score, evidence = 0.0, []
@@ -80,13 +84,18 @@ class GenreClassifier:
             return GenreDecision(self.default, best.score if best else 0.0, ())
         return best
 
-    def topic(self, text: str) -> str | None:
-        best, best_hits = None, 0
-        for t in self.topics:
-            hits = sum(text.count(k) for k in t.keywords)
-            if hits > best_hits:
-                best, best_hits = t.name, hits
-        return best if best_hits >= self.min_topic_hits else None
+    def topic(self, text: str, title: str | None = None) -> str | None:
+        """The topic with the most keyword hits, when it is clear: at least ``min_topic_hits``, twice the runner-up,
+        and, when a title is given, named by the title too (a story about a mermaid contest is not 体育赛事)."""
+        scored = sorted(((sum(text.count(k) for k in t.keywords), t) for t in self.topics), key=lambda x: -x[0])
+        if not scored or scored[0][0] < self.min_topic_hits:
+            return None
+        hits, best = scored[0]
+        if len(scored) > 1 and hits < 2 * scored[1][0]:
+            return None
+        if title is not None and not any(k in title for k in best.keywords):
+            return None
+        return best.name
 
     def name(self, genre_id: str) -> str:
         g = self.genres.get(genre_id)

@@ -1,9 +1,12 @@
-"""Model-made inputs: render a sub-category's prompt (``prompts/templates/llm/*.j2``) for each sampled
-item, send them through the project's one LLM client (limits, retries, a request cache so a rerun
-after a crash pays nothing twice) and put the reply into the item's input as ``{{ llm }}``.
+"""Model-made inputs and outputs: render a sub-category's prompt (``prompts/templates/llm/*.j2``) for each
+sampled item, send them through the project's one LLM client (limits, retries, a request cache so a
+rerun after a crash pays nothing twice) and put the reply into the item's input (``input_source =
+"llm"``) or output (``output_source = "llm"``) as ``{{ llm }}``.
 
-A reply that is empty, cut off at max_tokens, or that simply copies the output is not used: the item
-is rejected with that reason and the raw reply kept in ``rejected/``.
+A reply that is empty, cut off at max_tokens, or that simply copies the output is not used; the item
+is then checked like every other (``checks.py``: lengths, grounding in the article, the 5W subject …).
+A failing item is rejected with that reason and the raw reply kept in ``rejected/``. The item's
+provenance (``meta.llm``) says which side the model wrote, with the model and the prompt file.
 """
 
 from __future__ import annotations
@@ -19,8 +22,13 @@ from .catalog import LLM_DIR, SubCategory, jinja_env
 MAX_TOKENS = 1500
 
 
+def side(sub: SubCategory) -> str:
+    return "input" if sub.input_source == "llm" else "output"
+
+
 def prompt_for(folder, sub: SubCategory, values: dict[str, Any]) -> str:
-    src = (folder / LLM_DIR / sub.llm_prompt).read_text(encoding="utf-8")
+    name = sub.llm_prompt if side(sub) == "input" else sub.output_llm_prompt
+    src = (folder / LLM_DIR / name).read_text(encoding="utf-8")
     return jinja_env().from_string(src).render(**values).strip()
 
 
@@ -32,7 +40,8 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
     for sid, items in needs.items():
         sub = by_id[sid]
         for cand in items:
-            prompt = prompt_for(folder, sub, cand["llm_values"])
+            question = next((p for p, ok in zip(cand["phrasings"], cand["phrasing_ok"]) if ok), cand["phrasings"][0])
+            prompt = prompt_for(folder, sub, dict(cand["llm_values"], question=question))
             order.append((sid, cand))
             requests.append(ChatRequest([{"role": "user", "content": prompt}], {"max_tokens": MAX_TOKENS}))
     ctx.log(f"asking the model for {len(requests)} inputs ({', '.join(sorted(needs))})")
@@ -40,7 +49,7 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
     out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in needs}
     for (sid, cand), res in zip(order, results):
         sub = by_id[sid]
-        rec = {"subcategory": sid, "source_id": cand["source_id"], "output": cand["output"][:300]}
+        rec = {"subcategory": sid, "source_id": cand["source_id"], "output": (cand["output"] or "")[:300]}
         if not isinstance(res, Completion):
             ctx.reject("llm_failed", f"{sid}: {getattr(res, 'kind', 'error')}: {res}", rec,
                        source=cand["source"], path=cand["path"], id=cand["source_id"])
@@ -58,20 +67,46 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
                        source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
         values = dict(cand["llm_values"], llm=reply)
-        text = sub.template("input").render(**values).strip()
-        if tk.cjk_len(cand["output"]) >= 20 and cand["output"] in text:
-            ctx.reject("llm_input_copies_output", f"{sid}: the model's input contains the whole output", rec,
-                       source=cand["source"], path=cand["path"], id=cand["source_id"])
+        where = side(sub)
+        if where == "output":
+            from . import _phrasings_ok  # the stage module: phrasing lengths are checked the same way for every item
+
+            output = sub.template("output").render(**values).strip()
+            rec["output"] = output[:300]
+            if cand["input"] and tk.cjk_len(output) >= 20 and output in cand["input"]:
+                problem = ("llm_output_copies_input", f"{sid}: the model's answer is a passage of the input")
+            else:
+                cand = dict(cand, output=output, phrasing_ok=_phrasings_ok(sub, cand["phrasings"], output))
+                problem = _limit(sub, "output", output)
+        else:
+            text = sub.template("input").render(**values).strip()
+            if tk.cjk_len(cand["output"]) >= 20 and cand["output"] in text:
+                problem = ("llm_input_copies_output", f"{sid}: the model's input contains the whole output")
+            else:
+                cand = dict(cand, input=text)
+                problem = _limit(sub, "input", text)
+        if problem is None:
+            from . import check_candidate
+
+            problem = check_candidate(sub, cand)
+        if problem:
+            stats[sid]["failed_checks"] += 1
+            stage._checks[(sid, problem[0])] += 1
+            ctx.reject(problem[0], problem[1], rec, source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
-        lim = sub.limits.get("input_chars")
-        n = tk.cjk_len(text)
-        if lim and not lim[0] <= n <= lim[1]:
-            reason = "input_too_short" if n < lim[0] else "input_too_long"
-            ctx.reject(reason, f"{sid}: model-made input has {n} characters, allowed {lim[0]}–{lim[1]}", rec,
-                       source=cand["source"], path=cand["path"], id=cand["source_id"])
-            continue
-        ctx.count("llm_inputs_made")
-        cand = dict(cand, input=text, llm={"model": res.model, "prompt": sub.llm_prompt, "cached": res.cached})
+        ctx.count(f"llm_{where}s_made")
+        cand = dict(cand, llm={"side": where, "model": res.model, "prompt": sub.llm_prompt if where == "input" else sub.output_llm_prompt,
+                               "cached": res.cached})
         cand.pop("llm_values", None)
+        cand.pop("article_text", None)
         out[sid].append(cand)
     return out
+
+
+def _limit(sub: SubCategory, field: str, text: str) -> tuple[str, str] | None:
+    lim = sub.limits.get(f"{field}_chars")
+    n = tk.cjk_len(text)
+    if lim and not lim[0] <= n <= lim[1]:
+        return (f"{field}_too_short" if n < lim[0] else f"{field}_too_long",
+                f"{sub.id}: model-made {field} has {n} characters, allowed {lim[0]}–{lim[1]}")
+    return None

@@ -36,7 +36,18 @@ NUMBER = re.compile(
 )
 SOURCE_VERBS = r"(?:分析|表示|介绍|指出|说道|说|称|透露|坦言|强调|认为|告诉记者|提醒)"
 NAMED_SOURCE = re.compile(r"(?:^|[，。；：！？”\n])(?:据)?([^，。；：！？“”\n]{2,24}?)" + SOURCE_VERBS)
-NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名)|[他她们]$")
+# a source is a name, a role or a body: it ends in a person's name, a title, an organisation or "方面"; anything
+# else (不得不, 公司开始, 一方面这, 海外网友纷纷) is a fragment of a sentence
+SOURCE_END = re.compile(
+    r"(?:[" + "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤冉庄祁宁柏申文"
+    r"][\u4e00-\u9fff]{1,2}|[A-Za-z][A-Za-z .-]{1,30}|长|主任|书记|委员|代表|负责人|发言人|人士|专家|学者|教授|研究员|分析师|工程师|"
+    r"记者|医生|医师|律师|法官|警官|民警|老师|校长|院长|经理|总裁|总监|董事长|主席|总统|总理|首相|部长|大使|官员|员|师|"
+    r"局|委|部|厅|署|院|所|中心|公司|集团|协会|学会|大学|学院|医院|学校|银行|政府|法院|检察院|机构|部门|媒体|网|报|台|社|"
+    r"方面|小姐|女士|先生|阿姨|大爷|奶奶|爷爷|母亲|父亲|家长|村民|居民|市民|网友|读者|游客|乘客|业主|股民|消费者|用户|工作人员)$"
+)
+NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|也有人|不少人|很多人|有专家|专家|这|那|对此|同时|此外|但|而|并|还|也|一位|一名|"
+                          r"一般|总的|具体|换句话|也就是|简单|比如|例如|正如|按|照|有的|有些|医生都|网友|网民|外界|业内|"
+                          r"虽然|但是|不过|如果|因为|所以|而且|然而|其实|尽管|只是|可是)|[他她们]$|^.{0,1}$|[上中里内外时后前这那此其该些]$")
 DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
 DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
@@ -47,11 +58,76 @@ def split_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
 
 
+DATELINE = re.compile(
+    r"^(?:\*\*|【)?(?:"
+    r"本报讯|本台消息|据新华社电|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)(?:消息|快讯)"
+    r"|[\u4e00-\u9fff]{2,8}(?:网|报|台|社)(?:记者|通讯员)[\u4e00-\u9fff、]{2,12}?报道[，,：:]?"
+    r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|网|台|报)讯|[\u4e00-\u9fff]{0,6}(?:晨报|商报|快报|晚报|日报)讯"
+    r"|[\u4e00-\u9fff\w·-]{2,16}?\d{1,2}月\d{1,2}日(?:电|消息|讯)"
+    r"|\d{1,2}月\d{1,2}日[\u4e00-\u9fff]{2,6}讯"
+    r")(?:\*\*|】)?\s*(?:[（(][^）)]{1,30}[）)])?\s*[：:]?\s*"
+)
+
+
+def split_dateline(paragraph: str) -> tuple[str, str]:
+    """(dateline, rest): 本报讯（记者 X）, 新华社北京3月1日电, **央视网消息**（新闻联播）：, 长江网10月4日讯（记者X）."""
+    m = DATELINE.match(paragraph)
+    if not m or len(paragraph) - m.end() < 4:
+        return "", paragraph.strip()
+    return m.group(0).strip(), paragraph[m.end():].strip().lstrip("，,、 ")
+
+
 def strip_dateline(paragraph: str) -> str:
-    """Remove a leading dateline: 本报讯（记者 X）, 新华社北京3月1日电, X日报讯（记者X）."""
-    p = re.sub(r"^(?:本报讯|本台消息|[\u4e00-\u9fff]{2,8}(?:日报|晚报|新闻网|网|台)讯)\s*(?:[（(][^）)]{1,30}[）)])?\s*", "", paragraph)
-    p = re.sub(r"^(?:新华社|中新社|中新网)[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日电\s*(?:[（(][^）)]{1,30}[）)])?\s*", "", p)
-    return p.strip()
+    """Remove a leading dateline (see ``split_dateline``)."""
+    return split_dateline(paragraph)[1]
+
+
+# page furniture the corpus stage left in a page's text: whole lines that are never part of the article
+FURNITURE_LINE = re.compile(
+    r"^(?:[-•·]\s*)?(?:相关文章|相关阅读|相关新闻|延伸阅读|最新报道|相关热门文章|热帖|热词|热门推荐|微博关注|图集|字号|分享到.*|打印|"
+    r"登录超时.*|免注册.*|消息|通知|公告\d*|推荐|娱乐|体育|财经|时尚|科技|军事|汽车|首页|返回.{0,8}首页.*|"
+    r"责任编辑.*|编辑[：:].*|来源[：:].*|【免责声明】.*|免责声明.*|关键词\s*>>.*|[（(](?:原题为|原标题|资料来源|实习生|来源|作者系)[^）)]*[）)]|"
+    r".*对此文亦有贡献.*|.*(?:跟贴|跟帖|发表观点|网友评论|我要评论|条评论).*|【详细】|\[详细\].*|.*官方微信|.*公众号|APP专享|"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?.*|\d{1,2}:\d{2}|[\d,]+|"
+    r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
+    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|"
+    r"(?=.{0,160}$).*(?:点击菜单|点击投票|【点击|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
+    r"转载请注明|未经授权).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
+)
+COMMENTS_START = re.compile(r"^(?:网友评论.*|.*跟贴.*|.*跟帖.*|发表评论|全部评论|评论\s*\d+\s*条?|相关推荐|为您推荐|热门推荐|猜你喜欢|加载更多.*|热门评论.*|最新评论.*)$")
+SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
+
+
+def page_lines(lines: list[str]) -> list[str]:
+    """The article's lines without page furniture: bylines, captions, link lists, comment boxes, site chrome.
+
+    Furniture lines are dropped wherever they are; then short lines that do not end a sentence are
+    trimmed from the start and the end (navigation, related links), never from the middle, where they
+    are headings.
+    """
+    cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
+    if cut is not None:  # readers' comments and recommendations below the article
+        lines = lines[:cut]
+    kept = [x for x in lines if not FURNITURE_LINE.match(x.strip())]
+    def loose(x: str, tail: bool = False) -> bool:
+        if x.lstrip().startswith(("- ", "-", "•")):
+            return True
+        # at the end, short lines that do not close with a full stop are a list of other headlines (they may end in ？！)
+        return len(x) <= 30 and not (re.search(r"[。”」]$", x) if tail else SENTENCE_END.search(x))
+    while kept and loose(kept[-1], tail=True):
+        kept.pop()
+    start = 0
+    while start < len(kept) - 1 and loose(kept[start]) and not MD_HEADING.match(kept[start]):
+        start += 1
+    return kept[start:]
+
+
+RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|【详细】|\[详细\]")
+
+
+def clean_residue(text: str) -> str:
+    """Markdown emphasis, stray HTML tags and entities a page or a feed left in the text."""
+    return RESIDUE.sub("", text or "")
 
 
 def numbers(text: str) -> list[str]:
@@ -68,13 +144,22 @@ def named_sources(text: str) -> list[str]:
     for m in NAMED_SOURCE.finditer(text):
         who = m.group(1).strip()
         who = re.sub(r"^(?:据|对此|其中|另外|此外|同时|随后|会上|现场|当天|目前)[，,]?", "", who)
+        who = re.sub(r"(?<=..)(?:向|对|跟|接受|通过)[^，。]{1,16}$", "", who)  # 小花奶奶向澎湃新闻 -> 小花奶奶
+        who = re.sub(r"从[^，。]{1,10}角度$", "", who)
+        prev = None
+        while prev != who:  # 吴翔宇自, 张凡也, 茉莉解释, 禹州市教体局曾通报 -> the name alone
+            prev = who
+            who = re.sub(r"[\u4e00-\u9fff]{1,3}地$", "", who) if len(who) > 4 else who  # 余弦骄傲地 -> 余弦
+            who = re.sub(r"(?:也|还|都|就|又|则|却|更|曾|已|均|亦|再|便|自|曾经|随即|当时|对此|解释|补充|笑着|回忆|感慨|哭诉|通报|"
+                         r"特别|尤其|再次|一直|始终|多次|反复|"
+                         r"坦言|直言|接着|进一步|公开|私下|反复|一再|明确|同样|也曾|此前|日前|近日|昨日|昨天|今天|今日|当天|上午|下午|晚间)$", "", who)
         if len(who) < 2 or NOT_A_SOURCE.search(who) or DATE.search(who) or NUMBER.search(who):
             continue
         if any(x in who for x in "的了在把被和与将对从如果因为所以但是") and not re.search(r"(局|委|院|所|中心|公司|部门|协会|大学|医院|学校)", who):
             continue
-        if who not in seen:
+        if who not in seen and len(who) >= 2 and SOURCE_END.search(who):
             seen.append(who)
-    return seen
+    return [w for w in seen if not any(w != o and w in o for o in seen) or len(w) >= 4]  # 杨国禹 inside 副主任医师杨国禹: once
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +179,8 @@ KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng", "l", "i
 # words that are everywhere in news copy and never a keyword
 GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进行 工作 问题 情况 方面 相关 有关 时候 时间 地方 "
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
-                    "本报讯 本报 消息 全文 文章 新闻 人员".split())
+                    "本报讯 本报 消息 全文 文章 新闻 人员 全市 全县 全省 全国 地区 专业 制度 项目 行业 公司 平台 信息 国际 "
+                    "有时候 回家 一方面".split())
 
 
 SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤向冉庄祁宁柏申文")
@@ -142,8 +228,37 @@ def tokens_of(texts: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+_DIGIT = re.compile(r"\d")
+_URL_PIECE = re.compile(r"[a-z]{1,3}")  # cn, www
+
+
 def _candidate(word: str, flag: str) -> bool:
-    return flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not re.search(r"\d", word)
+    return (flag in KEYWORD_POS and len(word.strip()) >= 2 and word not in GENERIC and not _DIGIT.search(word)
+            and not _URL_PIECE.fullmatch(word))
+
+
+DISTINCT_IDF = 6.0  # jieba IDF below which a common noun is everywhere in news (设备 5.8, 股份 4.8, 项目 4.9)
+
+
+def distinctive(words: list[str], tokens: list[tuple[str, str]]) -> list[str]:
+    """Names (nr, ns, nt, nz, Latin) always; common words only when jieba's IDF says they are not everywhere."""
+    _, analyse, _ = jieba_modules()
+    idf = analyse.default_tfidf
+    flags = dict(tokens)
+    return [w for w in words if flags.get(w) in ("nr", "ns", "nt", "nz", "eng")
+            or idf.idf_freq.get(w, idf.median_idf) >= DISTINCT_IDF]
+
+
+def whole_words(words: list[str], text: str) -> list[str]:
+    """Words that stand on their own somewhere in the text: 海峰 that only ever occurs inside 吴海峰 is the given name
+    of a person, not a keyword."""
+    out = []
+    for w in words:
+        before = {text[i - 1] if i else "" for i in _occurrences(w, text)}
+        if len(w) == 2 and len(before) == 1 and next(iter(before)) in SURNAMES:
+            continue  # always right after a surname: the given name of a person (吴海峰 -> 海峰, 罗健儿 -> 健儿)
+        out.append(w)
+    return out
 
 
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:
@@ -200,6 +315,54 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
         if kind and len(word) >= 2 and word not in found[kind]:
             found[kind].append(word)
     return found
+
+
+ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
+GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构".split())
+# a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
+ROLE_BEFORE = tuple("长 主任 书记 教授 医生 医师 记者 市民 村民 居民 师傅 老师 学生 家长 主席 总裁 经理 董事长 创始人 负责人 专家 工程师 "
+                    "研究员 馆长 队长 选手 运动员 演员 歌手 作家 警官 民警 律师 法官 总统 总理 首相 部长 大使 发言人 代表 网友 游客 "
+                    "乘客 患者 老人 女士 先生 助理".split())
+SAID_AFTER = tuple("表示 说 称 介绍 认为 指出 告诉 透露 坦言 强调 回忆 建议 提醒 解释 笑着 在 先生 女士 老师 教授 同志".split())
+KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 "
+                          "陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 中国 美国 英国 法国 德国 日本 韩国 朝鲜 俄罗斯 印度 "
+                          "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
+                          "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
+                          "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
+GENERIC_PLACES = frozenset("城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
+NAME_BOUNDARY = ("，", "。", "、", "；", "：", "！", "？", "（", "）", "“", "”", "《", "》", " ", "\n", "表示", "说", "称", "介绍", "认为",
+                 "指出", "告诉", "在", "的", "和", "与", "等", "是", "也", "还", "就", "都", "为", "对", "向", "从", "被", "把", "今年",
+                 "去年", "先生", "女士", "老师", "同志")
+
+
+def _occurrences(w: str, text: str):
+    i = text.find(w)
+    while i >= 0:
+        yield i
+        i = text.find(w, i + 1)
+
+
+def _named_person(w: str, text: str) -> bool:
+    """Seen whole at least once (followed by a boundary), and named as a person once: after a role or before a speech verb."""
+    whole = named = False
+    for i in _occurrences(w, text):
+        after, before = text[i + len(w): i + len(w) + 2], text[max(0, i - 4): i]
+        whole = whole or not after or after.startswith(NAME_BOUNDARY)
+        named = named or before.endswith(ROLE_BEFORE) or after.startswith(SAID_AFTER)
+        if whole and named:
+            return True
+    return False
+
+
+def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list[str]]:
+    """Entities that are whole in the text: a person seen at least once followed by a word boundary (so 卢多 of
+    卢多维克 and 拜登还 are dropped), a place that is a place name and not a word such as 城市 or 当地."""
+    out = {k: list(v) for k, v in found.items()}
+    out["人物"] = [w for w in found.get("人物", []) if (w[0] in SURNAMES and 2 <= len(w) <= 3 or "·" in w) and _named_person(w, text)]
+    out["地点"] = [w for w in found.get("地点", []) if w not in GENERIC_PLACES and w in text
+                 and (w in KNOWN_PLACES or len(w) >= 3 and ADMIN_END.search(w))]
+    out["机构"] = [w for w in found.get("机构", []) if w in text and ORG_END.search(w) and len(w) >= 4 and w not in GENERIC_ORGS]
+    return out
 
 
 def entities(text: str) -> dict[str, list[str]]:

@@ -1,0 +1,172 @@
+"""Boilerplate removal: precision (body lines kept) and recall (furniture lines removed), per rule family.
+
+Two labelled sets:
+- ``realdata``: the 20 pages of ../shared/realdata/html, extracted by builder's reader (trafilatura), lines
+  labelled in bench/corpus/boilerplate_labels.toml (furniture / body, by the start of each line);
+- ``own``: pages written for this bench, bench/corpus/pages/*.txt, one line per line, ``F|`` furniture, ``B|`` body.
+
+A body line counts as kept when its start (compare form, 40 characters) is still in the cleaned text; a
+furniture line counts as removed when no cleaned line starts with it. Each removed line is attributed to
+the rule family that removed it (when the remover can say; otherwise ``removed``), so a family that
+deletes body text shows up by name. Titles are scored too: exact headline against the hand-written titles
+of bench/extraction_expected.toml.
+
+    python bench/boilerplate_quality.py [--variant builder|precision|recall|no_links] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+HTML = ROOT.parent / "shared" / "realdata" / "html"
+LABELS = ROOT / "bench" / "corpus" / "boilerplate_labels.toml"
+PAGES = ROOT / "bench" / "corpus" / "pages"
+EXPECTED = ROOT / "bench" / "extraction_expected.toml"
+KEY = 40
+
+
+def key(line: str) -> str:
+    from builder.text.normalize import compare_form
+
+    return compare_form(line)[:KEY]
+
+
+def clean_lines(text: str, last_page: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """The cleaning steps that remove lines (markup, normalisation, boilerplate); filters are not applied."""
+    from builder.text.boilerplate import BoilerplateRemover
+    from builder.text.markup import normalize_markup
+    from builder.text.normalize import normalize
+
+    text = normalize(normalize_markup(text, "html", {}))
+    remover = BoilerplateRemover()
+    if hasattr(remover, "explain"):
+        out, removed = remover.explain(text, link_pages=True)
+        return out, removed
+    out = remover(text)[0]
+    kept = Counter(line.strip() for line in out.split("\n"))
+    removed = []
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
+            continue
+        if kept[s]:
+            kept[s] -= 1
+        else:
+            removed.append(("removed", s))
+    return out, removed
+
+
+def extract(data: bytes, variant: str):
+    from builder.stages.corpus import extract as ex
+    from builder.stages.corpus.crawl_feeds import decode_html
+
+    html, _ = decode_html(data, "text/html")
+    opts = {"builder": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True},
+            "no_links": {"include_links": False}}[variant]
+    try:
+        return ex.extract_html(html, **opts) if opts else ex.extract_html(html)
+    except TypeError:  # an extract_html without trafilatura options
+        return ex.extract_html(html)
+
+
+def score(pages: dict[str, tuple[list[str], list[str], str]], show: bool) -> dict:
+    """pages: name -> (furniture starts, body starts, raw text). Returns totals and per-family counts."""
+    t = Counter()
+    fam_body: Counter = Counter()
+    fam_furn: Counter = Counter()
+    for name, (furn, body, text) in pages.items():
+        out, removed = clean_lines(text)
+        out_keys = [key(line) for line in out.split("\n") if line.strip()]
+        joined = "".join(out_keys)
+        from builder.text.normalize import compare_form
+
+        out_full = compare_form(out)
+        for b in body:
+            k = key(b)
+            if not k:
+                continue
+            t["body"] += 1
+            if k in out_full or k in joined:
+                t["body_kept"] += 1
+            else:
+                fam = next((f for f, line in removed if key(line) == k), "extraction")
+                fam_body[fam] += 1
+                if show:
+                    print(f"  BODY LOST [{fam}] {name}: {b}")
+        for f in furn:
+            k = key(f)
+            if not k:
+                continue
+            t["furniture"] += 1
+            if any(o.startswith(k) or (len(o) >= 4 and k.startswith(o) and len(o) >= len(k) * 0.8) for o in out_keys):
+                if show:
+                    print(f"  FURNITURE KEPT {name}: {f}")
+            else:
+                t["furniture_removed"] += 1
+                fam = next((fm for fm, line in removed if key(line) == k or key(line).startswith(k) or k.startswith(key(line) or "\0")), "not extracted")
+                fam_furn[fam] += 1
+    return {"totals": t, "body_removed_by": fam_body, "furniture_removed_by": fam_furn}
+
+
+def report(label: str, r: dict) -> None:
+    t = r["totals"]
+    print(f"{label}: body kept {t['body_kept']}/{t['body']} = {t['body_kept'] / max(t['body'], 1):.3f}; "
+          f"furniture removed {t['furniture_removed']}/{t['furniture']} = {t['furniture_removed'] / max(t['furniture'], 1):.3f}")
+    fams = sorted(set(r["body_removed_by"]) | set(r["furniture_removed_by"]))
+    print(f"  {'rule family':24s} {'furniture removed':>17s} {'body removed':>12s}")
+    for f in fams:
+        print(f"  {f:24s} {r['furniture_removed_by'][f]:17d} {r['body_removed_by'][f]:12d}")
+
+
+def titles(variant: str) -> None:
+    from builder.stages.corpus.clean import Cleaner
+
+    expected = tomllib.loads(EXPECTED.read_text(encoding="utf-8"))
+    cleaner = Cleaner({"normalize": True, "t2s": False, "pii": False})
+    ok = 0
+    wrong = []
+    for name, exp in expected.items():
+        raw = extract((HTML / name).read_bytes(), variant)
+        title = cleaner.clean_field(raw.title) if raw else None
+        if (title or "") == exp["title"]:
+            ok += 1
+        else:
+            wrong.append(f"  {name}: got {title!r}, want {exp['title']!r}")
+    print(f"titles exact (after clean_field): {ok}/{len(expected)}")
+    for w in wrong:
+        print(w)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", default="builder", choices=["builder", "precision", "recall", "no_links"])
+    ap.add_argument("--show", action="store_true", help="list body lines lost and furniture kept")
+    args = ap.parse_args()
+    own = {}
+    for p in sorted(PAGES.glob("*.txt")):
+        lines = p.read_text(encoding="utf-8").splitlines()
+        furn = [line[2:] for line in lines if line.startswith("F|")]
+        body = [line[2:] for line in lines if line.startswith("B|")]
+        own[p.name] = (furn, body, "\n".join(line[2:] for line in lines))
+    report("own pages", score(own, args.show))
+    if not HTML.is_dir():
+        print(f"realdata skipped: {HTML} is not present")
+        return
+    labels = tomllib.loads(LABELS.read_text(encoding="utf-8"))
+    real = {}
+    for name, lab in labels.items():
+        raw = extract((HTML / name).read_bytes(), args.variant)
+        real[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+    report(f"realdata html ({args.variant})", score(real, args.show))
+    titles(args.variant)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Checks every item passes before it is kept; a failing item is rejected with a named reason, never patched.
+
+Common checks (every item): no empty, ``None`` or markup field, no site furniture, no garbled text,
+a length the instruction states (…字以内, 不超过…字, 一句话) holds for the output. Then the check the
+sub-category names (``check`` in its TOML):
+
+- ``write``: the output is not the input, nor a part of it (a "summary" that is the input's own lead);
+- ``grounded``: written from given facts: adds no figure, date or name the facts lack;
+- ``transform``: the output differs from the input (a punctuation or typo exercise that changed nothing);
+- ``extract``: every element the output lists is in the input;
+- ``quotes`` / ``numbers``: as extract, and complete against what code finds in the input;
+- ``five_w``: as extract, and the subject is not the outlet of the dateline (央视网, 新华社 …);
+- ``timeline``: every date is in the input, in the input's order;
+- ``qa``: the question is a well-formed Chinese question and the answer addresses it;
+- ``classify`` / ``judge``: the common checks only.
+
+``check_item`` returns ``(reason, detail)`` or ``None``; reasons are stable counter names.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from . import textkit as tk
+
+Problem = tuple[str, str]
+
+MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[")
+FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关新闻|相关阅读|延伸阅读|版权所有|Copyright|©|原标题|点击(查看|阅读|进入)|扫码|关注我们|免责声明|"
+                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权")
+GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
+LIMIT_WITHIN = re.compile(r"(?:不超过|不多于|控制在|限)\s*(\d{2,4})\s*字|(\d{2,4})\s*字(?:以内|以下|之内)")
+LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
+QUESTION_WORDS = re.compile(r"什么|如何|怎么|怎样|为什么|为何|哪些|哪种|哪几|哪个|是否|吗|多少|几个|几种|何时|何地|谁|有何|能否|可否|要不要|呢")
+LIST_PREFIX = re.compile(r"^(?:\d{1,2}[.、．]\s*|[-•·]\s*|[（(]?\d{1,2}[)）]\s*)")
+FIELD_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,6}[：:]")
+OUTLET = re.compile(r"(?:央视|新华|人民|中新|中广|中国|环球|澎湃|光明|国际在线|东方|凤凰|新浪|腾讯|网易|搜狐)[\u4e00-\u9fff]{0,3}(?:网|社|台|报)|"
+                    r"新华社|中新社|本报|本台|记者|通讯员|[\u4e00-\u9fff]{1,6}(?:日报|晚报|都市报|电视台|新闻网|融媒体中心)")
+
+
+@lru_cache(maxsize=512)
+def norm(text: str) -> str:
+    """Comparison form: no whitespace, no punctuation, half-width digits and letters as they are."""
+    return re.sub(r"[\s，。！？；：、“”‘’（）《》【】…—\-·,.!?;:()\"'\[\]]", "", text or "")
+
+
+@lru_cache(maxsize=1024)
+def _search(pattern: re.Pattern, text: str) -> str | None:
+    """The first match of a check's pattern, cached: one article's body is the input of many sub-categories."""
+    m = pattern.search(text)
+    return m.group(0) if m else None
+
+
+def common(instruction: str, input_text: str | None, output: str, needs_input: bool) -> Problem | None:
+    for name, value in (("instruction", instruction), ("output", output)) + ((("input", input_text),) if needs_input else ()):
+        if value is None or not str(value).strip():
+            return "empty_field", f"the {name} is empty"
+    for name, value in (("instruction", instruction), ("input", input_text or ""), ("output", output)):
+        found = _search(MARKUP, value)
+        if found:
+            return "markup_in_field", f"the {name} contains markup or a placeholder: {found!r}"
+    for name, value in (("output", output), ("input", input_text or "")):
+        found = _search(GARBLED, value)
+        if found:
+            return "garbled_text", f"the {name} contains garbled characters: {found!r}"
+    m = FURNITURE.search(output)
+    if m:
+        return "site_furniture", f"the output contains site furniture: {m.group(0)!r}"
+    return stated_length(instruction, output)
+
+
+def stated_length(instruction: str, output: str) -> Problem | None:
+    """A length the instruction states must hold for the output."""
+    n = tk.cjk_len(output)
+    m = LIMIT_WITHIN.search(instruction)
+    if m:
+        limit = int(m.group(1) or m.group(2))
+        if n > limit:
+            return "stated_length_exceeded", f"the instruction asks for at most {limit} characters; the output has {n}"
+    m = LIMIT_ABOUT.search(instruction)
+    if m:
+        target = int(m.group(1))
+        if not 0.7 * target <= n <= 1.3 * target:
+            return "stated_length_exceeded", f"the instruction asks for about {target} characters; the output has {n}"
+    if re.search(r"一句话", instruction) and len(tk.split_sentences(output)) > 1:
+        return "stated_length_exceeded", "the instruction asks for one sentence; the output has several"
+    return None
+
+
+def elements(output: str) -> list[str]:
+    """What a list answer names: lines without numbering or a 时间：-style label, split at 、 and ；."""
+    out = []
+    for line in output.split("\n"):
+        line = LIST_PREFIX.sub("", line.strip())
+        line = FIELD_LABEL.sub("", line)
+        line = re.sub(r"[（(]核实：.*?[）)]$", "", line)  # fact-check annotations name what to check, not input text
+        head, colon, tail = line.partition("：")
+        if colon and head and all(tk.NUMBER.fullmatch(h) for h in head.split("、")):  # 3.5亿元、20%：the sentence -> both parts
+            out += head.split("、") + [tail]
+            continue
+        m = re.match(r"^“(.+)”——(.+)$", line)  # a quote and its speaker
+        if m:
+            out += [m.group(1), m.group(2)]
+            continue
+        parts = re.split(r"[、；;]", line) if len(line) <= 80 else [line]
+        out += [p.strip().lstrip("#") for p in parts if p.strip()]
+    return out
+
+
+def extraction(input_text: str, output: str) -> Problem | None:
+    hay = norm(input_text)
+    for el in elements(output):
+        if norm(el) and norm(el) not in hay:
+            return "output_not_in_input", f"the output names {el[:30]!r}, which the input does not contain"
+    return None
+
+
+def quotes_in(text: str) -> list[str]:
+    return [m.group(1) for m in tk.DIRECT_QUOTE.finditer(text) if re.search(r"[，。！？]", m.group(1))]
+
+
+def check_item(kind: str, instruction: str, input_text: str | None, output: str, needs_input: bool,
+               dateline: str = "", article_text: str = "") -> Problem | None:
+    """The first problem of an item, or None. ``article_text`` stands in for the input where there is none."""
+    p = common(instruction, input_text, output, needs_input)
+    if p:
+        return p
+    source = input_text if needs_input and input_text else article_text
+    if kind == "write" and input_text:
+        o, i = norm(output), norm(input_text)
+        if o and (o == i or (len(o) >= 12 and o in i)):
+            return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+    elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
+        o = output
+        for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
+                            ("name", [w for k in ("人物", "地点") for w in tk.confirmed_entities(tk.entities(o), o)[k]])):
+            missing = [x for x in found if x not in input_text]
+            if missing:
+                return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
+        o2, i2 = norm(output), norm(input_text)
+        grams = {o2[k:k + 2] for k in range(len(o2) - 1)}
+        covered = sum(g in i2 for g in grams) / max(1, len(grams))
+        if covered < 0.5:
+            return "output_not_in_input", f"half of the answer is not in the given facts ({covered:.0%} of its character pairs are)"
+    elif kind == "transform" and input_text:
+        if output.strip() == input_text.strip():
+            return "output_copies_input", "the answer is the input unchanged"
+    elif kind in ("extract", "quotes", "numbers", "five_w") and source:
+        if kind == "five_w":  # first: the outlet named as the subject is the failure editors see most
+            m = re.search(r"主体[：:](.+)", output)
+            who = m.group(1).strip() if m else ""
+            if who and (OUTLET.search(who) or (dateline and norm(who) in norm(dateline))):
+                return "subject_is_outlet", f"the 5W subject {who!r} is the outlet or the reporter of the dateline"
+        listed = output if kind != "five_w" else "\n".join(
+            line for line in output.split("\n") if re.match(r"^(时间|地点|主体)[：:]", line) and "未交代" not in line)
+        p = extraction(source, listed)
+        if p:
+            return p
+        if kind == "quotes":
+            found, listed = quotes_in(source), quotes_in(output)
+            if len(listed) < len(found):
+                return "list_incomplete", f"the input has {len(found)} direct quotations; the answer lists {len(listed)}"
+        if kind == "numbers":
+            found = set(tk.numbers(source))
+            missing = [x for x in found if x not in output]
+            if missing:
+                return "list_incomplete", f"the input has {len(found)} figures; the answer misses {len(missing)} ({'、'.join(missing[:3])})"
+    elif kind == "timeline" and source:
+        found = tk.dates(source)
+        listed = [d for line in output.split("\n") for d in tk.dates(line)[:1]]
+        if not listed:
+            return "output_not_in_input", "the timeline names no date"
+        missing = [d for d in listed if d not in source]
+        if missing:
+            return "output_not_in_input", f"the timeline names {missing[0]!r}, which the input does not contain"
+        pos = [source.find(d) for d in listed]
+        if len(listed) > 1 and pos != sorted(pos) and [found.index(d) for d in listed if d in found] != sorted(found.index(d) for d in listed if d in found):
+            return "timeline_out_of_order", "the timeline's dates are not in the order the input tells them"
+    elif kind == "qa":
+        question = question_of(instruction, input_text)
+        p = question_problem(question, output)
+        if p:
+            return p
+    return None
+
+
+def question_of(instruction: str, input_text: str | None) -> str:
+    """The question of a QA item: the last sentence ending in ？ (instruction, then input), else the instruction."""
+    for text in (instruction, input_text or ""):
+        qs = re.findall(r"[^。！？\n]*[？?]", text)
+        if qs:
+            return qs[-1].strip()
+    return instruction.strip()
+
+
+def question_problem(question: str, answer: str) -> Problem | None:
+    q = question.strip()
+    if not re.search(r"[？?]$", q) and not re.search(r"^(请|说说|谈谈|介绍|解释|列出|概括|假设你是)", q):
+        return "question_malformed", f"not a question: {q[:30]!r}"
+    if not QUESTION_WORDS.search(q) and not re.search(r"^(请|说说|谈谈|介绍|解释|列出|概括|假设你是)", q):
+        return "question_malformed", f"no question word: {q[:30]!r}"
+    core = re.sub(r"^假设你是.{0,40}?请回答记者的提问[：:]", "", q)
+    core = re.sub(r"^(请问|请|说说|谈谈|介绍一下|介绍|解释一下|解释|列出|概括)|(是什么|有哪些|怎么做|该怎么[\u4e00-\u9fff]|应该怎么做|具体应该怎么做|如何|怎么|怎样|为什么|吗|呢)", "", q)
+    core = re.sub(r"[？?，,。]", "", core)
+    if len(norm(core)) < 2:
+        return "question_malformed", f"the question names nothing: {q[:30]!r}"
+    words = [w for w, f in tk.pos_tokens(core) if len(w) >= 2 and f not in ("x", "m", "r", "c", "p", "u", "d")]
+    if words and not any(w in answer for w in words):
+        return "question_not_addressed", f"the answer mentions none of {('、'.join(words[:4]))!r}"
+    return None

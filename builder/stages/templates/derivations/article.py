@@ -1,0 +1,61 @@
+"""The article itself: title, body, date, byline, genre, length."""
+
+from __future__ import annotations
+
+import re
+
+from .. import textkit as tk
+from .core import Article, derivation
+
+
+# -- the article itself ------------------------------------------------------------------------
+@derivation("title", "the article's own title")
+def _title(a: Article):
+    t = tk.clean_residue(a.doc.get("title") or "").strip()
+    if not 4 <= len(t) <= 60:
+        return None
+    body = a.get("body") or ""
+    words = [w for w, f in tk.pos_tokens(t) if len(w) >= 2 and f not in ("x", "m", "r", "c", "p", "u", "d", "uj")]
+    if body and words and sum(w in body for w in words) < max(1, round(0.3 * len(words))):
+        return None  # a page whose title belongs to another article (list pages, mismatched extraction)
+    return t
+
+
+@derivation("body", "the full text, headings as plain lines")
+def _body(a: Article):
+    paras = a.paragraphs
+    if not paras:
+        return None
+    ended = sum(1 for p in paras if tk.SENTENCE_END.search(p) and len(p) >= 20)
+    if ended == 0 or (len(paras) >= 4 and ended < 0.5 * len(paras)):
+        return None  # a list of links or headlines, not an article
+    return "\n".join(a.text_lines)
+
+
+@derivation("published", "publication date")
+def _published(a: Article):
+    p = a.doc.get("published")
+    return p if p and not p.startswith("2000-01-01") else None
+
+
+@derivation("author", "byline")
+def _author(a: Article):
+    return a.doc.get("author") or None
+
+
+@derivation("genre_name", "the router's genre, in Chinese")
+def _genre_name(a: Article):
+    return a.genre_name
+
+
+@derivation("genre_judgement", "genre and the rules that decided it")
+def _genre_judgement(a: Article):
+    seen = [e for e in a.genre_evidence if not re.search(r"来自.{1,4}栏目|署名|配置指定|电头", e)]  # what the text shown shows
+    if not seen:
+        return None
+    return f"体裁：{a.genre_name}\n判断依据：" + "；".join(seen[:4]) + "。"
+
+
+@derivation("word_count", "characters without whitespace")
+def _word_count(a: Article):
+    return str(tk.cjk_len(a.get("body") or ""))

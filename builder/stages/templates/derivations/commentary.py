@@ -1,0 +1,88 @@
+"""Commentary: thesis, attitude, argument structure, quotable sentences, editorials."""
+
+from __future__ import annotations
+
+import re
+
+from .. import textkit as tk
+from .core import Article, derivation, numbered, first_sentence
+
+
+# -- commentary --------------------------------------------------------------------------------
+THESIS = re.compile(r"我们认为|笔者认为|在我们看来|说到底|归根结底|关键在于|值得警惕|应当|必须")
+
+
+@derivation("thesis", "the central claim of a commentary (我们认为 … / 应当 …)")
+def _thesis(a: Article):
+    sentences = [s for p in a.paragraphs for s in tk.split_sentences(p)]
+    for marker in ("我们认为", "笔者认为", "在我们看来"):
+        for s in sentences:
+            if marker in s:
+                i = s.index(marker)
+                return s[i:].lstrip("，,") if i < len(s) - 10 else s
+    first_last = tk.split_sentences(a.paragraphs[0]) + tk.split_sentences(a.paragraphs[-1]) if a.paragraphs else []
+    for s in first_last:
+        if THESIS.search(s) and 12 <= len(s) <= 120:
+            return s
+    return None
+
+
+@derivation("attitude", "the commentary's attitude (呼吁/批评/肯定) with its evidence")
+def _attitude(a: Article):
+    text = "\n".join(a.paragraphs)
+    scores = {
+        "呼吁与建议": len(re.findall(r"应当|应该|需要|要让|必须|建议|不妨|呼吁", text)),
+        "批评与警示": len(re.findall(r"值得警惕|不能|不应|乱象|问题|隐患|误区|弊端|失职", text)),
+        "肯定与赞扬": len(re.findall(r"点赞|可喜|值得肯定|喝彩|难能可贵|令人欣慰|值得称道", text)) * 2,
+    }
+    label, n = max(scores.items(), key=lambda kv: kv[1])
+    thesis = a.get("thesis")
+    if n < 3 or not thesis:
+        return None
+    return f"态度：{label}\n依据：{thesis}"
+
+
+@derivation("argument_structure", "中心论点、分论点与结论 of a commentary")
+def _argument_structure(a: Article):
+    thesis = a.get("thesis")
+    if not thesis or len(a.paragraphs) < 4:
+        return None
+    middle = [first_sentence(p) for p in a.paragraphs[1:-1]]
+    middle = [s for s in middle if 8 <= len(s) <= 100]
+    if len(middle) < 2:
+        return None
+    end = first_sentence(a.paragraphs[-1])
+    return f"中心论点：{thesis}\n分论点：\n{numbered(middle)}\n结论：{end}"
+
+
+@derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")
+def _argument_paragraphs(a: Article):
+    out = []
+    for p in a.paragraphs[1:-1]:
+        sents = tk.split_sentences(p)
+        if len(p) < 60 or len(sents) < 2:
+            continue
+        kw = tk.keywords(p, 5)
+        out.append({"text": p, "topic_sentence": sents[0], "keywords": "、".join(kw),
+                    "sentences": "\n".join(f"- {s}" for s in sents)})
+    return out or None
+
+
+GOLDEN = re.compile(r"既要.{1,15}也要|不是.{1,15}而是|与其.{1,15}不如|越.{1,8}越|不能只|更要|才能|不在于.{1,15}而在于|既是.{1,12}也是")
+
+
+@derivation("golden_sentence", "a short, balanced sentence worth quoting")
+def _golden(a: Article):
+    for p in a.paragraphs:
+        for s in tk.split_sentences(p):
+            if 10 <= len(s) <= 45 and GOLDEN.search(s) and "“" not in s:
+                return s
+    return None
+
+
+@derivation("editorial_body", "the body, only for pieces signed as an editorial (本报评论员, 社论)")
+def _editorial(a: Article):
+    author = a.doc.get("author") or ""
+    if re.search(r"评论员|社论|本报编辑部|短评", author + (a.doc.get("title") or "")):
+        return a.get("body")
+    return None

@@ -1,0 +1,129 @@
+"""Editing exercises made from a real paragraph, and short re-packagings (Weibo post, facts list)."""
+
+from __future__ import annotations
+
+import re
+import random
+from typing import Any
+
+from .. import textkit as tk
+from .core import Article, derivation
+
+
+# -- editing exercises made from a real paragraph ------------------------------------------------
+PUNCT = re.compile(r"[，。！？；：、“”‘’（）《》…—]")
+# real-world confusions an editor corrects: homophones and look-alikes inside common words
+TYPO_SWAPS = [("已经", "以经"), ("再次", "在次"), ("坚持", "坚特"), ("按照", "安照"), ("部署", "布署"), ("一如既往", "一如继往"),
+              ("迫不及待", "迫不急待"), ("截至", "截止"), ("必须", "必需"), ("报道", "报导"), ("安装", "按装"), ("考察", "考查"),
+              ("拥有", "用有"), ("精彩", "精采"), ("反映", "反应"), ("即将", "既将"), ("以便", "已便"), ("竣工", "峻工"),
+              ("挑战", "跳战"), ("搭建", "塔建"), ("度过", "渡过"), ("震撼", "震憾"), ("重叠", "重迭"), ("再接再厉", "再接再励"),
+              ("针对", "真对"), ("气氛", "气份"), ("辐射", "幅射"), ("家具", "家俱"), ("交流", "交留"), ("部门", "布门"),
+              ("提高", "题高"), ("成绩", "成积"), ("训练", "训炼"), ("锻炼", "锻练"), ("辨别", "辩别"), ("辩论", "辨论"),
+              ("暴露", "爆露"), ("急躁", "急燥"), ("干燥", "干躁"), ("复杂", "复扎"), ("综合", "综和"), ("融合", "溶合"),
+              ("范围", "范为"), ("稳定", "隐定"), ("经营", "经营"), ("采取", "采娶"), ("决定", "绝定"), ("建议", "建意"),
+              ("效果", "效裹"), ("保持", "保待"), ("关注", "关住"), ("既然", "即然"), ("防范", "防犯"), ("防御", "防卸"),
+              ("检查", "检察"), ("毕竟", "必竟"), ("启事", "启示"), ("权利", "权力"), ("含义", "涵义"), ("其他", "其它"),
+              ("按时", "安时"), ("通过", "通国"), ("期间", "其间"), ("座谈", "坐谈"), ("一筹莫展", "一愁莫展"), ("脉搏", "脉博")]
+TYPO_SWAPS = [(a, b) for a, b in TYPO_SWAPS if a != b and b not in ("其它", "涵义")]  # both forms accepted: not errors
+TYPO_RULES = [(re.compile(r"(认真|仔细|慢慢|默默|悄悄|笑着|紧紧)地"), r"\1的"), (re.compile(r"得(很|非常|更加|十分)"), r"的\1")]
+
+
+def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None:
+    """The paragraph with one to three typical typos, and the corrections; None if none applies."""
+    present = [(a, b) for a, b in TYPO_SWAPS if a in text]
+    chosen = rng.sample(present, min(3, len(present)))
+    out = text
+    fixes = []
+    for right, wrong in chosen:
+        out = out.replace(right, wrong, 1)
+        fixes.append(f"{wrong}→{right}")
+    for pat, repl in TYPO_RULES:
+        m = pat.search(out)
+        if m and len(fixes) < 3:
+            wrong = pat.sub(repl, m.group(0), count=1)
+            out = out[: m.start()] + wrong + out[m.end():]
+            fixes.append(f"{wrong}→{m.group(0)}")
+    return (out, fixes) if fixes else None
+
+
+@derivation("edit_paragraphs", "body paragraphs with editing exercises: no punctuation, typos, traditional script (list)")
+def _edit_paragraphs(a: Article):
+    from opencc import OpenCC  # pure Python, loads its tables on first use
+
+    cc = _opencc(OpenCC)
+    out = []
+    for i, p in enumerate(a.paragraphs[1:], 1):
+        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p):
+            continue
+        sents = tk.split_sentences(p)
+        typo = _typo_version(a.rng(f"typo{i}"), p)
+        trad = cc.convert(p)
+        out.append({
+            "text": p,
+            "no_punct": PUNCT.sub(" ", p).replace("  ", " ").strip(),
+            "sentences": "\n".join(f"- {s}" for s in sents) if len(sents) >= 3 else None,
+            "typo": typo[0] if typo else None,
+            "typo_fixes": "、".join(typo[1]) if typo else None,
+            "traditional": trad if trad != p else None,
+            "keywords": "、".join(tk.keywords(p, 5)),
+        })
+    return out or None
+
+
+_CC: dict[str, Any] = {}
+
+
+def _opencc(cls):
+    if "s2t" not in _CC:
+        _CC["s2t"] = cls("s2t")
+    return _CC["s2t"]
+
+
+@derivation("shuffled_paragraphs", "the paragraphs in a seeded shuffled order, labelled 【1】【2】…")
+def _shuffled(a: Article):
+    paras = a.paragraphs
+    if not 4 <= len(paras) <= 10:
+        return None
+    order = list(range(len(paras)))
+    rng = a.rng("shuffle")
+    for _ in range(5):
+        rng.shuffle(order)
+        if order != sorted(order):
+            break
+    else:
+        return None
+    return "\n".join(f"【{k}】{paras[j]}" for k, j in enumerate(order, 1))
+
+
+@derivation("paragraphs_in_order", "all paragraphs in their real order")
+def _in_order(a: Article):
+    return "\n".join(a.paragraphs) if 4 <= len(a.paragraphs) <= 10 else None
+
+
+@derivation("weibo_post", "a media Weibo post: 【title】the lead (≤140 characters) #topic#")
+def _weibo(a: Article):
+    title, lead = a.get("title"), a.get("lead")
+    kw = a.get("keyword_list")
+    if not title or not lead or not kw:
+        return None
+    text = ""
+    for s in tk.split_sentences(lead):
+        if len(text) + len(s) > 120:
+            break
+        text += s
+    if not text:
+        return None
+    tag = next((k for k in kw if k in title), None)  # the topic tag names what the headline is about
+    return f"【{title}】{text}#{tag}#" if tag else None
+
+
+@derivation("facts_list", "the facts of a news lead as bullet points: time, place, subject, figures")
+def _facts_list(a: Article):
+    fw = a.get("five_w")
+    if not fw:
+        return None
+    nums = tk.numbers(a.get("lead") or "")
+    rows = [line for line in fw.split("\n") if not line.startswith("结果")]
+    if nums:
+        rows.append("数据：" + "、".join(dict.fromkeys(nums[:5])))
+    return "\n".join(f"- {r}" for r in rows)

@@ -1,0 +1,153 @@
+"""Keywords, topics, entities, named sources, quotes, figures, dates, 5W and fact-check points."""
+
+from __future__ import annotations
+
+import re
+
+from .. import textkit as tk
+from .core import Article, derivation, numbered, first_sentence
+
+
+# -- keywords, topics, entities ------------------------------------------------------------------
+@derivation("keyword_list", "jieba TF-IDF keywords (list)")
+def _keyword_list(a: Article):
+    text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
+    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)[:8]
+    return kw if len(kw) >= 4 else None
+
+
+@derivation("keywords", "jieba TF-IDF keywords joined with 、")
+def _keywords(a: Article):
+    kw = a.get("keyword_list")
+    return "、".join(kw) if kw else None
+
+
+@derivation("top_keywords", "the three strongest keywords")
+def _top_keywords(a: Article):
+    kw = a.get("keyword_list")
+    return "、".join(kw[:3]) if kw else None
+
+
+@derivation("tags", "jieba TextRank words plus the topic, as tags")
+def _tags(a: Article):
+    strong = set(tk.keywords_tfidf(a.tokens, 12))  # a tag must also be a TF-IDF keyword: no 街道, 综合, 观点
+    text = "\n".join(a.text_lines)
+    words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
+                           a.tokens)
+    words = [w for w in words if not any(w != o and w in o for o in words)][:5]  # 郯城 beside 郯城县: the longer one
+    topic = a.get("topic")
+    tags = ([topic] if topic else []) + [w for w in words if w != topic]
+    return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
+
+
+@derivation("topic", "the event category from genres.toml topics (交通, 教育 …)")
+def _topic(a: Article):
+    if a._topic_of is None:
+        return None
+    title = a.get("title")
+    if not title:
+        return None
+    return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
+
+
+@derivation("entities", "people, places and organisations (jieba part-of-speech)")
+def _entities(a: Article):
+    body = "\n".join(a.text_lines)  # the input shows the body: entities only from it
+    found = tk.confirmed_entities(tk.entities_of(tk.tokens_of(a.text_lines)), body)
+    kinds = [k for k, v in found.items() if v]
+    if len(kinds) < 2:
+        return None
+    return "\n".join(f"{k}：{'、'.join(v[:8])}" for k, v in found.items() if v)
+
+
+@derivation("named_sources", "who is quoted or cited (list)")
+def _named_sources(a: Article):
+    out = tk.named_sources("\n".join(a.paragraphs))
+    return out if len(out) >= 2 else None
+
+
+@derivation("named_sources_text", "numbered named sources")
+def _named_sources_text(a: Article):
+    ns = a.get("named_sources")
+    return numbered(ns) if ns else None
+
+
+@derivation("quotes", "direct quotations with their speakers")
+def _quotes(a: Article):
+    out = []
+    for p in a.paragraphs:
+        for s in tk.split_sentences(p):
+            m = tk.DIRECT_QUOTE.search(s)
+            if not m or not re.search(r"[，。！？]", m.group(1)):
+                continue
+            rest = s[: m.start()] + s[m.end():]
+            who = tk.named_sources(rest.replace("“", "").replace("”", "") + "说")
+            if not who:
+                return None  # a quotation whose speaker code cannot name: no complete, correct list to offer
+            out.append(f"“{m.group(1)}”——{who[0]}")
+    return numbered(out) if out else None
+
+
+@derivation("number_facts", "sentences that carry figures, each with its figures")
+def _number_facts(a: Article):
+    out = []
+    for p in a.paragraphs:
+        for s in tk.split_sentences(tk.strip_dateline(p)):
+            nums = tk.numbers(s)
+            if nums:
+                out.append(f"{'、'.join(dict.fromkeys(nums))}：{s}")
+    return numbered(out) if 3 <= len(out) <= 10 else None  # all of them (the answer must be complete), or no item
+
+
+@derivation("timeline", "dated sentences in the order told, as a timeline")
+def _timeline(a: Article):
+    rows, seen = [], set()
+    for p in a.paragraphs:
+        for s in tk.split_sentences(tk.strip_dateline(p)):
+            d = tk.dates(s)
+            if d and d[0] not in seen and len(s) <= 160:
+                seen.add(d[0])
+                event = s[len(d[0]):].lstrip("，, ") if re.match(re.escape(d[0]) + r"[，,\s]", s) else s
+                rows.append(f"{d[0]}：{event}")
+    return "\n".join(rows) if len(rows) >= 2 else None
+
+
+@derivation("five_w", "时间、地点、主体、事件 from the lead and title")
+def _five_w(a: Article):
+    lead, title = a.get("lead"), a.get("title")
+    if not lead or not title:
+        return None
+    when = tk.dates(lead)
+    ents = tk.confirmed_entities(tk.entities_of(tk.pos_tokens(lead)), lead)
+    places = ents["地点"]
+    who = tk.named_sources(lead)  # the subject is who acts or speaks in the lead; never a guessed noun
+    if not when or not places:
+        return None
+    rows = [f"时间：{when[0]}", f"地点：{places[0]}"]
+    if who:
+        rows.append(f"主体：{who[0]}")
+    rows.append(f"事件：{title}")
+    rest = a.get("lead_rest")
+    if rest:
+        rows.append(f"结果与影响：{first_sentence(rest)}")
+    return "\n".join(rows)
+
+
+@derivation("fact_check", "checkable claims: figures, dates and attributed statements")
+def _fact_check(a: Article):
+    rows = []
+    for p in a.paragraphs:
+        for s in tk.split_sentences(tk.strip_dateline(p)):
+            what = []
+            nums = tk.numbers(s)
+            if nums:
+                what.append("数字" + "、".join(dict.fromkeys(nums[:3])))
+            ds = tk.dates(s)
+            if ds:
+                what.append("时间" + ds[0])
+            src = tk.named_sources(s)
+            if src:
+                what.append("信源" + src[0])
+            if len(what) >= 2 and len(s) <= 160:
+                rows.append(f"{s}（核实：{'；'.join(what)}）")
+    return numbered(rows[:6]) if len(rows) >= 2 else None

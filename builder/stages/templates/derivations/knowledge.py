@@ -1,0 +1,76 @@
+"""Knowledge articles and tutorials: question titles, how-to questions, definitions, pitfalls."""
+
+from __future__ import annotations
+
+import re
+
+from .. import textkit as tk
+from .core import Article, derivation, numbered
+
+
+# -- knowledge and tutorials ---------------------------------------------------------------------
+@derivation("question_title", "a title that is itself a question")
+def _question_title(a: Article):
+    t = a.doc.get("title") or ""
+    m = re.match(r"^[^？?]{4,40}[？?]", t)
+    if m:
+        return m.group(0)  # 什么是倒金字塔结构？新闻写作的一项基本功 -> the question
+    if re.match(r"^(什么是|何为|如何|怎样|怎么|为什么|为何)", t):
+        return t + "？"
+    return None
+
+
+@derivation("knowledge_topic", "the concept a knowledge article explains (not a document such as a handbook)")
+def _knowledge_topic(a: Article):
+    t = (a.doc.get("title") or "").strip()
+    if re.search(r"手册|规范|指南|须知|汇编|目录", t):
+        return None
+    t = re.sub(r"^(什么是|何为)", "", t)
+    head = re.split(r"[：:，,？?！!（(]", t)[0].strip()
+    return head if 2 <= len(head) <= 20 else None
+
+
+@derivation("howto_question", "a tutorial's title turned into the question it answers")
+def _howto_question(a: Article):
+    t = (a.doc.get("title") or "").strip()
+    if not t or a.get("question_title"):
+        return None
+    q = re.sub(r"这样(写|做|拍|选|设计|搭配|用|投|搞)$", r"该怎么\1", t)
+    if q != t:
+        return q + "？"
+    head = re.split(r"[：:，,]", t)[0]
+    return f"{head}，具体应该怎么做？" if len(head) >= 4 else None
+
+
+@derivation("definitions", "definitional sentences: {term, text} (list)")
+def _definitions(a: Article):
+    out, seen = [], set()
+    sents = [s for p in a.paragraphs for s in tk.split_sentences(p)]
+    for i, s in enumerate(sents):
+        m = tk.DEFINITION_SUOWEI.search(s) or tk.DEFINITION.search(s)
+        if not m:
+            continue
+        term = m.group(1)
+        if (term in seen or len(term) < 2 or re.match(r"^(这|那|它|其|也|就|这种|这个|一个)", term)
+                or re.search(r"[零一二三四五六七八九十百千万\d]+[款个种条次]|以内|以上|以下|之后|之前", term)):
+            continue
+        seen.add(term)
+        text = s + (sents[i + 1] if i + 1 < len(sents) and len(s) < 60 else "")
+        out.append({"term": term, "text": text})
+    return out or None
+
+
+@derivation("pitfalls", "sentences warning what not to do (不要/避免/切忌/误区)")
+def _pitfalls(a: Article):
+    rows = [s for p in a.paragraphs for s in tk.split_sentences(p)
+            if re.search(r"不要|避免|切忌|误区|千万别|禁止|杜绝|别把|别让", s) and 10 <= len(s) <= 150 and not tk.NUMBERED.match(s)]
+    return numbered(rows[:6]) if len(rows) >= 2 else None
+
+
+@derivation("subject", "what the article is about: the title before any colon or comma")
+def _subject(a: Article):
+    t = a.doc.get("title") or ""
+    head = re.split(r"[：:，,？?！!\s]", t)[0].strip()  # 理财从儿童做起 6招… -> 理财从儿童做起
+    if re.search(r"[吗呢]$|哪|什么|怎么|如何|为何|几种", head):
+        return None  # a question title makes no subject for 关于X… questions
+    return head if 2 <= len(head) <= 16 else None

@@ -1,0 +1,122 @@
+"""Lead and paragraphs: the lead, its sentences, halves, topic sentences, outline, abridgment."""
+
+from __future__ import annotations
+
+from .. import textkit as tk
+from .core import Article, derivation, numbered, first_sentence
+
+
+# -- lead and paragraphs -----------------------------------------------------------------------
+@derivation("lead", "the first paragraph without its dateline (a news lead)")
+def _lead(a: Article):
+    if not a.paragraphs:
+        return None
+    lead = tk.strip_dateline(a.paragraphs[0])
+    if lead[:1] in "“「\"" or lead.endswith(("？", "?")):
+        return None  # a quotation or a question opens a feature; a news lead states the facts
+    return lead if 30 <= len(lead) <= 320 and lead[-1] in "。！？”" else None
+
+
+@derivation("lead_first_sentence", "the lead's first sentence: a one-sentence news")
+def _lead_first(a: Article):
+    lead = a.get("lead")
+    if not lead:
+        return None
+    s = first_sentence(lead)
+    return s if 15 <= len(s) <= 150 else None
+
+
+@derivation("lead_rest", "the lead without its first sentence")
+def _lead_rest(a: Article):
+    lead = a.get("lead")
+    if not lead:
+        return None
+    rest = "".join(tk.split_sentences(lead)[1:])
+    return rest or None
+
+
+@derivation("body_after_lead", "everything after the first paragraph")
+def _after_lead(a: Article):
+    lines = a.text_lines
+    if len(a.paragraphs) < 3:
+        return None
+    first = a.paragraphs[0]
+    idx = lines.index(first)
+    return "\n".join(lines[idx + 1:]) or None
+
+
+@derivation("brief", "lead plus the first sentence of the second paragraph: a short news brief")
+def _brief(a: Article):
+    lead = a.get("lead")
+    if not lead or len(a.paragraphs) < 2:
+        return None
+    extra = first_sentence(a.paragraphs[1])
+    brief = lead + extra
+    return brief if len(brief) <= 320 else lead
+
+
+@derivation("second_paragraph", "the paragraph after the lead")
+def _second_paragraph(a: Article):
+    return a.paragraphs[1] if len(a.paragraphs) >= 3 and len(a.paragraphs[1]) >= 40 else None
+
+
+@derivation("first_paragraph", "the opening paragraph as written")
+def _first_paragraph(a: Article):
+    return a.paragraphs[0] if len(a.paragraphs) >= 3 else None
+
+
+@derivation("last_paragraph", "the closing paragraph")
+def _last_paragraph(a: Article):
+    return a.paragraphs[-1] if len(a.paragraphs) >= 3 and len(a.paragraphs[-1]) >= 40 else None
+
+
+@derivation("body_before_last", "everything but the closing paragraph")
+def _before_last(a: Article):
+    if len(a.paragraphs) < 3:
+        return None
+    lines = a.text_lines
+    last = len(lines) - 1 - lines[::-1].index(a.paragraphs[-1])
+    return "\n".join(lines[:last]) or None
+
+
+@derivation("first_half", "the first half of the paragraphs")
+def _first_half(a: Article):
+    lines = a.text_lines
+    if len(a.paragraphs) < 4:
+        return None
+    return "\n".join(lines[: len(lines) // 2])
+
+
+@derivation("second_half", "the second half of the paragraphs")
+def _second_half(a: Article):
+    lines = a.text_lines
+    if len(a.paragraphs) < 4:
+        return None
+    return "\n".join(lines[len(lines) // 2:])
+
+
+@derivation("topic_sentences", "the first sentence of every paragraph (list)")
+def _topic_sentences(a: Article):
+    out = [first_sentence(tk.strip_dateline(p)) for p in a.paragraphs]
+    return out if len(out) >= 3 else None
+
+
+@derivation("outline", "a numbered outline: headings if the article has them, else paragraph topic sentences")
+def _outline(a: Article):
+    heads = [t for k, t in a.blocks if k == "heading"]
+    if len(heads) >= 3:
+        return numbered(heads)
+    ts = a.get("topic_sentences")
+    if not ts or len(ts) < 4:
+        return None
+    return numbered([s for s in ts if len(s) <= 80])
+
+
+@derivation("abridged", "the lead and the topic sentence of every later paragraph: an extractive condensation")
+def _abridged(a: Article):
+    body = a.get("body") or ""
+    if tk.cjk_len(body) < 500 or len(a.paragraphs) < 4:
+        return None
+    parts = [tk.strip_dateline(a.paragraphs[0])] + [first_sentence(p) for p in a.paragraphs[1:]]
+    out = "".join(parts)
+    return out if tk.cjk_len(out) <= 0.6 * tk.cjk_len(body) else None

@@ -1,0 +1,100 @@
+"""Structured pieces: headed sections, steps, numbered rules, interview turns."""
+
+from __future__ import annotations
+
+import re
+
+from .core import Article, derivation, numbered
+
+
+# -- structured pieces: sections, steps, rules, interviews -------------------------------------------
+@derivation("sections", "headed sections: {heading, text} (list)")
+def _sections(a: Article):
+    out, head, buf = [], None, []
+    for kind, t in a.blocks + [("heading", "")]:
+        if kind == "heading":
+            if head and buf and sum(len(x) for x in buf) >= 40:
+                out.append({"heading": re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip(), "text": "\n".join(buf)})
+            head, buf = t, []
+        elif head:
+            buf.append(t)
+    closing = a.paragraphs[-1] if a.paragraphs else None
+    if out and closing and out[-1]["text"].endswith(closing) and out[-1]["text"] != closing:
+        out[-1]["text"] = out[-1]["text"][: -len(closing)].rstrip("\n")  # the article's closing remark is not the last step's
+    return out if len(out) >= 2 else None
+
+
+@derivation("section_headings", "the headings as a numbered list (steps of a tutorial)")
+def _section_headings(a: Article):
+    secs = a.get("sections")
+    return numbered([s["heading"] for s in secs]) if secs and len(secs) >= 3 else None
+
+
+CHAPTER_RUN_ON = re.compile(r"^第[一二三四五六七八九十\d]{1,3}章\s*((\S{2})\S{0,6}?)(?=\s|\2)")
+
+
+@derivation("rules", "numbered rules inside chapters: {chapter, heading, text} (list)")
+def _rules(a: Article):
+    out, chapter = [], None
+    for kind, t in a.blocks:
+        if kind == "heading":
+            chapter = re.sub(r"^第[一二三四五六七八九十\d]{1,3}章\s*", "", t)
+            continue
+        m = CHAPTER_RUN_ON.match(t)
+        if m:  # 第一章标题写作标题是…: a heading run into its first line by PDF extraction
+            chapter = m.group(1)
+            continue
+        m = re.match(r"^([一二三四五六七八九十]{1,3})、(.+?)[。：]", t)
+        if m and chapter and len(t) >= 30:
+            out.append({"chapter": chapter, "heading": m.group(2), "text": t[m.end():].strip() or t})
+    return out if len(out) >= 2 else None
+
+
+@derivation("chapters", "chapters with their numbered rules: {chapter, text} (list)")
+def _chapters(a: Article):
+    rules = a.get("rules")
+    if not rules:
+        return None
+    out: dict[str, list[str]] = {}
+    for r in rules:
+        out.setdefault(r["chapter"], []).append(f"{r['heading']}：{r['text']}")
+    return [{"chapter": c, "text": numbered(v)} for c, v in out.items() if len(v) >= 2] or None
+
+
+QUESTION = re.compile(r"^(?:记者|问|Q|主持人|本报)[:：]\s*(.+)$")
+ANSWER = re.compile(r"^(?:答|A|[\u4e00-\u9fff·]{2,6})[:：]\s*(.+)$")
+
+
+@derivation("qa_turns", "interview turns: {question, answer} (list)")
+def _qa_turns(a: Article):
+    out, q, ans = [], None, []
+    for p in a.paragraphs + ["问：END"]:
+        mq = QUESTION.match(p)
+        if mq:
+            if q and ans:
+                out.append({"question": q, "answer": "\n".join(ans)})
+            q, ans = mq.group(1), []
+            continue
+        ma = ANSWER.match(p)
+        if q is not None:
+            ans.append(ma.group(1) if ma else p)
+    out = [t for t in out if len(t["answer"]) >= 30 and t["question"] != "END"]
+    return out if len(out) >= 2 else None
+
+
+@derivation("interview_questions", "the reporter's questions, numbered")
+def _interview_questions(a: Article):
+    turns = a.get("qa_turns")
+    return numbered([t["question"] for t in turns]) if turns and len(turns) >= 3 else None
+
+
+@derivation("interviewee", "who is interviewed, from 专访/对话 X：… titles")
+def _interviewee(a: Article):
+    m = re.match(r"^(?:专访|对话|访谈|独家专访|面对面)[|｜丨]?\s*(.{2,30}?)[：:]", a.doc.get("title") or "")
+    return m.group(1) if m else None
+
+
+@derivation("interview_topic", "the interview's theme: the title after the colon")
+def _interview_topic(a: Article):
+    m = re.match(r"^(?:专访|对话|访谈|独家专访|面对面).{2,30}?[：:](.+)$", a.doc.get("title") or "")
+    return m.group(1).strip() if m else None

@@ -1,0 +1,159 @@
+"""Candidate pairs: LSH bands over the signatures, and shared containment fingerprints.
+
+Pairs are packed into one uint64 (smaller row in the high 32 bits) so sets of pairs are numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .settings import MinHashSettings
+
+U32 = np.uint32
+U64 = np.uint64
+
+
+def _pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lo, hi = np.minimum(a, b).astype(U64), np.maximum(a, b).astype(U64)
+    return (lo << U64(32)) | hi
+
+
+def _unpack(codes: np.ndarray) -> np.ndarray:
+    return np.stack([(codes >> U64(32)).astype(np.int64), (codes & U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+
+
+def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
+    """Pairs of rows sharing a key: each member paired with up to ``window`` earlier members of its bucket."""
+    if len(keys) < 2:
+        return np.empty(0, U64)
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts = np.r_[True, k[1:] != k[:-1]]
+    run_start = np.flatnonzero(starts)
+    pos = np.arange(len(k))
+    within = pos - run_start[np.cumsum(starts) - 1]
+    w = np.minimum(within, window)
+    total = int(w.sum())
+    if total == 0:
+        return np.empty(0, U64)
+    member = np.repeat(pos, w)
+    step = np.arange(total) - np.repeat(np.cumsum(w) - w, w) + 1
+    partner = member - step
+    return _pack(rows[order[member]], rows[order[partner]])
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) uint64 keys: each band's ``rows`` signature values mixed into one 64-bit key."""
+    keys = np.empty((sig.shape[0], bands), dtype=U64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            h = np.full(sig.shape[0], U64(0x9E3779B97F4A7C15) + U64(band), dtype=U64)
+            for c in range(band * rows, (band + 1) * rows):
+                h = (h ^ sig[:, c].astype(U64)) * U64(0xBF58476D1CE4E5B9)
+                h ^= h >> U64(31)
+            keys[:, band] = h
+    return keys
+
+
+def lsh_candidates(sig: np.ndarray, rows_of: np.ndarray, s: MinHashSettings) -> np.ndarray:
+    """Candidate pairs (packed uint64) of documents that share at least one LSH band."""
+    b, r = s.bands_rows()
+    if len(rows_of) < 2:
+        return np.empty(0, U64)
+    if s.lsh_backend == "datasketch":
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(num_perm=s.num_perm, params=(b, r))
+        found = []
+        for k, row in enumerate(rows_of.tolist()):
+            m = _SigView(sig[k], s.seed)
+            for other in lsh.query(m):
+                found.append((other, row))
+            lsh.insert(row, m, check_duplication=False)
+        if not found:
+            return np.empty(0, U64)
+        arr = np.asarray(found, dtype=np.int64)
+        return np.unique(_pack(arr[:, 0], arr[:, 1]))
+    keys = band_keys(sig, b, r)
+    parts = [_bucket_pairs(keys[:, band], rows_of, s.max_bucket) for band in range(b)]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, U64)
+
+
+class _SigView:
+    """The minimal MinHash interface MinHashLSH reads (hashvalues, scheme, seed, len)."""
+
+    __slots__ = ("hashvalues", "scheme", "seed")
+
+    def __init__(self, hashvalues: np.ndarray, seed: int):
+        self.hashvalues, self.scheme, self.seed = hashvalues, "affine32", seed
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+
+def _count_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes and how often each occurs (sort-based, faster than np.unique on large uint64 arrays)."""
+    if not len(codes):
+        return codes, np.empty(0, np.int64)
+    codes = np.sort(codes)
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return codes[starts], np.diff(np.concatenate((starts, [len(codes)])))
+
+
+def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.ndarray, s: MinHashSettings,
+                           chunk_docs: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs sharing enough fingerprints for the smaller text to be contained in the larger one.
+
+    Returns (packed pairs, estimated containment). The fingerprint index (fingerprint, document) is
+    sorted once; a fingerprint shared by more than ``max_posting`` documents is stock phrasing and
+    skipped. Then, ``chunk_docs`` documents at a time, each occurrence of one of their fingerprints
+    is paired with the later documents of the same run, and a pair is a candidate when it shares at
+    least ``containment_threshold - containment_margin`` of the smaller document's fingerprints. A
+    pair is counted entirely within the chunk of its first document, so memory stays bounded by one
+    chunk's pairs (most share a single stock fingerprint and are dropped at once).
+    """
+    n = len(fp_counts)
+    if n < 2 or not len(fp):
+        return np.empty(0, U64), np.empty(0)
+    key = (fp.astype(U64) << U64(32)) | np.repeat(np.arange(n, dtype=U64), fp_counts)
+    key.sort()
+    vals = key >> U64(32)
+    starts = np.concatenate(([True], vals[1:] != vals[:-1]))
+    del vals
+    docs = (key & U64(0xFFFFFFFF)).astype(np.int32)
+    del key
+    run_start = np.flatnonzero(starts).astype(np.int32)
+    run_len = np.diff(np.concatenate((run_start, [len(docs)]))).astype(np.int32)
+    run_of = (np.cumsum(starts, dtype=np.int32) - 1)
+    del starts
+    ok_run = (run_len >= 2) & (run_len <= s.max_posting)
+    run_end = np.where(ok_run, run_start + run_len, 0)[run_of]  # 0 marks occurrences in skipped runs
+    del run_of
+    need = max(s.containment_threshold - s.containment_margin, 0.05)
+    codes_out, est_out = [], []
+    for first in range(0, n, chunk_docs):
+        last = min(n, first + chunk_docs)
+        at = np.flatnonzero((docs >= first) & (docs < last) & (run_end > 0))
+        after = run_end[at] - at - 1  # later members of the same run (documents ascending within a run)
+        keep = after > 0
+        at, after = at[keep], after[keep]
+        total = int(after.sum())
+        if not total:
+            continue
+        other = np.repeat(at, after) + _ranges(after) + 1
+        codes, hits = _count_codes((np.repeat(docs[at], after).astype(U64) << U64(32)) | docs[other].astype(U64))
+        pair = _unpack(codes)
+        smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
+        good = (hits >= 2) & (hits >= np.ceil(smaller * need))
+        if good.any():
+            codes_out.append(_pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]))
+            est_out.append(hits[good] / smaller[good])
+    if not codes_out:
+        return np.empty(0, U64), np.empty(0)
+    return np.concatenate(codes_out), np.concatenate(est_out)
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """concatenate(arange(k) for k in lengths), vectorised."""
+    total = int(lengths.sum())
+    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)

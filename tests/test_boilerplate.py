@@ -1,0 +1,165 @@
+"""Site furniture is removed where it sits (edges, whole furniture lines, tails), never a body sentence for a keyword."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from conftest import ROOT
+
+from builder.stages.corpus.clean import Cleaner
+from builder.stages.corpus.extract import RawDoc, choose_title, validate_author
+from builder.text.boilerplate import RULES_FILE, BoilerplateRemover, load_rules
+
+P1 = "本报讯 青川市公安局昨日通报，今年以来全市共破获电信网络诈骗案件二百一十六起，追回群众损失一千三百余万元。"
+P2 = "据介绍，今年的诈骗案件中，冒充客服退款类占比最高，其次是刷单返利和虚假投资理财，受害者以中老年人居多。"
+P3 = "市公安局反诈中心负责人表示，接到可疑电话应立即挂断，并拨打110或96110咨询，切勿向陌生账户转账。"
+QR = "警方提醒，不要扫描二维码领取所谓补贴。"
+MOMENTS = "她把孩子第一次走路的视频发到了朋友圈。"
+
+
+def clean(text: str, **kw) -> tuple[str, list[tuple[str, str]]]:
+    return BoilerplateRemover().explain(text, **kw)
+
+
+@pytest.mark.parametrize("sentence", [QR, MOMENTS, "有专家认为，关注公众号、刷短视频已经成为老年人了解子女生活的方式。",
+                                      "家住三楼的刘阿姨说，版权所有的设计图纸由物业保管。", "责任编辑这个岗位，在很多地方报社已经合并到了编辑部。",
+                                      "记者：群众接到可疑电话时，第一时间应该怎么做？"])
+def test_body_sentence_with_a_furniture_keyword_survives_mid_article(sentence):
+    text = "\n".join([P1, sentence, P2, P3])
+    out, removed = clean(text)
+    assert sentence in out and removed == []
+
+
+def test_furniture_lines_are_removed_at_the_edges_and_by_family():
+    text = "\n".join(["首页 > 新闻中心 > 社会", "字号", "2025-03-14 08:30 来源：青川日报", P1, QR, P2, MOMENTS, P3,
+                      "- 责任编辑: 李四", "扫码关注公众号", "违法和不良信息举报电话：0838-1234567", "Copyright © 2025 青川新闻网 版权所有"])
+    out, removed = clean(text)
+    assert out == "\n".join([P1, QR, P2, MOMENTS, P3])
+    assert dict((line, fam) for fam, line in removed) == {
+        "首页 > 新闻中心 > 社会": "nav", "字号": "nav", "2025-03-14 08:30 来源：青川日报": "dateline", "- 责任编辑: 李四": "credit",
+        "扫码关注公众号": "prompt", "违法和不良信息举报电话：0838-1234567": "contact", "Copyright © 2025 青川新闻网 版权所有": "copyright"}
+
+
+def test_related_headlines_and_comments_after_the_article_are_cut():
+    text = "\n".join([P1, P2, P3, "网友评论仅供其表达个人看法，并不表明本站立场。", "这篇写得好！", "相关新闻", "- 青川今年新建社区食堂四十二家",
+                      "- 城东新区三条公交线路开通"])
+    out, removed = clean(text)
+    assert out == "\n".join([P1, P2, P3])
+    assert removed[0] == ("comments", "网友评论仅供其表达个人看法，并不表明本站立场。")  # the marker is itself a furniture line
+    assert [fam for fam, _ in removed[1:]] == ["tail"] * 4
+
+
+def test_tail_marker_before_the_article_does_not_cut_the_article():
+    text = "\n".join(["相关新闻", P1, P2, P3])
+    out, _ = clean(text)
+    assert P1 in out and P3 in out
+
+
+def test_link_list_page_without_article_text_is_emptied_only_for_web_pages():
+    links = "\n".join(["老照片：1933年的中国各地鸟瞰图，这大概就是古代的样子", "天山深处镶嵌的蓝色宝石，赛里木湖从原生态走向成熟景区",
+                       "消失的阿富汗大佛：护佑了人们1500年，却自身难逃炮火攻击"])
+    assert clean(links, link_pages=True)[0] == ""
+    assert clean(links)[0] == links  # a text file of short lines (a poem, a list) is not a link page
+
+
+def test_rules_live_in_a_data_file_and_a_custom_file_is_used(tmp_path):
+    assert RULES_FILE.suffix == ".toml" and "credit" in RULES_FILE.read_text(encoding="utf-8")
+    custom = tmp_path / "rules.toml"
+    custom.write_text('[house]\nwhere = "line"\nmax_len = 20\npatterns = [\'^本台独家$\']\n', encoding="utf-8")
+    assert load_rules(str(custom))["line"][0][0] == "house"
+    out, removed = BoilerplateRemover(rules_file=str(custom)).explain("\n".join([P1, "本台独家", P2]))
+    assert out == P1 + "\n" + P2 and removed == [("house", "本台独家")]
+
+
+def test_extra_patterns_from_config_act_on_whole_short_lines():
+    out, removed = BoilerplateRemover(extra=["本站特约"]).explain("\n".join([P1, "本站特约稿件", P2]))
+    assert removed == [("extra", "本站特约稿件")]
+
+
+def test_cleaner_counts_each_family():
+    counters: dict[str, int] = {}
+    raw = RawDoc(text="\n".join([P1, P2, P3, "【编辑：姚昊】", "（资料来源：参考消息、海外网等）"]), format="html")
+    settings = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 10, "max_chars": 10**6,
+                "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
+                "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+    text, dropped = Cleaner(settings)(raw, counters)
+    assert dropped is None and "姚昊" not in text and "资料来源" not in text
+    assert counters["boilerplate_credit"] == 1 and counters["boilerplate_source"] == 1 and counters["boilerplate_lines_removed"] == 2
+
+
+def test_title_cut_at_a_quote_mark_is_completed_from_h1():
+    html = ('<html><head><title>多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？_网易财经</title></head>'
+            '<body><h1>多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？</h1></body></html>')
+    assert choose_title(html, "多地项目连环爆雷 狂奔的龙湖集团") == '多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？'
+
+
+def test_title_from_a_related_block_is_replaced_by_the_page_title():
+    html = "<html><head><title>英国美女在殡仪馆工作太痛苦，转行当美人鱼！每小时收入近千元</title></head><body></body></html>"
+    assert choose_title(html, "韩庚将在新西兰大婚，刘诗诗也来过！") == "英国美女在殡仪馆工作太痛苦，转行当美人鱼！每小时收入近千元"
+    assert choose_title("<title>法国全国大罢工再次严重影响交通-新华网</title>", None) == "法国全国大罢工再次严重影响交通"
+
+
+@pytest.mark.parametrize("raw,clean_", [("Name; Email Com", None), ("作者：未知 责任编辑：棒棒不是糖", None), ("我已授权", None),
+                                        ("中国广州发布 关注", None), ("责任编辑：张迪", None), ("记者 黄斌汉", "黄斌汉"), ("黄斌汉", "黄斌汉")])
+def test_authors_are_validated(raw, clean_):
+    assert validate_author(raw) == clean_
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("boilerplate_quality", ROOT / "bench" / "boilerplate_quality.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_own_labelled_pages_meet_precision_and_recall_goals():
+    bench = _bench()
+    own = {}
+    for p in sorted((ROOT / "bench" / "corpus" / "pages").glob("*.txt")):
+        lines = p.read_text(encoding="utf-8").splitlines()
+        own[p.name] = ([x[2:] for x in lines if x.startswith("F|")], [x[2:] for x in lines if x.startswith("B|")],
+                       "\n".join(x[2:] for x in lines))
+    t = bench.score(own, show=False)["totals"]
+    assert t["body"] >= 20 and t["furniture"] >= 30
+    assert t["body_kept"] / t["body"] >= 0.99 and t["furniture_removed"] / t["furniture"] >= 0.95
+
+
+@pytest.mark.realdata
+def test_realdata_labelled_pages_meet_precision_and_recall_goals_and_titles(realdata):
+    import tomllib
+
+    bench = _bench()
+    labels = tomllib.loads(bench.LABELS.read_text(encoding="utf-8"))
+    pages = {}
+    for name, lab in labels.items():
+        raw = bench.extract((realdata / "html" / name).read_bytes(), "builder")
+        pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+    t = bench.score(pages, show=False)["totals"]
+    assert t["body_kept"] / t["body"] >= 0.99 and t["furniture_removed"] / t["furniture"] >= 0.95
+
+
+def test_heading_above_a_pdf_or_text_body_is_kept():
+    out, removed = clean("\n".join(["前言", P1, P2, P3]))
+    assert out.startswith("前言") and removed == []
+    out, removed = clean("\n".join(["图集", P1, P2, P3]), link_pages=True)  # on a web page it is a menu word
+    assert removed == [("nav", "图集")]
+
+
+def test_first_body_line_about_wechat_is_not_a_prompt():
+    first = "公众号的打开率普遍下滑。一篇文章能否被点开，标题起着决定性作用；点开以后能否读完，则很大程度取决于排版。"
+    out, removed = clean("\n".join([first, P1, P2]))
+    assert first in out and removed == []
+
+
+def test_repost_header_run_together_with_the_first_sentence_keeps_the_sentence():
+    line = "本文原标题：《定了！广州南沙邮轮母港即将开通！》搭地铁去坐邮轮玩转东南亚！"
+    out, removed = clean("\n".join([line, P1, P2]))
+    assert out.split("\n")[0] == "搭地铁去坐邮轮玩转东南亚！"
+    assert removed == [("repost", "本文原标题：《定了！广州南沙邮轮母港即将开通！》")]
+
+
+def test_long_closing_disclaimer_of_a_report_is_removed():
+    disclaimer = "免责声明：本报告仅供本公司客户使用。" + "本报告所载资料的来源被认为是可靠的，但本公司不保证其准确性或完整性，据此操作风险自担。" * 25
+    out, removed = clean("\n".join([P1, P2, P3, disclaimer]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "disclaimer" and len(disclaimer) > 1000

@@ -1,0 +1,144 @@
+"""PDF pages are judged one by one, re-extracted when garbled, stripped of running lines, joined with the
+right separator, and long documents become page ranges instead of being dropped."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import pytest
+
+from builder.stages.corpus.clean import Cleaner, join_offsets, split_long
+from builder.stages.corpus.extract import RawDoc, UnreadableFile, read_pdf
+from builder.stages.corpus.pdf import (
+    counted_warnings,
+    join_pdf_lines,
+    page_problem,
+    recover_pages,
+    strip_running_lines,
+)
+
+GOOD = "青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴、社会运营的方式。"
+GARBAGE = "(cid:12)(cid:873)(cid:44)" * 10
+LATIN_JUNK = "ÿ¬Ñ®Ó¸ ¼þ·¢²¼ ÔÚ±±¾© ¾ÙÐÐ ·¢²¼»á ¹«²¼ ÁË Ð¾Æ¬ ²úÆ·" * 3  # a mis-mapped text layer: no Han
+
+
+def test_garbled_page_is_judged_before_any_length_rule():
+    assert page_problem(GARBAGE, doc_has_han=True) == "garbled"
+    assert page_problem(LATIN_JUNK, doc_has_han=True) == "no_han"
+    assert page_problem(GOOD, doc_has_han=True) is None
+
+
+def test_garbled_pages_are_reextracted_by_the_next_extractor_that_reads_them():
+    calls = []
+
+    def pdfium(data, numbers):
+        calls.append(("pdfium", numbers))
+        return {n: GARBAGE for n in numbers}  # fails too
+
+    def pdfminer(data, numbers):
+        calls.append(("pdfminer", numbers))
+        return {n: GOOD for n in numbers}
+
+    counts: Counter = Counter()
+    pages, used = recover_pages(b"", [GOOD, GARBAGE, LATIN_JUNK], counts, fallbacks=[("pypdfium2", pdfium), ("pdfminer", pdfminer)])
+    assert pages == [GOOD, GOOD, GOOD] and used == ["pypdf", "pdfminer", "pdfminer"]
+    assert calls == [("pdfium", [1, 2]), ("pdfminer", [1, 2])]
+    assert counts["pdf_pages_reextracted_pdfminer"] == 2 and "pdf_pages_garbled" not in counts
+
+
+def test_page_is_rejected_only_when_every_extractor_fails_and_counted():
+    counts: Counter = Counter()
+    pages, used = recover_pages(b"", [GOOD, GARBAGE], counts, fallbacks=[("x", lambda d, n: {i: GARBAGE for i in n})])
+    assert pages == [GOOD, ""] and counts["pdf_pages_garbled"] == 1 and used == ["pypdf", "garbled:garbled"]
+
+
+def test_running_headers_footers_and_page_numbers_are_removed():
+    pages = [f"青川市民政局 社区服务年度报告\n{GOOD}\n{GOOD[:30]}\n第{i}段：{GOOD}\n- {i} -" for i in range(1, 6)]
+    counts: Counter = Counter()
+    out = strip_running_lines(pages, counts)
+    assert all("年度报告" not in p and "- " not in p and GOOD in p for p in out)
+    assert all(p.count(GOOD) == 2 for p in out)  # a repeated full-width body line is not a running line
+    assert counts["pdf_running_lines_removed"] == 10
+
+
+@pytest.mark.parametrize("lines,joined", [
+    (["青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街", "道。市民政局负责人介绍，食堂实行政府补贴。"],
+     "青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴。"),
+    (["The city will publish its annual report on community", "services in March, with data from all canteens."],
+     "The city will publish its annual report on community services in March, with data from all canteens."),
+    (["监制人： 刘泽彭", "顾问： 杨启光 陈光磊 陈学超 周小兵 赵金铭 王小明 李大华 张三丰 赵子龙"],
+     "监制人： 刘泽彭\n顾问： 杨启光 陈光磊 陈学超 周小兵 赵金铭 王小明 李大华 张三丰 赵子龙"),
+])
+def test_layout_lines_are_joined_with_the_right_separator(lines, joined):
+    assert join_pdf_lines("\n".join(lines)) == joined
+
+
+def test_library_warnings_become_one_counter():
+    counts: Counter = Counter()
+    with counted_warnings(counts):
+        for _ in range(5):
+            logging.getLogger("pdfminer.pdffont").warning("Could not get FontBBox from font descriptor")
+    assert counts == {"pdf_extractor_warnings": 5}
+
+
+SETTINGS = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 10, "max_chars": 300,
+            "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.9, "dup_ngram_n": 10, "max_dup_ngram_ratio": 1.0,
+            "max_garbled_ratio": 0.02, "t2s": False, "pii": True, "split_long_documents": True}
+
+
+def test_long_pdf_is_split_into_page_ranges_with_provenance_not_dropped():
+    pages = [f"第{i}页。" + GOOD for i in range(1, 11)]  # 10 pages of ~66 characters
+    raw = RawDoc(text="\n\n".join(pages), format="pdf", meta={"pages": 10, "page_starts": join_offsets(pages)})
+    counters: dict[str, int] = {}
+    parts = split_long([raw], SETTINGS, counters)
+    assert [p.path_suffix for p in parts] == ["#pages=1-4", "#pages=5-8", "#pages=9-10"]
+    assert [p.meta["page_range"] for p in parts] == [[1, 4], [5, 8], [9, 10]]
+    assert all(len(p.text) <= 300 for p in parts) and parts[1].text.startswith("第5页")
+    assert counters == {"split_long_documents": 1, "split_parts": 3}
+    for p in parts:
+        text, dropped = Cleaner(dict(SETTINGS))(p, {})
+        assert dropped is None
+    unsplit = Cleaner(dict(SETTINGS, split_long_documents=False))(raw, {})[1]
+    assert unsplit.reason == "dropped_too_long"
+    assert split_long([raw], dict(SETTINGS, split_long_documents=False), {}) == [raw]
+
+
+def _reportlab_pdf(tmp_path, pages=4):
+    pytest.importorskip("reportlab")
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("pdf_extractors", ROOT / "bench" / "pdf_extractors.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = tmp_path / "gen.pdf"
+    source = mod.make_pdf(path, pages=pages)
+    return path.read_bytes(), source
+
+
+def test_generated_cjk_pdf_loses_its_running_header_and_page_numbers(tmp_path):
+    data, source = _reportlab_pdf(tmp_path)
+    doc = read_pdf(data)[0]
+    assert "年度报告" not in doc.text and "- 2 -" not in doc.text
+    assert doc.meta["_counts"]["pdf_running_lines_removed"] == 8
+    assert "负责人介绍，食堂" in doc.text  # a wrapped line joined with no space between Han characters
+    assert "annual report on community services" in doc.text
+
+
+def test_pdf_with_no_readable_page_is_rejected_as_garbled(monkeypatch):
+    import io
+
+    from pypdf import PdfWriter
+
+    import builder.stages.corpus.extract as ex
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    buf = io.BytesIO()
+    w.write(buf)
+    monkeypatch.setattr(ex, "recover_pages", lambda data, pages, counts: (counts.update(pdf_pages_garbled=1) or [""], ["pypdf"]))
+    with pytest.raises(UnreadableFile) as err:
+        read_pdf(buf.getvalue())
+    assert err.value.reason == "garbled_pdf"
