@@ -412,7 +412,7 @@ def test_a_code_change_in_a_shared_module_makes_only_the_stages_using_it_stale(t
         assert cli("run", "dedup", "-c", cfg).code == 0
         build = load_config(cfg)
         assert {s.name: s.state for s in pipeline.statuses(build, upto="dedup")} == {"corpus": "done", "dedup": "done"}
-        minhash = code / "text" / "minhash.py"
+        minhash = code / "text" / "minhash" / "engine.py"
         minhash.write_text(minhash.read_text(encoding="utf-8") + "\n# a changed MinHash engine\n", encoding="utf-8")
         manifest.code_fingerprint.cache_clear()
         st = {s.name: s for s in pipeline.statuses(build, upto="dedup")}

@@ -173,7 +173,7 @@ class StageRun:
 
     def track(self, items: Sequence[T] | Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate with a progress bar when a console is attached."""
-        if self.progress is None:
+        if self.progress is None or getattr(self.progress, "disable", False):  # no display (a pipe, a file): nothing to tidy
             yield from items
             return
         if total is None and hasattr(items, "__len__"):
@@ -184,7 +184,10 @@ class StageRun:
                 yield item
                 self.progress.advance(task)
         finally:
-            self.progress.remove_task(task)
+            try:
+                self.progress.remove_task(task)
+            except KeyError:  # closed late (an interrupted run's generator, collected after the display stopped)
+                pass
 
     def close(self) -> dict[str, int]:
         self.data.close()
