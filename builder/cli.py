@@ -88,13 +88,13 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
                                          progress=bar, options={"dry_run": dry_run}, command=command):
             results.append((name, m))
             if why.startswith("up to date"):
-                console.print(f"[bold]{name}[/]: {why}")
+                console.print(f"[bold]{name}[/]: {escape(why)}")
                 outcome = "skipped (up to date)"
             else:
                 outcome = why if m is None else f"built ({why})"
             if m is not None and m.problems:
                 outcome += ", partial"
-            table.add_row(name, outcome, str(m.rows.get("data", 0)) if m else "-", str(m.rows.get("rejected", 0)) if m else "-",
+            table.add_row(name, escape(outcome), str(m.rows.get("data", 0)) if m else "-", str(m.rows.get("rejected", 0)) if m else "-",
                           f"{m.seconds:.1f}" if m else "-")
     console.print(table)
     console.print(f"reports: builder report STAGE -c {build.path}")

@@ -270,7 +270,9 @@ def run(build: BuildConfig, target: str, force: bool = False, from_stage: str | 
                     continue
                 why = st.reason
             if console is not None:
-                console.print(f"[bold cyan]{name}[/]: running ({why})")
+                from rich.markup import escape
+
+                console.print(f"[bold cyan]{name}[/]: running ({escape(why)})")  # a reason may quote "[llm]" etc.
             try:
                 manifest = execute(build, name, console=console, progress=progress, options=options, stages=stages)
             except DryRunFinished as done:
