@@ -93,7 +93,7 @@ def _call_chunk(func: Callable[[T], R], chunk: list[T], timeout: float) -> list[
     return [call_guarded(func, item, timeout) for item in chunk]
 
 
-def _worker_init(parent: int) -> None:  # pragma: no cover - runs in the worker
+def _worker_init(parent: int, setup: Callable[..., None] | None = None, setup_args: tuple = ()) -> None:  # pragma: no cover - worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # forked with both blocked (see new_pool): ignored from here on
@@ -106,6 +106,8 @@ def _worker_init(parent: int) -> None:  # pragma: no cover - runs in the worker
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    if setup is not None:
+        setup(*setup_args)
 
 
 def _context():
@@ -116,10 +118,12 @@ def _ready() -> bool:
     return True
 
 
-def new_pool(workers: int) -> ProcessPoolExecutor:
+def new_pool(workers: int, setup: Callable[..., None] | None = None, setup_args: tuple = ()) -> ProcessPoolExecutor:
     """A pool whose workers are all forked now, with SIGINT and SIGTERM blocked until they ignore them: a
-    Ctrl-C to the process group while a worker starts up cannot print its traceback."""
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init, initargs=(os.getpid(),))
+    Ctrl-C to the process group while a worker starts up cannot print its traceback. ``setup(*setup_args)``
+    runs in each worker after that (a stage's per-worker state)."""
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init,
+                               initargs=(os.getpid(), setup, setup_args))
     blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if blocked else None
     try:

@@ -80,7 +80,6 @@ def register(app: typer.Typer) -> None:
         """
         from .. import eval as ev
         from ..config import load_config
-        from ..report import print_report
 
         build = load_config(config, output)
         ev.report(build)

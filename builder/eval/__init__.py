@@ -29,7 +29,7 @@ from ..config import BuildConfig
 from ..errors import BuilderError
 from ..llm import ChatRequest, Completion, LLMClient, LLMError, LLMSettings, RequestCache, endpoint_problem, estimate_prompt_tokens
 from ..shards import iter_rows, shard_files, write_parquet
-from .judge import ANCHOR, JudgePrompt, JudgeTask, Judgment, Question, orders, read_judgment
+from .judge import JudgePrompt, JudgeTask, Judgment, Question, orders, read_judgment
 from . import metrics
 
 FOLDER = "eval"
@@ -159,7 +159,6 @@ def estimate(build: BuildConfig) -> dict[str, Any]:
 
 
 def run(build: BuildConfig, log: Callable[[str], None] = lambda _t: None) -> EvalRun:
-    s = build.settings["eval"]
     seed = build.settings["build"]["seed"]
     questions = load_questions(build)
     cands = candidates_of(build)

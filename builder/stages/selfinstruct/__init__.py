@@ -25,11 +25,6 @@ import itertools
 import pickle
 import random
 import tempfile
-import multiprocessing as mp
-import os
-import signal
-import threading
-import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +39,7 @@ from ...llm import (LLMClient, LLMError, LLMSettings, RequestCache, cache_key, d
                     estimate_prompt_tokens, in_order, response_format_for)
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
+from ...workers import new_pool
 from ..base import Stage, StageRun
 from .chunks import Chunk, chunk_documents
 from .filters import ItemFilters, NearDuplicates
@@ -134,22 +130,9 @@ def fast_check(schema: Mapping[str, Any]):
 _RECORDER: ReplyRecorder | None = None
 
 
-def _start_recorder(recorder: ReplyRecorder, parent: int) -> None:  # pragma: no cover - runs in the worker
-    """Signals are the main process's to handle (it stops the pool); a worker whose parent is gone exits."""
+def _set_recorder(recorder: ReplyRecorder) -> None:  # pragma: no cover - runs in the worker
     global _RECORDER
     _RECORDER = recorder
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):  # forked with both blocked (see recorder_pool): ignored from here on
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:  # killed (-9): nobody will read our results
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def record_one(res: ChunkResult) -> Recorded:
@@ -162,26 +145,10 @@ RECORDERS = 2  # at most this many worker processes (fewer when [build] workers 
 
 
 def recorder_pool(recorder: ReplyRecorder, workers: int = RECORDERS) -> ProcessPoolExecutor:
-    """Worker processes holding ``recorder`` (forked where the OS can: no imports to pay again). Their
-    results are applied in request order whichever finishes first, so the output does not depend on them."""
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ProcessPoolExecutor(max_workers=max(1, min(RECORDERS, workers)), mp_context=ctx, initializer=_start_recorder,
-                               initargs=(recorder, os.getpid()))
-    # as builder.workers.new_pool: every worker forked now, with SIGINT/SIGTERM blocked until it ignores them,
-    # so a Ctrl-C while one starts up cannot print its traceback
-    blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if blocked else None
-    try:
-        first = pool.submit(_ready)
-    finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-    first.result()
-    return pool
-
-
-def _ready() -> bool:
-    return True
+    """Worker processes holding ``recorder`` (builder.workers' pool: forked now, signals left to the main
+    process, gone with it). Their results are applied in request order whichever finishes first, so the
+    output does not depend on them."""
+    return new_pool(max(1, min(RECORDERS, workers)), setup=_set_recorder, setup_args=(recorder,))
 
 
 class SelfInstructStage(Stage):
