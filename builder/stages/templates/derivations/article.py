@@ -51,6 +51,8 @@ def _genre_name(a: Article):
 @derivation("genre_judgement", "genre and the rules that decided it")
 def _genre_judgement(a: Article):
     seen = [e for e in a.genre_evidence if not re.search(r"来自.{1,4}栏目|署名|配置指定|电头", e)]  # what the text shown shows
+    # the rules' notes to their maintainers ("（引号外）", "（…引号内的话不算）") are no part of an editor's answer
+    seen = list(dict.fromkeys(re.sub(r"（[^）]*引号[^）]*）", "", e).strip() for e in seen))
     if not seen:
         return None
     return f"体裁：{a.genre_name}\n判断依据：" + "；".join(seen[:4]) + "。"
