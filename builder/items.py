@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
 
 import xxhash
+
+from .errors import ConfigError
 
 WHITESPACE = re.compile(r"\s")
 
@@ -19,7 +24,116 @@ def item_id(instruction: str, input_: str, output: str) -> str:
     return xxhash.xxh3_64_hexdigest("\x1f".join((instruction, input_, output)).encode("utf-8"))
 
 
+# -- the split rule -------------------------------------------------------------------------------
+SPLITS = ("train", "validation")
+
+
+def split_rank(source_id: str, seed: int) -> float:
+    """A source document's place in [0, 1): xxh3-64 of the seed and the id, so it depends on nothing else."""
+    return xxhash.xxh3_64_intdigest(f"{seed}:split:{source_id}".encode("utf-8")) / 2**64
+
+
 def hashed_split(source_id: str, seed: int, validation_share: float) -> str:
-    """A stable split for a source document: the same document always lands on the same side."""
-    h = xxhash.xxh3_64_intdigest(f"{seed}:{source_id}".encode("utf-8"))
-    return "validation" if h / 2**64 < validation_share else "train"
+    """The hash alone: validation when the document's rank is below ``validation_share``."""
+    return "validation" if split_rank(source_id, seed) < validation_share else "train"
+
+
+@dataclass(frozen=True)
+class SplitRule:
+    """The one split rule of every origin (templates, selfinstruct, export); see README, "Splits".
+
+    Every source document has a stable rank (:func:`split_rank`). A rank below ``share`` puts it in
+    validation and a rank at or above ``ceiling`` in train, whatever the caps, templates, sources or
+    origins. Between the two (the floor band) a document goes to validation only when a family it has
+    items of is still short of ``floor`` validation items once every document ranked below it has been
+    placed; documents are taken in rank order. So a document's side depends on its own items and the
+    items of documents ranked below it, never on documents ranked above it. ``floor = 0`` empties the band.
+    """
+
+    seed: int
+    share: float = 0.05
+    floor: int = 100
+    ceiling: float = 0.2
+
+    @classmethod
+    def from_settings(cls, seed: int, export: Mapping[str, Any]) -> "SplitRule":
+        share = float(export.get("validation_share", cls.share))
+        ceiling = float(export.get("validation_max_share", cls.ceiling))
+        if ceiling < share:
+            raise ConfigError(f"[export] validation_max_share ({ceiling}) is below validation_share ({share}): "
+                              "documents ranked below validation_share are always in validation")
+        return cls(int(seed), share, int(export.get("validation_items_per_family", cls.floor)), ceiling)
+
+    def rank(self, source_id: str) -> float:
+        return split_rank(source_id, self.seed)
+
+    def fixed_side(self, source_id: str) -> str | None:
+        """The side the hash alone decides, or None for a document in the floor band."""
+        r = self.rank(source_id)
+        if r < self.share:
+            return "validation"
+        if r >= self.ceiling or not self.floor:
+            return "train"
+        return None
+
+    def provisional_side(self, source_id: str) -> str:
+        """The side before the floor is known: a band document is train until the floor takes it."""
+        return self.fixed_side(source_id) or "train"
+
+    def pack_group(self, source_id: str) -> str | None:
+        """Documents that may share a selfinstruct chunk: those of one fixed side; a band document shares with none."""
+        return self.fixed_side(source_id)
+
+    def assign(self, items: Iterable[tuple[str, str]]) -> "SplitDecision":
+        """Sides for the source documents of (source_id, family) pairs, one pair per item."""
+        by_source: dict[str, Counter] = defaultdict(Counter)
+        for source, family in items:
+            by_source[source][family] += 1
+        have: Counter = Counter()
+        sides: dict[str, str] = {}
+        band: list[tuple[float, str]] = []
+        for source, fams in by_source.items():
+            side = self.fixed_side(source)
+            if side is None:
+                band.append((self.rank(source), source))
+                continue
+            sides[source] = side
+            if side == "validation":
+                have.update(fams)
+        floor_taken: list[str] = []
+        for _, source in sorted(band):
+            fams = by_source[source]
+            if any(have[f] < self.floor for f in fams):
+                sides[source] = "validation"
+                floor_taken.append(source)
+                have.update(fams)
+            else:
+                sides[source] = "train"
+        totals: Counter = Counter()
+        for fams in by_source.values():
+            totals.update(fams)
+        return SplitDecision(sides, floor_taken, dict(totals), dict(have), self)
+
+
+@dataclass
+class SplitDecision:
+    sides: dict[str, str]  # source_id -> split
+    floor_taken: list[str]  # band documents the floor put in validation, in rank order
+    items: dict[str, int]  # family -> items
+    validation: dict[str, int]  # family -> validation items
+    rule: SplitRule
+
+    def families(self) -> list[dict[str, Any]]:
+        """One row per family: items, validation items, their share, the floor and whether it was reached."""
+        rows = []
+        for family in sorted(self.items):
+            n, v = self.items[family], self.validation.get(family, 0)
+            rows.append({"family": family, "items": n, "validation": v, "validation_share": round(v / n, 4) if n else 0.0,
+                         "floor": self.rule.floor, "floor_reached": v >= self.rule.floor})
+        return rows
+
+    def counts(self) -> Counter:
+        c: Counter = Counter()
+        c["validation_articles"] = sum(1 for s in self.sides.values() if s == "validation")
+        c["validation_articles_by_floor"] = len(self.floor_taken)
+        return c
