@@ -194,8 +194,9 @@ class ExportStage(Stage):
         ctx.counters.update(decision.counts())
         short = [r for r in decision.families() if not r["floor_reached"]]
         if short and split.floor:
+            counts = ", ".join(f"{r['family']} {r['validation']}" for r in short)
             ctx.note(f"{len(short)} families have fewer validation items than the floor of {split.floor} ([export] "
-                     f"validation_items_per_family): {', '.join(f'{r['family']} {r['validation']}' for r in short)}; every "
+                     f"validation_items_per_family): {counts}; every "
                      f"document of theirs ranked below validation_max_share ({split.ceiling}) is already in validation")
         self._split_rows = decision.families()
 
