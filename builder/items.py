@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import xxhash
 
-from .errors import ConfigError
+from .errors import BuilderError, ConfigError
 
 WHITESPACE = re.compile(r"\s")
 
@@ -48,27 +49,43 @@ class SplitRule:
     items of is still short of ``floor`` validation items once every document ranked below it has been
     placed; documents are taken in rank order. So a document's side depends on its own items and the
     items of documents ranked below it, never on documents ranked above it. ``floor = 0`` empties the band.
+    A document in ``pinned`` (the ledger of an earlier export, ``[export] keep_splits``) keeps its side.
     """
 
     seed: int
     share: float = 0.05
     floor: int = 100
     ceiling: float = 0.2
+    pinned: Mapping[str, str] = field(default_factory=dict)  # sides an earlier release fixed ([export] keep_splits)
 
     @classmethod
-    def from_settings(cls, seed: int, export: Mapping[str, Any]) -> "SplitRule":
+    def from_settings(cls, seed: int, export: Mapping[str, Any], pinned: Mapping[str, str] | None = None) -> "SplitRule":
         share = float(export.get("validation_share", cls.share))
         ceiling = float(export.get("validation_max_share", cls.ceiling))
         if ceiling < share:
             raise ConfigError(f"[export] validation_max_share ({ceiling}) is below validation_share ({share}): "
                               "documents ranked below validation_share are always in validation")
-        return cls(int(seed), share, int(export.get("validation_items_per_family", cls.floor)), ceiling)
+        return cls(int(seed), share, int(export.get("validation_items_per_family", cls.floor)), ceiling, dict(pinned or {}))
+
+    @classmethod
+    def from_build(cls, build: Any) -> "SplitRule":
+        """The rule of a build: ``[build] seed``, the ``[export]`` split keys and the ``keep_splits`` file."""
+        export = build.stage("export")
+        pinned = read_split_ledger(build.resolve(export["keep_splits"])) if export.get("keep_splits") else None
+        return cls.from_settings(build.settings["build"]["seed"], export, pinned)
+
+    def fingerprint(self) -> dict[str, Any]:
+        pins = xxhash.xxh3_64_hexdigest("\n".join(f"{k}\t{v}" for k, v in sorted(self.pinned.items())).encode("utf-8"))
+        return {"seed": self.seed, "share": self.share, "floor": self.floor, "ceiling": self.ceiling,
+                "pinned": pins if self.pinned else None}
 
     def rank(self, source_id: str) -> float:
         return split_rank(source_id, self.seed)
 
     def fixed_side(self, source_id: str) -> str | None:
-        """The side the hash alone decides, or None for a document in the floor band."""
+        """The side an earlier release pinned or the hash alone decides, or None for a document in the floor band."""
+        if source_id in self.pinned:
+            return self.pinned[source_id]
         r = self.rank(source_id)
         if r < self.share:
             return "validation"
@@ -115,6 +132,33 @@ class SplitRule:
         return SplitDecision(sides, floor_taken, dict(totals), dict(have), self)
 
 
+LEDGER_HEADER = "source_id\tsplit"
+
+
+def read_split_ledger(path: Path) -> dict[str, str]:
+    """source_id -> split from a ledger an export wrote (``export/splits.tsv``: a header, then id TAB split)."""
+    if not path.is_file():
+        raise BuilderError(f"{path}: split ledger not found ([export] keep_splits; an export writes export/splits.tsv)")
+    sides: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    if not lines or lines[0].strip() != LEDGER_HEADER:
+        raise BuilderError(f"{path}:1: not a split ledger (expected the header 'source_id<TAB>split')")
+    for no, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\r\n").split("\t")
+        if len(parts) != 2 or not parts[0] or parts[1] not in SPLITS:
+            raise BuilderError(f"{path}:{no}: expected 'source_id<TAB>train|validation', got {line[:80]!r}")
+        if sides.get(parts[0], parts[1]) != parts[1]:
+            raise BuilderError(f"{path}:{no}: {parts[0]} is listed on both sides")
+        sides[parts[0]] = parts[1]
+    return sides
+
+
+def format_split_ledger(sides: Mapping[str, str]) -> str:
+    return LEDGER_HEADER + "\n" + "".join(f"{k}\t{v}\n" for k, v in sorted(sides.items()))
+
+
 @dataclass
 class SplitDecision:
     sides: dict[str, str]  # source_id -> split
@@ -136,4 +180,5 @@ class SplitDecision:
         c: Counter = Counter()
         c["validation_articles"] = sum(1 for s in self.sides.values() if s == "validation")
         c["validation_articles_by_floor"] = len(self.floor_taken)
+        c["articles_with_kept_split"] = sum(1 for s in self.sides if s in self.rule.pinned)
         return c

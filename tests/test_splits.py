@@ -183,3 +183,42 @@ def test_selfinstruct_items_never_carry_text_of_the_other_side(tmp_path, monkeyp
         doc_ids = json.loads(row["meta"])["doc_ids"]
         assert {rule.fixed_side(d) for d in doc_ids} == {row["split"]}, (doc_ids, row["split"])
     assert doc_text(0, 3)[:10] in "".join(seen)
+
+
+def test_a_release_ledger_keeps_every_side_even_where_the_floor_alone_would_move_one(tmp_path, make_build, cli):
+    """The floor band is the one place the rule alone may move an article (higher caps fill a family with
+    fewer articles); the ledger of the earlier export pins every side."""
+    copy_demo(tmp_path / "a", ["news", "commentary", "selfmedia"])
+    copy_demo(tmp_path / "b", ["feature", "extra", "interview"])
+    source_a = '[[corpus.sources]]\nname = "a"\npath = "a"\nlicense = "CC-BY-4.0"\n'
+    source_b = '[[corpus.sources]]\nname = "b"\npath = "b"\nlicense = "CC-BY-4.0"\n'
+    split = "[export]\nvalidation_share = 0.05\nvalidation_items_per_family = 30\nvalidation_max_share = 0.7\n"
+    cfg = make_build(PARTIAL + source_a + split + "[templates]\nmax_items_per_subcategory = 3\n")
+    run_all(cli, cfg, tmp_path / "v1")
+    v1 = sides(tmp_path / "v1")
+    ledger = (tmp_path / "v1" / "export" / "splits.tsv").read_text(encoding="utf-8").splitlines()
+    assert ledger[0] == "source_id\tsplit" and dict(x.split("\t") for x in ledger[1:]) == v1
+    shutil.copy(tmp_path / "v1" / "export" / "splits.tsv", tmp_path / "release-1.tsv")
+
+    make_build(PARTIAL + source_a + source_b + split + "[templates]\nmax_items_per_subcategory = 60\nmax_source_share = 1\n")
+    run_all(cli, cfg, tmp_path / "rule-only")
+    alone = sides(tmp_path / "rule-only")
+    moved = {s for s in set(v1) & set(alone) if v1[s] != alone[s]}
+    assert moved  # the case the ledger is for: only band articles move, never those the hash fixes
+    rule = SplitRule(SEED, 0.05, 30, 0.7)
+    assert all(rule.fixed_side(s) is None for s in moved)
+
+    make_build(PARTIAL + source_a + source_b + split + 'keep_splits = "release-1.tsv"\n[templates]\nmax_items_per_subcategory = 60\nmax_source_share = 1\n')
+    run_all(cli, cfg, tmp_path / "v2")
+    v2 = sides(tmp_path / "v2")
+    assert {s: (v1[s], v2[s]) for s in set(v1) & set(v2) if v1[s] != v2[s]} == {}
+    assert set(v2) - set(v1)  # the new source's articles were placed by the rule
+    summary = dict(pl.read_parquet(tmp_path / "v2" / "export" / "report" / "summary.parquet").iter_rows())
+    assert summary["count.articles_with_kept_split"] == len(set(v1) & set(v2))
+    tpl = pl.read_parquet(sorted((tmp_path / "v2" / "templates" / "data").glob("*.parquet")))
+    assert all(v2.get(r["source_id"], r["split"]) == r["split"] for r in tpl.iter_rows(named=True))  # templates used it too
+
+    (tmp_path / "release-1.tsv").write_text("source_id\tsplit\nabc\ttest\n", encoding="utf-8")
+    r = cli("run", "export", "-c", cfg, "--output", tmp_path / "v2")
+    assert r.code == 1 and "release-1.tsv:2: expected 'source_id<TAB>train|validation'" in r.err
+    assert len(r.err.strip().splitlines()) == 1

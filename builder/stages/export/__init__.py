@@ -16,7 +16,8 @@ Assembly, in order; every item left out lands in ``rejected/`` with its reason:
 
 Written in the stage folder (so they are swapped in with the rest): ``data/`` (the items, the stage
 contract), ``hub/`` (README.md + ``data/<config>/<split>-0000i-of-0000N.parquet``), ``llamafactory/``,
-``trl/`` and ``card.json`` (the facts the card states, re-rendered by ``builder push``).
+``trl/``, ``card.json`` (the facts the card states, re-rendered by ``builder push``) and ``splits.tsv`` (the side of
+every source article: the ledger a later release passes as ``[export] keep_splits`` so no article changes side).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import polars as pl
 import xxhash
 
 from ...card import card_facts, check_card, render_card
-from ...items import SplitRule
+from ...items import SplitRule, format_split_ledger
 from ...manifest import hash_files_content
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
@@ -78,7 +79,7 @@ class ExportStage(Stage):
 
     def input_fingerprints(self, upstream):
         prints = super().input_fingerprints(upstream)
-        for key in ("blocklist", "review_decisions"):
+        for key in ("blocklist", "review_decisions", "keep_splits"):
             if self.settings.get(key):
                 p = self.build.resolve(self.settings[key])
                 prints[key] = hash_files_content([p]) if p.is_file() else "missing"
@@ -91,7 +92,7 @@ class ExportStage(Stage):
         blocked = read_blocklist(self.build.resolve(s["blocklist"])) if s.get("blocklist") else set()
         review = read_review_decisions(self.build.resolve(s["review_decisions"])) if s.get("review_decisions") else {}
 
-        split = SplitRule.from_settings(seed, s)
+        split = SplitRule.from_build(self.build)
         items: list[dict[str, Any]] = []
         upstream_splits: list[str | None] = []
         for origin in ORIGINS:
@@ -192,6 +193,9 @@ class ExportStage(Stage):
             if upstream.get(id(it)) != it["split"]:
                 ctx.count("split_differs_from_upstream")  # a floor-band article decided over all origins here
         ctx.counters.update(decision.counts())
+        # the ledger a later release keeps its sides with ([export] keep_splits): every article decided here,
+        # and every article an earlier ledger listed, so one that drops out and comes back keeps its side
+        atomic_write_text(ctx.dir / "splits.tsv", format_split_ledger({**split.pinned, **decision.sides}))
         short = [r for r in decision.families() if not r["floor_reached"]]
         if short and split.floor:
             counts = ", ".join(f"{r['family']} {r['validation']}" for r in short)

@@ -181,11 +181,11 @@ class SelfInstructStage(Stage):
         fp["endpoint"] = display_url(self.llm.base_url)  # another provider's model of the same name is another model
         fp["prompt"] = self.prompt.fingerprint()
         fp["reply_schema"] = load_schema(REPLY_SCHEMA)
-        fp["split"] = self.split_rule().__dict__
+        fp["split"] = self.split_rule().fingerprint()
         return fp
 
     def split_rule(self) -> SplitRule:
-        return SplitRule.from_settings(self.build.settings["build"]["seed"], self.build.stage("export"))
+        return SplitRule.from_build(self.build)
 
     # -- input ---------------------------------------------------------------------------------------
     def documents(self, ctx: StageRun) -> Iterator[dict[str, Any]]:

@@ -214,7 +214,7 @@ class TemplatesStage(Stage):
         folder = self.template_dir()
         files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
-        fp["split"] = SplitRule.from_settings(self.build.settings["build"]["seed"], self.build.stage("export")).__dict__
+        fp["split"] = SplitRule.from_build(self.build).fingerprint()
         llm = self.llm_settings()  # the code is in the manifest's code hash; whether a key is set is not config
         fp["llm"] = {"endpoint": display_url(llm.get("base_url") or ""), "model": llm.get("model"), "temperature": llm.get("temperature")}
         return fp
@@ -325,8 +325,7 @@ class TemplatesStage(Stage):
                                 "phrasing_id": pid, "source_id": cand["source_id"], "origin": "templates",
                                 "meta": json.dumps(meta, ensure_ascii=False)})
         records = self.cap_sources(ctx, records, stats)
-        split = SplitRule.from_settings(self.build.settings["build"]["seed"], self.build.stage("export"))
-        decision = split.assign((r["source_id"], r["family"]) for r in records)
+        decision = SplitRule.from_build(self.build).assign((r["source_id"], r["family"]) for r in records)
         for r in records:
             r["split"] = decision.sides[r["source_id"]]
             if ctx.keep(r):
