@@ -34,11 +34,6 @@ def split_rank(source_id: str, seed: int) -> float:
     return xxhash.xxh3_64_intdigest(f"{seed}:split:{source_id}".encode("utf-8")) / 2**64
 
 
-def hashed_split(source_id: str, seed: int, validation_share: float) -> str:
-    """The hash alone: validation when the document's rank is below ``validation_share``."""
-    return "validation" if split_rank(source_id, seed) < validation_share else "train"
-
-
 @dataclass(frozen=True)
 class SplitRule:
     """The one split rule of every origin (templates, selfinstruct, export); see README, "Splits".
