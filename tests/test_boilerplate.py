@@ -38,7 +38,11 @@ def test_furniture_lines_are_removed_at_the_edges_and_by_family():
     assert out == "\n".join([P1, QR, P2, MOMENTS, P3])
     assert dict((line, fam) for fam, line in removed) == {
         "首页 > 新闻中心 > 社会": "nav", "字号": "nav", "2025-03-14 08:30 来源：青川日报": "dateline", "- 责任编辑: 李四": "credit",
-        "扫码关注公众号": "prompt", "违法和不良信息举报电话：0838-1234567": "contact", "Copyright © 2025 青川新闻网 版权所有": "copyright"}
+        "扫码关注公众号": "tail", "违法和不良信息举报电话：0838-1234567": "tail", "Copyright © 2025 青川新闻网 版权所有": "copyright"}
+    # the editor line closes the article (a tail marker since issue 12): what follows it is cut as tail; the
+    # same closing lines without an editor line above them are removed by their own families
+    out, removed = clean("\n".join([P1, P2, P3, "扫码关注公众号", "违法和不良信息举报电话：0838-1234567"]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [("prompt", "扫码关注公众号"), ("contact", "违法和不良信息举报电话：0838-1234567")]
 
 
 def test_related_headlines_and_comments_after_the_article_are_cut():
@@ -267,7 +271,7 @@ def test_editor_line_closes_the_article_and_cuts_a_pasted_related_item():
     summary = "青川市公安局昨日发布通报称，近日有网民在微信群散布不实信息，警方已依法对其作出处理，提醒市民不信谣不传谣。"
     out, removed = clean("\n".join([P1, P2, P3, "责任编辑：", pasted, summary, "，青川日报"]))
     assert out == "\n".join([P1, P2, P3])
-    assert ("credit", "责任编辑：") in removed and ("tail", summary) in removed
+    assert ("credit", "责任编辑：") in removed and ("tail", summary) in removed and ("tail", pasted) in removed
 
 
 def test_lone_section_heading_that_opens_a_digest_is_kept():

@@ -134,9 +134,8 @@ class BoilerplateRemover:
                     after = sum(len(strip[b]) for b in body if b > i)
                     if before >= self.min_body_chars and before >= after:
                         end = i
-                        for j in idx[n:]:  # cut lines that an edge pattern also names keep that name
-                            named = self._edge_family(strip[j])
-                            fam.setdefault(j, named if named not in (None, "link_list", "nav") else "tail")
+                        for j in idx[n:]:
+                            fam.setdefault(j, "tail")
                         break
         live = [i for i in idx if i < end and i not in fam]
         edge: dict[int, str | None] = {}
