@@ -248,6 +248,12 @@ def test_closing_furniture_seen_on_held_out_pages_is_removed_by_family(line, fam
     assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
 
 
+def test_closing_sentence_run_together_with_an_editor_credit_is_kept():
+    merged = "这么高大上的邮轮母港，开始搓搓手了！！！编辑|禤志杰"
+    out, _ = clean("\n".join([P1, P2, P3, merged]))
+    assert merged in out
+
+
 def test_address_words_inside_the_article_are_kept():
     mid = "记者在现场看到，地址：青川市人民路11号的服务大厅里排起了长队。"
     out, removed = clean("\n".join([P1, mid, P2, P3]))
