@@ -288,3 +288,12 @@ def test_lone_section_heading_that_opens_a_digest_is_kept():
 def test_last_crumb_after_a_removed_breadcrumb_is_still_a_menu_word():
     out, removed = clean("\n".join(["您所在的位置：", "首页 >", "公司 >", "公司", P1, P2, P3]), link_pages=True)
     assert out == "\n".join([P1, P2, P3]) and ("nav", "公司") in removed
+
+
+def test_text_after_a_closed_block_starts_its_own_line_so_a_credit_does_not_fuse_with_the_body():
+    from builder.stages.corpus.extract import extract_html
+
+    body = f"<div class='news_txt'>{P1}<br>{P2}<br>{P3}<br>这么高大上的邮轮母港<br>开始搓搓手了！！！<div style='text-align:center'><img src='a.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div>"
+    doc = extract_html(_page("<title>青川通报</title>", body))
+    lines = doc.text.split("\n")
+    assert "开始搓搓手了！！！" in lines and "编辑|禤志杰" in lines

@@ -324,6 +324,9 @@ TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True}
 # a </html> or </body> before the page's last one (a header template pasted in whole): the parser would end
 # the document there and the extractor would see only the header's menu
 _STRAY_END = re.compile(r"</(html|body)\s*>(?=.*</\1\s*>)", re.S | re.I)
+# text straight after a closed block (…搓搓手了！！！<div><img></div>编辑|某某) starts a new line on screen; the
+# extractor would run it into the line before, so a credit or a list item fuses with a body sentence
+_BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol|h[1-6])\s*>)(?=[^\s<])", re.I)
 
 
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
@@ -331,7 +334,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
-    html = _STRAY_END.sub("", html)
+    html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
