@@ -293,7 +293,11 @@ def test_last_crumb_after_a_removed_breadcrumb_is_still_a_menu_word():
 def test_text_after_a_closed_block_starts_its_own_line_so_a_credit_does_not_fuse_with_the_body():
     from builder.stages.corpus.extract import extract_html
 
-    body = f"<div class='news_txt'>{P1}<br>{P2}<br>{P3}<br>这么高大上的邮轮母港<br>开始搓搓手了！！！<div style='text-align:center'><img src='a.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div>"
-    doc = extract_html(_page("<title>青川通报</title>", body))
-    lines = doc.text.split("\n")
+    # a WeChat-style repost: short lines and image blocks; from six such segments on, the extractor alone runs
+    # the text after an image block into the line before it (…搓搓手了！！！编辑|禤志杰)
+    segs = "".join(f"{(P1, P2, P3)[k % 3]}<br>短句第{k}行<br>再一行说明<div style='text-align:center;'><img src='{k}.gif'></div>"
+                   for k in range(8))
+    body = (f"<div class='main_lt'><div class='newscontent'><div class='news_txt'>{segs}开始搓搓手了！！！"
+            "<div style='text-align:center;'><img src='z.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div></div></div>")
+    lines = extract_html(_page("<title>青川通报</title>", body)).text.split("\n")
     assert "开始搓搓手了！！！" in lines and "编辑|禤志杰" in lines
