@@ -239,6 +239,7 @@ def test_title_drops_a_trailing_separator_and_the_space_before_a_year_unit():
     ("医技党支部、药剂科供稿 摄影/王五 编辑/赵六", "signoff"),
     ("地 址：青川市东城区人民路11号", "contact"),
     ("电 话：0838-1234567", "contact"),
+    ("(综合整理自青川日报、青川新闻网等)", "source"),
     ("版权所有 青川市人民医院 Copyright © 2018 All rights reserved. 蜀ICP备14002927号-5 蜀公网安备51010402000231号 "
      "医院地址：青川市人民路58号 24小时急救电话：0838-88866120 传真：0838-88854265 联系邮箱：service@example.cn "
      "技术支持：青川网络科技有限公司 网站地图 | 联系我们 | 隐私政策", "footer"),  # longer than a copyright line
