@@ -100,12 +100,8 @@ class RayExecutor:
                 kwargs.pop("include_dashboard")
             else:
                 kwargs["num_cpus"] = self.requested
-            # workers import builder from the same place as the driver (an editable install, a PYTHONPATH)
-            here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            path = os.pathsep.join(p for p in [here, os.environ.get("PYTHONPATH", "")] if p)
-            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}} if not self.address else None
-            if kwargs["runtime_env"] is None:
-                kwargs.pop("runtime_env")
+            # workers are started with this process's interpreter and environment, so they import builder from
+            # the same place (an editable install, a PYTHONPATH); a cluster's nodes need builder installed (docs/ray.md)
             try:
                 ray.init(**kwargs)
             except ConnectionError as exc:
@@ -115,40 +111,39 @@ class RayExecutor:
     @property
     def workers(self) -> int:
         ray = self.start()
-        return max(1, int(ray.available_resources().get("CPU", 0) or ray.cluster_resources().get("CPU", 1)))
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))  # the whole cluster, not what is idle now
 
     def map(self, func: Callable, items: Iterable, batch_size: int, timeout: float = 0.0,
             on_error: Callable[[TaskFailed], Any] | None = None) -> Iterator[Any]:
-        """``func(item)`` or ``on_error(TaskFailed)`` per item, in order; chunks of items are Ray tasks, at
-        most a few per CPU in flight (the input is read only as fast as the cluster works)."""
+        """``func(item)`` or ``on_error(TaskFailed)`` per item, in order.
+
+        The input is read ``batch_size`` items at a time, exactly as the local pool reads it: a stage that
+        rejects while it reads (an unreadable line of a JSON Lines file) interleaves those rejects with the
+        workers' results in the same order, so the shards are the same row for row. Each batch goes out as
+        a few Ray tasks per CPU of the cluster."""
         ray = self.start()
         cpus = self.workers
-        chunk_size = max(1, batch_size // (cpus * 4))
-        ahead = 4 * cpus
         task = _remote(ray, "chunk", _ray_chunk, max_retries=RAY_TASK_RETRIES, num_cpus=1)
         fref = ray.put(func)
         it = iter(items)
-        pending: deque = deque()
-
-        def submit() -> bool:
-            chunk = list(itertools.islice(it, chunk_size))
-            if chunk:
-                pending.append((chunk, task.remote(fref, chunk, timeout)))
-            return bool(chunk)
-
+        refs: list = []
         try:
-            while len(pending) < ahead and submit():
-                pass
-            while pending:
-                chunk, ref = pending.popleft()
-                outcomes = self._get(ray, ref, timeout * len(chunk) + GRACE if timeout > 0 else None)
-                if outcomes is None:
-                    outcomes = list(self._isolate(ray, fref, chunk, timeout))
-                submit()
-                for item, outcome in zip(chunk, outcomes):
-                    yield _resolve(item, outcome, on_error)
+            while True:
+                batch = list(itertools.islice(it, batch_size))
+                if not batch:
+                    break
+                size = max(1, len(batch) // (cpus * 4))
+                chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+                refs = [task.remote(fref, chunk, timeout) for chunk in chunks]
+                for k, chunk in enumerate(chunks):
+                    outcomes = self._get(ray, refs[k], timeout * len(chunk) + GRACE if timeout > 0 else None)
+                    if outcomes is None:
+                        outcomes = list(self._isolate(ray, fref, chunk, timeout))
+                    for item, outcome in zip(chunk, outcomes):
+                        yield _resolve(item, outcome, on_error)
+                refs = []
         finally:
-            for _, ref in pending:
+            for ref in refs:  # stopped early (an error, Ctrl-C): nothing of ours keeps running
                 ray.cancel(ref, force=True)
 
     def _get(self, ray, ref, timeout: float | None) -> list | None:

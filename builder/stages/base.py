@@ -168,7 +168,8 @@ class StageRun:
         An item whose ``func`` raises, runs past ``[build] task_timeout`` or kills its worker comes back as
         ``on_error(TaskFailed)`` (without ``on_error`` it raises ``TaskError``); see ``builder.workers``."""
         executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
-        batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(executor.workers, 1)
+        # the batch follows [build] workers whatever runs it, so Ray reads the input as the local pool does
+        batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(self.build.workers, 1)
         timeout = float(self.build.settings["build"].get("task_timeout", 0) or 0)
         return executor.map(func, items, batch_size, timeout, on_error)
 

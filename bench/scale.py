@@ -1,0 +1,208 @@
+"""corpus + dedup on a generated Chinese corpus, with the local executor and with Ray: time, memory, ratio.
+
+The corpus is made at run time by ``bench/dedup/generate.py`` from real sentences (the demo corpus and,
+when ``../shared/realdata`` is there, SogouCA records, Sohu 2021 pair texts and saved article pages):
+original articles, same-template events that differ in a name or a number, headline series, roundups
+quoting briefs, and reposts/edits/excerpts of stories (about 40% of stories have duplicates). It is
+written as JSON Lines files of 5,000 records (title, content, published, url), with a few broken
+records (empty text, a number where text belongs, a truncated line) as real dumps have.
+
+Each executor runs ``builder run dedup`` (corpus, then dedup) in a child process on the same files,
+twice per size at most, while the peak memory of its whole process tree (driver, pool workers, or for
+Ray the GCS, raylet and Ray workers it starts) is sampled as PSS, so pages shared between forked
+workers or through Ray's object store are counted once. Then the two outputs are compared row for row
+(kept and rejected shards of both stages); a difference fails the run.
+
+    python bench/scale.py --docs 20000                 # ~3 min on 2 cores
+    python bench/scale.py --docs 1000000 --keep-going  # the issue's size (~1.4 GB of text), unattended
+
+Results go to ``bench/results/scale_<docs>.json`` and ``.md`` (the numbers and the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench" / "dedup"))
+
+from _common import builder_cmd, run_measured  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+FILE_ROWS = 5000
+BROKEN_EVERY = 997  # about one record in a thousand is broken, as in real dumps
+
+
+def write_corpus(n_docs: int, folder: Path, seed: int = 0) -> dict:
+    """``n_docs`` generated documents as JSON Lines files under ``folder``; returns what was written."""
+    import generate  # bench/dedup/generate.py
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(seed)
+    written = 0
+    nbytes = 0
+    # generated in parts so a 1M-document corpus never sits in memory at once
+    part_docs = 50_000
+    file_no = 0
+    for part, start in enumerate(range(0, n_docs, part_docs)):
+        df = generate.generate(min(part_docs, n_docs - start), seed=seed * 1000 + part)
+        texts = df["text"].to_list()
+        ids = df["id"].to_list()
+        for f0 in range(0, len(texts), FILE_ROWS):
+            path = folder / f"feed-{file_no:05d}.jsonl"
+            file_no += 1
+            with path.open("w", encoding="utf-8") as fh:
+                for k in range(f0, min(f0 + FILE_ROWS, len(texts))):
+                    title, _, body = texts[k].partition("\n")
+                    if not body.strip():
+                        title, body = "", title
+                    rec = {"id": f"{part}-{ids[k]}", "title": title.strip(), "content": body.strip(),
+                           "published": f"2024-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}",
+                           "url": f"https://news.example.cn/{part}/{ids[k]}.html"}
+                    written += 1
+                    if written % BROKEN_EVERY == 0:
+                        kind = written // BROKEN_EVERY % 3
+                        if kind == 0:
+                            rec["content"] = ""
+                        elif kind == 1:
+                            rec["content"] = 12345
+                        else:
+                            line = json.dumps(rec, ensure_ascii=False)
+                            fh.write(line[: len(line) // 2] + "\n")  # a truncated line
+                            continue
+                    fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            nbytes += path.stat().st_size
+    return {"documents": written, "files": file_no, "bytes": nbytes}
+
+
+def write_config(folder: Path, corpus: Path, workers: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = folder / "build.toml"
+    cfg.write_text(f"""[build]
+name = "scale"
+output = "out"
+workers = {workers}
+
+[[corpus.sources]]
+name = "feeds"
+path = "{corpus}"
+include = ["*.jsonl"]
+license = "generated"
+""", encoding="utf-8")
+    return cfg
+
+
+def stage_seconds(out: Path) -> dict:
+    secs = {}
+    for stage in ("corpus", "dedup"):
+        m = json.loads((out / stage / "manifest.json").read_text())
+        secs[stage] = round(float(m.get("seconds", 0.0)), 2)
+        secs[f"{stage}_rows"] = m.get("rows", {})
+    return secs
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    """Differences between two outputs: shard names and every row of kept and rejected shards."""
+    problems = []
+    for stage in ("corpus", "dedup"):
+        for part in ("data", "rejected"):
+            fa = sorted(p.name for p in (a / stage / part).glob("*.parquet"))
+            fb = sorted(p.name for p in (b / stage / part).glob("*.parquet"))
+            if fa != fb:
+                problems.append(f"{stage}/{part}: shards differ ({len(fa)} vs {len(fb)})")
+                continue
+            for name in fa:
+                da, db = pl.read_parquet(a / stage / part / name), pl.read_parquet(b / stage / part / name)
+                if not da.equals(db):
+                    problems.append(f"{stage}/{part}/{name}: rows differ ({da.height} vs {db.height})")
+    return problems
+
+
+def run_one(executor: str, cfg: Path) -> dict:
+    out = cfg.parent / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = builder_cmd("run", "dedup", "-c", str(cfg), "--executor", executor)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("RAY_ADDRESS", None)  # a private Ray on this machine, started (and measured) by the run itself
+    seconds, peak, code = run_measured(cmd, env=env, cwd=cfg.parent)
+    row = {"executor": executor, "exit_code": code, "wall_s": round(seconds, 1), "peak_pss_mb": round(peak / 2**20)}
+    if code in (0, 3):
+        row.update(stage_seconds(out))
+    return row
+
+
+def markdown(res: dict) -> str:
+    lines = [f"# bench/scale.py at {res['documents']:,} documents", "",
+             f"`{res['command']}` on {res['machine']}, {res['date']}.", "",
+             f"Corpus: {res['documents']:,} generated documents in {res['files']} JSON Lines files, "
+             f"{res['bytes'] / 2**20:.0f} MiB (generated in {res['generate_s']:.0f} s).", "",
+             "| executor | wall s | corpus s | dedup s | peak PSS MiB (tree) | docs/s (corpus+dedup) |",
+             "|---|---|---|---|---|---|"]
+    for r in res["runs"]:
+        dps = res["documents"] / r["wall_s"] if r.get("wall_s") else 0
+        lines.append(f"| {r['executor']} | {r['wall_s']} | {r.get('corpus', '-')} | {r.get('dedup', '-')} | {r['peak_pss_mb']} | {dps:.0f} |")
+    lines += ["", f"Ray / local: wall {res['ratio_wall']}×, peak memory {res['ratio_memory']}×. "
+              f"Outputs identical row for row: {'yes' if not res['differences'] else 'NO: ' + '; '.join(res['differences'][:5])}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20000, help="documents to generate (the issue's size is 1000000)")
+    ap.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "2")))
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "scale", help="scratch folder (corpus and outputs)")
+    ap.add_argument("--executors", default="local,ray")
+    ap.add_argument("--keep-going", action="store_true", help="write the results even when an executor fails")
+    ap.add_argument("--keep-work", action="store_true", help="leave the scratch folder in place")
+    args = ap.parse_args()
+
+    work = args.work / str(args.docs)
+    shutil.rmtree(work, ignore_errors=True)
+    corpus = work / "corpus"
+    t0 = time.perf_counter()
+    info = write_corpus(args.docs, corpus)
+    gen_s = time.perf_counter() - t0
+    print(f"generated {info['documents']} documents, {info['files']} files, {info['bytes'] / 2**20:.0f} MiB in {gen_s:.0f} s", flush=True)
+
+    runs = []
+    outs = {}
+    for ex in args.executors.split(","):
+        cfg = write_config(work / ex, corpus, args.workers)
+        row = run_one(ex, cfg)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        runs.append(row)
+        outs[ex] = cfg.parent / "out"
+        if row["exit_code"] not in (0, 3) and not args.keep_going:
+            sys.exit(f"{ex}: builder exited {row['exit_code']}")
+    diffs = compare(outs["local"], outs["ray"]) if {"local", "ray"} <= set(outs) else []
+    by = {r["executor"]: r for r in runs}
+    ratio = lambda k: round(by["ray"][k] / by["local"][k], 2) if {"local", "ray"} <= set(by) and by["local"][k] else None  # noqa: E731
+    res = {"documents": info["documents"], "files": info["files"], "bytes": info["bytes"], "generate_s": round(gen_s, 1),
+           "workers": args.workers, "runs": runs, "ratio_wall": ratio("wall_s"), "ratio_memory": ratio("peak_pss_mb"),
+           "differences": diffs, "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
+           "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scale_{args.docs}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+    (RESULTS / f"scale_{args.docs}.md").write_text(markdown(res))
+    print(markdown(res))
+    if not args.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    if diffs:
+        sys.exit("outputs differ between executors: " + "; ".join(diffs[:5]))
+
+
+if __name__ == "__main__":
+    main()
