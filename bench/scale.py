@@ -29,16 +29,18 @@ import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import polars as pl
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench" / "dedup"))
 
-from _common import builder_cmd, run_measured  # noqa: E402
+from _common import builder_cmd  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FILE_ROWS = 5000
@@ -110,6 +112,11 @@ def stage_seconds(out: Path) -> dict:
         m = json.loads((out / stage / "manifest.json").read_text())
         secs[stage] = round(float(m.get("seconds", 0.0)), 2)
         secs[f"{stage}_rows"] = m.get("rows", {})
+    # dedup's own steps (the driver-side ones bound the scale-out) and its pair counts: the projection's inputs
+    steps = pl.read_parquet(out / "dedup" / "report" / "timings.parquet")
+    secs["dedup_steps"] = dict(zip(steps["step"].to_list(), steps["seconds"].to_list()))
+    counters = json.loads((out / "dedup" / "manifest.json").read_text()).get("counters", {})
+    secs["dedup_pairs"] = {k: v for k, v in counters.items() if "pairs" in k or k.startswith("verified") or k == "near_clusters"}
     return secs
 
 
@@ -130,14 +137,59 @@ def compare(a: Path, b: Path) -> list[str]:
     return problems
 
 
+def run_tree(cmd: list[str], **kw) -> tuple[float, int, float, int]:
+    """Run cmd; (seconds, peak PSS of its process tree, CPU seconds of every process seen in the tree, exit code).
+
+    CPU time is summed per process id from samples, so processes that are not reaped by our child (Ray's
+    workers belong to its raylet) count too; on a shared machine it is the fairer figure than wall time."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    peak, cpu = 0, {}
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not stop.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                procs = []
+            for q in procs:
+                try:
+                    with q.oneshot():
+                        t = q.cpu_times()
+                        cpu[q.pid] = t.user + t.system
+                        total += q.memory_full_info().pss  # PSS: pages shared by forked workers count once
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+            time.sleep(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    _, err = proc.communicate()
+    stop.set()
+    th.join()
+    if proc.returncode:
+        sys.stderr.write(err.decode(errors="replace")[-2000:])
+    return time.perf_counter() - t0, peak, sum(cpu.values()), proc.returncode
+
+
 def run_one(executor: str, cfg: Path) -> dict:
     out = cfg.parent / "out"
     shutil.rmtree(out, ignore_errors=True)
     cmd = builder_cmd("run", "dedup", "-c", str(cfg), "--executor", executor)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("RAY_ADDRESS", None)  # a private Ray on this machine, started (and measured) by the run itself
-    seconds, peak, code = run_measured(cmd, env=env, cwd=cfg.parent)
-    row = {"executor": executor, "exit_code": code, "wall_s": round(seconds, 1), "peak_pss_mb": round(peak / 2**20)}
+    load = os.getloadavg()[0]
+    seconds, peak, cpu, code = run_tree(cmd, env=env, cwd=cfg.parent)
+    row = {"executor": executor, "exit_code": code, "wall_s": round(seconds, 1), "cpu_s": round(cpu, 1),
+           "peak_pss_mb": round(peak / 2**20), "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1)}
     if code in (0, 3):
         row.update(stage_seconds(out))
     return row
@@ -148,12 +200,13 @@ def markdown(res: dict) -> str:
              f"`{res['command']}` on {res['machine']}, {res['date']}.", "",
              f"Corpus: {res['documents']:,} generated documents in {res['files']} JSON Lines files, "
              f"{res['bytes'] / 2**20:.0f} MiB (generated in {res['generate_s']:.0f} s).", "",
-             "| executor | wall s | corpus s | dedup s | peak PSS MiB (tree) | docs/s (corpus+dedup) |",
-             "|---|---|---|---|---|---|"]
+             "| executor | wall s | CPU s (tree) | corpus s | dedup s | peak PSS MiB (tree) | docs/s (corpus+dedup) | load avg before/after |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in res["runs"]:
         dps = res["documents"] / r["wall_s"] if r.get("wall_s") else 0
-        lines.append(f"| {r['executor']} | {r['wall_s']} | {r.get('corpus', '-')} | {r.get('dedup', '-')} | {r['peak_pss_mb']} | {dps:.0f} |")
-    lines += ["", f"Ray / local: wall {res['ratio_wall']}×, peak memory {res['ratio_memory']}×. "
+        lines.append(f"| {r['executor']} | {r['wall_s']} | {r['cpu_s']} | {r.get('corpus', '-')} | {r.get('dedup', '-')} | {r['peak_pss_mb']} | "
+                     f"{dps:.0f} | {r['load_before']}/{r['load_after']} |")
+    lines += ["", f"Ray / local: wall {res['ratio_wall']}×, CPU {res['ratio_cpu']}×, peak memory {res['ratio_memory']}×. "
               f"Outputs identical row for row: {'yes' if not res['differences'] else 'NO: ' + '; '.join(res['differences'][:5])}."]
     return "\n".join(lines) + "\n"
 
@@ -190,7 +243,7 @@ def main() -> None:
     by = {r["executor"]: r for r in runs}
     ratio = lambda k: round(by["ray"][k] / by["local"][k], 2) if {"local", "ray"} <= set(by) and by["local"][k] else None  # noqa: E731
     res = {"documents": info["documents"], "files": info["files"], "bytes": info["bytes"], "generate_s": round(gen_s, 1),
-           "workers": args.workers, "runs": runs, "ratio_wall": ratio("wall_s"), "ratio_memory": ratio("peak_pss_mb"),
+           "workers": args.workers, "runs": runs, "ratio_wall": ratio("wall_s"), "ratio_memory": ratio("peak_pss_mb"), "ratio_cpu": ratio("cpu_s"),
            "differences": diffs, "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
            "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}

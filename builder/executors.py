@@ -26,7 +26,7 @@ from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import ConfigError
-from .workers import GRACE, TaskError, TaskFailed, WorkerPool, _call_chunk, _resolve, call_guarded, run_tasks
+from .workers import GRACE, TaskError, TaskFailed, WorkerPool, _call_chunk, _resolve, run_tasks
 
 EXECUTORS = ("local", "ray")
 RAY_EXTRA = "executor = \"ray\" needs Ray, the optional extra: pip install 'builder[ray]'"
@@ -47,9 +47,6 @@ class LocalExecutor:
 
     def pool(self) -> WorkerPool:
         return WorkerPool(self.workers)
-
-    def describe(self) -> str:
-        return f"local ({self.workers} worker processes)"
 
 
 def import_ray():
@@ -98,8 +95,8 @@ class RayExecutor:
             if self.address:
                 kwargs["address"] = self.address
                 kwargs.pop("include_dashboard")
-            else:
-                kwargs["num_cpus"] = self.requested
+            else:  # a private Ray of [build] workers CPUs, even when RAY_ADDRESS or a 'ray start' cluster exists
+                kwargs.update(address="local", num_cpus=self.requested)
             # workers are started with this process's interpreter and environment, so they import builder from
             # the same place (an editable install, a PYTHONPATH); a cluster's nodes need builder installed (docs/ray.md)
             try:
@@ -177,11 +174,6 @@ class RayExecutor:
     def pool(self) -> "RayPool":
         return RayPool(self)
 
-    def describe(self) -> str:
-        ray = self.start()
-        nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-        return f"ray ({int(ray.cluster_resources().get('CPU', 0))} CPUs on {nodes} node(s))"
-
 
 class RayPool:
     """The Ray form of :class:`builder.workers.WorkerPool`: ``mapper(ahead)`` is an ordered map with at most
@@ -253,4 +245,4 @@ def check(build) -> None:
         import_ray()
 
 
-__all__ = ["EXECUTORS", "LocalExecutor", "RayExecutor", "RayPool", "executor_for", "check", "call_guarded"]
+__all__ = ["EXECUTORS", "LocalExecutor", "RayExecutor", "RayPool", "executor_for", "check"]
