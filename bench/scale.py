@@ -137,18 +137,18 @@ def compare(a: Path, b: Path) -> list[str]:
     return problems
 
 
-def run_tree(cmd: list[str], **kw) -> tuple[float, int, float, int]:
-    """Run cmd; (seconds, peak PSS of its process tree, CPU seconds of every process seen in the tree, exit code).
+def run_tree(cmd: list[str], **kw) -> tuple[float, tuple[int, int], float, int]:
+    """Run cmd; (seconds, (peak PSS of its process tree, of the driver alone), CPU seconds of every process seen in the tree, exit code).
 
     CPU time is summed per process id from samples, so processes that are not reaped by our child (Ray's
     workers belong to its raylet) count too; on a shared machine it is the fairer figure than wall time."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    peak, cpu = 0, {}
+    peak, cpu, driver = 0, {}, 0
     stop = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, driver
         try:
             root = psutil.Process(proc.pid)
         except psutil.Error:
@@ -164,7 +164,10 @@ def run_tree(cmd: list[str], **kw) -> tuple[float, int, float, int]:
                     with q.oneshot():
                         t = q.cpu_times()
                         cpu[q.pid] = t.user + t.system
-                        total += q.memory_full_info().pss  # PSS: pages shared by forked workers count once
+                        pss = q.memory_full_info().pss  # PSS: pages shared by forked workers count once
+                        total += pss
+                        if q.pid == proc.pid:
+                            driver = max(driver, pss)
                 except psutil.Error:
                     pass
             peak = max(peak, total)
@@ -177,7 +180,7 @@ def run_tree(cmd: list[str], **kw) -> tuple[float, int, float, int]:
     th.join()
     if proc.returncode:
         sys.stderr.write(err.decode(errors="replace")[-2000:])
-    return time.perf_counter() - t0, peak, sum(cpu.values()), proc.returncode
+    return time.perf_counter() - t0, (peak, driver), sum(cpu.values()), proc.returncode
 
 
 def run_one(executor: str, cfg: Path) -> dict:
@@ -187,9 +190,9 @@ def run_one(executor: str, cfg: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("RAY_ADDRESS", None)  # a private Ray on this machine, started (and measured) by the run itself
     load = os.getloadavg()[0]
-    seconds, peak, cpu, code = run_tree(cmd, env=env, cwd=cfg.parent)
+    seconds, (peak, driver), cpu, code = run_tree(cmd, env=env, cwd=cfg.parent)
     row = {"executor": executor, "exit_code": code, "wall_s": round(seconds, 1), "cpu_s": round(cpu, 1),
-           "peak_pss_mb": round(peak / 2**20), "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1)}
+           "peak_pss_mb": round(peak / 2**20), "driver_peak_pss_mb": round(driver / 2**20), "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1)}
     if code in (0, 3):
         row.update(stage_seconds(out))
     return row
@@ -211,6 +214,56 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- projection ----------------------------------------------------------------------------------------------------
+
+BANDS, PERM = 26, 128  # the default MinHash settings (26 bands x 3 rows of 128 permutations; see builder/text/minhash)
+
+
+def project(res: dict, docs: float = 100e6, nodes: int = 16, cores: int = 32, efficiency: float = 0.8,
+            nic_gbytes_s: float = 1.25) -> dict:
+    """Wall time of corpus + dedup for ``docs`` documents on ``nodes`` x ``cores``, from a measured local run.
+
+    Measured (local executor, ``res['workers']`` workers): dedup's per-step seconds (the report's timings
+    table) and both stages' seconds. Split into work that Ray spreads over the cluster (the corpus stage's
+    per-file work; dedup's sketches and verification) and work that stays on the driver (dedup's exact
+    pass, LSH grouping, union-find clustering and keep policy; reading inputs and writing every shard of
+    both stages). Assumptions: parallel work scales linearly with cores at ``efficiency``; the driver's
+    work grows linearly with documents (LSH sorts are n log n: ignored); the corpus stage's driver share
+    equals dedup's write pass (the same rows read and written once); candidate pairs per document stay as
+    measured (a corpus with more reposts has more); the driver's NIC moves ``nic_gbytes_s`` GB/s."""
+    local = next(r for r in res["runs"] if r["executor"] == "local")
+    n, w = res["documents"], res["workers"]
+    steps = local["dedup_steps"]
+    sketch_wall = steps.get("sketch (wall)", 0.0)
+    verify_wall = steps.get("verification", 0.0)
+    driver_dedup = steps.get("candidates.lsh", 0.0) + steps.get("candidates.containment", 0.0) + steps.get("clustering", 0.0)
+    write_pass = max(0.0, local["dedup"] - sketch_wall - verify_wall - driver_dedup)
+    corpus_parallel = max(0.0, local["corpus"] - write_pass) * w  # worker-seconds
+    per_doc = {
+        "parallel_cpu_s": (corpus_parallel + (sketch_wall + verify_wall) * w) / n,
+        "driver_s": (driver_dedup + 2 * write_pass) / n,
+    }
+    text_bytes = res["bytes"] / n
+    # bytes that cross the network per document: texts out to workers and results back (corpus), texts out
+    # and sketches back (dedup: a 512-byte signature, containment fingerprints ~ as many again), band keys
+    # if grouped by a shuffle (26 keys x (8-byte key + 8-byte row))
+    network = {"corpus_bytes": 2 * text_bytes, "dedup_bytes": text_bytes + 2 * 4 * PERM, "band_shuffle_bytes": BANDS * 16}
+    total_cores = nodes * cores
+    parallel_s = per_doc["parallel_cpu_s"] * docs / (total_cores * efficiency)
+    driver_s = per_doc["driver_s"] * docs
+    transfer_s = (network["corpus_bytes"] + network["dedup_bytes"]) * docs / (nic_gbytes_s * 1e9)
+    # driver memory in dedup: per document a signature (512 B), fingerprints and counts (~600 B), its id,
+    # source, date and path as Python strings (~300 B) and the scratch offsets (~150 B)
+    driver_mem_gb = docs * 1560 / 1e9
+    if local.get("driver_peak_pss_mb"):  # measured: the driver's peak, less a 150 MB interpreter and imports
+        driver_mem_gb = docs * max(0.0, local["driver_peak_pss_mb"] - 150) * 2**20 / n / 1e9
+    return {"documents": docs, "cluster": f"{nodes} nodes x {cores} cores", "per_doc": per_doc, "network_per_doc": network,
+            "parallel_h": round(parallel_s / 3600, 2), "driver_h": round(driver_s / 3600, 2), "transfer_h": round(transfer_s / 3600, 2),
+            "total_h": round((parallel_s + driver_s + transfer_s) / 3600, 1), "driver_memory_gb": round(driver_mem_gb),
+            "band_shuffle_gb": round(network["band_shuffle_bytes"] * docs / 1e9, 1),
+            "measured_from": res["command"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=20000, help="documents to generate (the issue's size is 1000000)")
@@ -219,7 +272,11 @@ def main() -> None:
     ap.add_argument("--executors", default="local,ray")
     ap.add_argument("--keep-going", action="store_true", help="write the results even when an executor fails")
     ap.add_argument("--keep-work", action="store_true", help="leave the scratch folder in place")
+    ap.add_argument("--project", type=Path, help="print the 100M-document projection from a results JSON and exit")
     args = ap.parse_args()
+    if args.project:
+        print(json.dumps(project(json.loads(args.project.read_text())), indent=1))
+        return
 
     work = args.work / str(args.docs)
     shutil.rmtree(work, ignore_errors=True)
@@ -247,6 +304,8 @@ def main() -> None:
            "differences": diffs, "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
            "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if {"local", "ray"} <= set(by) and "dedup_steps" in by["local"]:
+        res["projection_100m"] = project(res)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"scale_{args.docs}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
     (RESULTS / f"scale_{args.docs}.md").write_text(markdown(res))
