@@ -236,13 +236,15 @@ def project(res: dict, docs: float = 100e6, nodes: int = 16, cores: int = 32, ef
     steps = local["dedup_steps"]
     sketch_wall = steps.get("sketch (wall)", 0.0)
     verify_wall = steps.get("verification", 0.0)
+    sketch_work = sum(v for k, v in steps.items() if k.startswith("worker."))  # summed inside the workers
     driver_dedup = steps.get("candidates.lsh", 0.0) + steps.get("candidates.containment", 0.0) + steps.get("clustering", 0.0)
     write_pass = max(0.0, local["dedup"] - sketch_wall - verify_wall - driver_dedup)
-    corpus_parallel = max(0.0, local["corpus"] - write_pass) * w  # worker-seconds
-    per_doc = {
-        "parallel_cpu_s": (corpus_parallel + (sketch_wall + verify_wall) * w) / n,
-        "driver_s": (driver_dedup + 2 * write_pass) / n,
-    }
+    parallel = max(0.0, local["corpus"] - write_pass) * w + sketch_work + verify_wall * w  # worker-seconds
+    driver = driver_dedup + 2 * write_pass
+    # these are clock seconds; on a shared machine they are inflated by the other processes' load, so the
+    # split is scaled to the CPU seconds the run really used (sampled over its whole process tree)
+    scale = local["cpu_s"] / (parallel + driver) if local.get("cpu_s") else 1.0
+    per_doc = {"parallel_cpu_s": parallel * scale / n, "driver_s": driver * scale / n, "load_scale": round(scale, 3)}
     text_bytes = res["bytes"] / n
     # bytes that cross the network per document: texts out to workers and results back (corpus), texts out
     # and sketches back (dedup: a 512-byte signature, containment fingerprints ~ as many again), band keys
@@ -272,6 +274,8 @@ def main() -> None:
     ap.add_argument("--executors", default="local,ray")
     ap.add_argument("--keep-going", action="store_true", help="write the results even when an executor fails")
     ap.add_argument("--keep-work", action="store_true", help="leave the scratch folder in place")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse the scratch folder: the corpus and any executor whose run finished (its row.json)")
     ap.add_argument("--project", type=Path, help="print the 100M-document projection from a results JSON and exit")
     args = ap.parse_args()
     if args.project:
@@ -279,18 +283,29 @@ def main() -> None:
         return
 
     work = args.work / str(args.docs)
-    shutil.rmtree(work, ignore_errors=True)
     corpus = work / "corpus"
-    t0 = time.perf_counter()
-    info = write_corpus(args.docs, corpus)
-    gen_s = time.perf_counter() - t0
+    if args.resume and (work / "corpus.json").exists():
+        info = json.loads((work / "corpus.json").read_text())
+        gen_s = info.pop("generate_s")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        t0 = time.perf_counter()
+        info = write_corpus(args.docs, corpus)
+        gen_s = time.perf_counter() - t0
+        (work / "corpus.json").write_text(json.dumps({**info, "generate_s": gen_s}))
     print(f"generated {info['documents']} documents, {info['files']} files, {info['bytes'] / 2**20:.0f} MiB in {gen_s:.0f} s", flush=True)
 
     runs = []
     outs = {}
     for ex in args.executors.split(","):
         cfg = write_config(work / ex, corpus, args.workers)
-        row = run_one(ex, cfg)
+        done = cfg.parent / "row.json"
+        if args.resume and done.exists():
+            row = json.loads(done.read_text())
+        else:
+            row = run_one(ex, cfg)
+            if row["exit_code"] in (0, 3):
+                done.write_text(json.dumps(row))
         print(json.dumps(row, ensure_ascii=False), flush=True)
         runs.append(row)
         outs[ex] = cfg.parent / "out"

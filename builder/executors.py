@@ -68,6 +68,11 @@ def _remote(ray, name: str, fn: Callable, **options) -> Any:
     return _REMOTE[name]
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
 def _ray_chunk(func: Callable, chunk: list, timeout: float) -> list[tuple[str, Any]]:  # pragma: no cover - a Ray worker
     return _call_chunk(func, chunk, timeout)
 
@@ -99,10 +104,16 @@ class RayExecutor:
                 kwargs.update(address="local", num_cpus=self.requested)
             # workers are started with this process's interpreter and environment, so they import builder from
             # the same place (an editable install, a PYTHONPATH); a cluster's nodes need builder installed (docs/ray.md)
-            try:
-                ray.init(**kwargs)
-            except ConnectionError as exc:
-                raise ConfigError(f"ray: cannot join the cluster at {self.address!r}: {str(exc).splitlines()[0]}") from None
+            for attempt in (1, 2):
+                try:
+                    ray.init(**kwargs)
+                    break
+                except ConnectionError as exc:
+                    raise ConfigError(f"ray: cannot join the cluster at {self.address!r}: {_first_line(exc)}") from None
+                except Exception as exc:  # noqa: BLE001 - Ray's own start-up (a raylet that missed its 30 s on a loaded machine)
+                    ray.shutdown()
+                    if attempt == 2 or self.address:
+                        raise ConfigError(f"ray: could not start Ray on this machine (tried twice): {_first_line(exc)}") from None
         return ray
 
     @property
