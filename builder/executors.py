@@ -104,9 +104,16 @@ class RayExecutor:
                 kwargs.update(address="local", num_cpus=self.requested)
             # workers are started with this process's interpreter and environment, so they import builder from
             # the same place (an editable install, a PYTHONPATH); a cluster's nodes need builder installed (docs/ray.md)
+            import signal
+            import threading
+
+            main = threading.current_thread() is threading.main_thread()
+            sigterm = signal.getsignal(signal.SIGTERM) if main else None  # ray.init installs its own; ours decides
             for attempt in (1, 2):
                 try:
                     ray.init(**kwargs)
+                    if main and sigterm is not None:
+                        signal.signal(signal.SIGTERM, sigterm)  # the CLI's: exit 143, previous output kept
                     break
                 except ConnectionError as exc:
                     raise ConfigError(f"ray: cannot join the cluster at {self.address!r}: {_first_line(exc)}") from None
