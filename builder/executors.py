@@ -115,6 +115,12 @@ class RayExecutor:
                     if main and sigterm is not None:
                         signal.signal(signal.SIGTERM, sigterm)  # the CLI's: exit 143, previous output kept
                     break
+                except SystemExit as exc:  # SIGTERM while Ray starts: ray.init's handler exits; the CLI's should
+                    if exc.code == signal.SIGTERM and callable(sigterm):
+                        signal.signal(signal.SIGTERM, sigterm)
+                        ray.shutdown()
+                        sigterm(signal.SIGTERM, None)
+                    raise
                 except ConnectionError as exc:
                     raise ConfigError(f"ray: cannot join the cluster at {self.address!r}: {_first_line(exc)}") from None
                 except Exception as exc:  # noqa: BLE001 - Ray's own start-up (a raylet that missed its 30 s on a loaded machine)
