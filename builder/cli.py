@@ -20,7 +20,7 @@ from rich.table import Table
 from . import __version__
 from .config import load_config
 from .errors import BuilderError
-from .options import EXIT_PARTIAL, MODE, ConfigOpt, OutputOpt, console, err, progress
+from .options import EXIT_PARTIAL, MODE, ConfigOpt, ExecutorOpt, OutputOpt, RayAddressOpt, choose_executor, console, err, progress
 
 app = typer.Typer(
     help="Build Chinese media instruction datasets in stages: corpus -> dedup -> templates -> selfinstruct -> export.",
@@ -62,7 +62,8 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
             force: bool = typer.Option(False, "--force", "-f", help="Rerun the stage (all stages with 'all') even if up to date."),
             from_stage: Optional[str] = typer.Option(None, "--from", help="Rerun from this stage onwards."),
             dry_run: bool = typer.Option(False, "--dry-run", help="selfinstruct: print requests, tokens and cost without calling the model."),
-            allow_partial: bool = typer.Option(False, "--allow-partial", help="Exit 0 even if a stage did less than asked (see [build] allow_partial).")) -> None:
+            allow_partial: bool = typer.Option(False, "--allow-partial", help="Exit 0 even if a stage did less than asked (see [build] allow_partial)."),
+            executor: Optional[str] = ExecutorOpt, ray_address: Optional[str] = RayAddressOpt) -> None:
     """Run a stage (and the stale stages before it), or all stages.
 
     A stage whose manifest still matches its config, code and inputs is skipped, and says why. A build
@@ -74,10 +75,12 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
 
         builder run all -c corpora/demo/build.toml
         builder run corpus -c mybuild/build.toml --force
+        builder run all -c mybuild/build.toml --executor ray --ray-address auto
     """
     from . import pipeline
 
     build = load_config(config, output)
+    choose_executor(build, executor, ray_address)
     table = Table(title=f"build {build.settings['build']['name']} -> {build.output}", title_justify="left")
     for col in ("stage", "outcome", "kept", "rejected", "seconds"):
         table.add_column(col)

@@ -19,7 +19,8 @@ import polars as pl
 from ..config import BuildConfig, first_error, schema_validator
 from ..manifest import Manifest, code_fingerprint, hash_obj
 from ..shards import DOCUMENT_SCHEMA, REJECTED_SCHEMA, ShardWriter
-from ..workers import TaskFailed, run_tasks
+from ..executors import executor_for
+from ..workers import TaskFailed
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -166,10 +167,11 @@ class StageRun:
 
         An item whose ``func`` raises, runs past ``[build] task_timeout`` or kills its worker comes back as
         ``on_error(TaskFailed)`` (without ``on_error`` it raises ``TaskError``); see ``builder.workers``."""
-        workers = self.build.workers
-        batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(workers, 1)
+        executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
+        # the batch follows [build] workers whatever runs it, so Ray reads the input as the local pool does
+        batch_size = batch_size or self.build.settings["build"]["batch_size"] * max(self.build.workers, 1)
         timeout = float(self.build.settings["build"].get("task_timeout", 0) or 0)
-        return run_tasks(func, items, workers, batch_size, timeout, on_error)
+        return executor.map(func, items, batch_size, timeout, on_error)
 
     def track(self, items: Sequence[T] | Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
         """Iterate with a progress bar when a console is attached."""

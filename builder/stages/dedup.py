@@ -28,7 +28,7 @@ import xxhash
 
 from ..shards import REJECTED_SCHEMA, shard_files
 from ..text.minhash import MinHashDeduper, MinHashSettings, describe_bands, removal_match
-from ..workers import WorkerPool
+from ..executors import executor_for
 from .base import Stage, StageRun
 
 SIZE_BINS = [(2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5"), (6, 10, "6-10"), (11, 20, "11-20"), (21, 100, "21-100"),
@@ -70,8 +70,9 @@ class DedupStage(Stage):
         shutil.rmtree(store, ignore_errors=True)
         # one pool for the whole stage, forked now while this process is small (forked workers share its
         # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
-        workers = self.build.workers
-        pool = WorkerPool(workers)  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
+        executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
+        workers = executor.workers
+        pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
         dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=pool.mapper(2 * workers + 1),
                             collapse_exact=self.settings["exact"])
         with pool:

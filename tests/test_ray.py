@@ -1,0 +1,203 @@
+"""The Ray executor: the same stages, the same rows, the same shards as the local pool.
+
+A local Ray (``ray.init(num_cpus=2)``) is started in the test process once for the module; builds run
+through the real CLI entry point in the same process, so the executor joins that Ray. Outputs of both
+executors are compared shard by shard and row by row (kept and rejected, corpus and dedup).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import DEMO, ROOT
+
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="the ray extra is not installed (pip install 'builder[ray]')")
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    import ray
+
+    for attempt in (1, 2):  # a raylet that misses Ray's fixed 30 s start-up window on a busy machine: once more
+        if ray.is_initialized():
+            break
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
+    yield ray
+    ray.shutdown()
+
+
+def _outputs(out: Path, stage: str) -> dict[str, pl.DataFrame]:
+    return {f"{part}/{f.name}": pl.read_parquet(f) for part in ("data", "rejected") for f in sorted((out / stage / part).glob("*.parquet"))}
+
+
+def assert_same_rows(a: Path, b: Path, stages=("corpus", "dedup")) -> None:
+    for stage in stages:
+        sa, sb = _outputs(a, stage), _outputs(b, stage)
+        assert sorted(sa) == sorted(sb), f"{stage}: shard layout differs"
+        assert sa, f"{stage}: no shards"
+        for name in sa:
+            assert sa[name].columns == sb[name].columns, f"{stage}/{name}: columns differ"
+            assert sa[name].height == sb[name].height, f"{stage}/{name}: {sa[name].height} vs {sb[name].height} rows"
+            diff = [c for c in sa[name].columns if not sa[name][c].equals(sb[name][c])]
+            assert not diff, f"{stage}/{name}: columns {diff} differ row for row"
+        ma = json.loads((a / stage / "manifest.json").read_text())
+        mb = json.loads((b / stage / "manifest.json").read_text())
+        assert ma["rows"] == mb["rows"]
+        assert {k: v for k, v in ma["counters"].items()} == {k: v for k, v in mb["counters"].items()}
+
+
+def _demo_build(tmp_path: Path, name: str, workers: int = 2) -> Path:
+    text = (DEMO / "build.toml").read_text(encoding="utf-8")
+    text = text.replace('output = "../../out/demo"', f'output = "{tmp_path / name}"').replace('path = "."', f'path = "{DEMO}"')
+    text = text.replace("[build]\n", f"[build]\nworkers = {workers}\n", 1)
+    cfg = tmp_path / f"{name}.toml"
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+# -- the switch ---------------------------------------------------------------------------------------------------
+
+def test_missing_ray_is_one_line_naming_the_extra(cli, make_build, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as without the extra
+    cfg = make_build('[[corpus.sources]]\nname = "d"\npath = "."\n')
+    r = cli("run", "corpus", "-c", cfg, "--executor", "ray")
+    assert r.code == 1, r
+    lines = [ln for ln in r.err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "pip install 'builder[ray]'" in lines[0], r
+    assert not (cfg.parent / "out" / "corpus").exists()  # nothing ran
+
+
+def test_config_executor_ray_without_the_extra_fails_before_running(cli, make_build, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    cfg = make_build('[[corpus.sources]]\nname = "d"\npath = "."\n')
+    cfg.write_text(cfg.read_text().replace("workers = 1\n", 'workers = 1\nexecutor = "ray"\n'), encoding="utf-8")
+    r = cli("run", "corpus", "-c", cfg)
+    assert r.code == 1 and "builder[ray]" in r.err, r
+
+
+def test_unknown_executor_is_named(cli, make_build):
+    cfg = make_build('[[corpus.sources]]\nname = "d"\npath = "."\n')
+    r = cli("run", "corpus", "-c", cfg, "--executor", "dask")
+    assert r.code == 1 and "--executor must be one of local, ray, got 'dask'" in r.err, r
+    cfg.write_text(cfg.read_text().replace("workers = 1\n", 'workers = 1\nexecutor = "spark"\n'), encoding="utf-8")
+    r = cli("run", "corpus", "-c", cfg)
+    assert r.code == 1 and "build.executor" in r.err and "spark" in r.err, r
+
+
+# -- the executor contract: order, failures as values, retries, then rejects -------------------------------------
+
+@needs_ray
+def test_ray_map_keeps_order_and_turns_failures_into_values(ray_local):
+    from builder.executors import RayExecutor
+
+    def work(x):
+        if x == 7:
+            raise ValueError("bad seven")
+        return x * x
+
+    ex = RayExecutor(None, 2)
+    out = list(ex.map(work, range(40), batch_size=16, on_error=lambda f: ("failed", f.item, f.kind, f.detail)))
+    assert [o for o in out if not isinstance(o, tuple)] == [x * x for x in range(40) if x != 7]
+    assert out[7][:3] == ("failed", 7, "internal_error") and "ValueError: bad seven" in out[7][3]
+
+
+@needs_ray
+def test_ray_map_a_task_whose_worker_dies_is_retried_then_only_that_item_is_lost(ray_local, tmp_path):
+    """Items 3 and 5 share a chunk. 3 kills its worker the first time only (a flaky node): Ray's retry saves
+    it. 5 kills its worker every time: after Ray's retries the chunk is split, and only 5 becomes a failure."""
+    from builder.executors import RayExecutor
+
+    marks = str(tmp_path)
+
+    def work(x):
+        mark = os.path.join(marks, f"died-{x}")
+        if x == 3 and not os.path.exists(mark):
+            open(mark, "w").close()
+            os._exit(1)
+        if x == 5:
+            os._exit(1)
+        return x + 100
+
+    ex = RayExecutor(None, 2)
+    out = list(ex.map(work, range(8), batch_size=8, on_error=lambda f: (f.item, f.kind)))
+    assert out[:5] == [100, 101, 102, 103, 104] and out[6:] == [106, 107]
+    assert out[5] == (5, "worker_died")
+    assert os.path.exists(os.path.join(marks, "died-3"))
+
+
+@needs_ray
+def test_ray_map_timeout_stops_the_item_not_the_stage(ray_local):
+    from builder.executors import RayExecutor
+
+    def work(x):
+        if x == 1:
+            time.sleep(30)
+        return x
+
+    ex = RayExecutor(None, 2)
+    t0 = time.monotonic()
+    out = list(ex.map(work, range(4), batch_size=4, timeout=1.0, on_error=lambda f: f.kind))
+    assert out == [0, "timeout", 2, 3]
+    assert time.monotonic() - t0 < 25
+
+
+# -- whole stages: the demo and a generated 20k-document corpus, both executors, row for row ----------------------
+
+@needs_ray
+def test_demo_corpus_and_dedup_same_rows_on_ray(ray_local, cli, tmp_path):
+    local_cfg, ray_cfg = _demo_build(tmp_path, "local"), _demo_build(tmp_path, "ray")
+    r = cli("run", "dedup", "-c", local_cfg)
+    assert r.code == 0, r
+    r = cli("run", "dedup", "-c", ray_cfg, "--executor", "ray")
+    assert r.code == 0, r
+    assert_same_rows(tmp_path / "local", tmp_path / "ray")
+    # resume as on one machine: the executor does not change the freshness of a stage
+    finished = {s: json.loads((tmp_path / "ray" / s / "manifest.json").read_text())["finished"] for s in ("corpus", "dedup")}
+    for extra in (["--executor", "ray"], []):
+        r = cli("run", "dedup", "-c", ray_cfg, *extra)
+        assert r.code == 0 and "corpus: up to date" in r.out and "dedup: up to date" in r.out, r
+    assert finished == {s: json.loads((tmp_path / "ray" / s / "manifest.json").read_text())["finished"] for s in ("corpus", "dedup")}
+
+
+@needs_ray
+def test_demo_templates_same_rows_on_ray(ray_local, cli, tmp_path):
+    local_cfg, ray_cfg = _demo_build(tmp_path, "local"), _demo_build(tmp_path, "ray")
+    assert cli("run", "templates", "-c", local_cfg).code == 0
+    assert cli("run", "templates", "-c", ray_cfg, "--executor", "ray").code == 0
+    assert_same_rows(tmp_path / "local", tmp_path / "ray", stages=("corpus", "dedup", "templates"))
+
+
+@needs_ray
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_generated_20k_corpus_same_rows_on_ray(ray_local, cli, tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import scale
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    info = scale.write_corpus(20000, tmp_path / "corpus")
+    assert info["documents"] == 20000
+    cfgs = {ex: scale.write_config(tmp_path / ex, tmp_path / "corpus", 2) for ex in ("local", "ray")}
+    for ex, cfg in cfgs.items():
+        r = cli("run", "dedup", "-c", cfg, "--executor", ex)
+        assert r.code == 0, r
+    assert_same_rows(tmp_path / "local" / "out", tmp_path / "ray" / "out")
+    m = json.loads((tmp_path / "ray" / "out" / "dedup" / "manifest.json").read_text())
+    assert m["rows"]["rejected"] > 1000  # the corpus has reposts and template events: dedup really removed some
+    rej = pl.read_parquet(tmp_path / "ray" / "out" / "corpus" / "rejected" / "*.parquet")
+    assert {"unreadable_record", "missing_text_field"} <= set(rej["reason"].to_list())  # the broken records
