@@ -67,9 +67,11 @@ class Stage:
     def run(self, ctx: "StageRun") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    routing_reasons: ClassVar[tuple[str, ...]] = ()  # reject reasons (or prefixes ending in '_') that record routing, not a loss
+
     def report_tables(self, ctx: "StageRun") -> dict[str, pl.DataFrame]:
-        """Extra report tables beyond the common ones (name -> table)."""
-        return {}
+        """Extra report tables beyond the common ones (name -> table): what the run put in ``ctx.tables``."""
+        return ctx.collect_tables()
 
 
 class StageRun:
@@ -88,6 +90,8 @@ class StageRun:
         self.problems: list[str] = []
         self.rerun = False
         self.empty_ok = False  # set by a stage that was asked to produce nothing (switched off)
+        self.tables: dict[str, pl.DataFrame] = {}  # the stage's own report tables (name -> table)
+        self._table_makers: list[Callable[[], Mapping[str, pl.DataFrame]]] = []
         rows = self.build.settings["build"]["shard_rows"]
         self.data = ShardWriter(work_dir / "data", stage.data_columns, rows)
         self.rejected = ShardWriter(work_dir / "rejected", stage.rejected_columns, rows)
@@ -122,6 +126,21 @@ class StageRun:
         """A sentence for the report and manifest (e.g. why nothing was generated)."""
         self.notes.append(text)
         self.log(text)
+
+    def report_table(self, name: str, table: pl.DataFrame) -> None:
+        """Add one of the stage's own tables to its report (``report/<name>.parquet``)."""
+        self.tables[name] = table
+
+    def tables_after_close(self, make: Callable[[], Mapping[str, pl.DataFrame]]) -> None:
+        """Report tables computed from the stage's closed shards (``data/``, ``rejected/``), made once the run ends."""
+        self._table_makers.append(make)
+
+    def collect_tables(self) -> dict[str, pl.DataFrame]:
+        """Every table the run reported, the deferred ones made now (call after ``close``)."""
+        for make in self._table_makers:
+            self.tables.update(make())
+        self._table_makers.clear()
+        return dict(self.tables)
 
     def log(self, text: str) -> None:
         if self.console is not None:
