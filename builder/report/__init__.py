@@ -114,7 +114,8 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
         for p in parts[1:]:
             per_source = per_source.join(p, on="source", how="full", coalesce=True)
         per_source = per_source.fill_null(0).sort("source", nulls_last=True)
-        tables["sources"] = per_source
+        if per_source.height:
+            tables["sources"] = per_source
 
     # samples a person can read: kept, and rejected per reason
     samples = []

@@ -121,6 +121,8 @@ def apply_decisions(output: Path, decisions: Iterable[Decision]) -> Applied:
     ordered = sorted(current.values(), key=lambda d: (KINDS.index(d.kind), d.key))
     result.total = len(ordered)
     result.rejected = sum(d.decision == "reject" for d in ordered)
+    if not (result.added or result.changed) and result.path.is_file():
+        return result  # nothing new: the file (and so export's freshness) stays as it was
     doc = {"format": FORMAT, "version": VERSION, "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "decisions": [d.as_json() for d in ordered]}
     result.path.parent.mkdir(parents=True, exist_ok=True)
