@@ -184,3 +184,22 @@ def test_review_loop_without_a_browser(demo, tmp_path):
     # the same decisions again: nothing changes, export stays up to date
     assert run_cli("review", "apply", review, "-c", DEMO_CONFIG, "-o", out) == 0
     assert [s.state for s in pipeline.statuses(load_config(DEMO_CONFIG, out))][-1] == "done"
+
+
+def test_selfinstruct_section_draws_request_outcomes_tokens_and_cost(tmp_path, monkeypatch):
+    """With a (fake, local) endpoint: the selfinstruct section charts request outcomes and tokens, and lists the cost."""
+    from fake_openai import FakeOpenAI
+    from test_selfinstruct import KEY, make_build
+
+    from builder import pipeline
+    from builder.report.html import stage_section
+
+    monkeypatch.setenv("FAKE_LLM_KEY", KEY)
+    with FakeOpenAI() as srv:
+        build = make_build(tmp_path, srv.url, n_docs=3)
+        pipeline.execute(build, "selfinstruct")
+    section = stage_section(build.output, "selfinstruct", 0)
+    for chart in ("selfinstruct-funnel", "selfinstruct-requests", "selfinstruct-tokens"):
+        m = re.search(rf'<svg class="chart" data-chart="{chart}"(.*?)</svg>', section, flags=re.S)
+        assert m and 'class="mark"' in m.group(1), chart
+    assert "cost_usd_this_run" in section and "Review a sample" in section

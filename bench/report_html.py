@@ -1,0 +1,102 @@
+"""The HTML report's size and render time on the demo and on a build of about 20k items.
+
+    python bench/report_html.py [--copies 20] [--sources 6]
+
+The large build is the real pipeline on a corpus made from the demo's article files, copied ``--copies``
+times into ``--sources`` sources; each copy permutes the Arabic digits and a few place-name characters
+(市县区镇村 …, a different permutation per copy) and numbers its title, so no two documents, and few
+items, are exact duplicates. Its config switches the near-duplicate
+passes off (dedup ``near = false``, export ``near_dup`` and ``cross_split`` off), since the copies are
+near-duplicates by construction, and lifts the per-sub-category cap, so the item count grows with the
+copies. Items that still come out identical are rejected by templates as ``duplicate_item``, as in any build.
+
+Prints, for each build: items exported, the page size in MB and the seconds ``write_html`` took (best of
+three), and the page's number of charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import OUT, ROOT, builder_cmd, run_measured  # noqa: E402
+
+PLACES = "市县区镇村局院校厂店站路街园省"
+FOLDERS = ("news", "commentary", "feature", "interview", "selfmedia", "reposts", "extra")
+
+
+def make_corpus(folder: Path, copies: int, sources: int) -> Path:
+    import random
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    demo = ROOT / "corpora" / "demo"
+    files = [f for d in FOLDERS for f in sorted((demo / d).glob("*")) if f.suffix in (".txt", ".md")]
+    for k in range(copies):
+        rnd = random.Random(k)
+        digits, places = list("0123456789"), list(PLACES)
+        rnd.shuffle(digits)
+        rnd.shuffle(places)
+        table = str.maketrans("0123456789" + PLACES, "".join(digits + places))
+        for f in files:
+            text = f.read_text(encoding="utf-8").translate(table)
+            lines = text.split("\n", 1)
+            lines[0] = re.sub(r"^(#\s*)?", lambda m: m.group(0), lines[0]) + f"（{k + 1}）"
+            out = folder / f"site{k % sources}" / f"copy{k}" / f.relative_to(demo)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text("\n".join(lines), encoding="utf-8")
+    config = folder / "build.toml"
+    body = ['[build]\nname = "scale"\noutput = "out"\nallow_partial = ["templates", "selfinstruct"]\n']
+    for s in range(sources):
+        body.append(f'[[corpus.sources]]\nname = "site{s}"\npath = "site{s}"\ninclude = ["**/*.txt", "**/*.md"]\nlicense = "CC-BY-4.0"\n')
+    body.append("[dedup]\nnear = false\n\n[templates]\nmax_items_per_subcategory = 5000\nmax_source_share = 1.0\n\n"
+                "[export]\nsource_kind = \"written\"\nnear_dup = { enabled = false }\ncross_split = { enabled = false }\n")
+    config.write_text("\n".join(body), encoding="utf-8")
+    return config
+
+
+def measure(output: Path, name: str) -> dict:
+    from builder.report.html import write_html
+
+    best = float("inf")
+    for _ in range(3):
+        path, size, seconds = write_html(output, name)
+        best = min(best, seconds)
+    page = path.read_text(encoding="utf-8")
+    import polars as pl
+
+    items = pl.scan_parquet(str(output / "export" / "data" / "*.parquet")).select(pl.len()).collect().item()
+    return {"items": items, "mb": size / 1e6, "seconds": best, "charts": page.count('<svg class="chart"')}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=20)
+    ap.add_argument("--sources", type=int, default=6)
+    args = ap.parse_args()
+    rows = []
+    demo_out = OUT / "report_demo"
+    rc = run_measured(builder_cmd("run", "all", "-c", str(ROOT / "corpora" / "demo" / "build.toml"), "-o", str(demo_out)), cwd=ROOT)[2]
+    if rc:
+        raise SystemExit("demo build failed")
+    rows.append(("demo", measure(demo_out, "demo")))
+    config = make_corpus(OUT / "report_scale", args.copies, args.sources)
+    t0 = time.time()
+    rc = run_measured(builder_cmd("run", "all", "-c", str(config)), cwd=ROOT)[2]
+    if rc:
+        raise SystemExit(f"scaled build failed ({rc})")
+    build_s = time.time() - t0
+    rows.append((f"{args.copies} copies of the demo articles in {args.sources} sources (build {build_s:.0f} s)",
+                 measure(config.parent / "out", "scale")))
+    print("| build | items exported | report.html | write_html (best of 3) | charts |\n|---|---|---|---|---|")
+    for name, m in rows:
+        print(f"| {name} | {m['items']:,} | {m['mb']:.2f} MB | {m['seconds']:.1f} s | {m['charts']} |")
+
+
+if __name__ == "__main__":
+    main()
