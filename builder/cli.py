@@ -98,9 +98,16 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
                           f"{m.seconds:.1f}" if m else "-")
     console.print(table)
     if any(m is not None for _, m in results):
-        path, size, seconds = _write_html(build)
-        console.print(f"report: {path} ({size / 1e6:.2f} MB); review it, then: builder review apply FILE -c {build.path}",
+        try:
+            path, size, seconds = _write_html(build)
+        except Exception as exc:  # noqa: BLE001 - the stages are built; a page that cannot be drawn must not undo that
+            if MODE.debug:
+                raise
+            err.print(f"warning: report.html not written: {type(exc).__name__}: {exc} (builder report --html --debug shows why)",
                       markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(f"report: {path} ({size / 1e6:.2f} MB); review it, then: builder review apply FILE -c {build.path}",
+                          markup=False, highlight=False, soft_wrap=True)
     console.print(f"reports: builder report STAGE -c {build.path}")
     refused = 0
     for name, problem, allowed in pipeline.partial_problems(build, results):

@@ -16,7 +16,9 @@ import typer
 def register(app: typer.Typer) -> None:
     from ..options import ConfigOpt, OutputOpt
 
-    review = typer.Typer(help="Record review decisions made in report.html; the next export obeys them.", no_args_is_help=True)
+    review = typer.Typer(help="Record review decisions made in report.html; the next export obeys them.\n\n"
+                              "Example:\n\n    builder review apply review-demo.json -c corpora/demo/build.toml",
+                         no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(review, name="review")
 
     @review.command("apply")
@@ -32,11 +34,14 @@ def register(app: typer.Typer) -> None:
             builder review apply ~/Downloads/review-demo.json -c corpora/demo/build.toml && builder run export -c corpora/demo/build.toml
         """
         from ..config import load_config
+        from ..errors import BuilderError
         from ..options import console
         from ..review import apply_decisions, parse_decisions
 
         build = load_config(config, output)
         decisions = parse_decisions(file)
+        if not build.output.is_dir():
+            raise BuilderError(f"{build.output}: no build here to review (run 'builder run all -c {build.path}' first)")
         done = apply_decisions(build.output, decisions)
         console.print(f"recorded {len(decisions)} decisions from {file} ({done.added} new, {done.changed} changed, "
                       f"{done.unchanged} unchanged); {done.path} now holds {done.total} ({done.rejected} reject). "
