@@ -68,7 +68,7 @@ def test_glossary_and_routing():
 # -- the demo's reports -------------------------------------------------------------------------------------
 def test_every_stage_flow_adds_up_and_no_table_is_empty(demo):
     for stage in STAGES:
-        notes, tables = load_report(demo / stage / "report")
+        tables = load_report(demo / stage / "report")[1]
         empty = [n for n, df in tables.items() if df.height == 0]
         assert not empty, f"{stage}: empty tables {empty}"
         flow = tables["flow"]

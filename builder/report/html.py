@@ -18,6 +18,7 @@ import importlib
 import json
 import time
 from html import escape
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -60,14 +61,6 @@ def _scan(folder: Path) -> pl.LazyFrame | None:
     return pl.scan_parquet([str(f) for f in files]) if files else None
 
 
-def _bin_labels(edges: tuple, unit: str = "") -> list[str]:
-    labels = []
-    for lo, hi in zip(edges, edges[1:]):
-        labels.append(f"{lo:g}–{hi - (1 if unit else 0):g}{unit}" if unit else f"{lo:g}–{min(hi, 1):g}")
-    labels.append(f"≥{edges[-1]:g}{unit}" if unit else "")
-    return labels
-
-
 def _source_expr(cols: list[str], source: str) -> pl.Expr:
     """The corpus source of a record: an item's meta names it (its origin otherwise), a document has a column."""
     if "source_id" in cols and "meta" in cols:
@@ -85,11 +78,11 @@ def _length_histograms(data: pl.LazyFrame, text: str, source: str, stage: str) -
     top = df.group_by("source").agg(pl.len()).sort(["len", "source"], descending=[True, False]).head(TOP_SOURCES)["source"].to_list()
     df = df.with_columns(pl.when(pl.col("source").is_in(top)).then(pl.col("source")).otherwise(pl.lit("(other sources)")).alias("source"))
     edges = list(LENGTH_EDGES)
-    labels = [f"{lo}–{hi - 1}" for lo, hi in zip(edges, edges[1:])] + [f"≥{edges[-1]}"]
+    labels = [f"{lo}–{hi - 1}" for lo, hi in pairwise(edges)] + [f"≥{edges[-1]}"]
     out = []
     for name in top + (["(other sources)"] if df["source"].eq("(other sources)").any() else []):
         chars = df.filter(pl.col("source") == name)["chars"].to_numpy()
-        counts = [int(((chars >= lo) & (chars < hi)).sum()) for lo, hi in zip(edges, edges[1:])] + [int((chars >= edges[-1]).sum())]
+        counts = [int(((chars >= lo) & (chars < hi)).sum()) for lo, hi in pairwise(edges)] + [int((chars >= edges[-1]).sum())]
         out.append(histogram(counts, labels, f"{stage}-lengths-{name}", f"{name or '(no source)'}: {len(chars):,} records, characters"))
     return [c for c in out if c]
 
@@ -212,7 +205,7 @@ def _review_samples(data: pl.LazyFrame | None, stage: str, seed: int) -> str:
     return "".join(out)
 
 
-def _shares(data: pl.LazyFrame | None, stage: str, source: str, rejected_by_source: Mapping[str, int]) -> tuple[str, list[str]]:
+def _shares(data: pl.LazyFrame | None, stage: str, source: str) -> tuple[str, list[str]]:
     """Kept records per source (the corpus source; items carry it in their meta) and the flag above SHARE_FLAG."""
     if data is None:
         return "", []
@@ -244,9 +237,9 @@ def _dedup_view(tables: Mapping[str, pl.DataFrame], folder: Path) -> tuple[str, 
     if rem is not None and rem.height:
         sim = rem.select(pl.max_horizontal(pl.col("jaccard").fill_null(0), pl.col("containment").fill_null(0)).alias("s"))["s"].to_numpy()
         edges = SIM_EDGES
-        counts = [int(((sim >= lo) & (sim < hi)).sum()) for lo, hi in zip(edges, edges[1:])]
+        counts = [int(((sim >= lo) & (sim < hi)).sum()) for lo, hi in pairwise(edges)]
         below = int((sim < edges[0]).sum())
-        labels = [f"{lo:.2f}–{min(hi, 1.0):.2f}" for lo, hi in zip(edges, edges[1:])]
+        labels = [f"{lo:.2f}–{min(hi, 1.0):.2f}" for lo, hi in pairwise(edges)]
         out.append(histogram([below] + counts, [f"<{edges[0]:.2f}"] + labels, "dedup-similarity",
                              "dedup: similarity of removed documents to their kept one", width=520))
         longer = rem.filter(pl.col("removed_chars") > pl.col("kept_chars"))
@@ -384,7 +377,7 @@ def stage_section(output: Path, stage: str, seed: int) -> str | None:
         view, more = _dedup_view(tables, folder)
         views.append(view)
         flags += more
-    share_chart, more = _shares(data, stage, source, {})
+    share_chart, more = _shares(data, stage, source)
     flags += more if stage in ("export", "templates") else []
     views.append(share_chart)
     if data is not None:

@@ -3,7 +3,8 @@
 A stage reads the outputs of the stages it ``needs`` (never their code) and writes, through its
 ``StageRun``, kept records to ``data/`` and dropped ones, each with a reason, to ``rejected/``. The
 pipeline owns the folder, the atomic swap, the manifest and the report; a stage owns only its
-decisions and its counters.
+decisions, its counters and its own report tables, which it hands to ``StageRun.report_table`` (or
+``tables_after_close`` for tables read from its closed shards), never through attributes of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Stage:
     rejected_columns: ClassVar[Mapping[str, pl.DataType]] = REJECTED_SCHEMA
     text_column: ClassVar[str] = "text"  # what the report measures
     source_column: ClassVar[str] = "source"
+    routing_reasons: ClassVar[tuple[str, ...]] = ()  # reject reasons (or prefixes ending in '_') that record routing, not a loss
 
     def __init__(self, build: BuildConfig):
         self.build = build
@@ -66,8 +68,6 @@ class Stage:
     # -- work --------------------------------------------------------------------------------------
     def run(self, ctx: "StageRun") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    routing_reasons: ClassVar[tuple[str, ...]] = ()  # reject reasons (or prefixes ending in '_') that record routing, not a loss
 
     def report_tables(self, ctx: "StageRun") -> dict[str, pl.DataFrame]:
         """Extra report tables beyond the common ones (name -> table): what the run put in ``ctx.tables``."""
