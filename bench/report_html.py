@@ -10,8 +10,10 @@ passes off (dedup ``near = false``, export ``near_dup`` and ``cross_split`` off)
 near-duplicates by construction, and lifts the per-sub-category cap, so the item count grows with the
 copies. Items that still come out identical are rejected by templates as ``duplicate_item``, as in any build.
 
-Prints, for each build: items exported, the page size in MB and the seconds ``write_html`` took (best of
-three), and the page's number of charts.
+Prints, for each build: items exported, the page size in MB, the seconds ``write_html`` took and the
+seconds headless chromium (Debian's, through Playwright; skipped when either is missing) took to load
+the page from disk (best of three each), and the page's number of charts. ``--measure-only`` measures
+the outputs of an earlier run without building again.
 """
 
 from __future__ import annotations
@@ -67,31 +69,58 @@ def measure(output: Path, name: str) -> dict:
     import polars as pl
 
     items = pl.scan_parquet(str(output / "export" / "data" / "*.parquet")).select(pl.len()).collect().item()
-    return {"items": items, "mb": size / 1e6, "seconds": best, "charts": page.count('<svg class="chart"')}
+    return {"items": items, "mb": size / 1e6, "seconds": best, "charts": page.count('<svg class="chart"'), "load": browser_load(path)}
+
+
+def browser_load(path: Path) -> str:
+    """Seconds from navigation to the load event in headless chromium, best of three; '-' without a browser."""
+    exe = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "-"
+    if exe is None:
+        return "-"
+    best = float("inf")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        for _ in range(3):
+            page = browser.new_page()
+            t0 = time.perf_counter()
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            best = min(best, time.perf_counter() - t0)
+            page.close()
+        browser.close()
+    return f"{best:.1f} s"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=24)
     ap.add_argument("--sources", type=int, default=6)
+    ap.add_argument("--measure-only", action="store_true", help="measure the outputs of an earlier run, build nothing")
     args = ap.parse_args()
     rows = []
     demo_out = OUT / "report_demo"
-    rc = run_measured(builder_cmd("run", "all", "-c", str(ROOT / "corpora" / "demo" / "build.toml"), "-o", str(demo_out)), cwd=ROOT)[2]
-    if rc:
-        raise SystemExit("demo build failed")
+    if not args.measure_only:
+        rc = run_measured(builder_cmd("run", "all", "-c", str(ROOT / "corpora" / "demo" / "build.toml"), "-o", str(demo_out)), cwd=ROOT)[2]
+        if rc:
+            raise SystemExit("demo build failed")
     rows.append(("demo", measure(demo_out, "demo")))
-    config = make_corpus(OUT / "report_scale", args.copies, args.sources)
-    t0 = time.time()
-    rc = run_measured(builder_cmd("run", "all", "-c", str(config)), cwd=ROOT)[2]
-    if rc:
-        raise SystemExit(f"scaled build failed ({rc})")
-    build_s = time.time() - t0
-    rows.append((f"{args.copies} copies of the demo articles in {args.sources} sources (build {build_s:.0f} s)",
-                 measure(config.parent / "out", "scale")))
-    print("| build | items exported | report.html | write_html (best of 3) | charts |\n|---|---|---|---|---|")
+    scale = OUT / "report_scale"
+    built = ""
+    if not args.measure_only:
+        config = make_corpus(scale, args.copies, args.sources)
+        t0 = time.time()
+        rc = run_measured(builder_cmd("run", "all", "-c", str(config)), cwd=ROOT)[2]
+        if rc:
+            raise SystemExit(f"scaled build failed ({rc})")
+        built = f", build {time.time() - t0:.0f} s"
+    rows.append((f"demo articles × {args.copies} copies, {args.sources} sources{built}", measure(scale / "out", "scale")))
+    print("| build | items exported | report.html | write_html | chromium load | charts |\n|---|---|---|---|---|---|")
     for name, m in rows:
-        print(f"| {name} | {m['items']:,} | {m['mb']:.2f} MB | {m['seconds']:.1f} s | {m['charts']} |")
+        print(f"| {name} | {m['items']:,} | {m['mb']:.2f} MB | {m['seconds']:.1f} s | {m['load']} | {m['charts']} |")
 
 
 if __name__ == "__main__":
