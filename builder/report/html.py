@@ -354,6 +354,10 @@ def _export_view(data: pl.LazyFrame | None, tables: Mapping[str, pl.DataFrame]) 
     return "".join(out)
 
 
+def _count(v: float | None) -> str:
+    return "-" if v is None else f"{int(v):,}"
+
+
 def stage_section(output: Path, stage: str, seed: int) -> str | None:
     folder = output / stage
     if not (folder / "report" / "index.json").is_file():
@@ -368,7 +372,7 @@ def stage_section(output: Path, stage: str, seed: int) -> str | None:
     routed = f' · routing <b>{steps["routing"]:,}</b> (candidates never made)' if steps.get("routing") else ""
     gap = f' · difference <b>{steps["difference"]:,}</b> (see the funnel table)' if steps.get("difference") else ""
     parts = [f'<section class="stage" id="stage-{stage}"><h2>{escape(stage)}</h2>',
-             f'<p class="kpi">in <b>{fmt(summary.get("rows_in"))}</b> · kept <b>{fmt(summary.get("rows_out"))}</b> · rejected '
+             f'<p class="kpi">in <b>{_count(summary.get("rows_in"))}</b> · kept <b>{_count(summary.get("rows_out"))}</b> · rejected '
              f'<b>{steps.get("rejected", 0):,}</b>{routed}{gap} · {fmt(summary.get("seconds"))} s</p>']
     flags: list[str] = []
     funnel, flow = _flow(tables, stage)

@@ -53,7 +53,7 @@ def histogram(counts: Sequence[int], labels: Sequence[str], name: str, title: st
         return ""
     head, foot, left = 32, 46, 6
     n = len(counts)
-    slot = (width - left) / n
+    slot = (width - left - 36) / n  # room on the right for the last slanted label
     room = height - head - foot
     out = [f'<svg class="chart" data-chart="{escape(name)}" role="img" viewBox="0 0 {width} {height}" width="{width}" '
            f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
