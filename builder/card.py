@@ -41,7 +41,9 @@ PLAIN = {
     "duplicate_exact": "exact duplicates", "duplicate_near": "near duplicates", "clusters": "duplicate clusters",
     "candidate_pairs": "candidate pairs", "verified_pairs": "pairs confirmed by exact similarity",
     "failed_verification": "candidate pairs below the threshold", "near_duplicate": "near-duplicate items removed",
+    "split_differs_from_upstream": "items whose split export decided over both origins",
 }
+SPLIT_ARTICLE_COUNTS = ("validation_articles", "validation_articles_by_floor", "articles_with_kept_split")  # articles, not items
 
 
 def plain(name: str) -> str:
@@ -294,7 +296,7 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
                  if dedup else None,
         "dedup_drops": dedup[1]["drops"].to_dicts() if dedup and "drops" in dedup[1] else [],
         "export_checks": [{"reason": k, "count": v} for k, v in sorted(export_counters.items())
-                          if k not in ("kept", "rows_in") and v],
+                          if k not in ("kept", "rows_in", *SPLIT_ARTICLE_COUNTS) and v],
         "families": families_table(items),
         "generation": generation,
         "usage": usage_table({k: reports[k] for k in ("templates", "selfinstruct")}),

@@ -38,7 +38,11 @@ def test_furniture_lines_are_removed_at_the_edges_and_by_family():
     assert out == "\n".join([P1, QR, P2, MOMENTS, P3])
     assert dict((line, fam) for fam, line in removed) == {
         "首页 > 新闻中心 > 社会": "nav", "字号": "nav", "2025-03-14 08:30 来源：青川日报": "dateline", "- 责任编辑: 李四": "credit",
-        "扫码关注公众号": "prompt", "违法和不良信息举报电话：0838-1234567": "contact", "Copyright © 2025 青川新闻网 版权所有": "copyright"}
+        "扫码关注公众号": "tail", "违法和不良信息举报电话：0838-1234567": "tail", "Copyright © 2025 青川新闻网 版权所有": "copyright"}
+    # the editor line closes the article (a tail marker since issue 12): what follows it is cut as tail; the
+    # same closing lines without an editor line above them are removed by their own families
+    out, removed = clean("\n".join([P1, P2, P3, "扫码关注公众号", "违法和不良信息举报电话：0838-1234567"]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [("prompt", "扫码关注公众号"), ("contact", "违法和不良信息举报电话：0838-1234567")]
 
 
 def test_related_headlines_and_comments_after_the_article_are_cut():
@@ -163,3 +167,138 @@ def test_long_closing_disclaimer_of_a_report_is_removed():
     disclaimer = "免责声明：本报告仅供本公司客户使用。" + "本报告所载资料的来源被认为是可靠的，但本公司不保证其准确性或完整性，据此操作风险自担。" * 25
     out, removed = clean("\n".join([P1, P2, P3, disclaimer]))
     assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "disclaimer" and len(disclaimer) > 1000
+
+
+# --- defects found on the held-out pages (issue 12); snippets written for these tests -------------------------
+
+def _page(head: str, body: str) -> str:
+    return f"<html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+ARTICLE = "".join(f"<p>{p}</p>" for p in (P1, P2, P3))
+
+
+def test_stray_closing_html_tag_after_a_header_template_does_not_hide_the_article():
+    from builder.stages.corpus.extract import extract_html
+
+    menu = "<div class='header'><ul><li><a href='/'>首页</a></li><li><a href='/en'>EN</a></li><li><a href='/m'>邮箱</a></li></ul></div></html>"
+    doc = extract_html(_page("<title>青川通报电诈案件</title>", menu + f"<div class='content'><div class='article'>{ARTICLE}</div></div>"))
+    assert doc is not None and P1 in doc.text and P3 in doc.text
+
+
+def test_original_title_completes_a_title_the_page_cut_short():
+    html = _page("<title>青川公安通报：今年破获电诈案件二百一十六起，追回损失一千三...</title>",
+                 f"<p>原标题：《青川公安通报：今年破获电诈案件二百一十六起，追回损失一千三百余万元》</p>{ARTICLE}")
+    assert choose_title(html, "青川公安通报：今年破获电诈案件二百一十六起，追回损失一千三...") == \
+        "青川公安通报：今年破获电诈案件二百一十六起，追回损失一千三百余万元"
+
+
+def test_original_title_drops_an_injected_advert_prefix():
+    html = _page("<title>[某某面霜]青川公安破获电诈案件二百余起</title>",
+                 f"<p style='display:none'>原标题：青川公安破获电诈案件二百余起</p>{ARTICLE}")
+    assert choose_title(html, "[某某面霜]青川公安破获电诈案件二百余起") == "青川公安破获电诈案件二百余起"
+
+
+def test_original_title_with_a_column_tag_does_not_replace_the_headline():
+    html = _page("<title>青川公安破获电诈案件二百余起</title>", f"<p>原标题：视界丨青川公安破获电诈案件二百余起</p>{ARTICLE}")
+    assert choose_title(html, "青川公安破获电诈案件二百余起") == "青川公安破获电诈案件二百余起"
+
+
+def test_heading_the_page_title_starts_with_drops_a_column_suffix():
+    html = _page("<title>青川公安破获电诈案件二百余起 东区办事处_青川网</title>",
+                 f"<span class='Title'><b>青川公安破获电诈案件二百余起</b></span>{ARTICLE}")
+    assert choose_title(html, "青川公安破获电诈案件二百余起 东区办事处") == "青川公安破获电诈案件二百余起"
+
+
+def test_logo_text_in_h1_loses_to_the_heading_the_page_title_names():
+    html = _page("<title>股市预测--青川公安破获电诈案件二百余起</title>",
+                 f"<h1><a href='/'>今日股市行情_明日大盘_股票行情</a></h1><div class='title-text'>青川公安破获电诈案件二百余起</div>{ARTICLE}")
+    assert choose_title(html, "今日股市行情_明日大盘_股票行情") == "青川公安破获电诈案件二百余起"
+
+
+def test_page_title_naming_only_the_section_loses_to_the_heading_the_body_repeats():
+    head = "青川市公安局通报今年以来破获电信网络诈骗案件"
+    html = _page("<title>新闻动态--青川学会官网</title>", f"<h3>首页 - 新闻动态</h3><h5>{head}</h5>{ARTICLE}")
+    assert choose_title(html, "新闻动态--青川学会官网", body=P1 + P2) == head
+
+
+def test_linked_heading_of_a_related_article_is_never_the_title():
+    related = "青川市公安局通报今年以来破获电信网络诈骗案件二百起"
+    html = _page("<title>新闻动态--青川学会官网</title>", f"<h3><a href='/n/2'>{related}</a></h3>{ARTICLE}")
+    assert choose_title(html, "新闻动态--青川学会官网", body=P1 + P2) == "新闻动态--青川学会官网"
+
+
+def test_title_drops_a_trailing_separator_and_the_space_before_a_year_unit():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("关于调整2007　年末国债余额限额的决议__2007年第23号国务院公报_中国政府网") == "关于调整2007年末国债余额限额的决议"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("采写：青川日报记者 张三 李四", "credit"),
+    ("医技党支部、药剂科供稿 摄影/王五 编辑/赵六", "signoff"),
+    ("地 址：青川市东城区人民路11号", "contact"),
+    ("电 话：0838-1234567", "contact"),
+    ("(综合整理自青川日报、青川新闻网等)", "source"),
+    ("版权所有 青川市人民医院 Copyright © 2018 All rights reserved. 蜀ICP备14002927号-5 蜀公网安备51010402000231号 "
+     "医院地址：青川市人民路58号 24小时急救电话：0838-88866120 传真：0838-88854265 联系邮箱：service@example.cn "
+     "技术支持：青川网络科技有限公司 网站地图 | 联系我们 | 隐私政策", "footer"),  # longer than a copyright line
+])
+def test_closing_furniture_seen_on_held_out_pages_is_removed_by_family(line, family):
+    out, removed = clean("\n".join([P1, P2, P3, line]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_closing_sentence_run_together_with_an_editor_credit_is_kept():
+    merged = "这么高大上的邮轮母港，开始搓搓手了！！！编辑|禤志杰"
+    out, _ = clean("\n".join([P1, P2, P3, merged]))
+    assert merged in out
+
+
+def test_address_words_inside_the_article_are_kept():
+    mid = "记者在现场看到，地址：青川市人民路11号的服务大厅里排起了长队。"
+    out, removed = clean("\n".join([P1, mid, P2, P3]))
+    assert mid in out and removed == []
+
+
+def test_breadcrumb_in_a_layout_table_row_is_removed():
+    out, removed = clean("\n".join(["|  | 位置：首页 > 新闻动态 | ", P1, P2, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "nav"
+
+
+def test_seo_keyword_string_above_the_article_is_not_prose_and_its_menu_goes():
+    seo = "今日股市行情_明日大盘_今日股市_股票行情_明日股市_大盘预测_股市分析_股市最新消息 - 明日大盘网，权威股市行情资讯网站"
+    out, removed = clean("\n".join([seo, "明日大盘", "股市行情", "20190926|国贸|增长率|全球经济", P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3])
+    assert ("nav", seo) in removed and ("nav", "20190926|国贸|增长率|全球经济") in removed
+
+
+def test_editor_line_closes_the_article_and_cuts_a_pasted_related_item():
+    pasted = "青川警方：网传“取款机吞卡”系谣言，已查明发布者"
+    summary = "青川市公安局昨日发布通报称，近日有网民在微信群散布不实信息，警方已依法对其作出处理，提醒市民不信谣不传谣。"
+    out, removed = clean("\n".join([P1, P2, P3, "责任编辑：", pasted, summary, "，青川日报"]))
+    assert out == "\n".join([P1, P2, P3])
+    assert ("credit", "责任编辑：") in removed and ("tail", summary) in removed and ("tail", pasted) in removed
+
+
+def test_lone_section_heading_that_opens_a_digest_is_kept():
+    out, removed = clean("\n".join(["收盘播报", "【青川日报】青川三大指数集体回调 银行股逆市走强", P1, P2, P3]), link_pages=True)
+    assert out.startswith("收盘播报") and removed == []
+
+
+def test_last_crumb_after_a_removed_breadcrumb_is_still_a_menu_word():
+    out, removed = clean("\n".join(["您所在的位置：", "首页 >", "公司 >", "公司", P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and ("nav", "公司") in removed
+
+
+def test_text_after_a_closed_block_starts_its_own_line_so_a_credit_does_not_fuse_with_the_body():
+    from builder.stages.corpus.extract import extract_html
+
+    # a WeChat-style repost: short lines and image blocks; from six such segments on, the extractor alone runs
+    # the text after an image block into the line before it (…搓搓手了！！！编辑|禤志杰)
+    segs = "".join(f"{(P1, P2, P3)[k % 3]}<br>短句第{k}行<br>再一行说明<div style='text-align:center;'><img src='{k}.gif'></div>"
+                   for k in range(8))
+    body = (f"<div class='main_lt'><div class='newscontent'><div class='news_txt'>{segs}开始搓搓手了！！！"
+            "<div style='text-align:center;'><img src='z.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div></div></div>")
+    lines = extract_html(_page("<title>青川通报</title>", body)).text.split("\n")
+    assert "开始搓搓手了！！！" in lines and "编辑|禤志杰" in lines

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from builder.items import item_id
+from builder.items import SplitRule, item_id
 import yaml
 
 from builder.config import load_config
@@ -36,6 +36,9 @@ DEMO_FILES = ["news/news_01_bus_routes.txt", "news/news_02_after_school.txt", "n
               "selfmedia/sm01_topic_and_script.txt", "selfmedia/sm02_douyin_positioning.txt",
               "selfmedia/sm03_live_script_structure.txt", "selfmedia/sm05_qianchuan_basics.txt"]
 MARKER = "hf_MARKERtoken0123456789abcdefSECRET"
+# the split rule of these small builds: the hash alone, about a third of the articles in validation
+SPLIT_TOML = "validation_share = 0.34\nvalidation_max_share = 0.34\nvalidation_items_per_family = 0\n"
+RULE = SplitRule(seed=42, share=0.34, floor=0, ceiling=0.34)
 
 
 def make_item(instruction, given, output, family, sub, source_id, split, origin, meta=None, template_id=None, phrasing=0):
@@ -66,8 +69,8 @@ def corpus_docs(out: Path) -> list[dict]:
 def template_items(docs: list[dict]) -> list[dict]:
     """Items the way the templates stage makes them: code-made inputs, outputs from the articles."""
     rows = []
-    for k, d in enumerate(docs):
-        split = "validation" if k % 3 == 0 else "train"
+    for d in docs:
+        split = RULE.provisional_side(d["id"])
         text, title, sid = d["text"], d["title"] or d["text"][:20], d["id"]
         lead = text.split("。")[0] + "。"
         if "news/" in d["path"]:
@@ -101,11 +104,14 @@ def demo_build(tmp_path, make_build, cli):
         shutil.copy(DEMO / rel, docs_dir / rel)
 
     def make(export_toml: str = "", license_line: str = 'license = "CC-BY-4.0"', extra: str = "") -> tuple[Path, Path, list[dict]]:
-        cfg = make_build(f'[[corpus.sources]]\nname = "demo"\npath = "docs"\n{license_line}\n\n{extra}\n[export]\n{export_toml}\n', name="demo")
+        split = "" if "validation_" in export_toml else SPLIT_TOML
+        cfg = make_build(f'[[corpus.sources]]\nname = "demo"\npath = "docs"\n{license_line}\n\n{extra}\n[export]\n{split}{export_toml}\n', name="demo")
         out = tmp_path / "out"
         r = cli("run", "corpus", "-c", cfg, "--force")
         assert r.code == 0, r
-        return cfg, out, corpus_docs(out)
+        docs = corpus_docs(out)
+        assert {RULE.fixed_side(d["id"]) for d in docs} == {"train", "validation"}  # both sides, so the tests mean something
+        return cfg, out, docs
 
     return make
 
@@ -139,7 +145,7 @@ def test_assembly_rejects_with_reasons_and_splits_by_source(demo_build, tmp_path
     qa = next(t for t in tpl if t["subcategory"] == "selfmedia_qa")
     blocklist.write_text(f"# ids a person removed\n{commentary[0]['id']}\n", encoding="utf-8")
     review.write_text(f"id,decision,reason\n{qa['id']},reject,事实有误\n{commentary[1]['id']},accept,\n", encoding="utf-8")
-    # a selfinstruct item on a validation article arrives as train: it follows its article's split
+    # a selfinstruct item on a validation article arrives as train: export gives it its article's split
     val_doc = next(t for t in tpl if t["split"] == "validation")
     moved = make_item("这篇文章的主要信息是什么？", "", "一段足够长的回答，说明文章的主要信息和背景。", "媒体理解", "selfinstruct/问答",
                       val_doc["source_id"], "train", "selfinstruct", {"model": "qwen-plus"})
@@ -159,9 +165,11 @@ def test_assembly_rejects_with_reasons_and_splits_by_source(demo_build, tmp_path
     assert data.height == expected == m.rows["data"]
     assert set(data["id"]) >= {headline["id"], brief["id"], commentary[1]["id"]}  # same article, another task: kept
     assert data.filter(pl.col("id") == moved["id"])["split"].to_list() == ["validation"]
+    # every split is the rule's, whatever arrived; the items that arrived with another split are counted
+    assert all(RULE.fixed_side(r["source_id"]) == r["split"] for r in data.iter_rows(named=True))
     val_sources = {t["source_id"] for t in tpl if t["split"] == "validation"}
-    moved_too = [x for x in si + [invalid] if x["source_id"] in val_sources and x["split"] == "train"]
-    assert m.counters["moved_to_source_split"] == 1 + len(moved_too) > 1
+    relabelled = [x for x in si + [moved] if x["source_id"] in val_sources and x["split"] == "train"]
+    assert m.counters["split_differs_from_upstream"] == len(relabelled) >= 1
     per_source = data.group_by("source_id").agg(pl.col("split").n_unique().alias("n"))
     assert per_source["n"].max() == 1, "an article contributes to both train and validation"
     assert m.rows["rejected"] == 5 and m.counters["rows_in"] == len(tpl) + 1 + len(si) + 3
@@ -523,8 +531,8 @@ def test_push_refuses_a_source_without_licence_even_with_a_dataset_licence(demo_
 
 
 def test_push_refuses_an_empty_split(demo_build, cli):
-    cfg, out, docs = demo_build()
-    tpl = [dict(t, split="train") for t in template_items(docs)]
+    cfg, out, docs = demo_build("validation_share = 0\nvalidation_items_per_family = 0\n")
+    tpl = template_items(docs)
     m = run_export(cfg, tpl, [])
     assert any("validation split is empty" in n for n in m.notes)
     r = cli("push", "--repo-id", "my-org/media-sft-zh", "--dry-run", "-c", cfg)
@@ -612,7 +620,7 @@ def test_a_validation_item_that_repeats_a_train_item_of_another_article_is_dropp
     cfg, out, docs = demo_build()
     tpl = template_items(docs)
     train = next(it for it in tpl if it["split"] == "train" and it["subcategory"] == "commentary_writing")
-    other = next(d for k, d in enumerate(docs) if k % 3 == 0 and d["id"] != train["source_id"])  # a validation article
+    other = next(d for d in docs if RULE.fixed_side(d["id"]) == "validation")  # a validation article
     # the same piece run by another outlet under another headline: the near-duplicate pass keeps both items
     # (their prompts differ), and the article-level dedup never saw it
     repost = make_item("围绕下面这个题目写一篇时评：" + train["instruction"][2:12], "", "（转载）" + train["output"], train["family"],

@@ -134,3 +134,15 @@ def test_layout_markers_of_generated_pdf_reports_are_removed_and_counted():
     out = normalize_markup(f"[Table_Title]\n{PARA}[Table_Summary]\n[Table_Author] 分析师：张三", "pdf", counts)
     assert "[Table_" not in out and PARA in out and counts == {"layout_marker": 3}
     assert normalize_markup("[Table_Title]", "txt", {}) == "[Table_Title]"  # only PDF text layers carry them
+
+
+def test_layout_table_cells_of_a_web_page_become_plain_lines_and_data_tables_stay():
+    from builder.text.markup import normalize_markup
+
+    text = "\n".join(["|  |  |  | ", "| 现在位置： 首页 >> 东区新闻 >> 正文 | ", "|  | 青川市今年新建社区食堂四十二家。 |",
+                      "| 指标 | 数值 |", "| 食堂 | 42 |"])
+    counts: dict[str, int] = {}
+    out = normalize_markup(text, "html", counts)
+    assert out.split("\n") == ["", "现在位置： 首页 >> 东区新闻 >> 正文", "青川市今年新建社区食堂四十二家。", "| 指标 | 数值 |", "| 食堂 | 42 |"]
+    assert counts["layout_cell"] == 3
+    assert normalize_markup("| 青川 |", "md", {}) == "| 青川 |"  # only extracted web pages have layout tables

@@ -59,7 +59,8 @@ def toml_table(d: dict) -> str:
     return "\n".join(f"{k} = {toml_value(v)}" for k, v in d.items())
 
 
-def make_build(tmp: Path, url: str, n_docs: int = 6, sentences: int = 8, llm: dict | None = None, si: dict | None = None):
+def make_build(tmp: Path, url: str, n_docs: int = 6, sentences: int = 8, llm: dict | None = None, si: dict | None = None,
+               export: dict | None = None):
     tmp.mkdir(parents=True, exist_ok=True)
     llm_cfg = {"base_url": url, "model": "fake-model", "api_key_env": "FAKE_LLM_KEY", "concurrency": 4, "timeout": 2.0,
                "max_retries": 2, "backoff_base": 0.05, "backoff_max": 2.0, "prices": {"fake-model": {"input": 1.0, "output": 2.0}}}
@@ -67,7 +68,7 @@ def make_build(tmp: Path, url: str, n_docs: int = 6, sentences: int = 8, llm: di
     si_cfg = {"chunk_tokens": 300, "items_per_request": 4, "answer_min_chars": 10}
     si_cfg.update(si or {})
     (tmp / "build.toml").write_text(f'[build]\nname = "t"\noutput = "out"\nworkers = 1\n\n[llm]\n{toml_table(llm_cfg)}\n\n'
-                                    f'[selfinstruct]\n{toml_table(si_cfg)}\n', encoding="utf-8")
+                                    f'[selfinstruct]\n{toml_table(si_cfg)}\n\n[export]\n{toml_table(export or {})}\n', encoding="utf-8")
     build = load_config(tmp / "build.toml")
     rows = [{"id": f"doc{i:03d}", "source": "fixture", "path": f"d{i}.txt", "title": f"运营经验第{i}篇", "text": doc_text(i, sentences),
              "published": None, "author": None, "format": "txt", "meta": "{}"} for i in range(n_docs)]
@@ -343,11 +344,11 @@ def test_filters_each_count_their_drops(tmp_path):
 
 
 def test_an_item_is_credited_to_the_document_of_the_chunk_it_was_written_from(tmp_path):
-    """Two documents packed in one chunk: an item quoting the second is the second's, with its split."""
-    from builder.items import hashed_split
+    """Two documents of one side packed in one chunk: an item quoting the second is the second's."""
+    from builder.items import split_rank
 
-    # a validation share that puts the two documents on different sides (seed 42, the build default)
-    share = next(k / 100 for k in range(1, 100) if hashed_split("doc000", 42, k / 100) != hashed_split("doc001", 42, k / 100))
+    # a validation share that puts both documents in validation by the hash alone (seed 42, the build default)
+    share = min(1.0, max(split_rank("doc000", 42), split_rank("doc001", 42)) + 0.001)
 
     def script(body, n):
         text = material(body)
@@ -355,7 +356,8 @@ def test_an_item_is_credited_to_the_document_of_the_chunk_it_was_written_from(tm
         return valid(grounded_items(body, 8))
 
     with FakeOpenAI(script) as srv:
-        build = make_build(tmp_path, srv.url, n_docs=2, sentences=4, si={"chunk_tokens": 600, "validation_share": share})
+        build = make_build(tmp_path, srv.url, n_docs=2, sentences=4, si={"chunk_tokens": 600},
+                           export={"validation_share": share, "validation_max_share": share})
         m = pipeline.execute(build, "selfinstruct")
         assert srv.hits == 1
     assert m.counters["chunks"] == 1
@@ -364,11 +366,10 @@ def test_an_item_is_credited_to_the_document_of_the_chunk_it_was_written_from(tm
     for row in df.iter_rows(named=True):
         written_from = "doc%03d" % int(re.search(r"第(\d+)篇", row["output"]).group(1))
         assert row["source_id"] == written_from, row["output"]
-        assert row["split"] == hashed_split(written_from, 42, share)
+        assert row["split"] == "validation"
         assert json.loads(row["meta"])["doc_ids"] == ["doc000", "doc001"]  # the whole chunk is still named
         by_doc[written_from] += 1
     assert by_doc["doc000"] and by_doc["doc001"]  # items from both documents were kept
-    assert df["split"].n_unique() == 2  # B's items went to B's side, not to A's
 
 
 def test_a_rerun_is_answered_from_the_cache(tmp_path):

@@ -21,7 +21,7 @@ from builder.stages.templates import textkit as tk
 from builder.stages.templates.derivations import Article
 from builder.stages.templates.catalog import load_catalog, load_file
 from builder.stages.templates.genres import load_genres
-from builder.stages.templates.sampling import CappedSample, rotate_phrasings, split_by_source
+from builder.stages.templates.sampling import CappedSample, rotate_phrasings
 
 from conftest import DEMO
 
@@ -252,14 +252,6 @@ def test_phrasings_rotate_evenly():
     assert Counter(ids).most_common()[0][1] - Counter(ids).most_common()[-1][1] <= 1 and len(set(ids)) == 3
 
 
-def test_split_keeps_each_article_on_one_side_and_aims_at_the_target():
-    items = [(f"a{i}", fam) for i in range(200) for fam in ("观点创作", "媒体理解") for _ in range(3)]
-    val = split_by_source(items, per_family=30, max_share=0.5, seed=1)
-    per_family = Counter(fam for src, fam in items if src in val)
-    assert 30 <= per_family["观点创作"] <= 38 and 30 <= per_family["媒体理解"] <= 38
-    assert split_by_source(items, per_family=30, max_share=0.0, seed=1) == set()
-
-
 # -- the stage, end to end on demo articles --------------------------------------------------------------------
 DEMO_FILES = ["news/news_01_bus_routes.txt", "news/news_05_river_cleanup.txt", "news/news_10_telecom_fraud.txt",
               "news/news_12_may_day_tourism.txt", "commentary/c01_rumor_governance.md", "commentary/c04_ai_writing_ethics.md",
@@ -284,7 +276,7 @@ def run_stage(tmp_path: Path, body: str = "", name: str = "run") -> tuple[StageR
 
 
 def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
-    ctx, stage, work = run_stage(tmp_path, "[templates]\nvalidation_items_per_family = 10\nvalidation_max_share = 0.3\n")
+    ctx, stage, work = run_stage(tmp_path, "[export]\nvalidation_items_per_family = 10\nvalidation_max_share = 0.3\n")
     df = pl.read_parquet(work / "data")
     assert set(df["family"]) == set(FAMILIES)
     validator = schema_validator("instruction")

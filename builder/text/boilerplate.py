@@ -27,6 +27,8 @@ RULES_FILE = Path(__file__).with_name("boilerplate_rules.toml")
 MAX_EXTRA_LINE = 90  # user-supplied patterns (boilerplate_extra) act on lines up to this long, anywhere
 
 _LIST_MARK = re.compile(r"^(?:[-–—•·*]\s*)+")
+_CELL_MARKS = re.compile(r"^[|\s]+|[|\s]+$")  # a layout-table cell rendered as "| text |"
+_KEYWORD_SEP = re.compile(r"[_|]")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
@@ -46,10 +48,18 @@ def load_rules(path: str = str(RULES_FILE)) -> dict:
     return rules
 
 
+def is_keyword_line(line: str) -> bool:
+    """An SEO keyword string (今日股市行情_明日大盘_今日股市_…, 20190926|国贸|增长率): three or more ``_``/``|``
+    separators and no sentence end."""
+    return len(_KEYWORD_SEP.findall(line)) >= 3 and not re.search(r"[。！？!?]", line)
+
+
 def is_prose(line: str) -> bool:
-    """A line that reads as article text: a sentence of some length, or a long line."""
+    """A line that reads as article text: a sentence of some length, or a long line (not a keyword string)."""
     n = len(line)
-    return n >= 60 or (n >= 16 and bool(_SENTENCE.search(line)))
+    if n >= 60:
+        return not is_keyword_line(line)
+    return n >= 16 and bool(_SENTENCE.search(line))
 
 
 @dataclass
@@ -69,6 +79,8 @@ class BoilerplateRemover:
         self.max_line = max((m for _, _, m in self.line_rules), default=0)
 
     def _line_family(self, s: str) -> str | None:
+        if s[:1] == "|":
+            s = _CELL_MARKS.sub("", s)
         bare = _LIST_MARK.sub("", s) if s[:1] in "-–—•·*" else s
         if self.any_line is None or len(bare) > self.max_line or not self.any_line.match(bare):
             families = ()
@@ -82,12 +94,14 @@ class BoilerplateRemover:
         return None
 
     def _edge_family(self, s: str) -> str | None:
-        bare = _LIST_MARK.sub("", s)
+        bare = _LIST_MARK.sub("", _CELL_MARKS.sub("", s) if s[:1] == "|" else s)
         for family, pattern, max_len in self.edge_rules:
             if len(bare) <= max_len and pattern.search(bare):
                 return family
         if s[:1] in "-–—•·*" and not is_prose(bare):
             return "link_list"
+        if is_keyword_line(bare):
+            return "nav"
         return None
 
     def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
@@ -141,13 +155,17 @@ class BoilerplateRemover:
         link_page = link_pages and (lo is None or lo == hi)  # a web page without article text: links or a menu
         first = lo if lo is not None and head else -1
         last = hi if hi is not None and tail else end
+        # a short line that opens the text with nothing above it, not even a removed breadcrumb, and heads the
+        # article's first block (收盘播报 above a digest) is a section heading, not a menu word
+        above = [i for i in live if i < first]
+        lone_heading = idx[0] if idx and above and above[0] == idx[0] and len(above) <= 2 else None
         for i in live:
             if not (link_page or i < first or i > last):
                 continue
             f = edge_of(i)
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:
                 f = "link_list"
-            if f is None and link_pages and i < first and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
+            if f is None and link_pages and i < first and i != lone_heading and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f

@@ -8,7 +8,9 @@
   ``md_rule``: markdown syntax becomes the text it marks up;
 - ``null_literal``: ``None``/``null``/``nan`` rendered by whoever dumped the data (``标题：None``) is removed
   with its label;
-- ``layout_marker``: ``[Table_Title]``-style placeholders in the text layer of generated PDF reports.
+- ``layout_marker``: ``[Table_Title]``-style placeholders in the text layer of generated PDF reports;
+- ``layout_cell``: a layout table (a page laid out in ``<table>`` cells) rendered as ``| text |`` rows: a row
+  with one non-empty cell becomes its text, a row of empty cells goes; rows of two or more cells are tables.
 
 Each pass is guarded by a cheap membership test, so text without markup costs one scan per kind.
 """
@@ -128,9 +130,31 @@ HTML_FORMATS = {"jsonl", "json", "csv", "parquet", "xmlrecords", "rss", "txt", "
 _LAYOUT_MARKER = re.compile(r"\[(?:Table|Chart|Figure|Pic)_[A-Za-z0-9_]+\]")
 
 
+_CELL_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.M)
+
+
+def _layout_row(m: re.Match) -> str:
+    cells = [c.strip() for c in m.group(0).strip().strip("|").split("|")]
+    filled = [c for c in cells if c]
+    return filled[0] if len(filled) == 1 else ("" if not filled else m.group(0))
+
+
+def layout_cells(text: str, counts: dict[str, int]) -> str:
+    """Rows of a layout table with at most one filled cell become that cell's text (see ``layout_cell``)."""
+    if "|" not in text:
+        return text
+    out = _CELL_ROW.sub(_layout_row, text)
+    if out != text:
+        n = sum(1 for a, b in zip(text.split("\n"), out.split("\n")) if a != b)
+        counts["layout_cell"] = counts.get("layout_cell", 0) + n
+    return out
+
+
 def normalize_markup(text: str, fmt: str, counts: dict[str, int]) -> str:
     """All markup passes that fit a source format, in order: paragraph marks, HTML, markdown, null literals."""
     text = paragraph_marks(text, counts)
+    if fmt in ("html", "web"):
+        text = layout_cells(text, counts)
     if fmt in ("pdf", "web") and "_" in text and "[" in text:
         text = _sub(_LAYOUT_MARKER, "", text, counts, "layout_marker")
     if fmt in HTML_FORMATS:

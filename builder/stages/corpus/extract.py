@@ -180,7 +180,11 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
             t = t[: m.start()].rstrip()
         elif sitename and t.endswith(sitename) and len(t) > len(sitename) + 6:
             t = t[: -len(sitename)].rstrip(" _-|–—")
+    t = _DIGIT_UNIT_SPACE.sub(r"\1\2", t.rstrip(" _-|–—:："))
     return TITLE_PREFIX.sub("", t) or None
+
+
+_DIGIT_UNIT_SPACE = re.compile(r"(\d)[ \u3000]+([年月日号])")
 
 
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
@@ -195,10 +199,86 @@ def _page_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", htmlmod.unescape(_ANY_TAG.sub("", fragment))).strip()
 
 
-def choose_title(html: str, extracted: str | None, sitename: str | None = None) -> str | None:
-    """The headline from og:title, <h1> and <title>, site-name suffixes stripped.
+_ORIGINAL_TITLE = re.compile(r"原标题\s*[:：]\s*(?:《([^》<>]{4,100})》|([^<>《》\n]{4,100}?)\s*(?:<|\n))")
+_HEADING_XPATH = ("//h1|//h2|//h3|//h4|//h5|//h6|//*[contains(@class,'title') or contains(@class,'Title')"
+                  " or contains(@id,'title')]|//meta[@name='ArticleTitle' or @name='articletitle']")
 
-    trafilatura's title is kept when the page's <title>, og:title or an <h1> confirms it; when an <h1>
+
+def _headings(html: str) -> list[str]:
+    """Texts of the page's heading elements (h1–h6, elements whose class or id says title, meta ArticleTitle)."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html[:400_000])
+    except (etree.ParserError, ValueError):
+        return []
+    out = []
+    for el in tree.xpath(_HEADING_XPATH):
+        if not isinstance(el.tag, str) or el.tag in ("title", "head", "body", "html", "script", "style"):
+            continue
+        if el.tag != "meta" and (el.xpath("ancestor-or-self::a") or el.xpath(".//a")):
+            continue  # a linked heading is another page's headline (related lists, logos), not this page's
+        text = el.get("content", "") if el.tag == "meta" else el.text_content()
+        text = re.sub(r"\s+", " ", text).strip()
+        if 6 <= len(text) <= 80:
+            out.append(text)
+    return out
+
+
+def _bigram_share(text: str, body: str) -> float:
+    grams = {text[i:i + 2] for i in range(len(text) - 1)}
+    return sum(g in body for g in grams) / len(grams) if grams else 0.0
+
+
+def choose_title(html: str, extracted: str | None, sitename: str | None = None, body: str = "") -> str | None:
+    """The headline, site-name and column affixes stripped, checked against the page.
+
+    First trafilatura's title against og:title, <h1> and <title> (:func:`_confirmed_title`); then, against the
+    page's own evidence: the 原标题 (original title) a repost names restores a title cut short (``…无敌免...``)
+    or carrying an injected prefix (``[广告词]headline``), but not a column tag the site dropped (``视界丨``); a heading of the page that the <title> starts with
+    replaces a title that only adds a column name to it (``headline 东区办事处``) or that the <title> does not
+    contain at all (a logo's text in <h1>); and when the title shares little with the article body while a
+    heading of the page shares most of it, the heading wins (a <title> that names only the section). Linked
+    headings (related lists, logos) are never candidates."""
+    from ...text.normalize import compare_form
+
+    t = _confirmed_title(html, extracted, sitename)
+    if not t:
+        return t
+    ct = compare_form(t)
+    m = _ORIGINAL_TITLE.search(html[:400_000])
+    if m:
+        original = tidy_title(_page_text(m.group(1) or m.group(2)), sitename)
+        co = compare_form(original or "")
+        cut = t.rstrip().endswith(("...", "…", "。。。"))
+        if len(co) >= 6 and co != ct and (co in ct or (cut and ct in co)):
+            return original
+    tm = _TITLE_TAG.search(html[:200_000])
+    cpage = compare_form(_page_text(tm.group(1))) if tm else ""
+    heads = [(h, compare_form(h)) for h in _headings(html)]
+    # a heading the <title> starts with (after at most a short column prefix) that the chosen title extends
+    inside = [(h, ch) for h, ch in heads if len(ch) >= 6 and ch != ct and 0 <= cpage.find(ch) <= 12]
+    shorter = [(h, ch) for h, ch in inside if ct.startswith(ch) or ct.endswith(ch)]
+    if shorter:
+        return max(shorter, key=lambda x: len(x[1]))[0]
+    if cpage and ct not in cpage:
+        starts = [(h, ch) for h, ch in inside if len(ch) >= 8]
+        if starts:
+            return min(starts, key=lambda x: (cpage.find(x[1]), -len(x[1])))[0]
+    if body:
+        cbody = compare_form(body[:3000])
+        share = _bigram_share(ct, cbody)
+        if share < 0.5:
+            scored = [(_bigram_share(ch, cbody), h) for h, ch in heads if len(ch) >= 8]
+            best = max(scored, default=(0.0, None))
+            if best[0] >= 0.7 and best[0] >= share + 0.3:
+                return best[1]
+    return t
+
+
+def _confirmed_title(html: str, extracted: str | None, sitename: str | None = None) -> str | None:
+    """trafilatura's title is kept when the page's <title>, og:title or an <h1> confirms it; when an <h1>
     extends it (a title cut at a quote mark) the <h1> wins; when nothing confirms it (a title taken from a
     related-article block) the page's own <title> wins."""
     from ...text.normalize import compare_form
@@ -241,6 +321,12 @@ def validate_author(author: str | None) -> str | None:
 
 
 TRAFILATURA_OPTIONS = {"include_comments": False, "include_tables": True}
+# a </html> or </body> before the page's last one (a header template pasted in whole): the parser would end
+# the document there and the extractor would see only the header's menu
+_STRAY_END = re.compile(r"</(html|body)\s*>(?=.*</\1\s*>)", re.S | re.I)
+# text straight after a closed block (…搓搓手了！！！<div><img></div>编辑|某某) starts a new line on screen; the
+# extractor would run it into the line before, so a credit or a list item fuses with a body sentence
+_BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol|h[1-6])\s*>)(?=[^\s<])", re.I)
 
 
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
@@ -248,6 +334,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
+    html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
@@ -255,7 +342,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     text = d.get("text") or ""
     if not text.strip():
         return None
-    return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename")), published=parse_date(d.get("date")),
+    return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename"), text), published=parse_date(d.get("date")),
                   author=validate_author(d.get("author")), format="html",
                   meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
 

@@ -3,17 +3,21 @@ and the files LLaMA-Factory and TRL read.
 
 Assembly, in order; every item left out lands in ``rejected/`` with its reason:
 
-1. every item gets its source document's split (the upstream split is kept; see ``assemble.resolve_splits``);
-2. items failing ``schemas/instruction.schema.json`` -> ``invalid_record``;
-3. ids on the blocklist -> ``blocklisted``; ids a reviewer rejected -> ``review_rejected``;
-4. the same id twice (same instruction, input and output) -> ``duplicate_id``;
-5. near-duplicates across both origins, templates kept first -> ``near_duplicate`` (with the kept id and
+1. items failing ``schemas/instruction.schema.json`` -> ``invalid_record``;
+2. ids on the blocklist -> ``blocklisted``; ids a reviewer rejected -> ``review_rejected``;
+3. the same id twice (same instruction, input and output) -> ``duplicate_id``;
+4. near-duplicates across both origins, templates kept first -> ``near_duplicate`` (with the kept id and
    the similarity);
-6. the mix of origins (weights, caps) -> ``over_mix_quota`` / ``over_origin_cap``.
+5. at most ``max_items_per_article`` items per article -> ``over_article_cap``;
+6. every item gets its source document's split by the one rule of every origin (``builder.items.SplitRule``:
+   a stable hash rank of the document id, plus the per-family floor, decided here over all origins);
+7. validation items near-duplicating a train item of another article -> ``cross_split_duplicate``;
+8. the mix of origins (weights, caps) -> ``over_mix_quota`` / ``over_origin_cap``.
 
 Written in the stage folder (so they are swapped in with the rest): ``data/`` (the items, the stage
 contract), ``hub/`` (README.md + ``data/<config>/<split>-0000i-of-0000N.parquet``), ``llamafactory/``,
-``trl/`` and ``card.json`` (the facts the card states, re-rendered by ``builder push``).
+``trl/``, ``card.json`` (the facts the card states, re-rendered by ``builder push``) and ``splits.tsv`` (the side of
+every source article: the ledger a later release passes as ``[export] keep_splits`` so no article changes side).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import polars as pl
 import xxhash
 
 from ...card import card_facts, check_card, render_card
+from ...items import SplitRule, format_split_ledger
 from ...manifest import hash_files_content
 from ...resources import prompts_dir
 from ...review import APPLIED, review_filter
@@ -35,7 +40,7 @@ from ...text import pii
 from ...text.tokens import count_tokens_batch
 from ..base import Stage, StageRun
 from .assemble import (ORIGINS, SPLITS, choose, mix_quotas, near_duplicates, origin_order, read_blocklist,
-                       read_review_decisions, resolve_splits)
+                       read_review_decisions)
 from .formats import lora_settings, prompt_of, write_hub, write_llamafactory, write_trl
 
 PII_FIELDS = ("instruction", "input", "output")
@@ -75,7 +80,7 @@ class ExportStage(Stage):
 
     def input_fingerprints(self, upstream):
         prints = super().input_fingerprints(upstream)
-        for key in ("blocklist", "review_decisions"):
+        for key in ("blocklist", "review_decisions", "keep_splits"):
             if self.settings.get(key):
                 p = self.build.resolve(self.settings[key])
                 prints[key] = hash_files_content([p]) if p.is_file() else "missing"
@@ -90,14 +95,19 @@ class ExportStage(Stage):
         blocked = read_blocklist(self.build.resolve(s["blocklist"])) if s.get("blocklist") else set()
         review = read_review_decisions(self.build.resolve(s["review_decisions"])) if s.get("review_decisions") else {}
 
+        split = SplitRule.from_build(self.build)
         items: list[dict[str, Any]] = []
+        upstream_splits: list[str | None] = []
         for origin in ORIGINS:
             for row in ctx.track(iter_rows(ctx.input(origin)), f"reading {origin}"):
                 ctx.count("rows_in")
                 item = {k: row.get(k) for k in INSTRUCTION_SCHEMA}
+                upstream_splits.append(item.get("split"))
                 item["origin"] = item["origin"] or origin
+                if item.get("source_id"):  # provisional until the floor is known (step 6); no source fails the check
+                    item["split"] = split.provisional_side(item["source_id"])
                 items.append(item)
-        ctx.counters.update(resolve_splits(items, seed, s["validation_share"]))
+        upstream = {id(it): row_split for it, row_split in zip(items, upstream_splits)}
 
         checked: list[dict[str, Any]] = []
         for it in items:
@@ -135,6 +145,8 @@ class ExportStage(Stage):
             unique = [it for k, it in enumerate(unique) if k not in dropped]
 
         unique = self._cap_per_article(ctx, unique, s["max_items_per_article"], seed)
+        self._assign_splits(ctx, unique, split, upstream)
+        del upstream
         if s["cross_split"]["enabled"]:
             unique = self._cross_split(ctx, unique, s["cross_split"])
         final = self._mix(ctx, unique, seed)
@@ -196,6 +208,27 @@ class ExportStage(Stage):
             self._drop(ctx, "over_article_cap", f"item {it['id']}: article {it['source_id']} already has "
                        f"{cap} items ([export] max_items_per_article)", it)
         return [it for k, it in enumerate(items) if k not in dropped]
+
+    def _assign_splits(self, ctx: StageRun, items: list[dict[str, Any]], split: SplitRule, upstream: dict[int, str | None]) -> None:
+        """The final split of every kept item: its source document's side by the one rule, with the floor
+        counted over the items of all origins that reached this step."""
+        decision = split.assign((it["source_id"], it["family"]) for it in items)
+        for it in items:
+            it["split"] = decision.sides[it["source_id"]]
+            if upstream.get(id(it)) != it["split"]:
+                ctx.count("split_differs_from_upstream")  # a floor-band article decided over all origins here
+        ctx.counters.update(decision.counts())
+        # the ledger a later release keeps its sides with ([export] keep_splits): every article decided here,
+        # and every article an earlier ledger listed, so one that drops out and comes back keeps its side
+        atomic_write_text(ctx.dir / "splits.tsv", format_split_ledger({**split.pinned, **decision.sides}))
+        short = [r for r in decision.families() if not r["floor_reached"]]
+        if short and split.floor:
+            counts = ", ".join(f"{r['family']} {r['validation']}" for r in short)
+            ctx.note(f"{len(short)} families have fewer validation items than the floor of {split.floor} ([export] "
+                     f"validation_items_per_family): {counts}; every "
+                     f"document of theirs ranked below validation_max_share ({split.ceiling}) is already in validation")
+        if decision.families():
+            ctx.report_table("splits", pl.DataFrame(decision.families()))  # per family, before cross_split and the mix
 
     def _cross_split(self, ctx: StageRun, items: list[dict[str, Any]], cs: dict[str, Any]) -> list[dict[str, Any]]:
         """Drop validation items that near-duplicate a train item of another article (counted, with the match)."""

@@ -1,5 +1,5 @@
-"""Assembly of the final dataset: review decisions, splits by source document, the last near-duplicate
-pass across origins, and the mix of origins.
+"""Assembly of the final dataset: review decisions, the last near-duplicate pass across origins, and the
+mix of origins (splits are ``builder.items.SplitRule``).
 
 Each function takes plain item dicts (INSTRUCTION_SCHEMA records) and returns its decisions; the stage
 turns every decision to drop an item into a rejected row with its reason.
@@ -11,16 +11,14 @@ import csv
 import json
 import math
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-
-from ...items import hashed_split
 from ...errors import BuilderError
+from ...items import SPLITS  # noqa: F401 - re-exported for the stage
 
 ORIGINS = ("templates", "selfinstruct")  # also the keep priority of the near-duplicate pass
-SPLITS = ("train", "validation")
 
 
 # -- review decisions and blocklist -----------------------------------------------------------------
@@ -74,38 +72,6 @@ def read_review_decisions(path: Path) -> dict[str, str]:
         else:
             rejected.pop(item_id, None)  # a later accept overrides an earlier reject
     return rejected
-
-
-# -- splits ---------------------------------------------------------------------------------------
-def resolve_splits(items: list[dict[str, Any]], seed: int, validation_share: float) -> Counter:
-    """Give every source document one split, keeping the upstream one.
-
-    A source's split is the most common upstream split among its items of the first origin in
-    ``ORIGINS`` that has any (validation wins a tie, so nothing seen in validation leaks into train);
-    items of other origins follow it (``moved_to_source_split``). Sources without any upstream split
-    are hashed into validation with ``validation_share`` (``assigned_split``).
-    """
-    votes: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for it in items:
-        if it.get("split") in SPLITS and it.get("source_id"):
-            votes[it["source_id"]][it.get("origin") or ""][it["split"]] += 1
-    decided: dict[str, str] = {}
-    for source, by_origin in votes.items():
-        order = [o for o in ORIGINS if o in by_origin] + sorted(o for o in by_origin if o not in ORIGINS)
-        c = by_origin[order[0]]
-        decided[source] = "validation" if c["validation"] >= c["train"] else "train"
-    counts: Counter = Counter()
-    for it in items:
-        source = it.get("source_id")
-        if not source:
-            continue  # fails the schema check later, with that reason
-        want = decided.get(source) or hashed_split(source, seed, validation_share)
-        if it.get("split") not in SPLITS:
-            counts["assigned_split"] += 1
-        elif it["split"] != want:
-            counts["moved_to_source_split"] += 1
-        it["split"] = want
-    return counts
 
 
 # -- near-duplicates --------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ...errors import BuilderError, DryRunFinished
+from ...items import SplitRule
 from ...llm import (LLMClient, LLMError, LLMSettings, RequestCache, cache_key, display_url, endpoint_problem,
                     estimate_prompt_tokens, in_order, response_format_for)
 from ...resources import load_schema
@@ -180,7 +181,11 @@ class SelfInstructStage(Stage):
         fp["endpoint"] = display_url(self.llm.base_url)  # another provider's model of the same name is another model
         fp["prompt"] = self.prompt.fingerprint()
         fp["reply_schema"] = load_schema(REPLY_SCHEMA)
+        fp["split"] = self.split_rule().fingerprint()
         return fp
+
+    def split_rule(self) -> SplitRule:
+        return SplitRule.from_build(self.build)
 
     # -- input ---------------------------------------------------------------------------------------
     def documents(self, ctx: StageRun) -> Iterator[dict[str, Any]]:
@@ -195,7 +200,8 @@ class SelfInstructStage(Stage):
 
     def chunks(self, ctx: StageRun) -> Iterator[Chunk]:
         s = self.settings
-        chunks = chunk_documents(self.documents(ctx), s["chunk_tokens"], s["overlap_tokens"])
+        split = self.split_rule()  # documents share a chunk only with documents of the same side
+        chunks = chunk_documents(self.documents(ctx), s["chunk_tokens"], s["overlap_tokens"], lambda d: split.pack_group(d["id"]))
         return itertools.islice(chunks, s["max_chunks"]) if s["max_chunks"] else chunks
 
     # -- the stage -------------------------------------------------------------------------------------
@@ -352,7 +358,7 @@ class SelfInstructStage(Stage):
         self._used = Counter()
         self._spill = Spill(ctx.dir.parent)
         self._near = NearDuplicates(s["filters"])
-        recorder = ReplyRecorder(s, prompt.examples, self.build.settings["build"]["seed"], prompt.prompt_id, llm.model,
+        recorder = ReplyRecorder(s, prompt.examples, self.split_rule(), prompt.prompt_id, llm.model,
                                  fast_check(load_schema(self.record_schema)))
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}

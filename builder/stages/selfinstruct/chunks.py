@@ -4,7 +4,9 @@ Short documents are packed whole, several to a chunk; a document over the budget
 own, cut at paragraph boundaries, then at sentence ends (。！？ …), and only as a last resort inside a
 sentence. Nothing is lost: the last chunk is always emitted. An optional overlap repeats the last whole
 units of a long document's previous chunk. Tokens are counted with tiktoken (cl100k, offline).
-Every chunk keeps its document ids, where each packed document's text lies in the chunk (``doc_spans``,
+Documents are packed only with documents of the same pack group (``group``: for the build, the side the
+split rule fixes, so a chunk never mixes validation and train text; a document whose side the floor may
+still change has group None and is never packed with another). Every chunk keeps its document ids, where each packed document's text lies in the chunk (``doc_spans``,
 so an item can be credited to the document it was written from) and, for PDFs, the 1-based pages its
 text comes from.
 """
@@ -15,7 +17,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator
 
 import xxhash
 
@@ -23,6 +25,7 @@ from ...text.sentences import sentence_spans
 from ...text.tokens import count_tokens
 
 SEPARATOR = "\n\n"
+ALONE = object()  # the pack key of a document that shares its chunk with none
 
 
 @dataclass
@@ -113,14 +116,19 @@ def header(title: str | None) -> str:
 
 
 class Chunker:
-    """Feed documents in order with :meth:`add`; chunks come out as they fill; :meth:`finish` flushes the last."""
+    """Feed documents in order with :meth:`add`; chunks come out as they fill; :meth:`finish` flushes the rest.
 
-    def __init__(self, budget: int, overlap: int = 0):
+    ``group`` maps a document to its pack group: short documents share a chunk only with documents of the
+    same group, and a document whose group is None shares with none. Default: one group for all.
+    """
+
+    def __init__(self, budget: int, overlap: int = 0, group: Callable[[dict[str, Any]], Hashable | None] | None = None):
         self.budget = budget
         self.overlap = min(overlap, budget // 2)
         self.index = 0
-        self._pack: list[tuple[dict[str, Any], str, int]] = []  # (doc, text with header, tokens)
-        self._pack_tokens = 0
+        self.group = group or (lambda doc: "")
+        self._packs: dict[Hashable, list[tuple[dict[str, Any], str, int]]] = {}  # group -> (doc, text with header, tokens)
+        self._pack_tokens: dict[Hashable, int] = {}
 
     def _emit(self, text: str, doc_ids: list[str], pages: dict[str, list[int]], tokens: int, source: str | None,
               part: str = "", spans: list[tuple[int, int]] | None = None) -> Chunk:
@@ -128,22 +136,23 @@ class Chunker:
         self.index += 1
         return chunk
 
-    def _flush_pack(self) -> Iterator[Chunk]:
-        if not self._pack:
+    def _flush_pack(self, key: Hashable) -> Iterator[Chunk]:
+        pack = self._packs.pop(key, None)
+        tokens = self._pack_tokens.pop(key, 0)
+        if not pack:
             return
-        docs = [d for d, _, _ in self._pack]
+        docs = [d for d, _, _ in pack]
         pages = {}
         for d in docs:
             starts = page_starts(d.get("meta"))
             if starts:
                 pages[d["id"]] = list(range(1, len(starts) + 1))
-        text = SEPARATOR.join(t for _, t, _ in self._pack)
+        text = SEPARATOR.join(t for _, t, _ in pack)
         spans, pos = [], 0
-        for _, t, _ in self._pack:
+        for _, t, _ in pack:
             spans.append((pos, pos + len(t)))
             pos += len(t) + len(SEPARATOR)
-        yield self._emit(text, [d["id"] for d in docs], pages, self._pack_tokens, docs[0].get("source"), spans=spans)
-        self._pack, self._pack_tokens = [], 0
+        yield self._emit(text, [d["id"] for d in docs], pages, tokens, docs[0].get("source"), spans=spans)
 
     def add(self, doc: dict[str, Any]) -> Iterator[Chunk]:
         body = (doc.get("text") or "").strip()
@@ -152,15 +161,22 @@ class Chunker:
         head = header(doc.get("title"))
         whole = head + body
         n = count_tokens(whole)
+        key = self.group(doc)
         if n <= self.budget:
-            sep = 1 if self._pack else 0
-            if self._pack_tokens + sep + n > self.budget:
-                yield from self._flush_pack()
+            if key is None:  # packed with nothing: a chunk of its own
+                self._packs[ALONE], self._pack_tokens[ALONE] = [(doc, whole, n)], n
+                yield from self._flush_pack(ALONE)
+                return
+            pack = self._packs.get(key)
+            sep = 1 if pack else 0
+            if pack and self._pack_tokens[key] + sep + n > self.budget:
+                yield from self._flush_pack(key)
                 sep = 0
-            self._pack.append((doc, whole, n))
-            self._pack_tokens += sep + n
+            self._packs.setdefault(key, []).append((doc, whole, n))
+            self._pack_tokens[key] = self._pack_tokens.get(key, 0) + sep + n
             return
-        yield from self._flush_pack()
+        if key is not None:
+            yield from self._flush_pack(key)
         yield from self._split_long(doc, head, doc.get("text") or "")
 
     def _split_long(self, doc: dict[str, Any], head: str, text: str) -> Iterator[Chunk]:
@@ -194,12 +210,14 @@ class Chunker:
                              doc.get("source"), f"{k}/{len(parts)}")
 
     def finish(self) -> Iterator[Chunk]:
-        yield from self._flush_pack()
+        for key in list(self._packs):
+            yield from self._flush_pack(key)
 
 
-def chunk_documents(docs: Iterable[dict[str, Any]], budget: int, overlap: int = 0) -> Iterator[Chunk]:
-    """All chunks of the documents, in order; the last one is never lost."""
-    chunker = Chunker(budget, overlap)
+def chunk_documents(docs: Iterable[dict[str, Any]], budget: int, overlap: int = 0,
+                    group: Callable[[dict[str, Any]], Hashable | None] | None = None) -> Iterator[Chunk]:
+    """All chunks of the documents, in order; the last one is never lost. ``group``: see :class:`Chunker`."""
+    chunker = Chunker(budget, overlap, group)
     for doc in docs:
         yield from chunker.add(doc)
     yield from chunker.finish()

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from ...items import hashed_split, item_id
+from ...items import SplitRule, item_id
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams
 from .chunks import Chunk
@@ -63,8 +63,8 @@ class Recorded:
 def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> int:
     """The index of the chunk's document that the item's output and input share most character n-grams with.
 
-    A chunk packs several short documents; an item is credited to the one it was written from, so its split
-    is that document's (another document's validation text never reaches train). Ties go to the first.
+    A chunk packs several short documents, all on one side of the split; an item is credited to the one it
+    was written from, so its provenance names the right article. Ties go to the first.
     """
     grams = char_ngrams(item["output"], n) | char_ngrams(item.get("input") or "", n)
     best, best_shared = 0, -1
@@ -78,12 +78,12 @@ def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> 
 class ReplyRecorder:
     """Everything the recording of a reply needs, picklable, so it can live in a worker process."""
 
-    def __init__(self, settings: Mapping[str, Any], examples: Sequence[Mapping[str, str]], seed: int, prompt_id: str,
+    def __init__(self, settings: Mapping[str, Any], examples: Sequence[Mapping[str, str]], split: SplitRule, prompt_id: str,
                  default_model: str, record_check):
         self.settings = settings
         self.filters = ItemFilters(settings, examples)
         self.known_types = set(settings["task_types"])
-        self.seed = seed
+        self.split = split  # the one split rule; export applies the floor over all origins
         self.prompt_id = prompt_id
         self.default_model = default_model
         self.record_check = record_check  # fast yes/no on the record schema, or None
@@ -123,7 +123,6 @@ class ReplyRecorder:
         n = f.grounding_n
         chunk_grams = char_ngrams(chunk.text, n)
         doc_grams = [char_ngrams(t, n) for t in chunk.doc_texts()] if len(chunk.doc_ids) > 1 else []
-        s = self.settings
         model = res.replies[-1].model if res.replies else self.default_model
         for item in reading.items:
             task_type = item["task_type"] if item["task_type"] in self.known_types else OTHER_TYPE
@@ -136,7 +135,7 @@ class ReplyRecorder:
                 "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"],
                 "input": item["input"], "output": item["output"],
                 "family": item["family"], "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
-                "source_id": source_id, "split": hashed_split(source_id, self.seed, s["validation_share"]),
+                "source_id": source_id, "split": self.split.provisional_side(source_id),
                 "origin": "selfinstruct",
                 "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
                                     "model": model, "prompt_id": self.prompt_id, "grounding": grounding,

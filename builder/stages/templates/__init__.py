@@ -6,8 +6,9 @@ article's derivations (title, lead, keywords, sentences, figures, sources …) a
 taken from the article. Sub-categories whose input only a model can write (``input_source = "llm"``)
 are filled through the project's LLM client, or, when no endpoint is configured, skipped: each such item
 goes to ``rejected/`` (reason ``skipped_needs_llm``) naming its sub-category and article.
-Items are capped per sub-category by a seeded sample, phrasings rotate, and whole source articles go
-to validation until each family has about ``validation_items_per_family`` items.
+Items are capped per sub-category by a seeded sample and phrasings rotate. Each item's split is its
+source article's, by the one rule every origin shares (``builder.items.SplitRule``, set in ``[export]``);
+export decides it again over all origins, so a split written here is final except for floor-band articles.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import xxhash
 from ...errors import BuilderError
 from ...resources import prompts_dir
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
-from ...items import item_id  # noqa: F401 - re-exported for tests
+from ...items import SplitRule, item_id
 from ...llm.client import display_url
 from ...workers import TaskFailed
 from ..base import Stage, StageRun
@@ -34,7 +35,7 @@ from . import textkit as tk
 from .derivations import Article
 from .catalog import GENRES_FILE, LLM_DIR, SubCategory, load_catalog
 from .genres import GenreClassifier, load_genres
-from .sampling import CappedSample, rotate_phrasings, seeded_key, split_by_source
+from .sampling import CappedSample, rotate_phrasings, seeded_key
 
 DOC_COLUMNS = ["id", "source", "path", "title", "text", "published", "author"]
 
@@ -214,6 +215,7 @@ class TemplatesStage(Stage):
         folder = self.template_dir()
         files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
+        fp["split"] = SplitRule.from_build(self.build).fingerprint()
         llm = self.llm_settings()  # the code is in the manifest's code hash; whether a key is set is not config
         fp["llm"] = {"endpoint": display_url(llm.get("base_url") or ""), "model": llm.get("model"), "temperature": llm.get("temperature")}
         return fp
@@ -322,14 +324,12 @@ class TemplatesStage(Stage):
                                 "phrasing_id": pid, "source_id": cand["source_id"], "origin": "templates",
                                 "meta": json.dumps(meta, ensure_ascii=False)})
         records = self.cap_sources(ctx, records, stats)
-        validation = split_by_source(((r["source_id"], r["family"]) for r in records),
-                                     int(self.settings.get("validation_items_per_family", 100)),
-                                     float(self.settings.get("validation_max_share", 0.2)), self.seed)
+        decision = SplitRule.from_build(self.build).assign((r["source_id"], r["family"]) for r in records)
         for r in records:
-            r["split"] = "validation" if r["source_id"] in validation else "train"
+            r["split"] = decision.sides[r["source_id"]]
             if ctx.keep(r):
                 stats[r["subcategory"]][r["split"]] += 1
-        ctx.count("validation_articles", len(validation))
+        ctx.counters.update(decision.counts())
         ctx.tables_after_close(lambda: self.coverage_tables(ctx, catalog, stats, genres, genre_names, self._checks, routing_rows))
         absent = sorted({g for s in catalog if "*" not in s.genres and not any(genres[x] for x in s.genres) for g in s.genres} - set(genres))
         for g in absent:  # the genre contract: a sub-category that needs a genre the corpus lacks makes nothing
