@@ -249,7 +249,7 @@ def how_made(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], items: list[Mapping[str, Any]],
                hub_files: list[Mapping[str, Any]], export_counters: Mapping[str, int], dataset_tokens: Mapping[str, int],
-               reviewed: int = 0) -> dict[str, Any]:
+               reviewed: int = 0, review: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Everything the card says, from the stage outputs under ``output`` and the exported items."""
     reports = {s: read_report(output / s) for s in ("corpus", "dedup", "templates", "selfinstruct")}
     sources, problems = sources_table(output / "corpus", items)
@@ -302,6 +302,7 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
         "usage": usage_table({k: reports[k] for k in ("templates", "selfinstruct")}),
         "dataset_tokens": dict(dataset_tokens),
         "reviewed": reviewed,
+        "review": [dict(r) for r in review or [] if r["reviewed"]],  # per sub-category: reviewed share and rejection rate
         "near_dup": {k: (settings.get("near_dup") or {}).get(k) for k in ("enabled", "threshold", "ngram")},
         "examples": examples(items),
         "upstream_notes": {s: notes for s, notes in ((s, [n for n in rep[0] if not n.startswith("Dry-run estimate")])

@@ -100,6 +100,17 @@ def run_cmd(stage: str = typer.Argument(..., help="A stage (corpus, dedup, templ
             table.add_row(name, escape(outcome), str(m.rows.get("data", 0)) if m else "-", str(m.rows.get("rejected", 0)) if m else "-",
                           f"{m.seconds:.1f}" if m else "-")
     console.print(table)
+    if any(m is not None for _, m in results):
+        try:
+            path, size, seconds = _write_html(build)
+        except Exception as exc:  # noqa: BLE001 - the stages are built; a page that cannot be drawn must not undo that
+            if MODE.debug:
+                raise
+            err.print(f"warning: report.html not written: {type(exc).__name__}: {exc} (builder report --html --debug shows why)",
+                      markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(f"report: {path} ({size / 1e6:.2f} MB); review it, then: builder review apply FILE -c {build.path}",
+                          markup=False, highlight=False, soft_wrap=True)
     console.print(f"reports: builder report STAGE -c {build.path}")
     refused = 0
     for name, problem, allowed in pipeline.partial_problems(build, results):
@@ -146,17 +157,23 @@ def status(config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOp
 @app.command()
 def report(stage: Optional[str] = typer.Argument(None, help="Stage to show; all built stages when omitted."),
            config: Optional[Path] = ConfigOpt, output: Optional[Path] = OutputOpt,
-           rows: int = typer.Option(25, "--rows", help="Rows to show per table.")) -> None:
-    """Print a stage's quality report (also in <output>/<stage>/report/README.md).
+           rows: int = typer.Option(25, "--rows", help="Rows to show per table."),
+           html: bool = typer.Option(False, "--html", help="Write <output>/report.html (all stages, charts, review) instead of printing.")) -> None:
+    """Print a stage's quality report (also in <output>/<stage>/report/README.md), or write the HTML report.
 
     Example:
 
         builder report corpus -c mybuild/build.toml
+        builder report --html -c mybuild/build.toml     # then open <output>/report.html in a browser
     """
     from . import pipeline
     from .report import print_report
 
     build = load_config(config, output)
+    if html:
+        path, size, seconds = _write_html(build)
+        console.print(f"wrote {path} ({size / 1e6:.2f} MB in {seconds:.1f} s)", markup=False, highlight=False)
+        return
     names = [stage] if stage else pipeline.stage_names()
     shown = 0
     for name in names:
@@ -170,6 +187,14 @@ def report(stage: Optional[str] = typer.Argument(None, help="Stage to show; all 
         shown += 1
     if not shown:
         raise BuilderError(f"no reports in {build.output} yet (run 'builder run all' first)")
+
+
+def _write_html(build):
+    from .report.html import write_html
+
+    if not build.output.is_dir():
+        raise BuilderError(f"no reports in {build.output} yet (run 'builder run all' first)")
+    return write_html(build.output, build.settings["build"]["name"], build.settings["build"]["seed"])
 
 
 def _register_commands() -> None:

@@ -156,7 +156,7 @@ def _execute_in(build, stage, name, work, final, upstream, console, progress, op
     seconds = time.time() - t0
     extra = stage.report_tables(run)
     build_report(work, name, run.counters, rows, stage.text_column, stage.source_column, extra, run.notes,
-                 seed=build.settings["build"]["seed"], seconds=seconds, problems=run.problems)
+                 seed=build.settings["build"]["seed"], seconds=seconds, problems=run.problems, routing=stage.routing_reasons)
     manifest = Manifest(stage=name, config_hash=stage.config_hash(), inputs=stage.input_fingerprints(upstream),
                         output=output_fingerprint(work), rows=rows, counters=dict(run.counters),
                         seconds=round(seconds, 3), notes=run.notes, code_hash=stage.code_hash(), files=files,

@@ -3,7 +3,8 @@
 A stage reads the outputs of the stages it ``needs`` (never their code) and writes, through its
 ``StageRun``, kept records to ``data/`` and dropped ones, each with a reason, to ``rejected/``. The
 pipeline owns the folder, the atomic swap, the manifest and the report; a stage owns only its
-decisions and its counters.
+decisions, its counters and its own report tables, which it hands to ``StageRun.report_table`` (or
+``tables_after_close`` for tables read from its closed shards), never through attributes of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Stage:
     rejected_columns: ClassVar[Mapping[str, pl.DataType]] = REJECTED_SCHEMA
     text_column: ClassVar[str] = "text"  # what the report measures
     source_column: ClassVar[str] = "source"
+    routing_reasons: ClassVar[tuple[str, ...]] = ()  # reject reasons (or prefixes ending in '_') that record routing, not a loss
 
     def __init__(self, build: BuildConfig):
         self.build = build
@@ -69,8 +71,8 @@ class Stage:
         raise NotImplementedError
 
     def report_tables(self, ctx: "StageRun") -> dict[str, pl.DataFrame]:
-        """Extra report tables beyond the common ones (name -> table)."""
-        return {}
+        """Extra report tables beyond the common ones (name -> table): what the run put in ``ctx.tables``."""
+        return ctx.collect_tables()
 
 
 class StageRun:
@@ -89,6 +91,8 @@ class StageRun:
         self.problems: list[str] = []
         self.rerun = False
         self.empty_ok = False  # set by a stage that was asked to produce nothing (switched off)
+        self.tables: dict[str, pl.DataFrame] = {}  # the stage's own report tables (name -> table)
+        self._table_makers: list[Callable[[], Mapping[str, pl.DataFrame]]] = []
         rows = self.build.settings["build"]["shard_rows"]
         self.data = ShardWriter(work_dir / "data", stage.data_columns, rows)
         self.rejected = ShardWriter(work_dir / "rejected", stage.rejected_columns, rows)
@@ -123,6 +127,21 @@ class StageRun:
         """A sentence for the report and manifest (e.g. why nothing was generated)."""
         self.notes.append(text)
         self.log(text)
+
+    def report_table(self, name: str, table: pl.DataFrame) -> None:
+        """Add one of the stage's own tables to its report (``report/<name>.parquet``)."""
+        self.tables[name] = table
+
+    def tables_after_close(self, make: Callable[[], Mapping[str, pl.DataFrame]]) -> None:
+        """Report tables computed from the stage's closed shards (``data/``, ``rejected/``), made once the run ends."""
+        self._table_makers.append(make)
+
+    def collect_tables(self) -> dict[str, pl.DataFrame]:
+        """Every table the run reported, the deferred ones made now (call after ``close``)."""
+        for make in self._table_makers:
+            self.tables.update(make())
+        self._table_makers.clear()
+        return dict(self.tables)
 
     def log(self, text: str) -> None:
         if self.console is not None:

@@ -163,8 +163,7 @@ class DedupStage(Stage):
                 row += 1
 
         ctx.count("large_clusters_flagged", int(len(big)))
-        ctx.dedup_summary = self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of,  # type: ignore[attr-defined]
-                                         cl.stats, dict(dd.seconds))
+        ctx.tables.update(self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of, cl.stats, dict(dd.seconds)))
         n_exact = sum(1 for d in decision.values() if d["reason"] == "duplicate_exact")
         n_cont = sum(1 for d in decision.values() if d["match"] == "containment")
         ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact - n_cont} near, "
@@ -241,9 +240,6 @@ class DedupStage(Stage):
                                   schema={"step": pl.String, "seconds": pl.Float64})
         return {"duplicate_rates": rate_table, "cluster_sizes": hist_table, "review_pairs": pair_table, "removals": removals,
                 "large_clusters": large, "passes": pass_table, "timings": time_table}
-
-    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
-        return getattr(ctx, "dedup_summary", {})
 
 
 def _excerpt(text: str, limit: int = EXCERPT) -> str:

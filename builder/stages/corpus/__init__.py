@@ -256,9 +256,6 @@ class CorpusStage(Stage):
 
         return {"crawl": crawl_fingerprint(self.build.cache_dir / self.name / DB_NAME)}
 
-    def report_tables(self, ctx: StageRun):
-        return dict(getattr(ctx, "crawl_tables", {}))
-
     def tasks(self, ctx: StageRun) -> Iterator[tuple[str, Any]]:
         settings = self.settings["clean"]
         any_files = False
@@ -266,6 +263,7 @@ class CorpusStage(Stage):
             try:
                 for entry in walk_source(self.build.root, src):
                     if isinstance(entry, WalkProblem):
+                        ctx.count("rows_in")  # an input that could not be read is an input too: in = kept + rejected
                         ctx.reject(entry.reason, entry.detail, source=src["name"], path=display_path(Path(entry.path), self.build.root))
                         continue
                     f = entry[0]
@@ -273,12 +271,14 @@ class CorpusStage(Stage):
                     shown = display_path(f, self.build.root)
                     fmt = file_format(f, src)
                     if fmt is None:
+                        ctx.count("rows_in")  # an input that could not be read is an input too: in = kept + rejected
                         ctx.reject("unsupported_format", f"unsupported file type '{f.suffix or f.name}'", source=src["name"], path=shown)
                     elif fmt in RECORD_FORMATS:
                         yield from self._record_tasks(ctx, f, shown, fmt, src, settings)
                     else:
                         yield "file", (fmt, str(f), src, settings, shown)
             except SourceMissing as exc:
+                ctx.count("rows_in")  # an input that could not be read is an input too: in = kept + rejected
                 ctx.reject("missing_source", str(exc), source=src["name"], path=src["path"])
                 ctx.problem(f"source '{src['name']}': {exc}")
         if not self.sources() and not self.settings.get("crawl"):

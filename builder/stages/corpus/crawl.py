@@ -135,7 +135,7 @@ class Crawler:
             if self.stopped_by:
                 self.ctx.note(f"crawl stopped at max_pages = {self.s['max_pages']}; {fr.pending_count()} URLs left pending")
             self._emit(fr)
-            self.ctx.crawl_tables = crawl_tables(fr, self.kept_by_host)
+            self.ctx.tables.update(crawl_tables(fr, self.kept_by_host))
         finally:
             fr.close()
         self.ctx.counters.update(self.counters)

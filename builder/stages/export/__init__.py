@@ -34,6 +34,7 @@ from ...card import card_facts, check_card, render_card
 from ...items import SplitRule, format_split_ledger
 from ...manifest import hash_files_content
 from ...resources import prompts_dir
+from ...review import APPLIED, review_filter
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
 from ...text import pii
 from ...text.tokens import count_tokens_batch
@@ -83,6 +84,8 @@ class ExportStage(Stage):
             if self.settings.get(key):
                 p = self.build.resolve(self.settings[key])
                 prints[key] = hash_files_content([p]) if p.is_file() else "missing"
+        if (self.build.output / APPLIED).is_file():  # decisions recorded by 'builder review apply': export alone goes stale
+            prints["review"] = hash_files_content([self.build.output / APPLIED])
         return prints
 
     # -- work ---------------------------------------------------------------------------------------
@@ -147,6 +150,7 @@ class ExportStage(Stage):
         if s["cross_split"]["enabled"]:
             unique = self._cross_split(ctx, unique, s["cross_split"])
         final = self._mix(ctx, unique, seed)
+        final, review_rows = self._apply_review(ctx, final)
         family_rank = {f: i for i, f in enumerate(FAMILIES)}
         origin_rank = {o: i for i, o in enumerate(ORIGINS)}
         final.sort(key=lambda it: (family_rank.get(it["family"], 99), it["subcategory"], origin_rank.get(it["origin"], 9), it["id"]))
@@ -164,7 +168,28 @@ class ExportStage(Stage):
         for split in SPLITS:
             if not split_rows[split]:
                 ctx.note(f"the {split} split is empty: 'builder push' refuses an empty split")
-        self._write_formats(ctx, final, len(review))
+        self._write_formats(ctx, final, len(review), review_rows)
+        files = [{"file": str(p.relative_to(ctx.dir)), "bytes": p.stat().st_size}
+                 for sub in ("hub", "llamafactory", "trl") for p in sorted((ctx.dir / sub).rglob("*")) if p.is_file()]
+        if files:
+            ctx.report_table("files", pl.DataFrame(files))
+
+    def _apply_review(self, ctx: StageRun, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Leave out what a reviewer rejected ('builder review apply'), last, so the dataset shrinks by exactly those items."""
+        review = review_filter(self.build.output)
+        if not review:
+            return items, []
+        kept, removed = [], []
+        for it in items:
+            why = review.rejects(it)
+            if why:
+                removed.append(it)
+                self._drop(ctx, "rejected_by_review", why, it)
+            else:
+                kept.append(it)
+        rows = review.card_rows(kept, removed)
+        ctx.report_table("review", pl.DataFrame(rows))
+        return kept, rows
 
     def _cap_per_article(self, ctx: StageRun, items: list[dict[str, Any]], cap: int, seed: int) -> list[dict[str, Any]]:
         """At most ``cap`` items per source article, a seeded choice (0 = no cap)."""
@@ -202,7 +227,8 @@ class ExportStage(Stage):
             ctx.note(f"{len(short)} families have fewer validation items than the floor of {split.floor} ([export] "
                      f"validation_items_per_family): {counts}; every "
                      f"document of theirs ranked below validation_max_share ({split.ceiling}) is already in validation")
-        self._split_rows = decision.families()
+        if decision.families():
+            ctx.report_table("splits", pl.DataFrame(decision.families()))  # per family, before cross_split and the mix
 
     def _cross_split(self, ctx: StageRun, items: list[dict[str, Any]], cs: dict[str, Any]) -> list[dict[str, Any]]:
         """Drop validation items that near-duplicate a train item of another article (counted, with the match)."""
@@ -239,7 +265,7 @@ class ExportStage(Stage):
         for n in notes:
             ctx.note(n)
         keep: set[int] = set()
-        self._mix_rows = []
+        mix_rows = []
         for origin, idx in by_origin.items():
             quota = quotas[origin]
             chosen = choose(idx, [items[k]["split"] for k in idx], quota, seed, origin)
@@ -250,11 +276,13 @@ class ExportStage(Stage):
                 if k not in chosen:
                     self._drop(ctx, reason, f"item {items[k]['id']}: {origin} keeps {quota} of {len(idx)} items "
                                f"(weight {(mix.get(origin) or {}).get('weight')}, cap {cap})", items[k])
-            self._mix_rows.append({"origin": origin, "available": len(idx), "kept": len(chosen),
+            mix_rows.append({"origin": origin, "available": len(idx), "kept": len(chosen),
                                    "weight": (mix.get(origin) or {}).get("weight"), "cap": cap})
+        ctx.report_table("mix", pl.DataFrame(mix_rows, schema={"origin": pl.String, "available": pl.Int64, "kept": pl.Int64,
+                                                              "weight": pl.Float64, "cap": pl.Int64}))
         return [it for k, it in enumerate(items) if k in keep]
 
-    def _write_formats(self, ctx: StageRun, items: list[dict[str, Any]], reviewed: int) -> None:
+    def _write_formats(self, ctx: StageRun, items: list[dict[str, Any]], reviewed: int, review_rows: list[dict[str, Any]]) -> None:
         s = self.settings
         build_name = self.build.settings["build"]["name"]
         name = dataset_name(s, build_name)
@@ -272,7 +300,8 @@ class ExportStage(Stage):
             texts = [prompt_of(it) + "\n" + it["output"] for it in items if it["split"] == split]
             tokens[split] = sum(count_tokens_batch(texts)) if texts else 0
         facts = card_facts(output=self.build.output, build_name=build_name, settings={**s, "name": name}, items=items,
-                           hub_files=hub_files, export_counters=dict(ctx.counters), dataset_tokens=tokens, reviewed=reviewed)
+                           hub_files=hub_files, export_counters=dict(ctx.counters), dataset_tokens=tokens,
+                           reviewed=reviewed + sum(r["reviewed"] for r in review_rows), review=review_rows)
         atomic_write_text(ctx.dir / "card.json", json.dumps(facts, ensure_ascii=False, indent=1, default=str) + "\n")
         if "hub" in formats:
             text = render_card(facts)
@@ -280,23 +309,8 @@ class ExportStage(Stage):
             atomic_write_text(ctx.dir / "hub" / "README.md", text)
         for problem in facts["license_problems"]:
             ctx.note(problem)
-        self._facts = facts
-
-    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
-        tables: dict[str, pl.DataFrame] = {}
-        facts = getattr(self, "_facts", None)
-        if facts and facts["families"]:
-            tables["families"] = pl.DataFrame(facts["families"])
-        if getattr(self, "_split_rows", None):
-            tables["splits"] = pl.DataFrame(self._split_rows)  # per family, before cross_split and the mix
-        if getattr(self, "_mix_rows", None):
-            tables["mix"] = pl.DataFrame(self._mix_rows, schema={"origin": pl.String, "available": pl.Int64, "kept": pl.Int64,
-                                                                 "weight": pl.Float64, "cap": pl.Int64})
-        files = [{"file": str(p.relative_to(ctx.dir)), "bytes": p.stat().st_size}
-                 for sub in ("hub", "llamafactory", "trl") for p in sorted((ctx.dir / sub).rglob("*")) if p.is_file()]
-        if files:
-            tables["files"] = pl.DataFrame(files)
-        return tables
+        if facts["families"]:
+            ctx.report_table("families", pl.DataFrame(facts["families"]))
 
 
 STAGE = ExportStage

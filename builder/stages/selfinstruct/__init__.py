@@ -215,7 +215,8 @@ class SelfInstructStage(Stage):
         dry_run = bool(ctx.options.get("dry_run"))
         if problem or dry_run:
             est = self.estimate(ctx)
-            self.report["estimate"] = est
+            self.report["estimate"] = est  # what a dry run estimated, for a caller of the stage
+            ctx.report_table("estimate", pl.DataFrame({"measure": list(est), "value": [str(v) for v in est.values()]}))
             self.print_estimate(ctx, est)
             summary = self.describe_estimate(est)
             warning = self.length_warning(est)
@@ -230,6 +231,7 @@ class SelfInstructStage(Stage):
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
         asyncio.run(self.generate(ctx))
         self.write_items(ctx)
+        ctx.tables.update(self.generation_tables(ctx))
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
         if failed:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
@@ -472,12 +474,10 @@ class SelfInstructStage(Stage):
                 self._samples[j] = row
 
     # -- report -------------------------------------------------------------------------------------------
-    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
+    def generation_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
+        """Request outcomes, repairs, filters, tokens and cost of this run, for the report."""
         tables: dict[str, pl.DataFrame] = {}
         c = ctx.counters
-        est = self.report.get("estimate")
-        if est is not None:
-            tables["estimate"] = pl.DataFrame({"measure": list(est), "value": [str(v) for v in est.values()]})
         if not c.get("chunks"):
             return tables
         outcomes = [f"request_{k}" for k in OUTCOMES]

@@ -170,6 +170,7 @@ def process_document(task: tuple[dict[str, Any], WorkerSetup]) -> dict[str, Any]
 
 class TemplatesStage(Stage):
     name = "templates"
+    routing_reasons = ("missing_", "unrouted_article")  # article x sub-category pairs never made: routing, not a loss
     needs = ("dedup",)
     summary = "fill the four media task families' sub-categories from real articles"
     record_schema = "instruction"
@@ -238,7 +239,7 @@ class TemplatesStage(Stage):
         if unknown_caps:
             raise BuilderError(f"[templates] caps: unknown sub-category '{unknown_caps[0]}'")
         self._catalog = catalog
-        self._genre_names = {g: classifier.name(g) for g in classifier.genres}
+        genre_names = {g: classifier.name(g) for g in classifier.genres}
         by_id = {s.id: s for s in catalog}
         stats: dict[str, Counter] = defaultdict(Counter)
         genres: Counter = Counter()
@@ -290,8 +291,6 @@ class TemplatesStage(Stage):
                 why = Counter(f for _, f in res["missing"]).most_common(3)
                 detail = f"genre {res['genre']}: no sub-category fits" + (f" (missing: {', '.join(f for f, _ in why)})" if why else "")
                 ctx.reject("unrouted_article", detail, None, source=doc["source"], path=doc["path"], id=doc["id"])
-        self._genres = genres
-        self._routing = routing_rows
 
         # model-made inputs, for the sampled items only (nothing over the cap is paid for)
         kept: dict[str, list[dict[str, Any]]] = {s.id: samples[s.id].items() for s in catalog}
@@ -331,7 +330,7 @@ class TemplatesStage(Stage):
             if ctx.keep(r):
                 stats[r["subcategory"]][r["split"]] += 1
         ctx.counters.update(decision.counts())
-        self._stats = stats
+        ctx.tables_after_close(lambda: self.coverage_tables(ctx, catalog, stats, genres, genre_names, self._checks, routing_rows))
         absent = sorted({g for s in catalog if "*" not in s.genres and not any(genres[x] for x in s.genres) for g in s.genres} - set(genres))
         for g in absent:  # the genre contract: a sub-category that needs a genre the corpus lacks makes nothing
             subs = [s.id for s in catalog if "*" not in s.genres and g in s.genres and not any(genres[x] for x in s.genres)]
@@ -348,10 +347,11 @@ class TemplatesStage(Stage):
         share = float(self.settings.get("max_source_share", 0.4))
         source_of = [json.loads(r["meta"]).get("source") or "" for r in records]
         before = Counter(source_of)
-        self._source_cap: list[dict[str, Any]] = []
+        schema = {"source": pl.String, "items_before": pl.Int64, "items_after": pl.Int64, "capped": pl.Int64, "note": pl.String}
         if share >= 1 or len(before) < 2:
-            self._source_cap = [{"source": src, "items_before": n, "items_after": n, "capped": 0,
-                                 "note": "one source only: no cap" if len(before) < 2 else "cap off"} for src, n in before.items()]
+            ctx.report_table("source_cap", pl.DataFrame([{"source": src, "items_before": n, "items_after": n, "capped": 0,
+                                                          "note": "one source only: no cap" if len(before) < 2 else "cap off"}
+                                                         for src, n in before.items()], schema=schema))
             return records
         limit = dict(before)
         for _ in range(100):  # lowering one source's count lowers the others' allowance: iterate to a fixed point
@@ -383,11 +383,12 @@ class TemplatesStage(Stage):
             else:
                 kept.append(r)
         after = Counter(source_of[i] for i in range(len(records)) if i not in drop)
-        self._source_cap = [{"source": src, "items_before": n, "items_after": after[src], "capped": n - after[src],
-                             "note": f"share {after[src] / max(1, len(kept)):.1%}"} for src, n in before.most_common()]
+        capped = [{"source": src, "items_before": n, "items_after": after[src], "capped": n - after[src],
+                   "note": f"share {after[src] / max(1, len(kept)):.1%}"} for src, n in before.most_common()]
+        ctx.report_table("source_cap", pl.DataFrame(capped, schema=schema))
         if drop:
             ctx.note(f"source cap {share:.0%}: {len(drop)} items dropped ("
-                     + ", ".join(f"{r['source']} {r['capped']}" for r in self._source_cap if r["capped"]) + ")")
+                     + ", ".join(f"{r['source']} {r['capped']}" for r in capped if r["capped"]) + ")")
         return kept
 
     # -- model-made inputs --------------------------------------------------------------------------
@@ -416,15 +417,13 @@ class TemplatesStage(Stage):
         return filled
 
     # -- report ---------------------------------------------------------------------------------------
-    def report_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
-        catalog: list[SubCategory] = getattr(self, "_catalog", [])
-        stats: dict[str, Counter] = getattr(self, "_stats", {})
+    def coverage_tables(self, ctx: StageRun, catalog: list[SubCategory], stats: dict[str, Counter], genres_seen: Counter,
+                        names: dict[str, str], checks: Counter, routing_rows: list[dict[str, Any]]) -> dict[str, pl.DataFrame]:
+        """The stage's own report tables, from its closed shards and the run's tallies."""
         files = shard_files(ctx.dir / "data")
         data = pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame(schema=INSTRUCTION_SCHEMA)
-        genres_seen: Counter = getattr(self, "_genres", Counter())
-        names = getattr(self, "_genre_names", {})
         checks_by_sub: dict[str, Counter] = defaultdict(Counter)
-        for (sid, reason), n in getattr(self, "_checks", Counter()).items():
+        for (sid, reason), n in checks.items():
             checks_by_sub[sid][reason] += n
         distinct = ({r["subcategory"]: r for r in data.group_by("subcategory").agg(
             pl.col("instruction").n_unique().alias("n"), pl.len().alias("items")).iter_rows(named=True)} if data.height else {})
@@ -472,26 +471,23 @@ class TemplatesStage(Stage):
                            pl.col("input").str.replace_all("\n", " ⏎ ").str.slice(0, 120).alias("input"),
                            pl.col("output").str.replace_all("\n", " ⏎ ").str.slice(0, 160).alias("output"), "source_id")
                    if data.height else pl.DataFrame(schema={"subcategory": pl.String}))
-        genres = pl.DataFrame([{"genre": g, "name": getattr(self, "_genre_names", {}).get(g, g), "articles": n}
-                               for g, n in sorted(getattr(self, "_genres", Counter()).items())],
+        genres = pl.DataFrame([{"genre": g, "name": names.get(g, g), "articles": n} for g, n in sorted(genres_seen.items())],
                               schema={"genre": pl.String, "name": pl.String, "articles": pl.Int64})
         overall = pl.DataFrame([{"measure": "items", "value": float(data.height)},
                                 {"measure": "distinct_instruction_share", "value": float(distinct_all)},
                                 {"measure": "subcategories_covered", "value": float((coverage["items"] > 0).sum())},
                                 {"measure": "subcategories_total", "value": float(coverage.height)}])
         check_rows = [{"subcategory": sid, "check": by.check, "reason": reason, "rejected": n}
-                      for (sid, reason), n in sorted(getattr(self, "_checks", Counter()).items())
+                      for (sid, reason), n in sorted(checks.items())
                       for by in [next((c for c in catalog if c.id == sid), None)] if by]
         checks_df = pl.DataFrame(check_rows, schema={"subcategory": pl.String, "check": pl.String, "reason": pl.String, "rejected": pl.Int64})
         check_totals = (checks_df.group_by("reason").agg(pl.col("rejected").sum(), pl.col("subcategory").n_unique().alias("subcategories"))
                         .sort("rejected", descending=True))
-        routing = pl.DataFrame(getattr(self, "_routing", []), schema={"id": pl.String, "source": pl.String, "title": pl.String,
+        routing = pl.DataFrame(routing_rows, schema={"id": pl.String, "source": pl.String, "title": pl.String,
                                                                       "genre": pl.String, "score": pl.Float64, "evidence": pl.String,
                                                                       "dateline": pl.String}).sort(["genre", "id"])
-        source_cap = pl.DataFrame(getattr(self, "_source_cap", []), schema={"source": pl.String, "items_before": pl.Int64,
-                                                                            "items_after": pl.Int64, "capped": pl.Int64, "note": pl.String})
         return {"coverage_overall": overall, "families": fam, "coverage": coverage, "genres": genres,
-                "checks": check_totals, "checks_by_subcategory": checks_df, "source_cap": source_cap, "routing": routing,
+                "checks": check_totals, "checks_by_subcategory": checks_df, "routing": routing,
                 "item_lengths": lengths_df, "subcategory_samples": samples}
 
     @staticmethod

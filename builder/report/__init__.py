@@ -14,8 +14,9 @@ from typing import Mapping
 
 import polars as pl
 
-from .shards import atomic_write_text, shard_files, write_parquet
-from .text.tokens import count_tokens_batch
+from ..shards import atomic_write_text, shard_files, write_parquet
+from ..text.tokens import count_tokens_batch
+from .glossary import is_routing, meaning
 
 CJK = r"\p{Han}"
 TOKEN_SAMPLE = 2000  # tokens are counted on a uniform sample of this many records
@@ -64,12 +65,14 @@ def _quantiles(values: pl.Series, name: str) -> dict:
 def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], rows: Mapping[str, int],
                  text_column: str = "text", source_column: str = "source", extra: Mapping[str, pl.DataFrame] | None = None,
                  notes: list[str] | None = None, seed: int = 0, seconds: float = 0.0,
-                 problems: list[str] | None = None) -> dict[str, pl.DataFrame]:
+                 problems: list[str] | None = None, routing: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
     data = _scan(stage_dir / "data")
     rejected = _scan(stage_dir / "rejected")
     tables: dict[str, pl.DataFrame] = {}
     kept, dropped = rows.get("data", 0), rows.get("rejected", 0)
-    rows_in = counters.get("rows_in", kept + dropped)
+    by_reason = (dict(rejected.group_by("reason").agg(pl.len()).collect().iter_rows()) if rejected is not None and dropped else {})
+    routed = sum(n for r, n in by_reason.items() if is_routing(r, routing))
+    rows_in = counters.get("rows_in", kept + dropped - routed)
 
     summary = [("rows_in", float(rows_in)), ("rows_out", float(kept)), ("rejected", float(dropped)),
                ("kept_share", round(kept / rows_in, 4) if rows_in else 0.0), ("seconds", round(seconds, 3))]
@@ -77,13 +80,15 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
         if k not in {"rows_in"}:
             summary.append((f"count.{k}", float(v)))
 
-    # drop reasons, from the rejected rows themselves
-    if rejected is not None and dropped:
-        drops = (rejected.group_by("reason").agg(pl.len().alias("count")).sort("count", descending=True).collect()
-                 .with_columns((pl.col("count") / max(rows_in, 1)).round(4).alias("share_of_input")))
-    else:
-        drops = pl.DataFrame(schema={"reason": pl.String, "count": pl.UInt32, "share_of_input": pl.Float64})
-    tables["drops"] = drops
+    # drop reasons, from the rejected rows themselves; routing rows (candidates never made) apart from losses
+    tables["flow"] = flow_table(rows_in, kept, by_reason, routing)
+    if by_reason:
+        drops = pl.DataFrame([{"reason": r, "kind": "routing" if is_routing(r, routing) else "rejected", "count": n,
+                               "share_of_input": round(n / max(rows_in, 1), 4), "meaning": meaning(r)}
+                              for r, n in sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))],
+                             schema={"reason": pl.String, "kind": pl.String, "count": pl.Int64, "share_of_input": pl.Float64,
+                                     "meaning": pl.String})
+        tables["drops"] = drops
 
     lengths = []
     if data is not None and kept and text_column in data.collect_schema().names():
@@ -92,7 +97,8 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
         lengths.append(_quantiles(cjk_ratio, "cjk_ratio"))
         lengths.append(_quantiles(token_sample, f"tokens_cl100k (sample of {token_sample.len()})"))
         summary += [("chars_total", float(chars.sum())), ("cjk_ratio_mean", round(float(cjk_ratio.mean()), 4))]
-    tables["lengths"] = pl.DataFrame(lengths) if lengths else pl.DataFrame(schema={"measure": pl.String})
+    if lengths:
+        tables["lengths"] = pl.DataFrame(lengths)
 
     # per-source table
     parts = []
@@ -108,7 +114,8 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
         for p in parts[1:]:
             per_source = per_source.join(p, on="source", how="full", coalesce=True)
         per_source = per_source.fill_null(0).sort("source", nulls_last=True)
-        tables["sources"] = per_source
+        if per_source.height:
+            tables["sources"] = per_source
 
     # samples a person can read: kept, and rejected per reason
     samples = []
@@ -126,13 +133,41 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
         for row in rej.iter_rows(named=True):
             samples.append({"kind": "rejected", "reason": row["reason"], "id": row.get("id") or "",
                             "excerpt": (row.get("detail") or "") + " | " + (row.get("path") or "")})
-    tables["samples"] = pl.DataFrame(samples, schema={"kind": pl.String, "reason": pl.String, "id": pl.String, "excerpt": pl.String})
+    if samples:
+        tables["samples"] = pl.DataFrame(samples, schema={"kind": pl.String, "reason": pl.String, "id": pl.String, "excerpt": pl.String})
 
     for name, df in (extra or {}).items():
-        tables[name] = df
+        if df.height:  # an empty table says nothing: the notes say why a view is missing
+            tables[name] = df
     tables = {"summary": pl.DataFrame(summary, schema={"metric": pl.String, "value": pl.Float64}, orient="row"), **tables}
     write_report(stage_dir / "report", stage_name, tables, notes or [], problems or [])
     return tables
+
+
+def flow_table(rows_in: int, kept: int, by_reason: Mapping[str, int], routing: tuple[str, ...] = ()) -> pl.DataFrame:
+    """In -> kept + rejected by reason, as integers; routing rows (candidates that were never made) listed apart,
+    and any difference between rows in and kept + rejected stated in a row of its own."""
+    losses = {r: n for r, n in by_reason.items() if not is_routing(r, routing)}
+    routes = {r: n for r, n in by_reason.items() if is_routing(r, routing)}
+    rows = [{"step": "in", "reason": "", "rows": rows_in, "meaning": "records this stage read"},
+            {"step": "kept", "reason": "", "rows": kept, "meaning": "records written to data/"}]
+    rows += [{"step": "rejected", "reason": r, "rows": n, "meaning": meaning(r)} for r, n in sorted(losses.items(), key=lambda kv: (-kv[1], kv[0]))]
+    gap = rows_in - kept - sum(losses.values())
+    if gap:
+        rows.append({"step": "difference", "reason": "", "rows": gap,
+                     "meaning": ("records read but neither kept nor rejected" if gap > 0 else
+                                 "rejected rows that were not records read (files, folders or sources that could not be opened)")})
+    rows += [{"step": "routing", "reason": r, "rows": n, "meaning": meaning(r)} for r, n in sorted(routes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return pl.DataFrame(rows, schema={"step": pl.String, "reason": pl.String, "rows": pl.Int64, "meaning": pl.String})
+
+
+def fmt(v) -> str:
+    """A value for a person: whole numbers without '.0', other floats to 6 significant digits."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
+    return str(v)
 
 
 def _excerpt(row: Mapping, width: int = 120) -> str:
@@ -161,7 +196,7 @@ def _md_table(df: pl.DataFrame, max_rows: int = 60) -> str:
     head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * df.width + "\n"
     lines = []
     for row in df.head(max_rows).iter_rows():
-        cells = [("" if v is None else str(v)).replace("|", "\\|").replace("\n", " ") for v in row]
+        cells = [fmt(v).replace("|", "\\|").replace("\n", " ") for v in row]
         lines.append("| " + " | ".join(c[:160] for c in cells) + " |")
     more = f"\n_… {df.height - max_rows} more rows in the Parquet file_\n" if df.height > max_rows else ""
     return head + "\n".join(lines) + "\n" + more
@@ -198,7 +233,7 @@ def print_report(console, stage: str, folder: Path, max_rows: int = 25) -> None:
         for c in df.columns:
             t.add_column(c, overflow="fold", max_width=70)
         for row in df.head(max_rows).iter_rows():
-            t.add_row(*[escape(("" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)))[:200]) for v in row])
+            t.add_row(*[escape(fmt(v)[:200]) for v in row])
         if df.height > max_rows:
             t.caption = f"{df.height - max_rows} more rows in {folder / (name + '.parquet')}"
         console.print(t)
