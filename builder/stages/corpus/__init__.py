@@ -22,7 +22,7 @@ import xxhash
 from ...manifest import hash_obj
 from ...workers import TaskFailed, _describe
 from ..base import Stage, StageRun
-from .clean import Cleaner, split_long, to_document
+from .clean import Cleaner, configured_steps, split_long, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile
 from .records import ITERATORS, record_to_raw
 
@@ -261,6 +261,7 @@ class CorpusStage(Stage):
 
     def tasks(self, ctx: StageRun) -> Iterator[tuple[str, Any]]:
         settings = self.settings["clean"]
+        configured_steps(settings)  # an unknown or unloadable step is a one-line config error before any work
         any_files = False
         for src in self.sources():
             try:
