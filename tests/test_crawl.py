@@ -45,6 +45,7 @@ class SiteServer:
         self.real_html = real_html
         self.slow_seconds = slow_seconds
         self.page_delay = 0.0
+        self.robots_txt: bytes | None = None  # None: the fixture site's robots.txt
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,7 +136,7 @@ class SiteServer:
             body = (SITE / clean.lstrip("/")).read_text(encoding="utf-8").replace("{base}", self.base)
             return send(h, 200, body.encode(), "application/rss+xml" if "feed" in clean else "application/xml")
         if clean == "/robots.txt":
-            return send(h, 200, (SITE / "robots.txt").read_bytes(), "text/plain")
+            return send(h, 200, self.robots_txt or (SITE / "robots.txt").read_bytes(), "text/plain")
         if clean.startswith("/real/") and self.real_html is not None:
             name = clean[len("/real/"):]
             if name == "index.html":
@@ -387,6 +388,20 @@ def test_sigkilled_crawl_process_resumes_without_refetching(site, tmp_path):
     docs, _ = outputs(cfg)
     strip = lambda rows: sorted((r["path"], r.get("id"), r.get("text")) for r in rows)  # noqa: E731
     assert strip(docs) == strip(ref_docs)
+
+
+def test_robots_wildcard_and_end_anchor_are_obeyed(site, tmp_path):
+    # urllib.robotparser reads "/*.pdf$" as a literal path prefix and would fetch the PDF; protego does not
+    site.robots_txt = b"User-agent: *\nDisallow: /*.pdf$\nCrawl-delay: 0.01\n"
+    cfg = write_config(tmp_path, fixture_crawl(site.base, max_depth=1, feeds=[], sitemaps=[]))
+    assert run_corpus(cfg) == 0
+    docs, rejected = outputs(cfg)
+    reasons = {(r["reason"], r["path"]) for r in rejected}
+    assert ("robots_disallowed", f"{site.base}/report.pdf") in reasons
+    assert site.hits["/report.pdf"] == 0
+    # what the rule does not match is fetched: the pages linked from the same index, and /private/ now
+    assert f"{site.base}/news/2026/local-library.html" in by_path(docs)
+    assert site.hits["/private/secret.html"] == 1
 
 
 def test_max_pages_then_continue(site, tmp_path):
