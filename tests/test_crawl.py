@@ -429,6 +429,9 @@ def test_url_normalisation():
     assert a == b == "http://news.example.com/a/%E6%96%87%E7%AB%A0.html?a=1&b=2"
     assert normalize_url("mailto:x@y.cn") is None and normalize_url("javascript:void(0)") is None
     assert normalize_url("ftp://x.cn/a") is None
+    # courlan's tracker list (click ids, campaign, ref) goes; an article id stays
+    assert normalize_url("https://x.cn/a?id=7&fbclid=abc&gclid=1&ref=home&utm_campaign=z") == "https://x.cn/a?id=7"
+    assert normalize_url("https://新闻.中国/a") == "https://xn--efvy88h.xn--fiqs8s/a"
     assert normalize_url("../b.html", base="https://x.cn/a/c/d.html") == "https://x.cn/a/b.html"
     rules = UrlRules(["example.com"], allow=[r"/news/"], deny=[r"\.jpg$"])
     assert rules.why_not("https://www.example.com/news/1.html") is None
