@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-import xxhash
 from datasketch import MinHash
 
 from builder.config import load_config, parse_config

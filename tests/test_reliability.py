@@ -7,7 +7,6 @@ real HTTP server on 127.0.0.1 (``fake_openai``); worker deaths are real SIGKILLs
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
