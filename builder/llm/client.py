@@ -262,11 +262,14 @@ class LLMClient:
         oa = self._openai
         try:
             self.stats["requests"] += 1
-            # the SDK's own transport, errors and auth, with a plain JSON body and a dict back: the typed
-            # chat.completions.create() spends ~2 ms of CPU per request transforming params and building models
-            call = self._sdk.post("/chat/completions", body={"model": self.settings.model, "messages": list(messages), **params},
-                                  cast_to=object, options={"timeout": self.settings.timeout})
+            # the SDK's public chat.completions.create; parameters it does not name go in extra_body
+            known = {k: v for k, v in params.items() if k in SAMPLING_KEYS}
+            extra = {k: v for k, v in params.items() if k not in SAMPLING_KEYS}
+            call = self._sdk.chat.completions.create(model=self.settings.model, messages=list(messages), **known,
+                                                     extra_body=extra or None, timeout=self.settings.timeout)
             resp = await asyncio.wait_for(call, self.settings.timeout + 1.0)  # a total deadline, however the bytes trickle
+            if hasattr(resp, "model_dump"):
+                resp = resp.model_dump()
         except (asyncio.TimeoutError, oa.APITimeoutError):
             return "timeout", f"no reply within {self.settings.timeout:g} s", None
         except oa.APIConnectionError as exc:
