@@ -95,6 +95,35 @@ class Dropped:
     detail: str
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A document that came through reading and cleaning (the ``documents`` row)."""
+
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file, record or page that did not, with the reason and where it came from (a ``rejected`` row)."""
+
+    reason: str
+    detail: str
+    source: str
+    path: str
+    record: dict[str, Any] | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Rejected":
+        return cls(row["reason"], row["detail"], row["source"], row["path"], row.get("record"))
+
+    def write(self, ctx) -> None:
+        """Into the stage's ``rejected`` output."""
+        ctx.reject(self.reason, self.detail, self.record, source=self.source, path=self.path)
+
+
+Outcome = Kept | Rejected
+
+
 class Draft:
     """One document on its way through the steps. A paged document (a PDF) is cut into its pages the first
     time a page-wise step asks for them, so page offsets survive cleaning; until then it is one text."""
