@@ -374,8 +374,9 @@ def test_from_build_without_endpoint_is_a_one_line_error(tmp_path):
     from builder.config import parse_config
 
     build = parse_config("[build]\n", tmp_path / "build.toml")
-    with pytest.raises(BuilderError, match="base_url is empty"):
+    with pytest.raises(BuilderError, match="base_url is empty") as err:
         LLMClient.from_build(build)
+    assert "\n" not in str(err.value) and str(err.value).startswith(str(tmp_path / "build.toml"))
 
 
 # -- JSON repair ----------------------------------------------------------------------------------------------

@@ -321,6 +321,7 @@ def test_bad_settings_are_one_line_errors(cli, tmp_path):
     cfg.write_text(f'[build]\nname = "x"\noutput = {json.dumps(str(tmp_path / "out"))}\n', encoding="utf-8")
     res = cli("train", "-c", cfg)
     assert res.code == 1 and "no base model" in res.err and "--base-model" in res.err, res
+    assert len(res.err.strip().splitlines()) == 1
     res = cli("train", "-c", cfg, "--base-model", str(tmp_path / "nowhere"))
     assert res.code == 1 and "alpaca_train.json: no alpaca train file in the export" in res.err, res
     assert len(res.err.strip().splitlines()) == 1
