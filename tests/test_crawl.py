@@ -492,7 +492,7 @@ def test_bad_since_is_a_one_line_error(tmp_path, site):
     cfg = write_config(tmp_path, fixture_crawl(site.base, since="last week"))
     with pytest.raises(BuilderError) as err:
         load_config(cfg)
-    assert "since" in str(err.value) and "'last week' is not a date" in str(err.value) and "\n" not in str(err.value)
+    assert "corpus.crawl.since" in str(err.value) and "'last week'" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_toml_date_since_and_warc(site, tmp_path):

@@ -273,19 +273,9 @@ def test_longest_keep_policy_on_the_stage(tmp_path):
 def test_source_priority_keep_policy_on_the_stage(tmp_path, trusted, dropped_from):
     # the news folder and its reposts as two sources: the trusted one keeps every duplicate pair between them
     cfg = tmp_path / "build.toml"
-    cfg.write_text(f"""[build]
-name = "priority"
-output = "{(tmp_path / 'out').as_posix()}"
-[[corpus.sources]]
-name = "paper"
-path = "{(DEMO / 'news').as_posix()}"
-[[corpus.sources]]
-name = "wire"
-path = "{(DEMO / 'reposts').as_posix()}"
-[dedup]
-keep = "source_priority"
-source_priority = ["{trusted}"]
-""", encoding="utf-8")
+    sources = ", ".join(f'{{name = "{name}", path = "{(DEMO / folder).as_posix()}"}}' for name, folder in (("paper", "news"), ("wire", "reposts")))
+    cfg.write_text(f'[build]\noutput = "{(tmp_path / "out").as_posix()}"\n[corpus]\nsources = [{sources}]\n'
+                   f'[dedup]\nkeep = "source_priority"\nsource_priority = ["{trusted}"]\n', encoding="utf-8")
     _, build = _run(cfg)
     rejected = pl.read_parquet(build.output / "dedup" / "rejected" / "*.parquet")
     kept = pl.read_parquet(build.output / "dedup" / "data" / "*.parquet")

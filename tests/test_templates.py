@@ -73,6 +73,14 @@ def test_bundled_catalog_has_80_subcategories_in_four_families():
     assert {s.id for s in cat if s.input_source == "llm"} >= {"outline_to_article_model"}
 
 
+def test_readme_states_the_number_of_subcategories_the_catalog_has():
+    classifier = load_genres(TEMPLATES / "genres.toml")
+    count = len(load_catalog(TEMPLATES, set(classifier.genres)))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    claims = [int(n) for n in re.findall(r"(\d+) sub-categories(?: in 4 families|\) made from)", readme)]
+    assert len(claims) == 2 and set(claims) == {count}, f"README says {claims}, the catalog has {count}"
+
+
 def _copy_templates(tmp_path: Path) -> Path:
     folder = tmp_path / "tpl"
     shutil.copytree(TEMPLATES, folder)

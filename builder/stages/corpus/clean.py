@@ -197,16 +197,28 @@ class Markup(CleanStep):
             count(f"markup_{kind}", n)
 
 
-class Garbled(CleanStep):
+class Filter(CleanStep):
+    """A step that keeps or drops the whole document; ``check`` returns (reason, detail) to drop it."""
+
+    def check(self, text: str) -> tuple[str, str] | None:
+        raise NotImplementedError
+
+    def __call__(self, doc, count):
+        verdict = self.check(doc.text)
+        return Dropped(*verdict) if verdict else None
+
+
+class Garbled(Filter):
     """Drop garbled text, judged before normalisation; U+FFFD stays in the text and is counted."""
 
     name = "garbled"
 
     def __call__(self, doc, count):
-        text = doc.text
-        count("text_replacement_chars", text.count("\ufffd"))
-        verdict = quality.check_garbled(text, self.settings["max_garbled_ratio"])
-        return Dropped(*verdict) if verdict else None
+        count("text_replacement_chars", doc.text.count("\ufffd"))
+        return super().__call__(doc, count)
+
+    def check(self, text):
+        return quality.check_garbled(text, self.settings["max_garbled_ratio"])
 
 
 class Normalize(CleanStep):
@@ -277,37 +289,32 @@ class Dedouble(CleanStep):
             count(kind, n)
 
 
-class Length(CleanStep):
+class Length(Filter):
     name = "length"
 
-    def __call__(self, doc, count):
-        verdict = quality.check_length(doc.text, self.settings["min_chars"], self.settings["max_chars"])
-        return Dropped(*verdict) if verdict else None
+    def check(self, text):
+        return quality.check_length(text, self.settings["min_chars"], self.settings["max_chars"])
 
 
-class CjkRatio(CleanStep):
+class CjkRatio(Filter):
     name = "cjk_ratio"
 
-    def __call__(self, doc, count):
-        verdict = quality.check_cjk(doc.text, self.settings["min_cjk_ratio"])
-        return Dropped(*verdict) if verdict else None
+    def check(self, text):
+        return quality.check_cjk(text, self.settings["min_cjk_ratio"])
 
 
-class DupLines(CleanStep):
+class DupLines(Filter):
     name = "dup_lines"
 
-    def __call__(self, doc, count):
-        verdict = quality.check_dup_lines(doc.text, self.settings["max_dup_line_ratio"])
-        return Dropped(*verdict) if verdict else None
+    def check(self, text):
+        return quality.check_dup_lines(text, self.settings["max_dup_line_ratio"])
 
 
-class DupNgrams(CleanStep):
+class DupNgrams(Filter):
     name = "dup_ngrams"
 
-    def __call__(self, doc, count):
-        s = self.settings
-        verdict = quality.check_dup_ngrams(doc.text, s["dup_ngram_n"], s["max_dup_ngram_ratio"])
-        return Dropped(*verdict) if verdict else None
+    def check(self, text):
+        return quality.check_dup_ngrams(text, self.settings["dup_ngram_n"], self.settings["max_dup_ngram_ratio"])
 
 
 STEPS: dict[str, type[CleanStep]] = {cls.name: cls for cls in (

@@ -91,7 +91,8 @@ class WarcLog:
 
         http = StatusAndHeaders(f"{r.status} OK", [(k, v) for k, v in r.headers if k not in ("content-encoding", "transfer-encoding")],
                                 protocol="HTTP/1.1")
-        rec = self.writer.create_warc_record(r.final_url, "response", payload=io.BytesIO(r.body), http_headers=http)
+        # the length given: warcio then reads the body in place instead of spooling it to a temporary file it leaves open
+        rec = self.writer.create_warc_record(r.final_url, "response", payload=io.BytesIO(r.body), length=len(r.body), http_headers=http)
         self.writer.write_record(rec)
         self.count += 1
 

@@ -162,8 +162,12 @@ class SelfInstructStage(Stage):
                 return
             ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
-        asyncio.run(self.generate(ctx))
-        self.write_items(ctx)
+        try:
+            asyncio.run(self.generate(ctx))
+            self.write_items(ctx)
+        finally:  # an interrupted or failed run leaves no spill file open
+            if getattr(self, "_spill", None) is not None:
+                self._spill.close()
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
         if failed:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
