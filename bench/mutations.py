@@ -51,7 +51,7 @@ MUTATIONS = (
              'h = xxhash.xxh3_64_intdigest(f"{seed}:{source_id}".encode("utf-8"))',
              'h = xxhash.xxh3_64_intdigest(f"{source_id}".encode("utf-8"))',
              "the train/validation split ignores the build seed",
-             ("tests/test_export.py", "tests/test_selfinstruct.py")),
+             ("tests/test_items.py", "tests/test_export.py", "tests/test_selfinstruct.py")),
     Mutation("repair", "builder/llm/repair.py",
              "if items and not CLOSED_TAIL.search(candidate):",
              "if items and CLOSED_TAIL.search(candidate):",
