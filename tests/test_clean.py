@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from builder.stages.corpus.clean import Cleaner
+from builder.errors import ConfigError
+from builder.stages.corpus.clean import DEFAULT_STEPS, CleanStep, Cleaner, Dropped, configured_steps
 from builder.stages.corpus.extract import RawDoc
 from builder.text import pii, quality
 from builder.text.boilerplate import BoilerplateRemover
@@ -153,3 +154,57 @@ def test_repeated_long_paragraph_is_kept_once():
 
 def test_a_run_of_replacement_characters_counts_once_as_damage():
     assert quality.garbled_ratio("好" * 94 + "\ufffd" * 6) == pytest.approx(1 / 95)
+
+
+# -- the configured step list ---------------------------------------------------------------------
+class DropMentionsOfLottery(CleanStep):
+    """A user's own filter, loaded from the config as 'tests.test_clean:DropMentionsOfLottery'."""
+
+    name = "lottery"
+
+    def __call__(self, doc, count):
+        if "彩票" in doc.text:
+            count("lottery_seen")
+            return Dropped("dropped_lottery", "mentions 彩票")
+        return None
+
+
+def test_default_step_list_is_the_documented_order_and_each_step_is_timed():
+    assert [s.name for s in configured_steps(dict(DEFAULTS))] == [
+        "markup", "garbled", "normalize", "boilerplate", "pii", "dedouble", "length", "cjk_ratio", "dup_lines", "dup_ngrams"]  # t2s off
+    counters: dict[str, int] = {}
+    Cleaner(dict(DEFAULTS))(RawDoc(text=BODY + "\n责任编辑：李四"), counters)
+    assert {k for k in counters if k.startswith("clean_us_")} == {f"clean_us_{n}" for n in DEFAULT_STEPS if n != "t2s"}
+
+
+def test_a_step_left_out_of_the_list_does_not_run():
+    text = BODY + "\n咨询电话13812345678。\n责任编辑：李四"
+    kept, _ = Cleaner(dict(DEFAULTS, steps=[n for n in DEFAULT_STEPS if n != "pii"]))(RawDoc(text=text), {})
+    assert "13812345678" in kept and "责任编辑" not in kept
+    masked, _ = Cleaner(dict(DEFAULTS))(RawDoc(text=text), {})
+    assert "13812345678" not in masked
+
+
+def test_reordered_steps_change_which_filter_names_the_drop():
+    short_latin = "hello world " * 3  # too short and not Chinese: the first filter in the list names it
+    _, first = Cleaner(dict(DEFAULTS))(RawDoc(text=short_latin), {})
+    order = ["markup", "garbled", "normalize", "cjk_ratio", "length"]
+    _, swapped = Cleaner(dict(DEFAULTS, steps=order))(RawDoc(text=short_latin), {})
+    assert (first.reason, swapped.reason) == ("dropped_too_short", "dropped_cjk_ratio")
+
+
+def test_a_users_step_from_the_config_runs_in_its_place():
+    steps = list(DEFAULT_STEPS) + ["tests.test_clean:DropMentionsOfLottery"]
+    counters: dict[str, int] = {}
+    _, dropped = Cleaner(dict(DEFAULTS, steps=steps))(RawDoc(text=BODY + "另有彩票广告。"), counters)
+    assert dropped == Dropped("dropped_lottery", "mentions 彩票") and counters["lottery_seen"] == 1
+    assert "clean_us_lottery" in counters
+
+
+@pytest.mark.parametrize("entry, says", [("spellcheck", "unknown step 'spellcheck'"),
+                                         ("tests.test_clean:Nothing", "cannot load"),
+                                         ("tests.test_clean:BODY", "not a CleanStep subclass")])
+def test_a_bad_step_entry_is_a_one_line_config_error(entry, says):
+    with pytest.raises(ConfigError) as err:
+        configured_steps(dict(DEFAULTS, steps=["markup", entry]))
+    assert says in str(err.value) and "\n" not in str(err.value)

@@ -45,6 +45,7 @@ class SiteServer:
         self.real_html = real_html
         self.slow_seconds = slow_seconds
         self.page_delay = 0.0
+        self.robots_txt: bytes | None = None  # None: the fixture site's robots.txt
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,7 +136,7 @@ class SiteServer:
             body = (SITE / clean.lstrip("/")).read_text(encoding="utf-8").replace("{base}", self.base)
             return send(h, 200, body.encode(), "application/rss+xml" if "feed" in clean else "application/xml")
         if clean == "/robots.txt":
-            return send(h, 200, (SITE / "robots.txt").read_bytes(), "text/plain")
+            return send(h, 200, self.robots_txt or (SITE / "robots.txt").read_bytes(), "text/plain")
         if clean.startswith("/real/") and self.real_html is not None:
             name = clean[len("/real/"):]
             if name == "index.html":
@@ -389,6 +390,20 @@ def test_sigkilled_crawl_process_resumes_without_refetching(site, tmp_path):
     assert strip(docs) == strip(ref_docs)
 
 
+def test_robots_wildcard_and_end_anchor_are_obeyed(site, tmp_path):
+    # urllib.robotparser reads "/*.pdf$" as a literal path prefix and would fetch the PDF; protego does not
+    site.robots_txt = b"User-agent: *\nDisallow: /*.pdf$\nCrawl-delay: 0.01\n"
+    cfg = write_config(tmp_path, fixture_crawl(site.base, max_depth=1, feeds=[], sitemaps=[]))
+    assert run_corpus(cfg) == 0
+    docs, rejected = outputs(cfg)
+    reasons = {(r["reason"], r["path"]) for r in rejected}
+    assert ("robots_disallowed", f"{site.base}/report.pdf") in reasons
+    assert site.hits["/report.pdf"] == 0
+    # what the rule does not match is fetched: the pages linked from the same index, and /private/ now
+    assert f"{site.base}/news/2026/local-library.html" in by_path(docs)
+    assert site.hits["/private/secret.html"] == 1
+
+
 def test_max_pages_then_continue(site, tmp_path):
     cfg = write_config(tmp_path, fixture_crawl(site.base, max_pages=3, concurrency=2, refresh_entry_points=False))
     assert run_corpus(cfg) == 0
@@ -414,6 +429,9 @@ def test_url_normalisation():
     assert a == b == "http://news.example.com/a/%E6%96%87%E7%AB%A0.html?a=1&b=2"
     assert normalize_url("mailto:x@y.cn") is None and normalize_url("javascript:void(0)") is None
     assert normalize_url("ftp://x.cn/a") is None
+    # courlan's tracker list (click ids, campaign, ref) goes; an article id stays
+    assert normalize_url("https://x.cn/a?id=7&fbclid=abc&gclid=1&ref=home&utm_campaign=z") == "https://x.cn/a?id=7"
+    assert normalize_url("https://新闻.中国/a") == "https://xn--efvy88h.xn--fiqs8s/a"
     assert normalize_url("../b.html", base="https://x.cn/a/c/d.html") == "https://x.cn/a/b.html"
     rules = UrlRules(["example.com"], allow=[r"/news/"], deny=[r"\.jpg$"])
     assert rules.why_not("https://www.example.com/news/1.html") is None
@@ -474,7 +492,7 @@ def test_bad_since_is_a_one_line_error(tmp_path, site):
     cfg = write_config(tmp_path, fixture_crawl(site.base, since="last week"))
     with pytest.raises(BuilderError) as err:
         load_config(cfg)
-    assert "since" in str(err.value)
+    assert "corpus.crawl.since" in str(err.value) and "'last week'" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_toml_date_since_and_warc(site, tmp_path):

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-import xxhash
 from datasketch import MinHash
 
 from builder.config import load_config, parse_config
@@ -190,8 +189,9 @@ def test_word_tokenizer_finds_typo_reposts(articles):
 
 def test_empty_and_tiny_texts_do_not_crash():
     result = find_duplicates(["", "，。", "短", "短", "一段足够长的中文文本用来测试"], ids=list("abcde"))
-    assert result.removed["d"][0] == "c"
-    assert result.removed.get("b", ("a",))[0] == "a"
+    # "" and "，。" share one comparison form (no text at all): an exact pair, like the two "短"
+    assert result.removed == {"b": ("a", 1.0, "exact"), "d": ("c", 1.0, "exact")}
+    assert result.keep == [True, False, True, False, True]
 
 
 # -- the stage on the demo corpus ---------------------------------------------------------------------------------
@@ -251,9 +251,14 @@ def test_dedup_settings_defaults_and_errors(tmp_path):
         parse_config('[build]\n[dedup]\ntokenizer = "bpe"\n', tmp_path / "x.toml")
     with pytest.raises(ConfigError, match="unknown key 'dedup.treshold'"):
         parse_config('[build]\n[dedup]\ntreshold = 0.5\n', tmp_path / "x.toml")
+    # the datasketch LSH backend (a cross-check of our banding) is reachable from the config
+    chosen = parse_config('[build]\n[dedup]\nlsh_backend = "datasketch"\n', tmp_path / "x.toml").stage("dedup")
+    assert MinHashSettings.from_config(chosen).lsh_backend == "datasketch" and d["lsh_backend"] == "bands"
+    with pytest.raises(ConfigError, match="dedup.lsh_backend"):
+        parse_config('[build]\n[dedup]\nlsh_backend = "faiss"\n', tmp_path / "x.toml")
 
 
-def test_source_priority_keep_policy_on_the_stage(tmp_path):
+def test_longest_keep_policy_on_the_stage(tmp_path):
     extra = '[dedup]\nkeep = "longest"\n'
     cfg = _demo_config(tmp_path, extra=extra)
     _, build = _run(cfg)
@@ -262,6 +267,25 @@ def test_source_priority_keep_policy_on_the_stage(tmp_path):
     assert rejected.height == 6
     # longest keeps repost_02 (it has an inserted sentence) and drops the original
     assert "news/news_02_after_school.txt" in rejected["path"].to_list()
+
+
+@pytest.mark.parametrize("trusted, dropped_from", [("wire", "paper"), ("paper", "wire")])
+def test_source_priority_keep_policy_on_the_stage(tmp_path, trusted, dropped_from):
+    # the news folder and its reposts as two sources: the trusted one keeps every duplicate pair between them
+    cfg = tmp_path / "build.toml"
+    sources = ", ".join(f'{{name = "{name}", path = "{(DEMO / folder).as_posix()}"}}' for name, folder in (("paper", "news"), ("wire", "reposts")))
+    cfg.write_text(f'[build]\noutput = "{(tmp_path / "out").as_posix()}"\n[corpus]\nsources = [{sources}]\n'
+                   f'[dedup]\nkeep = "source_priority"\nsource_priority = ["{trusted}"]\n', encoding="utf-8")
+    _, build = _run(cfg)
+    rejected = pl.read_parquet(build.output / "dedup" / "rejected" / "*.parquet")
+    kept = pl.read_parquet(build.output / "dedup" / "data" / "*.parquet")
+    pairs = rejected.select("source", "kept_id", "removed_chars", "kept_chars").join(
+        kept.select(pl.col("id").alias("kept_id"), pl.col("source").alias("kept_source")), on="kept_id")
+    # copies of about the same length; a shortened repost (repost_03, _05) falls to the fuller text whatever the priority
+    across = pairs.filter((pl.col("source") != pl.col("kept_source"))
+                          & (pl.col("removed_chars") >= 0.9 * pl.col("kept_chars")) & (pl.col("kept_chars") >= 0.9 * pl.col("removed_chars")))
+    assert across.height == 4  # news/repost 01, 02, 04, 06
+    assert set(across["source"].to_list()) == {dropped_from} and set(across["kept_source"].to_list()) == {trusted}
 
 
 # -- issue 13: containment without chaining, same-template events, short texts, review data ------------------------

@@ -188,7 +188,7 @@ def test_a_killed_eval_resumes_without_asking_the_judge_twice(demo_export, tmp_p
             time.sleep(0.05)
         assert stored == 6
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        proc.communicate(timeout=10)  # reaps it and closes its pipes
         answered = srv.answered
         srv.release()
         done = subprocess.run([sys.executable, "-m", "builder.cli", "eval", "run", "-c", str(cfg)], cwd=ROOT, capture_output=True, text=True)

@@ -132,7 +132,8 @@ def test_a_429_without_retry_after_pauses_every_request_not_just_its_own():
         client = LLMClient(settings(url, backoff_base=0.6, concurrency=4), None, api_key=KEY)
         try:
             first = asyncio.ensure_future(client.chat(MSG))
-            await asyncio.sleep(0.05)  # the 429 has come back; the backoff (0.3-0.6 s) pause is set
+            while not client.stats["error_rate_limited"]:  # wait until the 429 has come back and the pause is set
+                await asyncio.sleep(0.005)
             later = [asyncio.ensure_future(client.chat([{"role": "user", "content": f"问题{i}"}])) for i in range(3)]
             return await asyncio.gather(first, *later)
         finally:
@@ -373,8 +374,9 @@ def test_from_build_without_endpoint_is_a_one_line_error(tmp_path):
     from builder.config import parse_config
 
     build = parse_config("[build]\n", tmp_path / "build.toml")
-    with pytest.raises(BuilderError, match="base_url is empty"):
+    with pytest.raises(BuilderError, match="base_url is empty") as err:
         LLMClient.from_build(build)
+    assert "\n" not in str(err.value) and str(err.value).startswith(str(tmp_path / "build.toml"))
 
 
 # -- JSON repair ----------------------------------------------------------------------------------------------

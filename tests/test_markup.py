@@ -7,6 +7,7 @@ import json
 import pytest
 
 from builder.stages.corpus import process_records
+from builder.stages.corpus.clean import Kept, Rejected
 from builder.stages.corpus.clean import Cleaner, to_document
 from builder.stages.corpus.extract import RawDoc, read_md
 from builder.stages.corpus.records import iter_jsonl, record_to_raw
@@ -111,9 +112,9 @@ def test_jsonl_record_with_markdown_and_list_field_end_to_end(tmp_path):
     items = list(iter_jsonl(p))
     settings = dict(DEFAULTS)
     out, counters = process_records((items, "tv.jsonl", {"name": "tv", "_format": "jsonl"}, settings))
-    kept = [row for verdict, row in out if verdict == "keep"]
-    rejected = [row for verdict, row in out if verdict == "reject"]
-    assert [r["reason"] for r in rejected] == ["text_field_type"]
+    kept = [o.document for o in out if isinstance(o, Kept)]
+    rejected = [o for o in out if isinstance(o, Rejected)]
+    assert [r.reason for r in rejected] == ["text_field_type"]
     assert kept[0]["title"] == "新闻联播" and "**" not in kept[0]["text"] and "None" not in kept[0]["text"]
     assert kept[1]["text"] == PARA + "\n\n" + PARA2
     assert counters["markup_md_emphasis"] == 1 and counters["markup_null_literal"] == 1

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from builder.stages.corpus import process_records
+from builder.stages.corpus.clean import Kept
 from builder.stages.corpus.extract import EXTENSIONS, RawDoc, UnreadableFile
 from builder.stages.corpus.records import iter_csv, iter_feed, record_to_raw
 
@@ -32,7 +33,7 @@ def test_local_rss_gives_title_link_date_author_and_html_free_content(tmp_path):
     first = items[0][1]
     assert (first["title"], first["url"], first["published"], first["author"]) == ("社区食堂开业", "https://news.example.cn/a/1", "2025-03-14", "张明")
     out, counters = process_records((items, "feed.xml", {"name": "feed", "_format": "rss"}, dict(SETTINGS)))
-    docs = [row for verdict, row in out if verdict == "keep"]
+    docs = [o.document for o in out if isinstance(o, Kept)]
     assert len(docs) == 2  # the unescaped & of the second item does not lose the feed
     text = docs[0]["text"]
     assert "<" not in text and "CDATA" not in text and "&nbsp;" not in text and "track()" not in text
@@ -92,7 +93,7 @@ def test_same_text_from_two_sources_gets_two_ids_and_one_content_hash():
     docs = []
     for src in ("a", "b"):
         out, _ = process_records((items, f"{src}.jsonl", {"name": src, "_format": "jsonl"}, dict(SETTINGS)))
-        docs += [row for verdict, row in out if verdict == "keep"]
+        docs += [o.document for o in out if isinstance(o, Kept)]
     assert len({d["id"] for d in docs}) == 4
     assert len({d["content_hash"] for d in docs}) == 1
     assert all(len(d["id"]) == 16 and len(d["content_hash"]) == 16 for d in docs)
@@ -104,6 +105,6 @@ def test_document_with_content_hash_passes_the_document_schema():
 
     schema = json.loads((ROOT / "schemas" / "document.schema.json").read_text(encoding="utf-8"))
     out, _ = process_records(([("#L1", {"content": BODY})], "a.jsonl", {"name": "a", "_format": "jsonl"}, dict(SETTINGS)))
-    jsonschema.validate(out[0][1], schema)
+    jsonschema.validate(out[0].document, schema)
     raw = record_to_raw({"content": BODY}, {}, "rss", "#item0")
     assert isinstance(raw, RawDoc) and raw.format == "rss"

@@ -7,7 +7,6 @@ real HTTP server on 127.0.0.1 (``fake_openai``); worker deaths are real SIGKILLs
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -102,7 +101,8 @@ def test_a_second_run_on_the_same_output_gets_a_lock_error_and_the_first_output_
     r = cli("run", "corpus", "-c", cfg, "--force")
     assert r.code == 1 and r.err.count("\n") == 1, r
     assert "is being built by another builder run" in r.err and f"pid {first.pid}" in r.err and "builder run corpus" in r.err
-    assert first.wait(120) == 0, first.communicate()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, (out, err)
     got = data(tmp_path / "out")
     assert got.height == 1500 and got["path"].n_unique() == 1500
     m = Manifest.read(tmp_path / "out" / "corpus")

@@ -467,7 +467,7 @@ def test_killed_run_resumes_without_paying_twice_and_matches_an_uninterrupted_ru
             time.sleep(0.05)
         assert stored == 7, "the killed run did not store its 7 replies in time"
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        proc.communicate(timeout=10)  # reaps it and closes its pipes
         assert Manifest.read(build.output / "selfinstruct") is None  # nothing half-done is marked done
         srv.release()
 

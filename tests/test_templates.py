@@ -73,6 +73,14 @@ def test_bundled_catalog_has_80_subcategories_in_four_families():
     assert {s.id for s in cat if s.input_source == "llm"} >= {"outline_to_article_model"}
 
 
+def test_readme_states_the_number_of_subcategories_the_catalog_has():
+    classifier = load_genres(TEMPLATES / "genres.toml")
+    count = len(load_catalog(TEMPLATES, set(classifier.genres)))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    claims = [int(n) for n in re.findall(r"(\d+) sub-categories(?: in 4 families|\) made from)", readme)]
+    assert len(claims) == 2 and set(claims) == {count}, f"README says {claims}, the catalog has {count}"
+
+
 def _copy_templates(tmp_path: Path) -> Path:
     folder = tmp_path / "tpl"
     shutil.copytree(TEMPLATES, folder)
@@ -136,7 +144,14 @@ def test_numbers_dates_and_named_sources():
     assert tk.strip_dateline("本报讯（记者 张明）3月14日，青川市") == "3月14日，青川市"
 
 
-def test_jieba_keywords_work_offline_and_quietly(capsys):
+def test_jieba_keywords_work_offline_and_quietly(capsys, monkeypatch):
+    import socket
+
+    def no_network(self, *args, **kwargs):
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)  # a download attempt fails the test
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     kw = tk.keywords("青川市交通运输局宣布调整公交线路，新开地铁接驳线，公交线路覆盖地铁站。", 5)
     assert "公交线路" in kw or "公交" in "".join(kw)
     assert "Building prefix dict" not in capsys.readouterr().err

@@ -156,6 +156,33 @@ def test_chat_template_masks_every_user_turn_and_trains_every_assistant_turn(tmp
     assert full == tok.apply_chat_template(conv["messages"], tokenize=False)
     trained = tok.decode([i for i, lab in zip(sample.input_ids, sample.labels) if lab != D.IGNORE_INDEX])
     assert trained == "消息<|im_end|>\n有导语和电头。<|im_end|>\n"
+    # token by token: the ids are the chat template's own, and a label is its token's id exactly where the
+    # token lies inside an assistant reply (with its end mark), -100 everywhere else
+    assert sample.input_ids == tok.apply_chat_template(conv["messages"], tokenize=True, return_dict=False)
+    spans = []
+    for reply in ("消息<|im_end|>\n", "有导语和电头。<|im_end|>\n"):
+        start = full.index(reply, spans[-1][1] if spans else 0)
+        spans.append((start, start + len(reply)))
+    enc = tok(full, add_special_tokens=False, return_offsets_mapping=True)
+    assert enc["input_ids"] == sample.input_ids
+    expected = [tid if any(a <= lo and hi <= b for a, b in spans) else D.IGNORE_INDEX
+                for tid, (lo, hi) in zip(enc["input_ids"], enc["offset_mapping"])]
+    assert sample.labels == expected and sum(lab != D.IGNORE_INDEX for lab in expected) >= 4
+
+
+@pytest.mark.train
+def test_batches_pad_ids_with_the_pad_token_labels_with_ignore_index_and_mask_with_zero():
+    _need_train_extra()
+    from builder.train import data as D
+    from builder.train.tiny import build_tokenizer
+    from builder.train.trainer import batch_collator
+
+    tok = build_tokenizer(demo_texts()[:10], vocab_size=600)
+    batch = batch_collator(tok)([{"input_ids": [5, 6, 7, 8], "labels": [-100, -100, 7, 8]},
+                                 {"input_ids": [9, 10], "labels": [-100, 10]}])
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 8], [9, 10, tok.pad_token_id, tok.pad_token_id]]
+    assert batch["labels"].tolist() == [[-100, -100, 7, 8], [-100, 10, D.IGNORE_INDEX, D.IGNORE_INDEX]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 1], [1, 1, 0, 0]]
 
 
 # -- training ----------------------------------------------------------------------------------------
@@ -294,6 +321,7 @@ def test_bad_settings_are_one_line_errors(cli, tmp_path):
     cfg.write_text(f'[build]\nname = "x"\noutput = {json.dumps(str(tmp_path / "out"))}\n', encoding="utf-8")
     res = cli("train", "-c", cfg)
     assert res.code == 1 and "no base model" in res.err and "--base-model" in res.err, res
+    assert len(res.err.strip().splitlines()) == 1
     res = cli("train", "-c", cfg, "--base-model", str(tmp_path / "nowhere"))
     assert res.code == 1 and "alpaca_train.json: no alpaca train file in the export" in res.err, res
     assert len(res.err.strip().splitlines()) == 1

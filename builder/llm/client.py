@@ -1,6 +1,9 @@
 """The one LLM client of the project: any OpenAI-compatible endpoint, with limits, retries and a cache.
 
 Every stage that calls a model (selfinstruct, templates' model-made inputs) goes through this module.
+Its parts: ``settings`` (the ``[llm]`` table, request parameters, cache key), ``limits`` (token buckets,
+retryable statuses, backoff), ``redaction`` (what of the endpoint may be shown) and this client; every
+name of those modules stays importable from here.
 
 Configuration is the ``[llm]`` table of the build config (``schemas/config/llm.schema.json``): ``base_url``,
 ``model``, ``api_key_env`` (the *name* of the environment variable holding the key; the key is read at
@@ -50,28 +53,24 @@ Behaviour:
 
 from __future__ import annotations
 
-import copy
-
 import asyncio
-import email.utils
 import os
-import random
 import re
 import time
-import urllib.parse
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from ..errors import BuilderError
 from .cache import CachedReply, RequestCache, request_key
+# the settings, limits and redaction live in their own modules; their names stay importable from here
+from .limits import (DEAD_AFTER, FATAL_STATUS, RETRYABLE_STATUS, UNREACHABLE_AFTER, RateLimiter, backoff_delay,  # noqa: F401
+                     estimate_prompt_tokens, is_retryable, retry_after_seconds)
+from .redaction import Redactor, display_url, url_secrets  # noqa: F401
+from .settings import (SAMPLING_KEYS, UNSUPPORTED_IN_STRICT, LLMSettings, _strict_schema, cache_key,  # noqa: F401
+                       endpoint_problem, request_params, response_format_for)
 
-RETRYABLE_STATUS = {408, 409, 429}  # and 5xx but 501: every other status fails its request at once
-FATAL_STATUS = {401, 403, 404}
-UNREACHABLE_AFTER = 2  # connection attempts, before any reply of the run, that make an endpoint unreachable
-DEAD_AFTER = 8  # failed requests in a row, before any reply of the run, that stop the run
 RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
-SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "response_format", "stop", "presence_penalty", "frequency_penalty")
 
 
 class LLMError(Exception):
@@ -115,198 +114,9 @@ class ChatRequest:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _schema_default(key: str) -> Any:
-    from ..resources import load_schema
-
-    return copy.deepcopy(load_schema("config/llm.schema.json")["properties"][key]["default"])
-
-
-@dataclass(frozen=True)
-class LLMSettings:
-    base_url: str = ""
-    model: str = "gpt-4o-mini"
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 8
-    rpm: int = 0
-    tpm: int = 0
-    timeout: float = 120.0
-    max_retries: int = 6
-    backoff_base: float = 1.0
-    backoff_max: float = 60.0
-    response_format: str = "json_schema"
-    temperature: float = 0.7
-    top_p: float | None = None
-    max_tokens: int = 4096
-    seed: int | None = None
-    prices: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: _schema_default("prices"))
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "LLMSettings":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def sampling(self) -> dict[str, Any]:
-        """Default parameters of every request (the ones that change the result, hence the cache key)."""
-        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
-
-    def price(self) -> Mapping[str, float] | None:
-        return self.prices.get(self.model)
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """US dollars for these tokens at the configured price of the model; None when no price is set."""
-        p = self.price()
-        if p is None:
-            return None
-        return prompt_tokens / 1e6 * p["input"] + completion_tokens / 1e6 * p["output"]
-
-
-def request_params(settings: LLMSettings, overrides: Mapping[str, Any] | None = None, text_mode: bool | None = None) -> dict[str, Any]:
-    """The parameters a request is sent (and cached) with: the settings' sampling defaults and ``overrides``."""
-    params = settings.sampling()
-    params.update(overrides or {})
-    if settings.response_format == "text" if text_mode is None else text_mode:
-        params.pop("response_format", None)
-    return {k: v for k, v in params.items() if v is not None}
-
-
-def cache_key(settings: LLMSettings, messages: Sequence[Mapping[str, Any]], **params: Any) -> str:
-    """The cache key a client with these settings gives a request, without making a client (no SDK import)."""
-    return request_key(settings.model, messages, request_params(settings, params),
-                       display_url(settings.base_url) if settings.base_url else "")
-
-
-def endpoint_problem(settings: LLMSettings | Mapping[str, Any]) -> str | None:
-    """Why no request can be sent with these settings, as a sentence; None when the endpoint is usable."""
-    s = settings if isinstance(settings, LLMSettings) else LLMSettings.from_mapping(settings)
-    if not s.base_url.strip():
-        return "no endpoint is configured ([llm] base_url is empty)"
-    if not s.model.strip():
-        return "no model is configured ([llm] model is empty)"
-    if s.api_key_env and not os.environ.get(s.api_key_env):
-        return (f"the environment variable {s.api_key_env} named by [llm] api_key_env is not set "
-                "(set it, or set api_key_env = \"\" for an endpoint that needs no key)")
-    return None
-
-
-def response_format_for(mode: str, schema: Mapping[str, Any] | None = None, name: str = "reply") -> dict[str, Any] | None:
-    """The ``response_format`` parameter for a mode of the config: json_schema, json_object or text (None)."""
-    if mode == "json_schema" and schema is not None:
-        return {"type": "json_schema", "json_schema": {"name": name, "schema": _strict_schema(schema), "strict": True}}
-    if mode in ("json_schema", "json_object"):
-        return {"type": "json_object"}
-    return None
-
-
-UNSUPPORTED_IN_STRICT = {"$schema", "$id", "title", "minLength", "maxLength", "minItems", "maxItems", "pattern", "format",
-                         "minimum", "maximum", "default"}
-
-
-def _strict_schema(node: Any) -> Any:
-    """A copy of a JSON Schema without the keywords that structured-output endpoints reject."""
-    if isinstance(node, dict):
-        return {k: (_strict_schema(v) if k != "properties" else {p: _strict_schema(s) for p, s in v.items()})
-                for k, v in node.items() if k not in UNSUPPORTED_IN_STRICT}
-    if isinstance(node, list):
-        return [_strict_schema(v) for v in node]
-    return node
-
-
-def display_url(url: str) -> str:
-    """The endpoint URL as it may be shown: no ``user:password@``, no query string or fragment."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<the configured base_url>"
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def url_secrets(url: str) -> list[str]:
-    """Values in a URL that may be credentials: the userinfo and every query value (4 characters or more)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        found = [parts.password or "", parts.username or ""]
-    except ValueError:
-        return []
-    for _name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-        found.append(value)
-    found += [part.split("=", 1)[-1] for part in parts.query.split("&")]  # raw, in case they are percent-encoded
-    return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
-
-
 def rejects_response_format(message: str) -> bool:
     """Whether a 400's error text says the response_format parameter is what the endpoint refused."""
     return bool(RESPONSE_FORMAT_REJECTED.search(message or ""))
-
-
-def estimate_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
-    """Prompt tokens as OpenAI counts them for chat: content tokens plus a few per message."""
-    from ..text.tokens import count_tokens
-
-    return sum(count_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
-
-
-class RateLimiter:
-    """A token bucket: ``per_minute`` units refill evenly; a burst of at most one second's worth after a pause.
-
-    ``acquire(n)`` waits while the bucket is empty, then takes ``n`` (the level may go below zero for a
-    large request; the debt is paid back before the next one goes). ``settle(delta)`` gives back or takes
-    units once the real size of a request is known.
-    """
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate)
-        self.level = 1.0  # start with one unit, not a full bucket: a run's first second stays under the rate too
-        self.clock = clock
-        self.updated = clock()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
-        self.updated = now
-
-    async def acquire(self, n: float = 1.0) -> None:
-        async with self._lock:  # one waiter at a time keeps the order fair
-            self._refill()
-            need = min(n, self.capacity)
-            while self.level < need:
-                await asyncio.sleep((need - self.level) / self.rate)
-                self._refill()
-            self.level -= n
-
-    def settle(self, delta: float) -> None:
-        self._refill()
-        self.level = min(self.capacity, self.level + delta)
-
-
-def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class LLMClient:
@@ -317,8 +127,7 @@ class LLMClient:
 
         self.settings = settings
         self.cache = cache
-        self._key = api_key or ""
-        self._secrets = url_secrets(settings.base_url)
+        self._redact = Redactor(settings.base_url, api_key)
         self._sdk = openai.AsyncOpenAI(api_key=api_key or "not-needed", base_url=settings.base_url or None,
                                        max_retries=0, timeout=settings.timeout)
         self._openai = openai
@@ -430,12 +239,9 @@ class LLMClient:
                     raise LLMFatalError(self._redact(f"{display_url(s.base_url)}: cannot connect ({message}); "
                                                      "is the server running, and is [llm] base_url right?"))
                 if kind == "http_400" and "response_format" in params and rejects_response_format(message):
-                    raise LLMError(kind, self._redact(message), attempt)  # chat() sends it again without the format
-                retryable = kind in ("timeout", "connection", "rate_limited", "server_error") or kind in {f"http_{c}" for c in RETRYABLE_STATUS}
-                if kind == "http_400" and "response_format" in params and rejects_response_format(str(message)):
-                    # not a failed request: chat() sends it again without response_format (so not a sign of a dead endpoint)
-                    raise LLMError(kind, self._redact(f"{kind} after {attempt} attempt(s): {message}"), attempt)
-                if not retryable or attempt > s.max_retries:
+                    # not a failed request: chat() sends it again without the format (so no sign of a dead endpoint)
+                    raise LLMError(kind, self._redact(message), attempt)
+                if not is_retryable(kind) or attempt > s.max_retries:
                     self.stats["failed"] += 1
                     self._failed_in_a_row += 1
                     if not self.stats["replies"] and self._failed_in_a_row >= DEAD_AFTER:
@@ -444,8 +250,7 @@ class LLMClient:
                     raise LLMError(kind, self._redact(f"{kind} after {attempt} attempt(s): {message}"), attempt)
                 self.stats[f"retried_{kind}"] += 1
                 if delay is None:
-                    ceiling = min(s.backoff_max, s.backoff_base * (2 ** (attempt - 1)))
-                    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+                    delay = backoff_delay(attempt, s.backoff_base, s.backoff_max, jitter=True)
                 else:
                     delay = min(delay, s.backoff_max)
                 if kind == "rate_limited":  # the limit is the endpoint's, not this request's: every request waits
@@ -457,11 +262,14 @@ class LLMClient:
         oa = self._openai
         try:
             self.stats["requests"] += 1
-            # the SDK's own transport, errors and auth, with a plain JSON body and a dict back: the typed
-            # chat.completions.create() spends ~2 ms of CPU per request transforming params and building models
-            call = self._sdk.post("/chat/completions", body={"model": self.settings.model, "messages": list(messages), **params},
-                                  cast_to=object, options={"timeout": self.settings.timeout})
+            # the SDK's public chat.completions.create; parameters it does not name go in extra_body
+            known = {k: v for k, v in params.items() if k in SAMPLING_KEYS}
+            extra = {k: v for k, v in params.items() if k not in SAMPLING_KEYS}
+            call = self._sdk.chat.completions.create(model=self.settings.model, messages=list(messages), **known,
+                                                     extra_body=extra or None, timeout=self.settings.timeout)
             resp = await asyncio.wait_for(call, self.settings.timeout + 1.0)  # a total deadline, however the bytes trickle
+            if hasattr(resp, "model_dump"):
+                resp = resp.model_dump()
         except (asyncio.TimeoutError, oa.APITimeoutError):
             return "timeout", f"no reply within {self.settings.timeout:g} s", None
         except oa.APIConnectionError as exc:
@@ -517,14 +325,6 @@ class LLMClient:
         """A reply its caller could not use: kept in the cache file, never served again (see ``cache``)."""
         if self.cache is not None and completion.key:
             self.cache.mark_invalid(completion.key, reason)
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        if self._key and len(self._key) >= 4:
-            text = text.replace(self._key, "***")
-            text = text.replace(self._key[-6:], "***") if len(self._key) > 12 else text
-        return text
 
     # -- many requests ---------------------------------------------------------------------------------
     async def map(self, requests: Iterable[ChatRequest], window: int | None = None) -> AsyncIterator[Completion | LLMError]:

@@ -69,7 +69,7 @@ def _unbalanced(text: str) -> bool:
     return depth != 0 or in_str
 
 
-def the_list(value: Any, list_key: str | None) -> list | None:
+def item_list(value: Any, list_key: str | None) -> list | None:
     """The list of items inside a reply: the value itself, ``value[list_key]`` or its only list field."""
     if isinstance(value, list):
         return value
@@ -120,7 +120,7 @@ def parse_json_reply(text: str | None, finish_reason: str | None = None, list_ke
             repairs.append("syntax")
     dropped = None
     if truncated:
-        items = the_list(value, list_key)
+        items = item_list(value, list_key)
         if items and not CLOSED_TAIL.search(candidate):
             dropped = items.pop()
             repairs.append("truncated_item_dropped")

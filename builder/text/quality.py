@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 from .normalize import cjk_ratio
+from .shingles import char_grams
 
 # U+FFFD counts: decoding damage is garbled text (a few per page pass under max_garbled_ratio, and are counted)
 GARBLED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]|[\U000f0000-\U0010ffff]")
@@ -51,7 +52,7 @@ def dup_ngram_ratio(text: str, n: int) -> float:
     s = re.sub(r"\s+", "", text)
     if len(s) < n * 2:
         return 0.0
-    grams = [s[i : i + n] for i in range(len(s) - n + 1)]
+    grams = char_grams(s, n)
     counts = Counter(grams)
     if len(counts) == len(grams):  # the common case: nothing repeats
         return 0.0

@@ -29,7 +29,8 @@ from typing import Any, Callable, Sequence
 
 from ..config import BuildConfig
 from ..errors import BuilderError
-from . import data as D
+from ..shards import atomic_write_text
+from . import data as train_data
 from .report import loss_table, write_report
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -138,10 +139,7 @@ def peak_rss_mb() -> float:
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2))
 
 
 def _fingerprint(config: dict[str, Any]) -> dict[str, Any]:
@@ -160,39 +158,26 @@ def _diff(old: Any, new: Any, path: str = "") -> str | None:
     return None if old == new else f"{path}: {json.dumps(old, ensure_ascii=False)[:60]} -> {json.dumps(new, ensure_ascii=False)[:60]}"
 
 
-class PaddingCollator:
-    """Pads a batch on the right: input ids with the pad token, labels with -100, attention mask 0."""
+def batch_collator(tokenizer):
+    """transformers' own collator: input ids padded with the pad token, labels with -100 (never trained),
+    the attention mask with 0, on the tokenizer's padding side."""
+    from transformers import DataCollatorForSeq2Seq
 
-    def __init__(self, pad_token_id: int):
-        self.pad_token_id = pad_token_id
-
-    def __call__(self, features: list[dict[str, list[int]]]):
-        import torch
-
-        width = max(len(f["input_ids"]) for f in features)
-        ids = torch.full((len(features), width), self.pad_token_id, dtype=torch.long)
-        labels = torch.full((len(features), width), D.IGNORE_INDEX, dtype=torch.long)
-        mask = torch.zeros((len(features), width), dtype=torch.long)
-        for i, f in enumerate(features):
-            n = len(f["input_ids"])
-            ids[i, :n] = torch.tensor(f["input_ids"], dtype=torch.long)
-            labels[i, :n] = torch.tensor(f["labels"], dtype=torch.long)
-            mask[i, :n] = 1
-        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=train_data.IGNORE_INDEX, return_tensors="pt")
 
 
 class SampleList:
     """A map-style dataset over tokenised samples (what the Trainer's DataLoader indexes)."""
 
-    def __init__(self, samples: Sequence[D.TokenizedSample]):
+    def __init__(self, samples: Sequence[train_data.TokenizedSample]):
         self.samples = list(samples)
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> dict[str, list[int]]:
-        s = self.samples[i]
-        return {"input_ids": s.input_ids, "labels": s.labels}
+    def __getitem__(self, index: int) -> dict[str, list[int]]:
+        sample = self.samples[index]
+        return {"input_ids": sample.input_ids, "labels": sample.labels}
 
 
 def _progress_callback(progress, total: int):
@@ -226,10 +211,10 @@ def _pick_format(plan: TrainPlan, tokenizer):
         raise BuilderError(f"{plan.base_model}: the tokenizer has no chat template ([train].use_chat_template = true); "
                            f"set it to \"auto\" to use the prompt template instead")
     if has and use in ("auto", True):
-        return D.ChatTemplateFormat(tokenizer), {"format": "chat_template", "template_sha256": hashlib.sha256(
+        return train_data.ChatTemplateFormat(tokenizer), {"format": "chat_template", "template_sha256": hashlib.sha256(
             str(tokenizer.chat_template).encode("utf-8")).hexdigest()}
-    template, path = D.load_prompt_template(plan.settings["prompt_template"], plan.build.root)
-    return D.PromptTemplateFormat(tokenizer, template), {
+    template, path = train_data.load_prompt_template(plan.settings["prompt_template"], plan.build.root)
+    return train_data.PromptTemplateFormat(tokenizer, template), {
         "format": "prompt_template", "template": str(path),
         "template_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
@@ -270,10 +255,10 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
     started = time.time()
 
     # data first: a missing export fails before the model loads
-    train_file = D.export_file(plan.export_dir, plan.settings["dataset"], "train")
-    val_file = D.export_file(plan.export_dir, plan.settings["dataset"], "validation")
-    train_records = D.read_export(plan.export_dir, plan.settings["dataset"], "train")
-    val_records = D.read_export(plan.export_dir, plan.settings["dataset"], "validation", required=False)
+    train_file = train_data.export_file(plan.export_dir, plan.settings["dataset"], "train")
+    val_file = train_data.export_file(plan.export_dir, plan.settings["dataset"], "validation")
+    train_records = train_data.read_export(plan.export_dir, plan.settings["dataset"], "train")
+    val_records = train_data.read_export(plan.export_dir, plan.settings["dataset"], "validation", required=False)
 
     import torch
     import transformers
@@ -293,8 +278,8 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
     fmt, prompt_info = _pick_format(plan, tokenizer)
 
     max_length = plan.settings["max_length"]
-    prepared = D.prepare(train_records, fmt, tokenizer, max_length, "train")
-    prepared_val = D.prepare(val_records, fmt, tokenizer, max_length, "validation")
+    prepared = train_data.prepare(train_records, fmt, tokenizer, max_length, "train")
+    prepared_val = train_data.prepare(val_records, fmt, tokenizer, max_length, "validation")
     skipped = prepared.skipped + prepared_val.skipped
     if not prepared.samples:
         reasons = ", ".join(f"{r} {n}" for r, n in prepared.skipped_by_reason().most_common()) or "the file is empty"
@@ -328,9 +313,9 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
             if done.get("complete"):
                 say(f"up to date: adapter in {plan.adapter_dir} ({done['global_step']} steps); pass --restart to train again")
                 return {**done, "up_to_date": True}
-    for b in broken:  # a kill during a save leaves a checkpoint without its trainer state
-        say(f"removing incomplete checkpoint {b.name} (the run was stopped while saving it)")
-        shutil.rmtree(b, ignore_errors=True)
+    for incomplete in broken:  # a kill during a save leaves a checkpoint without its trainer state
+        say(f"removing incomplete checkpoint {incomplete.name} (the run was stopped while saving it)")
+        shutil.rmtree(incomplete, ignore_errors=True)
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     _write_json_atomic(plan.config_path, config)
 
@@ -360,23 +345,23 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
                                              lora_dropout=lora["dropout"], target_modules=list(lora["target_modules"])))
     trainable, total = model.get_nb_trainable_parameters()
 
-    s = plan.settings
+    settings = plan.settings
     args = TrainingArguments(
         output_dir=str(plan.checkpoints_dir),
-        per_device_train_batch_size=s["batch_size"], per_device_eval_batch_size=s["batch_size"],
-        gradient_accumulation_steps=s["gradient_accumulation"], learning_rate=s["learning_rate"],
-        num_train_epochs=float(s["epochs"]), max_steps=s["max_steps"] or -1,
-        lr_scheduler_type=s["lr_scheduler"], warmup_steps=s["warmup_steps"],
-        logging_strategy="steps", logging_steps=1, save_strategy="steps", save_steps=s["save_steps"],
-        save_total_limit=s["keep_checkpoints"], seed=plan.seed, data_seed=plan.seed,
+        per_device_train_batch_size=settings["batch_size"], per_device_eval_batch_size=settings["batch_size"],
+        gradient_accumulation_steps=settings["gradient_accumulation"], learning_rate=settings["learning_rate"],
+        num_train_epochs=float(settings["epochs"]), max_steps=settings["max_steps"] or -1,
+        lr_scheduler_type=settings["lr_scheduler"], warmup_steps=settings["warmup_steps"],
+        logging_strategy="steps", logging_steps=1, save_strategy="steps", save_steps=settings["save_steps"],
+        save_total_limit=settings["keep_checkpoints"], seed=plan.seed, data_seed=plan.seed,
         bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not cuda,
         report_to="none", disable_tqdm=True, remove_unused_columns=False, dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding", eval_strategy="no", do_train=True,
     )
-    trainer = Trainer(model=model, args=args, data_collator=PaddingCollator(tokenizer.pad_token_id),
+    trainer = Trainer(model=model, args=args, data_collator=batch_collator(tokenizer),
                       train_dataset=SampleList(prepared.samples),
                       eval_dataset=SampleList(prepared_val.samples) if prepared_val.samples else None,
-                      processing_class=tokenizer, callbacks=[_progress_callback(progress, s["max_steps"]), *callbacks])
+                      processing_class=tokenizer, callbacks=[_progress_callback(progress, settings["max_steps"]), *callbacks])
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
 
@@ -388,7 +373,7 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
     # the validation loss of the base model (the adapter starts as a no-op), to compare with the end
     eval_before = None
     before_path = plan.run_dir / "eval_before.json"
-    if s["evaluate"] and prepared_val.samples:
+    if settings["evaluate"] and prepared_val.samples:
         if checkpoint and before_path.is_file():
             eval_before = json.loads(before_path.read_text(encoding="utf-8"))["eval_loss"]
         elif not checkpoint:
@@ -401,7 +386,7 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
     train_s = time.time() - t0
 
     eval_loss = None
-    if s["evaluate"] and prepared_val.samples:
+    if settings["evaluate"] and prepared_val.samples:
         eval_loss = float(trainer.evaluate()["eval_loss"])
 
     # the adapter, written beside and swapped in, so a kill here leaves the old one or none
@@ -420,7 +405,7 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
         "complete": trainer.state.global_step >= trainer.state.max_steps,
         "build_name": config["build"],
         "base_model": plan.base_model,
-        "dataset": s["dataset"], "train_file": str(train_file),
+        "dataset": settings["dataset"], "train_file": str(train_file),
         "prompt_format": prompt_info["format"] + (f" ({Path(prompt_info['template']).name})" if "template" in prompt_info else ""),
         "samples_read": prepared.read, "samples_train": len(prepared.samples), "samples_skipped": len(prepared.skipped),
         "samples_validation": len(prepared_val.samples),
@@ -434,7 +419,7 @@ def _train(plan: TrainPlan, restart: bool, console, progress, callbacks: Sequenc
         "train_loss_this_run": float(result.training_loss) if not math.isnan(result.training_loss) else None,
         "eval_loss_before": eval_before, "eval_loss": eval_loss,
         "tokens_seen": int(trainer.state.num_input_tokens_seen),
-        "tokens_trained_per_epoch": sum(x.trained_tokens for x in prepared.samples),
+        "tokens_trained_per_epoch": sum(sample.trained_tokens for sample in prepared.samples),
         "wall_s": round(time.time() - started, 2), "train_s": round(train_s, 2),
         "steps_this_run": steps_this_run, "steps_per_s": round(steps_this_run / train_s, 3) if train_s > 0 else 0.0,
         "peak_rss_mb": round(peak_rss_mb(), 1),

@@ -22,7 +22,7 @@ import xxhash
 from ...manifest import hash_obj
 from ...workers import TaskFailed, _describe
 from ..base import Stage, StageRun
-from .clean import Cleaner, split_long, to_document
+from .clean import Cleaner, Kept, Outcome, Rejected, configured_steps, split_long, to_document
 from .extract import EXTENSIONS, READERS, RECORD_FORMATS, RawDoc, UnreadableFile
 from .records import ITERATORS, record_to_raw
 
@@ -161,20 +161,17 @@ def _cleaner(settings: dict[str, Any]) -> Cleaner:
     return _CLEANER[key]
 
 
-Outcome = tuple[str, dict[str, Any]]  # ("keep", document) | ("reject", row)
-
-
 def _finish(raws: list[RawDoc], src: dict[str, Any], path: str, settings: dict[str, Any], counters: Counter) -> list[Outcome]:
     cleaner = _cleaner(settings)
     out: list[Outcome] = []
     for raw in split_long(raws, settings, counters):
         text, dropped = cleaner(raw, counters)
         if dropped:
-            out.append(("reject", {"reason": dropped.reason, "detail": dropped.detail, "source": src["name"],
+            out.append(Rejected.from_row({"reason": dropped.reason, "detail": dropped.detail, "source": src["name"],
                                    "path": path + raw.path_suffix,
                                    "record": {"title": raw.title, "text": raw.text, "format": raw.format}}))
         else:
-            out.append(("keep", to_document(raw, text, cleaner, src, path)))
+            out.append(Kept(to_document(raw, text, cleaner, src, path)))
     return out
 
 
@@ -188,15 +185,15 @@ def process_file(task: tuple[str, str, dict[str, Any], dict[str, Any], str]) -> 
             raise UnreadableFile("empty_file", "empty file")
         raws = READERS[fmt](data, src.get("encoding", "auto"))
     except UnreadableFile as exc:
-        return [("reject", {"reason": exc.reason, "detail": exc.detail, "source": src["name"], "path": shown})], counters
+        return [Rejected.from_row({"reason": exc.reason, "detail": exc.detail, "source": src["name"], "path": shown})], counters
     except OSError as exc:
-        return [("reject", {"reason": "unreadable_file", "detail": f"cannot read: {exc.strerror}", "source": src["name"], "path": shown})], counters
+        return [Rejected.from_row({"reason": "unreadable_file", "detail": f"cannot read: {exc.strerror}", "source": src["name"], "path": shown})], counters
     except Exception as exc:  # noqa: BLE001 - any reader bug (a pypdf ParseError, a trafilatura crash) rejects this file only
-        return [("reject", {"reason": "internal_error", "detail": f"reading failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
+        return [Rejected.from_row({"reason": "internal_error", "detail": f"reading failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
     try:
         return _finish(raws, src, shown, settings, counters), counters
     except Exception as exc:  # noqa: BLE001
-        return [("reject", {"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
+        return [Rejected.from_row({"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"], "path": shown})], counters
 
 
 def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str, Any], dict[str, Any]]) -> tuple[list[Outcome], Counter]:
@@ -210,11 +207,11 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
         try:
             raw = record_to_raw(record, fields, src["_format"], suffix)
         except Exception as exc:  # noqa: BLE001 - one odd record rejects itself, not its batch
-            out.append(("reject", {"reason": "internal_error", "detail": f"record {suffix[1:]}: {_describe(exc)}",
+            out.append(Rejected.from_row({"reason": "internal_error", "detail": f"record {suffix[1:]}: {_describe(exc)}",
                                    "source": src["name"], "path": shown + suffix, "record": record}))
             continue
         if isinstance(raw, UnreadableFile):
-            out.append(("reject", {"reason": raw.reason, "detail": raw.detail, "source": src["name"],
+            out.append(Rejected.from_row({"reason": raw.reason, "detail": raw.detail, "source": src["name"],
                                    "path": shown + suffix, "record": record}))
         else:
             raws.append(raw)
@@ -222,7 +219,7 @@ def process_records(task: tuple[list[tuple[str, dict[str, Any]]], str, dict[str,
         try:
             out.extend(_finish([raw], src, shown, settings, counters))
         except Exception as exc:  # noqa: BLE001
-            out.append(("reject", {"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"],
+            out.append(Rejected.from_row({"reason": "internal_error", "detail": f"cleaning failed: {_describe(exc)}", "source": src["name"],
                                    "path": shown + raw.path_suffix, "record": {"title": raw.title, "text": raw.text}}))
     return out, counters
 
@@ -258,6 +255,7 @@ class CorpusStage(Stage):
 
     def tasks(self, ctx: StageRun) -> Iterator[tuple[str, Any]]:
         settings = self.settings["clean"]
+        configured_steps(settings)  # an unknown or unloadable step is a one-line config error before any work
         any_files = False
         for src in self.sources():
             try:
@@ -314,13 +312,12 @@ class CorpusStage(Stage):
     def run(self, ctx: StageRun) -> None:
         for kind, outcomes, counters in self._process(ctx):
             ctx.counters.update(counters)
-            for verdict, row in outcomes:
+            for outcome in outcomes:
                 ctx.count("rows_in")
-                if verdict == "keep":
-                    ctx.keep(row)
+                if isinstance(outcome, Kept):
+                    ctx.keep(outcome.document)
                 else:
-                    record = row.pop("record", None)
-                    ctx.reject(row.pop("reason"), row.pop("detail"), record, **row)
+                    outcome.write(ctx)
         self.after_files(ctx)
 
     def after_files(self, ctx: StageRun) -> None:
@@ -346,9 +343,9 @@ def _failed_task(failure: TaskFailed):
     kind, payload = failure.item
     if kind == "file":
         fmt, fpath, src, settings, shown = payload
-        return kind, [("reject", {"reason": failure.kind, "detail": failure.detail, "source": src["name"], "path": shown})], Counter()
+        return kind, [Rejected.from_row({"reason": failure.kind, "detail": failure.detail, "source": src["name"], "path": shown})], Counter()
     items, shown, src, settings = payload
-    return kind, [("reject", {"reason": failure.kind, "detail": f"record {suffix[1:]} (in a batch of {len(items)}): {failure.detail}",
+    return kind, [Rejected.from_row({"reason": failure.kind, "detail": f"record {suffix[1:]} (in a batch of {len(items)}): {failure.detail}",
                               "source": src["name"], "path": shown + suffix, "record": record}) for suffix, record in items], Counter()
 
 

@@ -1,18 +1,26 @@
-"""The cleaning chain for one raw document: each rule is a named step with its own counter.
+"""The cleaning steps for one raw document, a configured list (``[corpus.clean] steps``), in the spirit
+of datatrove's filters: each step is a small class with a name, its own counters and its own timing.
 
-Mappers (normalize, boilerplate, t2s, pii) change the text and count what they changed; filters
-(length, cjk ratio, repeated lines, repeated n-grams, garbled) drop a document with a reason.
+Mappers (markup, normalize, boilerplate, t2s, pii, dedouble) change the text and count what they changed;
+filters (garbled, length, cjk_ratio, dup_lines, dup_ngrams) drop a document with a reason. A user reorders
+or leaves out steps by listing them, switches one off with its boolean setting, or adds one of their own as
+``"package.module:ClassName"`` (a :class:`CleanStep` subclass). The default list gives the output the fixed
+chain gave before it became a list.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import xxhash
 
+from ...errors import ConfigError
 from ...text import pii, quality
 from ...text.boilerplate import BoilerplateRemover
 from ...text.markup import field_text, normalize_markup
@@ -87,13 +95,264 @@ class Dropped:
     detail: str
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A document that came through reading and cleaning (the ``documents`` row)."""
+
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file, record or page that did not, with the reason and where it came from (a ``rejected`` row)."""
+
+    reason: str
+    detail: str
+    source: str
+    path: str
+    record: dict[str, Any] | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Rejected":
+        return cls(row["reason"], row["detail"], row["source"], row["path"], row.get("record"))
+
+    def write(self, ctx) -> None:
+        """Into the stage's ``rejected`` output."""
+        ctx.reject(self.reason, self.detail, self.record, source=self.source, path=self.path)
+
+
+Outcome = Kept | Rejected
+
+
+class Draft:
+    """One document on its way through the steps. A paged document (a PDF) is cut into its pages the first
+    time a page-wise step asks for them, so page offsets survive cleaning; until then it is one text."""
+
+    def __init__(self, raw: RawDoc):
+        self.raw = raw
+        self.starts: list[int] | None = raw.meta.get("page_starts")
+        self._text: str | None = raw.text or ""
+        self._pages: list[str] | None = None
+
+    @property
+    def paged(self) -> bool:
+        return bool(self.starts)
+
+    @property
+    def text(self) -> str:
+        return self._text if self._pages is None else "\n\n".join(self._pages)
+
+    @property
+    def pages(self) -> list[str]:
+        if self._pages is None:
+            self._pages = split_pages(self._text, self.starts) if self.starts else [self._text]
+            self._text = None
+        return self._pages
+
+    def map_text(self, fn: Callable[[str], str]) -> None:
+        """Apply a whole-text mapper: to the text while it is whole, else page by page."""
+        if self._pages is None:
+            self._text = fn(self._text)
+        else:
+            self._pages = [fn(p) for p in self._pages]
+
+    def finish(self) -> str:
+        """The cleaned text; the page offsets of a paged document are recomputed from its cleaned pages."""
+        pages = self.pages
+        if self.starts:
+            self.raw.meta["page_starts"] = join_offsets(pages)
+        return "\n\n".join(pages)
+
+
+Count = Callable[..., None]  # count(name, n=1)
+
+
+class CleanStep:
+    """One named cleaning step. A mapper changes the text and counts what it changed; a filter returns a
+    ``Dropped`` (reason, detail) or None. ``switch`` names the boolean setting that turns it off; the
+    ``Cleaner`` owns the loop, the timing (``clean_us_<name>`` counters, microseconds) and the counters."""
+
+    name = ""
+    switch: str | None = None
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+
+    def enabled(self) -> bool:
+        return self.switch is None or bool(self.settings.get(self.switch, True))
+
+    def __call__(self, doc: Draft, count: Count) -> Dropped | None:
+        raise NotImplementedError
+
+
+class Markup(CleanStep):
+    """The source format's markup into text (paragraph marks are private-use characters, not damage)."""
+
+    name = switch = "markup"
+
+    def __call__(self, doc, count):
+        found: dict[str, int] = {}
+        doc.map_text(lambda t: normalize_markup(t, doc.raw.format, found))
+        for kind, n in found.items():
+            count(f"markup_{kind}", n)
+
+
+class Filter(CleanStep):
+    """A step that keeps or drops the whole document; ``check`` returns (reason, detail) to drop it."""
+
+    def check(self, text: str) -> tuple[str, str] | None:
+        raise NotImplementedError
+
+    def __call__(self, doc, count):
+        verdict = self.check(doc.text)
+        return Dropped(*verdict) if verdict else None
+
+
+class Garbled(Filter):
+    """Drop garbled text, judged before normalisation; U+FFFD stays in the text and is counted."""
+
+    name = "garbled"
+
+    def __call__(self, doc, count):
+        count("text_replacement_chars", doc.text.count("\ufffd"))
+        return super().__call__(doc, count)
+
+    def check(self, text):
+        return quality.check_garbled(text, self.settings["max_garbled_ratio"])
+
+
+class Normalize(CleanStep):
+    name = switch = "normalize"
+
+    def __call__(self, doc, count):
+        pages = doc.pages
+        normalized = [normalize(p) for p in pages]
+        count("normalized_changed", int(normalized != pages))
+        pages[:] = normalized
+
+
+class Boilerplate(CleanStep):
+    name = switch = "boilerplate"
+
+    @cached_property
+    def remover(self) -> BoilerplateRemover:
+        return BoilerplateRemover(extra=list(self.settings.get("boilerplate_extra", [])))
+
+    def __call__(self, doc, count):
+        web = doc.raw.format in ("html", "web") and not doc.paged  # an extracted web page (a crawled PDF is not)
+        pages = doc.pages
+        for i, page in enumerate(pages):
+            pages[i], removed = self.remover.explain(page, tail=i == len(pages) - 1, head=i == 0, link_pages=web)
+            for family, _ in removed:
+                count(f"boilerplate_{family}")
+            count("boilerplate_lines_removed", len(removed))
+
+
+class TraditionalToSimplified(CleanStep):
+    name = switch = "t2s"
+
+    @cached_property
+    def converter(self):
+        from opencc import OpenCC
+
+        return OpenCC("t2s")
+
+    def __call__(self, doc, count):
+        pages = doc.pages
+        converted = [self.converter.convert(p) for p in pages]
+        count("t2s_converted", int(converted != pages))
+        pages[:] = converted
+
+
+class MaskPII(CleanStep):
+    name = switch = "pii"
+
+    def __call__(self, doc, count):
+        pages = doc.pages
+        for i, page in enumerate(pages):
+            pages[i], found = pii.mask(page)
+            for kind, n in found.items():
+                count(f"pii_masked_{kind}", n)
+
+
+class Dedouble(CleanStep):
+    """A body printed twice keeps one copy (not for paged documents: a PDF repeats running heads)."""
+
+    name = switch = "dedouble"
+
+    def __call__(self, doc, count):
+        if doc.paged:
+            return None
+        pages = doc.pages
+        pages[0], found = quality.dedouble(pages[0])
+        for kind, n in found.items():
+            count(kind, n)
+
+
+class Length(Filter):
+    name = "length"
+
+    def check(self, text):
+        return quality.check_length(text, self.settings["min_chars"], self.settings["max_chars"])
+
+
+class CjkRatio(Filter):
+    name = "cjk_ratio"
+
+    def check(self, text):
+        return quality.check_cjk(text, self.settings["min_cjk_ratio"])
+
+
+class DupLines(Filter):
+    name = "dup_lines"
+
+    def check(self, text):
+        return quality.check_dup_lines(text, self.settings["max_dup_line_ratio"])
+
+
+class DupNgrams(Filter):
+    name = "dup_ngrams"
+
+    def check(self, text):
+        return quality.check_dup_ngrams(text, self.settings["dup_ngram_n"], self.settings["max_dup_ngram_ratio"])
+
+
+STEPS: dict[str, type[CleanStep]] = {cls.name: cls for cls in (
+    Markup, Garbled, Normalize, Boilerplate, TraditionalToSimplified, MaskPII, Dedouble, Length, CjkRatio, DupLines, DupNgrams)}
+DEFAULT_STEPS = ("markup", "garbled", "normalize", "boilerplate", "t2s", "pii", "dedouble",
+                 "length", "cjk_ratio", "dup_lines", "dup_ngrams")
+
+
+def step_class(entry: str) -> type[CleanStep]:
+    """A step by its built-in name, or a user's ``package.module:ClassName`` (a ``CleanStep`` subclass)."""
+    if entry in STEPS:
+        return STEPS[entry]
+    if ":" not in entry:
+        raise ConfigError(f"corpus.clean.steps: unknown step '{entry}' (built-in: {', '.join(STEPS)}; "
+                          "or 'package.module:ClassName')")
+    module, _, attr = entry.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"corpus.clean.steps: cannot load '{entry}': {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, CleanStep)):
+        raise ConfigError(f"corpus.clean.steps: '{entry}' is not a CleanStep subclass")
+    return cls
+
+
+def configured_steps(settings: dict[str, Any]) -> list[CleanStep]:
+    """The steps in their configured order, those switched off left out."""
+    steps = [step_class(entry)(settings) for entry in settings.get("steps") or DEFAULT_STEPS]
+    return [step for step in steps if step.enabled()]
+
+
 @dataclass
 class Cleaner:
     settings: dict[str, Any]
 
     @cached_property
-    def boilerplate(self) -> BoilerplateRemover:
-        return BoilerplateRemover(extra=list(self.settings.get("boilerplate_extra", [])))
+    def steps(self) -> list[CleanStep]:
+        return configured_steps(self.settings)
 
     @cached_property
     def t2s(self):
@@ -111,66 +370,22 @@ class Cleaner:
         return value or None
 
     def __call__(self, raw: RawDoc, counters: dict[str, int]) -> tuple[str, Dropped | None]:
-        """Return (cleaned text, None) or (text so far, Dropped)."""
-        s = self.settings
-        text = raw.text or ""
+        """Return (cleaned text, None) or (text so far, Dropped), running the configured steps in order."""
 
-        def bump(name: str, n: int = 1) -> None:
+        def count(name: str, n: int = 1) -> None:
             if n:
                 counters[name] = counters.get(name, 0) + n
 
         for name, n in raw.meta.pop("_counts", {}).items():  # the reader's decoding counters
-            bump(name, n)
-        # markup of the source format first: paragraph marks are private-use characters, not damage
-        if s.get("markup", True):
-            found: dict[str, int] = {}
-            text = normalize_markup(text, raw.format, found)
-            for kind, n in found.items():
-                bump(f"markup_{kind}", n)
-        # garbled text is judged before normalisation; U+FFFD stays in the text and is counted, never dropped silently
-        bump("text_replacement_chars", text.count("\ufffd"))
-        g = quality.check_garbled(text, s["max_garbled_ratio"])
-        if g:
-            return text, Dropped(*g)
-        # mappers run page by page when the document has pages, so page offsets survive cleaning
-        starts = raw.meta.get("page_starts")
-        pages = split_pages(text, starts) if starts else [text]
-        if s["normalize"]:
-            normalized = [normalize(p) for p in pages]
-            bump("normalized_changed", int(normalized != pages))
-            pages = normalized
-        if s["boilerplate"]:
-            web = raw.format in ("html", "web") and not starts  # an extracted web page (a crawled PDF is not)
-            for i, page in enumerate(pages):
-                pages[i], removed = self.boilerplate.explain(page, tail=i == len(pages) - 1, head=i == 0,
-                                                                  link_pages=web)
-                for family, _ in removed:
-                    bump(f"boilerplate_{family}")
-                bump("boilerplate_lines_removed", len(removed))
-        if s["t2s"]:
-            converted = [self.t2s.convert(p) for p in pages]
-            bump("t2s_converted", int(converted != pages))
-            pages = converted
-        if s["pii"]:
-            for i, page in enumerate(pages):
-                pages[i], found = pii.mask(page)
-                for kind, n in found.items():
-                    bump(f"pii_masked_{kind}", n)
-        if s.get("dedouble", True) and not starts:
-            pages[0], found = quality.dedouble(pages[0])
-            for kind, n in found.items():
-                bump(kind, n)
-        text = "\n\n".join(pages)
-        if starts:
-            raw.meta["page_starts"] = join_offsets(pages)
-        for check in (lambda t: quality.check_length(t, s["min_chars"], s["max_chars"]),
-                      lambda t: quality.check_cjk(t, s["min_cjk_ratio"]),
-                      lambda t: quality.check_dup_lines(t, s["max_dup_line_ratio"]),
-                      lambda t: quality.check_dup_ngrams(t, s["dup_ngram_n"], s["max_dup_ngram_ratio"])):
-            verdict = check(text)
-            if verdict:
-                return text, Dropped(*verdict)
-        return text, None
+            count(name, n)
+        doc = Draft(raw)
+        for step in self.steps:
+            t0 = time.perf_counter_ns()
+            dropped = step(doc, count)
+            count(f"clean_us_{step.name}", (time.perf_counter_ns() - t0) // 1000)
+            if dropped:
+                return doc.text, dropped
+        return doc.finish(), None
 
 
 def to_document(raw: RawDoc, text: str, cleaner: Cleaner, source: dict[str, Any], path: str) -> dict[str, Any]:

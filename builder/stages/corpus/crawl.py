@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from ...errors import BuilderError
-from .clean import Cleaner, to_document
+from .clean import Cleaner, Kept, Rejected, to_document
 from .crawl_feeds import content_kind, decode_html, page_links, parse_feed, parse_sitemap
 from .crawl_fetch import Fetcher, Response
 from .crawl_frontier import Fetch, Frontier
@@ -91,7 +91,8 @@ class WarcLog:
 
         http = StatusAndHeaders(f"{r.status} OK", [(k, v) for k, v in r.headers if k not in ("content-encoding", "transfer-encoding")],
                                 protocol="HTTP/1.1")
-        rec = self.writer.create_warc_record(r.final_url, "response", payload=io.BytesIO(r.body), http_headers=http)
+        # the length given: warcio then reads the body in place instead of spooling it to a temporary file it leaves open
+        rec = self.writer.create_warc_record(r.final_url, "response", payload=io.BytesIO(r.body), length=len(r.body), http_headers=http)
         self.writer.write_record(rec)
         self.count += 1
 
@@ -323,14 +324,13 @@ class Crawler:
 
         for outcomes, counters in ctx.track(ctx.map(process_fetch, tasks()), "crawled pages"):
             self.counters.update(counters)
-            for verdict, row in outcomes:
+            for outcome in outcomes:
                 ctx.count("rows_in")
-                if verdict == "keep":
-                    if ctx.keep(row):
-                        self.kept_by_host[host_of(row["path"])] += 1
+                if isinstance(outcome, Kept):
+                    if ctx.keep(outcome.document):
+                        self.kept_by_host[host_of(outcome.document["path"])] += 1
                 else:
-                    record = row.pop("record", None)
-                    ctx.reject(row.pop("reason"), row.pop("detail"), record, **row)
+                    outcome.write(ctx)
 
 
 BYLINE = re.compile(r"(?:记者|作者|撰文|采写|通讯员)\s*[:：]?\s*((?:[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])[\s、，,]*){1,3})")
@@ -359,7 +359,7 @@ def process_fetch(task) -> tuple[list[tuple[str, dict[str, Any]]], Counter]:
     url = row["url"]
     where = {"source": source["name"], "path": url}
     if row["outcome"] in ("failed", "skipped"):
-        return [("reject", {"reason": row["reason"], "detail": f"{row['detail'] or row['reason']} ({url})", **where})], counters
+        return [Rejected.from_row({"reason": row["reason"], "detail": f"{row['detail'] or row['reason']} ({url})", **where})], counters
     if row["outcome"] == "redirected":
         counters["crawl_redirect_aliases"] += 1
         return [], counters
@@ -382,7 +382,7 @@ def process_fetch(task) -> tuple[list[tuple[str, dict[str, Any]]], Counter]:
             raws = [raw]
             counters[f"crawl_charset_{charset.split(':')[0]}"] += 1
     except UnreadableFile as exc:
-        return [("reject", {"reason": exc.reason, "detail": f"{exc.detail} ({url})", **where})], counters
+        return [Rejected.from_row({"reason": exc.reason, "detail": f"{exc.detail} ({url})", **where})], counters
     counters["crawl_pages_extracted"] += 1
     key = json.dumps(clean, sort_keys=True)
     cleaner = _CLEANERS.setdefault(key, Cleaner(clean))
@@ -395,15 +395,15 @@ def process_fetch(task) -> tuple[list[tuple[str, dict[str, Any]]], Counter]:
         if charset:
             raw.meta["charset"] = charset
         if since and raw.published and raw.published < since:
-            out.append(("reject", {"reason": "older_than_since", "detail": f"published {raw.published}, before since {since} ({url})",
+            out.append(Rejected.from_row({"reason": "older_than_since", "detail": f"published {raw.published}, before since {since} ({url})",
                                    **where, "record": {"title": raw.title, "published": raw.published}}))
             continue
         text, dropped = cleaner(raw, counters)
         if dropped:
-            out.append(("reject", {"reason": dropped.reason, "detail": f"{dropped.detail} ({url})", **where,
+            out.append(Rejected.from_row({"reason": dropped.reason, "detail": f"{dropped.detail} ({url})", **where,
                                    "record": {"title": raw.title, "text": raw.text, "format": "web"}}))
         else:
-            out.append(("keep", to_document(raw, text, cleaner, source, url)))
+            out.append(Kept(to_document(raw, text, cleaner, source, url)))
     return out, counters
 
 

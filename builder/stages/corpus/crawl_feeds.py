@@ -9,18 +9,16 @@ Links come from ``<a href>`` and ``<area href>`` after ``<base href>``, unless t
 from __future__ import annotations
 
 import calendar
-import codecs
 import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urljoin
 
-from .decode import DecodeError, decode
-from .extract import html_to_text
+from .decode import DecodeError, decode, declared_codec
+from .extract import html_to_text, parse_date
 
 XML_DECL = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
-GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb2312-80", "csgb2312"}
 MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol caps a file at 50 MB uncompressed
 
 
@@ -30,17 +28,7 @@ class Entry:
     published: date | None = None
 
 
-def codec(name: str | None) -> str | None:
-    """A Python codec for a declared charset; GB2312/GBK map to their superset GB18030."""
-    if not name:
-        return None
-    name = name.strip().strip("'\"").lower()
-    if name in GB_ALIASES:
-        return "gb18030"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+codec = declared_codec  # the name this module's callers know
 
 
 def header_charset(content_type: str | None) -> str | None:
@@ -93,13 +81,9 @@ def _struct_date(t) -> date | None:
 
 
 def parse_iso_date(text: str | None) -> date | None:
-    m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", text or "")
-    if not m:
-        return None
-    try:
-        return date(*(int(g) for g in m.groups()))
-    except ValueError:
-        return None
+    """The date a feed or sitemap gives (2024-03-14, 2024-03-14T08:00:00+08:00), read by ``extract.parse_date``."""
+    found = parse_date(text)
+    return date.fromisoformat(found) if found else None
 
 
 @dataclass

@@ -9,24 +9,19 @@ Every outcome is a ``Response`` with a reason code, never an exception.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.robotparser import RobotFileParser
 
 import httpx
+from protego import Protego
+
+from ...backoff import backoff_delay, retry_after_seconds
 
 from .crawl_frontier import Frontier
 from .crawl_urls import UrlRules, host_of, normalize_url, origin
 
 RETRY_STATUS = {429, 500, 502, 503, 504, 408}
-CRAWL_DELAY = re.compile(r"(?im)^(\s*crawl-delay\s*:\s*)([0-9]*\.?[0-9]+)")
-
-
-def _millis(value: str) -> str:
-    return str(int(round(float(value) * 1000)))
 ROBOTS_MAX_BYTES = 500_000
 
 
@@ -82,17 +77,8 @@ class HostGate:
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    """Seconds from a Retry-After header value (delta-seconds or an HTTP date); see :mod:`builder.backoff`."""
+    return retry_after_seconds({"retry-after": value} if value else None)
 
 
 class Fetcher:
@@ -104,7 +90,7 @@ class Fetcher:
         self.counters = counters
         self.on_response = on_response  # (Response, request headers) -> None, e.g. the WARC writer
         self.gate = HostGate(float(s["per_host_delay"]))
-        self.robots: dict[str, RobotFileParser | None] = {}
+        self.robots: dict[str, Protego | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.strip = s["strip_params"]
         self.client = httpx.AsyncClient(headers={"User-Agent": s["user_agent"], "Accept-Encoding": "gzip, deflate"},
@@ -126,9 +112,9 @@ class Fetcher:
         parser = self.robots[o]
         if parser is None:  # robots.txt unreachable (5xx / network): RFC 9309 says assume full disallow
             return False
-        return parser.can_fetch(self.s["user_agent"], url)
+        return parser.can_fetch(url, self.s["user_agent"])
 
-    async def _load_robots(self, o: str) -> RobotFileParser | None:
+    async def _load_robots(self, o: str) -> Protego | None:
         saved = self.frontier.robots(o)
         if saved is None:
             r = await self._get(o + "/robots.txt", ROBOTS_MAX_BYTES, retries=1)
@@ -138,16 +124,15 @@ class Fetcher:
             self.counters["robots_txt_fetched"] += 1
             saved = (status, body)
         status, body = saved
-        parser = RobotFileParser()
+        # protego, not urllib.robotparser: it obeys the * and $ wildcards (Disallow: /*.pdf$) and fractional Crawl-delay
         if 200 <= status < 300:
-            # robotparser reads whole seconds only; Crawl-delay: 0.5 is common, so parse milliseconds
-            parser.parse(CRAWL_DELAY.sub(lambda m: f"{m.group(1)}{_millis(m.group(2))}", body).splitlines())
-        elif 400 <= status < 500:
-            parser.allow_all = True
+            parser = Protego.parse(body)
+        elif 400 <= status < 500:  # no robots.txt: everything is allowed
+            parser = Protego.parse("")
         else:
             self.counters["robots_txt_unreachable"] += 1
             return None
-        delay = (parser.crawl_delay(self.s["user_agent"]) or 0) / 1000
+        delay = float(parser.crawl_delay(self.s["user_agent"]) or 0)
         rate = parser.request_rate(self.s["user_agent"])
         if rate and rate.requests:
             delay = max(delay, rate.seconds / rate.requests)
@@ -206,8 +191,8 @@ class Fetcher:
             retryable = (r.status in RETRY_STATUS and r.reason is not None) or r.reason in ("timeout", "fetch_failed_network")
             if not retryable or attempt > retries:
                 return r
-            wait = backoff * (2 ** (attempt - 1))
-            ra = retry_after(dict(r.headers).get("retry-after"))
+            wait = backoff_delay(attempt, backoff)
+            ra = retry_after_seconds(dict(r.headers))
             if ra is not None:
                 if ra > float(self.s["max_retry_wait"]):
                     r.detail = f"{r.detail}; Retry-After {ra:.0f}s exceeds max_retry_wait"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from courlan.clean import TRACKERS_RE
+import courlan
 
 SAFE_PATH = "/:@!$&'()*+,;=-._~"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -38,7 +38,7 @@ def _clean_path(path: str) -> str:
 
 def _dropped(name: str, strip: list[str]) -> bool:
     low = name.lower()
-    return bool(TRACKERS_RE.search(low)) or any(fnmatch(low, pat) for pat in strip)
+    return any(fnmatch(low, pat) for pat in strip)
 
 
 def normalize_url(url: str, strip_params: list[str] | tuple[str, ...] = (), base: str | None = None) -> str | None:
@@ -52,6 +52,7 @@ def normalize_url(url: str, strip_params: list[str] | tuple[str, ...] = (), base
         except ValueError:
             return None
     try:
+        url = courlan.normalize_url(url)  # courlan's public normaliser drops its tracker parameters (utm_*, fbclid …)
         parts = urlsplit(url)
         port = parts.port
     except ValueError:

@@ -232,6 +232,22 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     return d.text, d.encoding
 
 
+GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb2312-80", "csgb2312"}  # all read as their superset GB18030
+
+
+def declared_codec(name: str | None) -> str | None:
+    """The Python codec for a charset a page, feed or header declares (GB2312/GBK as GB18030); None when unknown."""
+    if not name:
+        return None
+    name = name.strip().strip("'\"").lower()
+    if name in GB_ALIASES:
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
 LATIN_DECLARED = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "us-ascii", "ascii", "iso8859-1"}
 
 

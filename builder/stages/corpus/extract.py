@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from ...text.markup import field_text
-from .decode import DecodeError, decode_detail, distrust_latin
+from .decode import GB_ALIASES, DecodeError, decode_detail, distrust_latin
 from .pdf import counted_warnings, join_pdf_lines, recover_pages, strip_running_lines
 
 
@@ -147,8 +147,7 @@ def html_decode(data: bytes, encoding: str = "auto"):
         m = META_CHARSET.search(data[:4096])
         if m:
             declared = m.group(1).decode("ascii", "ignore").lower()
-            if declared in {"gb2312", "gbk", "gb_2312-80"}:
-                declared = "gb18030"
+            declared = "gb18030" if declared in GB_ALIASES else declared
             better = distrust_latin(data, declared)
             if better is not None:
                 better.overruled = 1

@@ -100,6 +100,7 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
     import numpy as np
 
     from ...text.minhash import MinHashSettings, lsh_candidates, shingle_hashes, signatures
+    from ...text.minhash.verify import measure_sets
 
     # one shingle set and one signature per distinct text: the items of one article share its input,
     # and MinHash(A ∪ B) is the element-wise minimum of MinHash(A) and MinHash(B)
@@ -135,16 +136,10 @@ def near_duplicates(items: list[Mapping[str, Any]], threshold: float, ngram: int
 
     def jaccard(a: np.ndarray, b: np.ndarray) -> float:
         """Exact Jaccard of two sorted unique hash arrays; 0 early when the sizes alone rule ``threshold`` out."""
-        if len(a) > len(b):
-            a, b = b, a
-        if not len(b):
-            return 1.0
-        if len(a) < threshold * len(b):
-            return len(a) / len(b)  # an upper bound below the threshold
-        idx = np.searchsorted(b, a)
-        idx[idx == len(b)] = 0
-        common = int(np.count_nonzero(b[idx] == a))
-        return common / (len(a) + len(b) - common)
+        small, large = sorted((len(a), len(b)))
+        if large and small < threshold * large:
+            return small / large  # an upper bound below the threshold
+        return measure_sets(a, b)[0]
 
     dropped: set[int] = set()
     found: list[tuple[int, int, float]] = []

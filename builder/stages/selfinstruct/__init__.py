@@ -16,12 +16,14 @@ instruction records (origin ``selfinstruct``, their family) in reply order.
 With no endpoint configured the stage makes its dry-run estimate, says in its report and manifest that
 nothing was generated and why, and writes an empty typed output, so the later stages go on.
 ``builder run selfinstruct --dry-run`` prints the estimate and sends nothing.
+
+Parts: ``reading.py`` (the dedup documents as chunks, the quick record check), ``estimate.py`` (the dry
+run), ``report.py`` (the report tables); this module holds the stage and its generation loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import pickle
 import random
 import tempfile
@@ -32,27 +34,25 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from ...errors import BuilderError, DryRunFinished
 from ...items import SplitRule
-from ...llm import (LLMClient, LLMError, LLMSettings, RequestCache, cache_key, display_url, endpoint_problem,
-                    estimate_prompt_tokens, in_order, response_format_for)
+from ...llm import LLMClient, LLMError, LLMSettings, display_url, endpoint_problem, in_order, response_format_for
 from ...resources import load_schema
-from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA, shard_files
+from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA
 from ...workers import new_pool
 from ..base import Stage, StageRun
-from .chunks import Chunk, chunk_documents
+from .chunks import Chunk
+from .estimate import NEAR_MAX_TOKENS, REPLY_SCHEMA, describe_estimate, estimate_run, length_warning, print_estimate  # noqa: F401
 from .filters import ItemFilters, NearDuplicates
 from .prompt import FAMILIES, SelfInstructPrompt
+from .reading import JSON_TYPES, SIMPLE_KEYWORDS, document_chunks, fast_check, read_documents  # noqa: F401
 from .recorder import ChunkResult, PendingItem, Recorded, ReplyRecorder
 from .replies import read_reply
+from .report import OUTCOMES, report_tables  # noqa: F401
 
-REPLY_SCHEMA = "selfinstruct_reply"
 LLM_RESULT_KEYS = ("model", "temperature", "top_p", "max_tokens", "seed", "response_format")
 MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, badly: a rerun would not mend it for free
-OUTCOMES = ("valid", "unwrapped", "repaired", "truncated", "reasked", "failed")
-NEAR_MAX_TOKENS = 0.8  # the dry run warns when the expected reply is this close to max_tokens
 
 
 class Spill:
@@ -75,57 +75,6 @@ class Spill:
 
     def close(self) -> None:
         self._file.close()
-
-
-SIMPLE_KEYWORDS = {"type", "minLength", "pattern", "enum", "minimum", "description", "title", "$schema", "$id", "default", "examples"}
-JSON_TYPES = {"string": str, "integer": int, "null": type(None), "number": (int, float), "boolean": bool, "array": list, "object": dict}
-
-
-def fast_check(schema: Mapping[str, Any]):
-    """A quick yes/no check of a flat record against ``schema`` (type, minLength, pattern, enum, minimum,
-    required, additionalProperties), or None when the schema uses other keywords.
-
-    jsonschema spends about 1.5 ms on one instruction record; this takes a few µs, so a run validates every
-    record without holding up its requests. A record it refuses is checked again by jsonschema, which
-    words the problem, so a message never comes from here."""
-    import re as _re
-
-    if not set(schema) <= SIMPLE_KEYWORDS | {"properties", "required", "additionalProperties"} or schema.get("type") != "object":
-        return None
-    props = schema.get("properties", {})
-    checks = []
-    for name, p in props.items():
-        if not set(p) <= SIMPLE_KEYWORDS:
-            return None
-        types = p.get("type")
-        pytypes = tuple(JSON_TYPES[t] for t in ([types] if isinstance(types, str) else types or []))
-        pattern = _re.compile(p["pattern"]) if "pattern" in p else None
-        checks.append((name, pytypes, p.get("minLength"), pattern, frozenset(p["enum"]) if "enum" in p else None, p.get("minimum")))
-    required = tuple(schema.get("required", ()))
-    closed = schema.get("additionalProperties") is False
-    allowed = frozenset(props)
-
-    def ok(record: Mapping[str, Any]) -> bool:
-        if any(k not in record for k in required) or (closed and not allowed.issuperset(record)):
-            return False
-        for name, pytypes, min_len, pattern, enum, minimum in checks:
-            if name not in record:
-                continue
-            v = record[name]
-            if pytypes and (not isinstance(v, pytypes) or (isinstance(v, bool) and bool not in pytypes)):
-                return False
-            if enum is not None and v not in enum:
-                return False
-            if isinstance(v, str):
-                if min_len is not None and len(v) < min_len:
-                    return False
-                if pattern is not None and not pattern.search(v):
-                    return False
-            elif minimum is not None and isinstance(v, (int, float)) and v < minimum:
-                return False
-        return True
-
-    return ok
 
 
 _RECORDER: ReplyRecorder | None = None
@@ -189,20 +138,11 @@ class SelfInstructStage(Stage):
 
     # -- input ---------------------------------------------------------------------------------------
     def documents(self, ctx: StageRun) -> Iterator[dict[str, Any]]:
-        files = shard_files(ctx.input("dedup"))
-        for f in files:
-            names = pq.read_schema(f).names
-            cols = [c for c in ("id", "source", "title", "text", "meta") if c in names]
-            if "id" not in cols or "text" not in cols:
-                raise BuilderError(f"{f}: the dedup output has no 'id' or 'text' column (columns: {', '.join(names)})")
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=256, columns=cols):
-                yield from batch.to_pylist()
+        return read_documents(ctx.input("dedup"))
 
     def chunks(self, ctx: StageRun) -> Iterator[Chunk]:
-        s = self.settings
         split = self.split_rule()  # documents share a chunk only with documents of the same side
-        chunks = chunk_documents(self.documents(ctx), s["chunk_tokens"], s["overlap_tokens"], lambda d: split.pack_group(d["id"]))
-        return itertools.islice(chunks, s["max_chunks"]) if s["max_chunks"] else chunks
+        return document_chunks(self.documents(ctx), self.settings, lambda d: split.pack_group(d["id"]))
 
     # -- the stage -------------------------------------------------------------------------------------
     def run(self, ctx: StageRun) -> None:
@@ -229,9 +169,13 @@ class SelfInstructStage(Stage):
                 return
             ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
-        asyncio.run(self.generate(ctx))
-        self.write_items(ctx)
-        ctx.tables.update(self.generation_tables(ctx))
+        try:
+            asyncio.run(self.generate(ctx))
+            self.write_items(ctx)
+            ctx.tables.update(report_tables(self, ctx.counters))
+        finally:  # an interrupted or failed run leaves no spill file open
+            if getattr(self, "_spill", None) is not None:
+                self._spill.close()
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
         if failed:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
@@ -243,98 +187,18 @@ class SelfInstructStage(Stage):
             return "an endpoint is configured now (the last run had none)"
         return None
 
-    # -- dry run -----------------------------------------------------------------------------------------
+    # -- dry run (estimate.py) -----------------------------------------------------------------------------
     def estimate(self, ctx: StageRun) -> dict[str, Any]:
-        """Requests, tokens and cost of a run, before sending anything.
-
-        The expected reply length comes from the replies already in the cache when there are any (this
-        run's own requests first, else every usable reply of the model: the prompt settings' guess was 18%
-        high on real replies), else from the prompt settings. Requests whose reply is cached cost nothing."""
-        s, llm = self.settings, self.llm
-        requests = input_tokens = uncached_input = chunk_tokens = chunk_chars = 0
-        keys: list[str] = []
-        fmt = response_format_for(llm.response_format, load_schema(REPLY_SCHEMA), "selfinstruct_items")
-        params = {"response_format": fmt} if fmt else {}
-        cache_file = self.build.cache_dir / "llm.sqlite"
-        cache = RequestCache(cache_file) if cache_file.exists() else None
-        try:
-            for chunk in ctx.track(self.chunks(ctx), "estimate"):
-                requests += 1
-                messages = self.prompt.messages(chunk)
-                tokens = estimate_prompt_tokens(messages)
-                input_tokens += tokens
-                chunk_tokens += chunk.tokens
-                chunk_chars += len(chunk.text)
-                if cache is not None:
-                    keys.append(cache_key(llm, messages, **params))
-                    if not cache.reply_lengths([keys[-1]]):
-                        uncached_input += tokens
-                else:
-                    uncached_input += tokens
-            own = cache.reply_lengths(keys) if cache is not None and keys else []
-            seen = own or (cache.reply_lengths(model=llm.model) if cache is not None else [])
-        finally:
-            if cache is not None:
-                cache.close()
-        per_char = chunk_tokens / chunk_chars if chunk_chars else 1.0
-        # an item: instruction (~40 chars), some input (~80), an answer in the middle of the asked range, JSON overhead
-        item_chars = 40 + 80 + (s["answer_min_chars"] + s["answer_max_chars"]) / 2
-        expected = int(s["items_per_request"] * (item_chars * per_char + 25))
-        basis = "prompt settings"
-        cut_share = None
-        if seen:
-            expected = int(round(sum(t for t, _ in seen) / len(seen)))
-            cut_share = round(sum(1 for _, f in seen if f == "length") / len(seen), 4)
-            basis = f"{len(seen)} cached replies" + (" of these requests" if own else f" of {llm.model}")
-        cached = len(own)
-        to_send = requests - cached
-        output_tokens = to_send * min(llm.max_tokens, expected)
-        upper = to_send * llm.max_tokens
-        return {"requests": requests, "requests_cached": cached, "reply_tokens_expected": expected, "reply_tokens_basis": basis,
-                "replies_cut_share": cut_share, "max_tokens": llm.max_tokens, "input_tokens": input_tokens,
-                "input_tokens_to_pay": uncached_input, "output_tokens": output_tokens, "output_tokens_max": upper,
-                "model": llm.model, "cost_usd": llm.cost(uncached_input, output_tokens), "cost_usd_max": llm.cost(uncached_input, upper)}
+        return estimate_run(self.settings, self.llm, self.prompt, ctx.track(self.chunks(ctx), "estimate"),
+                            self.build.cache_dir / "llm.sqlite")
 
     def length_warning(self, est: Mapping[str, Any]) -> str | None:
-        """A sentence when the expected reply comes within 20% of max_tokens (replies would be cut)."""
-        expected, limit = est["reply_tokens_expected"], est["max_tokens"]
-        if expected < NEAR_MAX_TOKENS * limit and not (est.get("replies_cut_share") or 0):
-            return None
-        cut = est.get("replies_cut_share")
-        seen = f"; {cut:.0%} of the cached replies were cut (finish_reason=length)" if cut else ""
-        where = "more than" if expected > limit else f"within {1 - NEAR_MAX_TOKENS:.0%} of"
-        return (f"a reply of {self.settings['items_per_request']} items is expected to need about {expected:,} tokens "
-                f"({est['reply_tokens_basis']}), {where} [llm] max_tokens = {limit:,}: replies would be cut{seen}; "
-                "raise max_tokens or lower items_per_request / answer_max_chars")
+        return length_warning(est, self.settings["items_per_request"])
 
-    @staticmethod
-    def describe_estimate(est: Mapping[str, Any], plain: bool = True) -> str:
-        """One line. ``plain=False``: without square brackets, for text that rich may read as markup."""
-        where = "in [llm.prices]" if plain else "under llm.prices"
-        cost = (f"about ${est['cost_usd']:.2f} (at most ${est['cost_usd_max']:.2f}) at the configured {est['model']} prices"
-                if est["cost_usd"] is not None else f"cost unknown (no price for {est['model']} {where})")
-        cached = f" ({est['requests_cached']} answered from the cache)" if est.get("requests_cached") else ""
-        return (f"{est['requests']} requests{cached}, {est['input_tokens']:,} input tokens, about {est['output_tokens']:,} output tokens "
-                f"(at most {est['output_tokens_max']:,}), {cost}")
+    describe_estimate = staticmethod(describe_estimate)
 
     def print_estimate(self, ctx: StageRun, est: Mapping[str, Any]) -> None:
-        if ctx.console is None:
-            return
-        from rich.table import Table
-
-        t = Table(title="selfinstruct dry-run estimate (re-asks not included)", title_justify="left")
-        t.add_column("measure")
-        t.add_column("value", justify="right")
-        for k in ("requests", "requests_cached", "input_tokens", "input_tokens_to_pay", "output_tokens", "output_tokens_max",
-                  "reply_tokens_expected", "max_tokens"):
-            t.add_row(k, f"{est[k]:,}")
-        t.add_row("reply_tokens_basis", str(est["reply_tokens_basis"]))
-        if est.get("replies_cut_share") is not None:
-            t.add_row("replies_cut_share", f"{est['replies_cut_share']:.0%}")
-        t.add_row("model", str(est["model"]))
-        for k in ("cost_usd", "cost_usd_max"):
-            t.add_row(k, "no price configured" if est[k] is None else f"${est[k]:.4f}")
-        ctx.console.print(t)
+        print_estimate(ctx.console, est)
 
     # -- generation --------------------------------------------------------------------------------------
     async def generate(self, ctx: StageRun) -> None:
@@ -358,7 +222,7 @@ class SelfInstructStage(Stage):
         self._used = Counter()
         self._spill = Spill(ctx.dir.parent)
         self._near = NearDuplicates(s["filters"])
-        recorder = ReplyRecorder(s, prompt.examples, self.split_rule(), prompt.prompt_id, llm.model,
+        recorder = ReplyRecorder(s, prompt.examples, self.build.settings["build"]["seed"], prompt.prompt_id, llm.model,
                                  fast_check(load_schema(self.record_schema)))
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}
@@ -473,57 +337,6 @@ class SelfInstructStage(Stage):
             if j < k:
                 self._samples[j] = row
 
-    # -- report -------------------------------------------------------------------------------------------
-    def generation_tables(self, ctx: StageRun) -> dict[str, pl.DataFrame]:
-        """Request outcomes, repairs, filters, tokens and cost of this run, for the report."""
-        tables: dict[str, pl.DataFrame] = {}
-        c = ctx.counters
-        if not c.get("chunks"):
-            return tables
-        outcomes = [f"request_{k}" for k in OUTCOMES]
-        total = sum(c.get(k, 0) for k in outcomes) or 1
-        tables["requests"] = pl.DataFrame({"outcome": [k.removeprefix("request_") for k in outcomes],
-                                           "requests": [c.get(k, 0) for k in outcomes],
-                                           "share": [round(c.get(k, 0) / total, 4) for k in outcomes]})
-        failed = sorted(k for k in c if k.startswith(("failed_", "reasked_", "repaired_", "unwrapped_", "item_", "truncated_")))
-        tables["repairs_and_failures"] = pl.DataFrame({"what": failed, "count": [c[k] for k in failed]},
-                                                      schema={"what": pl.String, "count": pl.Int64})
-        per = sorted(self._items_per_request.items())
-        tables["items_per_request"] = pl.DataFrame({"items": [k for k, _ in per], "requests": [v for _, v in per]},
-                                                   schema={"items": pl.Int64, "requests": pl.Int64})
-        tables["families"] = pl.DataFrame({"family": list(FAMILIES), "kept": [c.get(f"kept_family_{f}", 0) for f in FAMILIES]},
-                                          schema={"family": pl.String, "kept": pl.Int64})
-        drops = sorted(k for k in c if k.startswith(("dropped_", "invalid_record")))
-        returned = c.get("items_returned", 0) or 1
-        tables["filters"] = pl.DataFrame({"filter": drops + ["kept"], "items": [c[k] for k in drops] + [c.get("kept", 0)],
-                                          "share_of_returned": [round(c[k] / returned, 4) for k in drops] + [round(c.get("kept", 0) / returned, 4)]},
-                                         schema={"filter": pl.String, "items": pl.Int64, "share_of_returned": pl.Float64})
-        stats, latencies = getattr(self, "client_stats", (Counter(), []))
-        u = self._used
-        paid_cost = self.llm.cost(u["paid_prompt_tokens"], u["paid_completion_tokens"])
-        all_cost = self.llm.cost(u["paid_prompt_tokens"] + u["cached_prompt_tokens"], u["paid_completion_tokens"] + u["cached_completion_tokens"])
-        rows = [("chunks", c.get("chunks", 0)), ("http_requests_sent", stats.get("requests", 0)),
-                ("replies_paid_this_run", u["paid_replies"]), ("replies_from_cache", u["cached_replies"]),
-                ("prompt_tokens_paid", u["paid_prompt_tokens"]), ("completion_tokens_paid", u["paid_completion_tokens"]),
-                ("prompt_tokens_all_replies", u["paid_prompt_tokens"] + u["cached_prompt_tokens"]),
-                ("completion_tokens_all_replies", u["paid_completion_tokens"] + u["cached_completion_tokens"]),
-                ("cost_usd_this_run", "no price" if paid_cost is None else round(paid_cost, 6)),
-                ("cost_usd_all_replies", "no price" if all_cost is None else round(all_cost, 6))]
-        rows += [(k, v) for k, v in sorted(stats.items()) if k.startswith(("retried_", "error_", "response_format"))]
-        tables["tokens_and_cost"] = pl.DataFrame({"measure": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
-        if latencies:
-            lat = pl.Series(latencies)
-            tables["latency_seconds"] = pl.DataFrame([{"n": lat.len(), "mean": round(float(lat.mean()), 3),
-                                                       **{f"p{q}": round(float(lat.quantile(q / 100, "nearest")), 3) for q in (10, 50, 90, 99)},
-                                                       "max": round(float(lat.max()), 3)}])
-        if self._grounding:
-            g = pl.DataFrame(self._grounding, schema={"task": pl.String, "grounding": pl.Float64}, orient="row")
-            tables["grounding"] = (g.group_by("task").agg(pl.len().alias("items"), pl.col("grounding").mean().round(3).alias("mean"),
-                                                         pl.col("grounding").quantile(0.1, "nearest").alias("p10"),
-                                                         pl.col("grounding").median().alias("p50")).sort("task"))
-        if self._samples:
-            tables["item_samples"] = pl.DataFrame(self._samples)
-        return tables
 
 
 STAGE = SelfInstructStage

@@ -26,6 +26,7 @@ import numpy as np
 import xxhash
 
 from ..normalize import _PUNCT, compare_form
+from ..shingles import char_grams
 from .settings import MinHashSettings
 
 # rensa spreads a large batch over a Rayon thread pool; a process that forks after that pool exists (the
@@ -153,10 +154,7 @@ def gram_hash(gram: str) -> int:
 def shingles(text: str, ngram: int = 5, tokenizer: str = "char", form: str | None = None) -> list[str]:
     """The shingles of a text: character n-grams of its comparison form, or n-grams of jieba words."""
     if tokenizer == "char":
-        s = comparison_form(text) if form is None else form
-        if len(s) <= ngram:
-            return [s] if s else []
-        return [s[i : i + ngram] for i in range(len(s) - ngram + 1)]
+        return char_grams(comparison_form(text) if form is None else form, ngram)
     words = [w for w in (compare_form(t) for t in _jieba().lcut(unicodedata.normalize("NFKC", text).lower())) if w]
     if len(words) <= ngram:
         return [WORD_JOIN.join(words)] if words else []
