@@ -256,9 +256,6 @@ def test_a_keyword_that_is_only_ever_a_given_name_is_dropped():
 
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.xfail(reason="a known defect: with the new corpus cleaning merged, real news recall measures 0.943 (116 of 123; "
-                          "3 to explainer on numbered lists, 2 to feature) against the 0.95 goal; the rules need retuning on the "
-                          "newly cleaned text", strict=False)
 def test_router_on_real_pages_and_records_keeps_news_out_of_commentary(realdata, tmp_path, cli):
     """The real half of the labelled set (../shared/realdata, labels in bench/quality/genre_labels.toml)."""
     cfg = tmp_path / "build.toml"
