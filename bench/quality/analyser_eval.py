@@ -201,6 +201,8 @@ def main() -> None:
         rows.append((name, counts, kw_hits, kw_total, speed, load))
         print(f"{name}: wrong or partial predictions: {'; '.join(misses[:30])}")
     try:
+        if args.only and "jionlp key phrases" not in args.only:
+            raise ImportError
         import jionlp as jio
 
         t0 = time.perf_counter()
@@ -213,7 +215,7 @@ def main() -> None:
             total += len(a["subject"])
         print(f"jionlp key phrases: {hits}/{total} subject terms in the top 8 (load {load:.1f} s)")
     except ImportError:
-        print("jionlp: not installed")
+        print("jionlp key phrases: not run (not installed, or not in --only)")
 
     def prf(c):
         tp, np_, ng = c

@@ -402,7 +402,7 @@ KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉�
                           "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
                           "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
                           "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
-GENERIC_PLACES = frozenset("城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
+GENERIC_PLACES = frozenset("大城市 小城市 城里 乡下 市中心 城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
 NAME_BOUNDARY = ("，", "。", "、", "；", "：", "！", "？", "（", "）", "“", "”", "《", "》", " ", "\n", "表示", "说", "称", "介绍", "认为",
                  "指出", "告诉", "在", "的", "和", "与", "等", "是", "也", "还", "就", "都", "为", "对", "向", "从", "被", "把", "今年",
                  "去年", "先生", "女士", "老师", "同志")
@@ -443,9 +443,45 @@ GENERIC_NAMES = frozenset("政府 国家 党 媒体 外媒 外电 网友 网民 
 _HAS_DIGIT_OR_MARK = re.compile(r"[\d%％.,，。、：:；;！？!?（）()\[\]【】《》“”\"']")
 
 
+PLACE_WORD_END = re.compile(r"(省|市|县|区|镇|乡|村|州|国|岛|山|河|江|湖|海|湾|港|洲|公园|广场|街|路|站|机场|城|峡|谷|原|岭|峰)$")
+LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 .'-]*")
+
+
+ORG_TAIL = re.compile(ORG_END.pattern[:-2] + r"|新闻|日报|晚报|报|网|台|社|人寿|保险|证券|基金|股份|科技|集团|实验室|联盟|国会|议会|政府|法院|"
+                      r"检察院|军|队|党|行|所|会)$")
+
+
+def _plain_words(w: str) -> bool:
+    """jieba cuts the word into common words only (中标, 核心 + 竞争力): not a name."""
+    toks = jieba_pos_tokens(w)
+    return all(f[:1] in ("n", "v", "a", "d", "l", "i", "s", "f", "t") and f not in ("nr", "ns", "nt", "nz", "nrt", "nrfg") for _, f in toks)
+
+
+KIN_OR_TITLE = re.compile(r"(奶奶|爷爷|大爷|大妈|大娘|阿姨|叔叔|师傅|女士|先生|小姐|老师|同学|大叔|阿婆|老人|妈妈|爸爸|某)$|^[老小阿][\u4e00-\u9fff]$")
+ORG_ABBREVIATION = re.compile(r"^[\u4e00-\u9fff][行委办局院署台社部]$")  # 工行, 央行, 国办
+LAC_ROLE_BEFORE = ROLE_BEFORE + tuple("总监 特使 女友 男友 女儿 儿子 妻子 丈夫 父亲 母亲 男子 女子 家 员 官 手 生 长 人".split())
+
+
+def _person_in(w: str, text: str) -> bool:
+    """LAC's person is one where it stands apart once: after a role (秘书长潘基文, 经济学家许小年), before what
+    they said or did, or after punctuation or 的 (，扎克伯格则). 创宇, only ever inside 知道创宇, is not."""
+    for i in _occurrences(w, text):
+        before, after = text[max(0, i - 4): i], text[i + len(w): i + len(w) + 2]
+        if (not before or not re.match(r"[\u4e00-\u9fff]", before[-1]) or before[-1] in "的和与及、"
+                or before.endswith(LAC_ROLE_BEFORE) or after.startswith(SAID_AFTER)):
+            return True
+    return False
+
+
 def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]]:
-    """LAC's names, kept when they are names: in the text, two characters or more, no digits or punctuation, not a
-    generic word (政府, 外媒, 大牌银行), not a place-word as a person; a name LAC tagged two ways keeps its first kind."""
+    """LAC's names, kept when they are names.
+
+    Dropped: a word not in the text, under two characters, with digits or punctuation, a generic word (政府, 外媒,
+    大牌银行); an organisation without an organisation's ending that jieba cuts into common words only (中标,
+    核心竞争力); a Latin word as a person unless it speaks in the text (Gweilo感慨说, not OAuth or Teensy), another
+    person unless named as one once or whole at two uses (创宇 of 知道创宇 is neither); a known place followed by a
+    company's name (北京锦龙信安); a name every use of which lies inside a longer name found. A place ending
+    like an organisation (…大学) is one. A name LAC tagged two ways keeps its first kind."""
     out: dict[str, list[str]] = {"人物": [], "地点": [], "机构": []}
     seen: set[str] = set()
     for kind in ("人物", "机构", "地点"):
@@ -453,13 +489,43 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             if (w in seen or w not in text or len(w) < 2 or len(w) > 20 or _HAS_DIGIT_OR_MARK.search(w)
                     or w in GENERIC_NAMES or w in GENERIC_PLACES or w in GENERIC_ORGS):
                 continue
-            if kind == "人物" and (w in KNOWN_PLACES or ADMIN_END.search(w) and len(w) >= 3 or len(w) > 8 and "·" not in w):
-                continue
-            out[kind].append(w)
+            k = kind
+            if k == "地点" and ORG_END.search(w) and not PLACE_WORD_END.search(w):
+                k = "机构"
+            if k == "人物":
+                if w in KNOWN_PLACES or (ADMIN_END.search(w) and len(w) >= 3) or (len(w) > 8 and "·" not in w):
+                    continue
+                if LATIN_NAME.fullmatch(w):
+                    if not re.search(re.escape(w) + SPEAKS_AFTER, text):
+                        continue
+                elif not _person_in(w, text):
+                    continue
+            if k == "地点" and not PLACE_WORD_END.search(w) and any(w.startswith(p) and len(w) >= len(p) + 2 for p in KNOWN_PLACES):
+                continue  # 北京锦龙信安, 日本伊戈尔: a place and a company's name
+            if k == "机构" and not ORG_TAIL.search(w) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
+                continue  # 中标, 核心竞争力, 岛内; 工行 and 央行 stay
+            if k == "机构" and LATIN_NAME.fullmatch(w) and not re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", w):
+                continue  # BBC, not Shepard or Wind
+            if only_inside_names(w, text) or re.search(re.escape(w) + r"\s*[·•]|[·•]\s*" + re.escape(w), text):
+                continue  # 奶茶 of “奶茶妹妹”; 茉莉 of 茉莉·西尔斯 (the full name is found whole when LAC has it)
+            if k == "人物" and (KIN_OR_TITLE.search(w) or re.search(r"(?:^|[\n。；])" + re.escape(w) + r"[：:]", text)
+                                and not any(text[max(0, i - 4): i].endswith(LAC_ROLE_BEFORE) for i in _occurrences(w, text))):
+                continue  # 刘奶奶, 付小姐 name no one; 伊戈尔： opens an item of a listing of companies (方慧： after 主任方慧 stays)
+            if k == "机构":
+                tails = {text[i + len(w): i + len(w) + 2] for i in _occurrences(w, text)}
+                if len(tails) == 1 and next(iter(tails)) in ("中心", "公司", "集团", "协会", "学会", "大学", "医院", "银行"):
+                    w = w + next(iter(tails))  # LAC cut 养老服务 from 养老服务中心: the name as the text writes it
+            out[k].append(w)
             seen.add(w)
-    for kind, names in out.items():  # 张欣 and 海天公司品牌总监张欣: the name once, its shortest whole form
-        out[kind] = [w for w in names if not any(o != w and o in w and kind == "人物" for o in names)]
-    return out
+    out["人物"] = [w for w in out["人物"] if not any(o != w and w.startswith(o) for o in out["人物"])]  # 姚明拉 beside 姚明
+    every = [w for names in out.values() for w in names]
+    def inside_longer(w: str) -> bool:
+        longer = [o for o in every if o != w and w in o]
+        if not longer:
+            return False
+        spans = [(i, i + len(o)) for o in longer for i in _occurrences(o, text)]
+        return all(any(a <= i and i + len(w) <= b for a, b in spans) for i in _occurrences(w, text))
+    return {k: [w for w in names if not inside_longer(w)] for k, names in out.items()}
 
 
 def named_entities(texts: list[str], body: str | None = None) -> dict[str, list[str]]:

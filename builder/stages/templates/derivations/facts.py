@@ -13,6 +13,12 @@ from .core import Article, derivation, numbered, first_sentence
 def _keyword_list(a: Article):
     text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
     kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)
+    # the headline's own nouns that the body keeps using come first (共享充电宝 涨价: 充电宝), then TF-IDF's
+    body = "\n".join(a.text_lines)
+    subject = sorted({w for w, f in tk.pos_tokens(tk.clean_residue(a.doc.get("title") or ""))
+                      if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
+                      and body.count(w) >= 3}, key=lambda w: -body.count(w))
+    kw = list(dict.fromkeys(subject[:2] + kw))
     kw = [w for w in kw if not tk.only_inside_names(w, text)][:8]  # 龙凤 of “龙凤宝贝计划”: part of a name
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
         return None  # keywords that miss what the headline is about are not the article's keywords
@@ -74,6 +80,9 @@ def _named_sources(a: Article):
             if not any(who in o for o in out) and re.search(re.escape(who) + tk.SPEAKS_AFTER, text):
                 out.append(who)
         out.sort(key=lambda w: text.find(w))
+        for who in tk.named_entities(a.paragraphs, text)["人物"]:  # one who speaks further on in the sentence (菲利普8日在接受…时表示)
+            if not any(who in o for o in out) and re.search(re.escape(who) + r"[^。！？“”]{0,30}?(?:表示|说|称|指出|透露|强调)", text):
+                return None  # the list would miss a speaker: no item rather than an incomplete one
     return out if len(out) >= 2 else None
 
 
@@ -150,10 +159,10 @@ def _fact_check(a: Article):
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
             what = []
-            nums = tk.numbers(s)
+            ds = tk.dates(s)
+            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)]  # 2019 of 2019年 is the date, checked once
             if nums:
                 what.append("数字" + "、".join(dict.fromkeys(nums[:3])))
-            ds = tk.dates(s)
             if ds:
                 what.append("时间" + ds[0])
             src = tk.named_sources(s)
