@@ -296,6 +296,8 @@ def test_an_answer_that_only_joins_the_listed_sentences_is_rejected():
     listed = "- 今年夏粮收购进度已经过半。\n- 各地累计收购小麦3000万吨。\n- 收购价格总体平稳。"
     joined = "今年夏粮收购进度已经过半。各地累计收购小麦3000万吨。收购价格总体平稳。"
     assert checks.check_item("transform", "把这些句子合成一段。", listed, joined, True)[0] == "output_only_joins_input"
+    unpunctuated = "今年夏粮收购进度已经过半 各地累计收购小麦3000万吨 收购价格总体平稳"  # restoring punctuation is a task
+    assert checks.check_item("transform", "请补上标点。", unpunctuated, joined, True) is None
 
 
 def test_a_word_used_only_inside_a_quoted_name_is_part_of_the_name():

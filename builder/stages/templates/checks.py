@@ -149,7 +149,9 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"
-        if norm(LIST_MARK.sub("", input_text)) == norm(output):
+        listed = [x for x in input_text.splitlines() if x.strip()]
+        if (len(listed) >= 2 and all(LIST_MARK.match(x) for x in listed)
+                and "".join(LIST_MARK.sub("", x).strip() for x in listed) == re.sub(r"\s", "", output)):
             return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
     elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
         o, i = norm(output), norm(input_text)
