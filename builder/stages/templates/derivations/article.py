@@ -9,9 +9,12 @@ from .core import Article, derivation
 
 
 # -- the article itself ------------------------------------------------------------------------
+TITLE_TAG = re.compile(r"\s*[（(](?:组?图|多图|视频|图文|附视频|附图|高清组图|实录)[）)]\s*$")  # a portal's media tag, not the headline
+
+
 @derivation("title", "the article's own title")
 def _title(a: Article):
-    t = tk.clean_residue(a.doc.get("title") or "").strip()
+    t = TITLE_TAG.sub("", tk.clean_residue(a.doc.get("title") or "")).strip()
     if not 4 <= len(t) <= 60:
         return None
     body = a.get("body") or ""

@@ -46,6 +46,9 @@ def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None
     return (out, fixes) if fixes else None
 
 
+ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[，、．.]|（[一二三四五六七八九十]+）|[一二三四五六七八九十]是)")  # 二，… a point of a list: not a paragraph on its own
+
+
 @derivation("edit_paragraphs", "body paragraphs with editing exercises: no punctuation, typos, traditional script (list)")
 def _edit_paragraphs(a: Article):
     from opencc import OpenCC  # pure Python, loads its tables on first use
@@ -53,7 +56,7 @@ def _edit_paragraphs(a: Article):
     cc = _opencc(OpenCC)
     out = []
     for i, p in enumerate(a.paragraphs[1:], 1):
-        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p):
+        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p):
             continue
         sents = tk.split_sentences(p)
         typo = _typo_version(a.rng(f"typo{i}"), p)
@@ -65,7 +68,8 @@ def _edit_paragraphs(a: Article):
             "typo": typo[0] if typo else None,
             "typo_fixes": "、".join(typo[1]) if typo else None,
             "traditional": trad if trad != p else None,
-            "keywords": "、".join(tk.keywords(p, 5)),
+            "keywords": "、".join([w for w in tk.keywords(p, 8) if not tk.only_inside_names(w, p)
+                                  and dict(tk.pos_tokens(p)).get(w, "x")[:1] in ("n", "v", "e")][:5]),
         })
     return out or None
 

@@ -12,8 +12,17 @@ from .core import Article, derivation, numbered, first_sentence
 @derivation("keyword_list", "jieba TF-IDF keywords (list)")
 def _keyword_list(a: Article):
     text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
-    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)[:8]
-    return kw if len(kw) >= 4 else None
+    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)
+    # the headline's own nouns that the body keeps using come first (共享充电宝 涨价: 充电宝), then TF-IDF's
+    body = "\n".join(a.text_lines)
+    subject = sorted({w for w, f in tk.pos_tokens(tk.clean_residue(a.doc.get("title") or ""))
+                      if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
+                      and body.count(w) >= 3}, key=lambda w: -body.count(w))
+    kw = list(dict.fromkeys(subject[:2] + kw))
+    kw = [w for w in kw if not tk.only_inside_names(w, text)][:8]  # 龙凤 of “龙凤宝贝计划”: part of a name
+    if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
+        return None  # keywords that miss what the headline is about are not the article's keywords
+    return kw
 
 
 @derivation("keywords", "jieba TF-IDF keywords joined with 、")
@@ -34,7 +43,9 @@ def _tags(a: Article):
     text = "\n".join(a.text_lines)
     words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
                            a.tokens)
-    words = [w for w in words if not any(w != o and w in o for o in words)][:5]  # 郯城 beside 郯城县: the longer one
+    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)][:5]
+    if not tk.names_subject(words, a.doc.get("title") or ""):
+        return None  # tags that miss what the headline is about (郯城 beside 郯城县: the longer one kept above)
     topic = a.get("topic")
     tags = ([topic] if topic else []) + [w for w in words if w != topic]
     return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
@@ -50,10 +61,10 @@ def _topic(a: Article):
     return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
 
 
-@derivation("entities", "people, places and organisations (jieba part-of-speech)")
+@derivation("entities", "people, places and organisations (LAC where installed, else jieba part-of-speech)")
 def _entities(a: Article):
     body = "\n".join(a.text_lines)  # the input shows the body: entities only from it
-    found = tk.confirmed_entities(tk.entities_of(tk.tokens_of(a.text_lines)), body)
+    found = tk.named_entities(a.text_lines, body)
     kinds = [k for k, v in found.items() if v]
     if len(kinds) < 2:
         return None
@@ -62,7 +73,16 @@ def _entities(a: Article):
 
 @derivation("named_sources", "who is quoted or cited (list)")
 def _named_sources(a: Article):
-    out = tk.named_sources("\n".join(a.paragraphs))
+    text = "\n".join(a.paragraphs)
+    out = tk.named_sources(text)
+    if tk.analyser() == "lac":  # a speaker the patterns missed (a foreign name, 普京则表示): LAC's person before a speech verb
+        for who in tk.named_entities(a.paragraphs, text)["人物"]:
+            if not any(who in o for o in out) and re.search(re.escape(who) + tk.SPEAKS_AFTER, text):
+                out.append(who)
+        out.sort(key=lambda w: text.find(w))
+        for who in tk.named_entities(a.paragraphs, text)["人物"]:  # one who speaks further on in the sentence (菲利普8日在接受…时表示)
+            if not any(who in o for o in out) and re.search(re.escape(who) + r"[^。！？“”]{0,30}?(?:表示|说|称|指出|透露|强调)", text):
+                return None  # the list would miss a speaker: no item rather than an incomplete one
     return out if len(out) >= 2 else None
 
 
@@ -118,7 +138,7 @@ def _five_w(a: Article):
     if not lead or not title:
         return None
     when = tk.dates(lead)
-    ents = tk.confirmed_entities(tk.entities_of(tk.pos_tokens(lead)), lead)
+    ents = tk.named_entities([lead])
     places = ents["地点"]
     who = tk.named_sources(lead)  # the subject is who acts or speaks in the lead; never a guessed noun
     if not when or not places:
@@ -139,10 +159,10 @@ def _fact_check(a: Article):
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
             what = []
-            nums = tk.numbers(s)
+            ds = tk.dates(s)
+            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)]  # 2019 of 2019年 is the date, checked once
             if nums:
                 what.append("数字" + "、".join(dict.fromkeys(nums[:3])))
-            ds = tk.dates(s)
             if ds:
                 what.append("时间" + ds[0])
             src = tk.named_sources(s)
