@@ -167,6 +167,17 @@ def test_source_cap_limits_the_share_of_one_source_and_reports_it(tmp_path):
     assert ctx.counters["over_source_cap"] == cap["capped"].sum()
 
 
+def test_source_cap_below_one_over_the_source_count_evens_sources_out_instead_of_emptying_the_stage(tmp_path):
+    docs = _written("news", 10, "big") + _written("news", 6, "small")  # two sources cannot each stay under 40%
+    ctx, stage, work = _run(tmp_path, docs, "[templates]\nmax_source_share = 0.4\n")
+    df = pl.read_parquet(work / "data")
+    src = df["meta"].map_elements(lambda m: json.loads(m)["source"], return_dtype=pl.String)
+    assert df.height and set(src) == {"big", "small"}
+    big = int((src == "big").sum())
+    assert 0 < big <= 0.5 * df.height + 1
+    assert any("cannot each stay under" in n for n in ctx.notes)
+
+
 def test_model_made_answers_are_checked_and_marked_in_provenance(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from fake_openai import FakeOpenAI  # noqa: PLC0415

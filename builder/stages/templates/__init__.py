@@ -379,6 +379,11 @@ class TemplatesStage(Stage):
                                                           "note": "one source only: no cap" if len(before) < 2 else "cap off"}
                                                          for src, n in before.items()], schema=schema))
             return records
+        asked = share
+        share = max(share, 1 / len(before))  # k sources cannot all stay under 1/k: the cap can only even them out
+        if share > asked:
+            ctx.note(f"templates: {len(before)} corpus sources cannot each stay under max_source_share = {asked:.0%}; "
+                     f"each is capped at {share:.0%} instead")
         limit = dict(before)
         for _ in range(100):  # lowering one source's count lowers the others' allowance: iterate to a fixed point
             new = {src: min(before[src], int(share * sum(n for o, n in limit.items() if o != src) / (1 - share))) for src in limit}
