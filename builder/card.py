@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 import polars as pl
 
 from . import __version__
+from .items import SplitRule
 from .resources import prompts_dir
 from .shards import FAMILIES, shard_files
 
@@ -159,6 +160,28 @@ def families_table(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (order.get(r["family"], 99), r["subcategory"], r["origin"]))
 
 
+def validation_by_family(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per family: articles and items in all and in validation."""
+    rows: dict[str, dict[str, Any]] = {}
+    for it in items:
+        r = rows.setdefault(it["family"], {"family": it["family"], "articles": set(), "val_articles": set(), "all_items": 0, "val_items": 0})
+        r["articles"].add(it["source_id"])
+        r["all_items"] += 1
+        if it["split"] == "validation":
+            r["val_articles"].add(it["source_id"])
+            r["val_items"] += 1
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    return [{**r, "articles": len(r["articles"]), "val_articles": len(r["val_articles"])}
+            for r in sorted(rows.values(), key=lambda r: order.get(r["family"], 99))]
+
+
+def split_rule_facts(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The split rule's parameters as the export used them (``[export]`` keys with their defaults)."""
+    rule = SplitRule.from_settings(0, settings)
+    return {"share": rule.share, "ceiling": rule.ceiling, "floor": rule.floor,
+            "pinned": bool(settings.get("keep_splits"))}
+
+
 def generation_facts(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Models and prompt ids named in the items' provenance, with how many items each made."""
     models: Counter = Counter()
@@ -298,6 +321,8 @@ def card_facts(*, output: Path, build_name: str, settings: Mapping[str, Any], it
         "export_checks": [{"reason": k, "count": v} for k, v in sorted(export_counters.items())
                           if k not in ("kept", "rows_in", *SPLIT_ARTICLE_COUNTS) and v],
         "families": families_table(items),
+        "validation_by_family": validation_by_family(items),
+        "split_rule": split_rule_facts(settings),
         "generation": generation,
         "usage": usage_table({k: reports[k] for k in ("templates", "selfinstruct")}),
         "dataset_tokens": dict(dataset_tokens),

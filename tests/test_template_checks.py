@@ -249,6 +249,13 @@ def test_a_lead_written_from_facts_may_not_add_figures_or_names():
     assert checks.check_item("grounded", "把这些要点写成导语。", facts, "8月5日，四川渠江因暴雨突发洪水。", True) is None
 
 
+def test_a_figure_with_another_measure_word_is_the_same_figure():
+    facts = "标题：乡村篮球联赛开赛 二十四支村队同场竞技\n正文：比赛在镇文体广场举行。"
+    lead = "全镇二十四个村的代表队在镇文体广场同场竞技。"
+    assert checks.check_item("grounded", "为这篇报道写一段导语。", facts, lead, True) is None
+    assert checks.check_item("grounded", "为这篇报道写一段导语。", facts, "全镇三十六个村的代表队同场竞技。", True)[0] == "output_not_in_input"
+
+
 def test_readers_comments_below_the_article_are_cut():
     lines = ["龙湖集团公布了2019年中期业绩报告。", "上半年，龙湖实现合约销售金额1056.2亿元。", "业主维权事件仍在发酵。",
              "网友评论仅供其表达个人看法，并不表明网易立场。", "这群人那个身边没有智囊？", "也不是那么好转移的，稳固的时候睁只眼闭只眼。"]
