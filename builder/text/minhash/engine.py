@@ -171,12 +171,7 @@ class MinHashDeduper:
         if not len(pairs):
             return np.empty((0, cols))
         # pairs of one neighbourhood go to the same chunk, so each document is read and hashed about once
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        n = self.count
-        graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
+        comp = _components(self.count, pairs[:, 0], pairs[:, 1])
         order = np.lexsort((pairs[:, 1], pairs[:, 0], comp[pairs[:, 0]]))
         chunk = 4096
         tasks = []
@@ -341,6 +336,26 @@ class MinHashDeduper:
     def close(self) -> None:
         if self.store_dir is not None:
             shutil.rmtree(self.store_dir, ignore_errors=True)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of an undirected graph, each labelled by its smallest row (numpy min-label
+    propagation with pointer jumping; importing scipy.sparse cost the stage almost a second)."""
+    label = np.arange(n, dtype=np.int64)
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    while len(a):
+        m = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, m)
+        np.minimum.at(label, b, m)
+        while True:  # pointer jumping: every row points at its label's label until nothing moves
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            break
+    return label
 
 
 def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -115,6 +115,37 @@ def form_code_points(text: str) -> np.ndarray:
     return code_points(comparison_form(text)) if text else np.empty(0, U32)
 
 
+def batch_code_points(texts: Sequence[str]) -> list[np.ndarray]:
+    """:func:`form_code_points` of every text of a batch: one encode and one table lookup for the whole batch,
+    then views per text (texts with characters the table cannot fold take the per-text path)."""
+    n = len(texts)
+    if not n:
+        return []
+    try:
+        allcp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=U32)
+    except UnicodeEncodeError:  # lone surrogates: per text, as form_code_points does
+        return [form_code_points(t) for t in texts]
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    doc = np.repeat(np.arange(n), lens)
+    mapped = _TABLE[np.minimum(allcp, 0xFFFF)]
+    mapped[allcp > 0xFFFF] = _UNSAFE
+    if (mapped == _UNKNOWN).any():  # the table fills in as characters are first seen
+        for c in np.unique(allcp[mapped == _UNKNOWN]).tolist():
+            _TABLE[c] = _fold_char(c)
+        mapped = _TABLE[np.minimum(allcp, 0xFFFF)]
+        mapped[allcp > 0xFFFF] = _UNSAFE
+    unsafe = np.zeros(n, bool)
+    unsafe[doc[mapped == _UNSAFE]] = True
+    keep = mapped >= 0
+    flat = mapped[keep].astype(U32)
+    counts = np.bincount(doc[keep], minlength=n)
+    offs = np.concatenate(([0], np.cumsum(counts))).tolist()
+    out = [flat[offs[k] : offs[k + 1]] for k in range(n)]
+    for k in np.flatnonzero(unsafe).tolist():
+        out[k] = code_points(comparison_form(texts[k]))
+    return out
+
+
 def sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique`` for 1-d arrays, by sorting (5x faster than numpy 2's hash-based unique here)."""
     if len(a) < 2:
@@ -315,7 +346,7 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
 
     batch_id, texts, s, store_dir = task
     t0 = time.perf_counter()
-    cps = [form_code_points(text or "") for text in texts]
+    cps = batch_code_points([text or "" for text in texts])
     exact = [xxhash.xxh3_128_intdigest(c.tobytes()) for c in cps]
     if s.tokenizer == "char":
         flat, counts = _batch_sets(cps, s.ngram)
