@@ -137,29 +137,40 @@ class DedupStage(Stage):
         want = set(review) | {decision[r]["kept_row"] for r in review} | set(flagged.tolist())
         texts_of: dict[int, str] = {}
 
+        # the write pass: each shard's kept rows go to data/ as one frame (no per-row Python work), removed rows
+        # to rejected/ one by one with their decision; rows wanted for the report tables keep their texts
+        removed_rows = np.array(sorted(decision), dtype=np.int64)
+        want_rows = np.array(sorted(want), dtype=np.int64)
         row = 0
         for f in ctx.track(files, "write shards"):
-            checked = False
-            for rec in pl.read_parquet(f).iter_rows(named=True):
-                ctx.count("rows_in")
-                if row in want:
-                    texts_of[row] = rec.get("text") or ""
-                d = decision.get(row)
-                if d is None:
-                    # records pass through unchanged from the corpus stage, which checked them against the same
-                    # schema: the first of each shard is checked again (a wrong input folder fails loudly), the
-                    # rest are written directly (re-validating every record was a third of the stage's time)
-                    if checked:
-                        ctx.data.write(rec)
-                        ctx.count("kept")
-                    else:
-                        checked = ctx.keep(rec)
-                else:
+            df = pl.read_parquet(f)
+            end = row + df.height
+            ctx.count("rows_in", df.height)
+            text_col = df["text"]
+            for r in want_rows[(want_rows >= row) & (want_rows < end)].tolist():
+                texts_of[r] = text_col[r - row] or ""
+            gone = removed_rows[(removed_rows >= row) & (removed_rows < end)]
+            mask = np.zeros(df.height, bool)
+            mask[gone - row] = True
+            if len(gone):
+                for r, rec in zip(gone.tolist(), df.filter(pl.Series(mask)).iter_rows(named=True)):
+                    d = decision[r]
                     ctx.reject(d["reason"], d["detail"], rec, cluster_id=d["cluster_id"], kept_id=d["kept_id"],
                                container_id=d["container_id"], similarity=d["similarity"], match=d["match"],
                                jaccard=d["jaccard"], containment=d["containment"], removed_chars=d["removed_chars"],
                                kept_chars=d["kept_chars"])
-                row += 1
+            kept = df.filter(pl.Series(~mask)) if len(gone) else df
+            # records pass through unchanged from the corpus stage, which checked them against the same schema:
+            # the first of each shard is checked again (a wrong input folder fails loudly: it goes to rejected/
+            # and the next is checked), the rest are written directly
+            checked = 0
+            for rec in kept.iter_rows(named=True):
+                checked += 1
+                if ctx.keep(rec):
+                    break
+            ctx.data.write_frame(kept[checked:])
+            ctx.count("kept", kept.height - checked)
+            row = end
 
         ctx.count("large_clusters_flagged", int(len(big)))
         ctx.dedup_summary = self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of,  # type: ignore[attr-defined]
