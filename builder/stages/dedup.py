@@ -18,6 +18,7 @@ Two streaming passes over the corpus shards:
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from typing import Any, Iterator
@@ -153,12 +154,7 @@ class DedupStage(Stage):
             mask = np.zeros(df.height, bool)
             mask[gone - row] = True
             if len(gone):
-                for r, rec in zip(gone.tolist(), df.filter(pl.Series(mask)).iter_rows(named=True)):
-                    d = decision[r]
-                    ctx.reject(d["reason"], d["detail"], rec, cluster_id=d["cluster_id"], kept_id=d["kept_id"],
-                               container_id=d["container_id"], similarity=d["similarity"], match=d["match"],
-                               jaccard=d["jaccard"], containment=d["containment"], removed_chars=d["removed_chars"],
-                               kept_chars=d["kept_chars"])
+                self._reject_frame(ctx, [decision[r] for r in gone.tolist()], df.filter(pl.Series(mask)))
             kept = df.filter(pl.Series(~mask)) if len(gone) else df
             # records pass through unchanged from the corpus stage, which checked them against the same schema:
             # the first of each shard is checked again (a wrong input folder fails loudly: it goes to rejected/
@@ -180,6 +176,20 @@ class DedupStage(Stage):
         ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact - n_cont} near, "
                  f"{n_cont} contained in a longer one); {int(np.count_nonzero(group_size > 1))} groups, "
                  f"{len(big)} larger than {self.settings['review_cluster_size']} flagged for review; {s.describe()}")
+
+    def _reject_frame(self, ctx: StageRun, decided: list[dict[str, Any]], removed: pl.DataFrame) -> None:
+        """Removed records with their decisions, as the rows ``ctx.reject`` writes, in one frame."""
+        records = removed.to_dicts()
+        cols: dict[str, list] = {"reason": [d["reason"] for d in decided], "detail": [d["detail"] for d in decided],
+                                 "source": [r.get("source") or None for r in records], "path": [r.get("path") or None for r in records],
+                                 "id": [r.get("id") or None for r in records],
+                                 "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records]}
+        for key in ("cluster_id", "kept_id", "container_id", "similarity", "match", "jaccard", "containment", "removed_chars",
+                    "kept_chars"):
+            cols[key] = [d[key] for d in decided]
+        ctx.rejected.write_frame(pl.DataFrame(cols, schema=self.rejected_columns))
+        for reason in cols["reason"]:
+            ctx.count(reason)
 
     def _tables(self, s: MinHashSettings, ids, sources, keeper, chars, decision, review, flagged, texts_of, stats,
                 seconds) -> dict[str, pl.DataFrame]:

@@ -366,9 +366,22 @@ def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _constrained_components(n: int, ea: np.ndarray, eb: np.ndarray, ja: np.ndarray, jb: np.ndarray, jw: np.ndarray,
                             cannot: np.ndarray) -> tuple[np.ndarray, int]:
     """Union-find labels: exact edges (ea, eb) first, then Jaccard edges by weight, skipping any that would put
-    both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped)."""
-    parent = np.arange(n, dtype=np.int64)
-    par = parent.tolist()
+    both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped).
+
+    An edge can only be skipped inside a connected component (of all edges) that holds both rows of a
+    ``cannot`` pair; every other component is taken whole, in numpy, and only the edges of those few go
+    through the ordered union-find (the result is the same: groups are labelled by their smallest row)."""
+    allc = _components(n, np.concatenate((ea, ja)), np.concatenate((eb, jb)))
+    cannot = np.asarray(cannot, np.int64).reshape(-1, 2)
+    torn = np.unique(allc[cannot[:, 0]][allc[cannot[:, 0]] == allc[cannot[:, 1]]])
+    if not len(torn):
+        _, labels = np.unique(allc, return_inverse=True)
+        return labels.astype(np.int64), 0
+    inside = np.isin(allc, torn)
+    keep_e, keep_j = inside[ea], inside[ja]
+    ea, eb, ja, jb, jw = ea[keep_e], eb[keep_e], ja[keep_j], jb[keep_j], jw[keep_j]
+    cannot = cannot[inside[cannot[:, 0]] & inside[cannot[:, 1]]]
+    par = np.where(inside, np.arange(n, dtype=np.int64), allc).tolist()
 
     def find(x: int) -> int:
         root = x
