@@ -272,6 +272,21 @@ def _rensa_signatures(hash_sets: Sequence[np.ndarray], num_perm: int, seed: int)
     return out
 
 
+def _rensa_flat(flat: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """:func:`_rensa_signatures` of a batch's flat sets and per-document counts (no per-document arrays)."""
+    from rensa import RMinHash
+
+    out = np.full((len(counts), num_perm), MAX32, dtype=U32)
+    docs = np.flatnonzero(counts)
+    if not len(docs):
+        return out
+    offsets = np.zeros(len(docs) + 1, dtype=U64)
+    np.cumsum(counts[docs], out=offsets[1:])
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(np.ascontiguousarray(flat, dtype=U64), offsets, num_perm, seed)
+    out[docs] = np.asarray(matrix.to_rows(), dtype=U32)
+    return out
+
+
 def fingerprints(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
     """Consistent sample of a shingle set: hashes whose top ``sample_bits`` bits are zero, kept as 31-bit values."""
     picked = hashes[_sampled(hashes, sample_bits)] if sample_bits else hashes
@@ -356,7 +371,9 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
         flat = np.concatenate(sets) if sets else np.empty(0, U64)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     t1 = time.perf_counter()
-    if s.near:
+    if s.near and s.signature_backend == "rensa":
+        sig = _rensa_flat(flat, counts, s.num_perm, s.seed)
+    elif s.near:
         sets_view = [flat[offsets[k] : offsets[k + 1]] for k in range(len(texts))]
         sig = signatures(sets_view, s.num_perm, s.seed, backend=s.signature_backend)
     else:
@@ -366,9 +383,8 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
         fp, fp_counts = _batch_fingerprints(flat, counts, s.sample_bits)
     else:
         fp, fp_counts = np.empty(0, U32), np.zeros(len(texts), np.int64)
-    result = BatchSketch(exact=exact, chars=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)),
-                         n_shingles=counts, sig=sig, fp=fp, fp_counts=fp_counts,
-                         form_lengths=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)))
+    lens = np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps))
+    result = BatchSketch(exact=exact, chars=lens, n_shingles=counts, sig=sig, fp=fp, fp_counts=fp_counts, form_lengths=lens)
     if store_dir is not None:
         path = Path(store_dir) / f"{batch_id:07d}.bin"
         allcp = np.concatenate(cps).astype(U32) if cps else np.empty(0, U32)
