@@ -414,7 +414,7 @@ def test_dedup_report_gives_lengths_match_kind_container_and_lists_large_groups(
 
 # -- speed work that must not change a decision --------------------------------------------------------------------
 
-def _variants(articles: list[str]) -> list[str]:
+def _verifier_cases(articles: list[str]) -> list[str]:
     """Articles with reposts, number and name swaps, excerpts, typos, short items and identical copies: pairs of
     every kind the verifier sees (duplicates, same-template events, containments, no match)."""
     rnd = random.Random(3)
@@ -439,7 +439,7 @@ def _variants(articles: list[str]) -> list[str]:
 def test_block_verification_equals_pair_by_pair(articles, tmp_path, store):
     from builder.text.minhash.verify import verify_chunk, verify_chunk_pairwise
 
-    texts = _variants(articles)
+    texts = _verifier_cases(articles)
     dd = MinHashDeduper(MinHashSettings(), store_dir=tmp_path / "forms" if store else None, batch_size=16)
     dd.add([texts])
     n = dd.count
