@@ -101,7 +101,10 @@ def write_parquet(df: pl.DataFrame, path: Path, sync: bool = False) -> None:
 
 
 class ShardWriter:
-    """Buffer rows and flush them as fixed-size Parquet shards with a fixed schema."""
+    """Buffer rows and flush them as fixed-size Parquet shards with a fixed schema.
+
+    Rows come one at a time (:meth:`write`, dicts) or as DataFrames (:meth:`write_frame`, no per-row
+    Python work); either way they land in order in shards of ``rows_per_shard`` rows."""
 
     def __init__(self, folder: Path, schema: Mapping[str, pl.DataType], rows_per_shard: int = 5000, prefix: str = "part"):
         self.folder = Path(folder)
@@ -109,27 +112,57 @@ class ShardWriter:
         self.rows_per_shard = rows_per_shard
         self.prefix = prefix
         self.rows: list[dict[str, Any]] = []
+        self.frames: list[pl.DataFrame] = []  # rows written as frames, before those in ``rows``
+        self.frame_rows = 0
         self.count = 0
         self.files: list[Path] = []
 
     def write(self, row: Mapping[str, Any]) -> None:
         self.rows.append({k: row.get(k) for k in self.schema})
         self.count += 1
-        if len(self.rows) >= self.rows_per_shard:
+        if self.frame_rows + len(self.rows) >= self.rows_per_shard:
             self.flush()
 
     def write_many(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
             self.write(row)
 
-    def flush(self) -> None:
-        if not self.rows:
+    def write_frame(self, df: pl.DataFrame) -> None:
+        """Write the rows of a DataFrame (the schema's columns, cast to its types; missing ones null)."""
+        if not df.height:
             return
-        df = pl.DataFrame(self.rows, schema=self.schema)
+        self._rows_to_frame()
+        self.frames.append(df.select([(pl.col(c) if c in df.columns else pl.lit(None)).cast(t).alias(c)
+                                      for c, t in self.schema.items()]))
+        self.frame_rows += df.height
+        self.count += df.height
+        while self.frame_rows >= self.rows_per_shard:
+            whole = pl.concat(self.frames, how="vertical")
+            self._write_shard(whole[: self.rows_per_shard])
+            rest = whole[self.rows_per_shard :]
+            self.frames, self.frame_rows = ([rest] if rest.height else []), rest.height
+
+    def _rows_to_frame(self) -> None:
+        if self.rows:
+            self.frames.append(pl.DataFrame(self.rows, schema=self.schema))
+            self.frame_rows += len(self.rows)
+            self.rows = []
+
+    def _write_shard(self, df: pl.DataFrame) -> None:
         path = self.folder / f"{self.prefix}-{len(self.files):05d}.parquet"
         write_parquet(df, path)
         self.files.append(path)
-        self.rows = []
+
+    def flush(self) -> None:
+        if not self.rows and not self.frames:
+            return
+        if self.frames:
+            self._rows_to_frame()
+            df = pl.concat(self.frames, how="vertical") if len(self.frames) > 1 else self.frames[0]
+        else:
+            df = pl.DataFrame(self.rows, schema=self.schema)
+        self._write_shard(df)
+        self.rows, self.frames, self.frame_rows = [], [], 0
 
     def close(self) -> list[Path]:
         self.flush()

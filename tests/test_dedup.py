@@ -434,3 +434,129 @@ def test_dedup_report_gives_lengths_match_kind_container_and_lists_large_groups(
     assert manifests["dedup"].counters["large_clusters_flagged"] == 6
     timings = pl.read_parquet(report / "timings.parquet")
     assert {"verification", "candidates.lsh", "clustering"} <= set(timings["step"])
+
+
+# -- speed work that must not change a decision --------------------------------------------------------------------
+
+def _verifier_cases(articles: list[str]) -> list[str]:
+    """Articles with reposts, number and name swaps, excerpts, typos, short items and identical copies: pairs of
+    every kind the verifier sees (duplicates, same-template events, containments, no match)."""
+    rnd = random.Random(3)
+    out: list[str] = []
+    for a in articles[:12]:
+        paras = _paragraphs(a)
+        out.append(a)
+        out.append("来源：新华网\n" + a + "\n责任编辑：王小明")
+        out.append(a.replace("1", "7").replace("二", "五"))
+        out.append("\n".join(paras[1:3]))
+        chars = list(a)
+        for _ in range(5):
+            chars[rnd.randrange(len(chars))] = "的"
+        out.append("".join(chars))
+        out.append(a)
+        out.append(paras[0][:40])
+    out += [_visit("马尔代夫", "穆伊兹", "10", "马"), _visit("乌兹别克斯坦", "米尔济约耶夫", "24", "乌"), "", "短"]
+    return out
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_block_verification_equals_pair_by_pair(articles, tmp_path, store):
+    from builder.text.minhash.verify import verify_chunk, verify_chunk_pairwise
+
+    texts = _verifier_cases(articles)
+    dd = MinHashDeduper(MinHashSettings(), store_dir=tmp_path / "forms" if store else None, batch_size=16)
+    dd.add([texts])
+    n = dd.count
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64)
+    task = (pairs, {r: dd._where[r] for r in range(n)}, dd.s, True)
+    block, single = verify_chunk(task), verify_chunk_pairwise(task)
+    dd.close()
+    assert np.array_equal(block, single)
+    assert single[:, 2].sum() >= 5 and (single[:, 0] >= 0.5).sum() >= 20  # slots and duplicates were both there to find
+
+
+def test_components_without_scipy_match_scipy_and_constrained_clusters_match_the_plain_union_find():
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from builder.text.minhash.engine import _components, _constrained_components
+
+    rnd = np.random.default_rng(5)
+    for n, m in ((1, 0), (50, 30), (3000, 2500)):
+        a, b = rnd.integers(0, n, m), rnd.integers(0, n, m)
+        mine = _components(n, a, b)
+        _, ref = connected_components(coo_matrix((np.ones(m), (a, b)), shape=(n, n)), directed=False)
+        assert len(set(zip(mine.tolist(), ref.tolist()))) == len(set(ref.tolist())) == len(set(mine.tolist()))
+        assert all(mine[i] <= i for i in range(n))  # labelled by the smallest row
+    # the rule itself, one edge at a time: exact edges, then Jaccard edges by weight unless they join a cannot pair
+    n = 400
+    ea, eb = rnd.integers(0, n, 40), rnd.integers(0, n, 40)
+    ja, jb, jw = rnd.integers(0, n, 300), rnd.integers(0, n, 300), rnd.random(300)
+    cannot = rnd.integers(0, n, (25, 2))
+    labels, blocked = _constrained_components(n, ea, eb, ja, jb, jw, cannot)
+    group = list(range(n))
+
+    def find(x):
+        while group[x] != x:
+            x = group[x]
+        return x
+
+    def join(x, y):
+        rx, ry = find(x), find(y)
+        group[max(rx, ry)] = min(rx, ry)
+
+    for x, y in zip(ea.tolist(), eb.tolist()):
+        join(x, y)
+    ref_blocked = 0
+    for k in np.argsort(-jw, kind="stable").tolist():
+        x, y = int(ja[k]), int(jb[k])
+        rx, ry = find(x), find(y)
+        if rx == ry:
+            continue
+        if any({find(u), find(v)} == {rx, ry} for u, v in cannot.tolist()):
+            ref_blocked += 1
+            continue
+        join(x, y)
+    ref = [find(x) for x in range(n)]
+    assert blocked == ref_blocked > 0
+    assert len(set(zip(labels.tolist(), ref))) == len(set(ref)) == len(set(labels.tolist()))
+
+
+def test_a_brief_made_of_common_wording_is_still_found_in_its_article(articles):
+    # the brief's middle sentence is stock phrasing (in more documents than max_posting): the containment
+    # share is taken over the brief's other fingerprints, so its article is still a candidate
+    stock = "会议强调，要坚持稳中求进工作总基调，完整准确全面贯彻新发展理念，加快构建新发展格局，着力推动高质量发展。"
+    brief = "临江市举行首届长江文化艺术节。" + stock + "三百余个文艺团体参加演出。"
+    article = brief + max(articles, key=len)  # long enough that LSH (Jaccard under 0.1) does not pair them
+    others = [f"第{k}届全市经济工作会议召开。" + stock + f"会议听取了{k}个部门的工作汇报，研究部署了明年的重点任务和{k + 3}项改革举措。"
+              for k in range(2, 8)]
+    texts = [brief, article] + others
+    ids = ["brief", "article"] + [f"other{k}" for k in range(len(others))]
+    result = find_duplicates(texts, ids=ids, keep="earliest", max_posting=4, sample_bits=1)
+    assert result.stats["candidate_pairs_lsh"] == 0 or result.stats["candidate_pairs_containment"] >= 1
+    assert result.removed.get("brief", (None, 0, ""))[::2] == ("article", "containment")
+    assert not any(k.startswith("other") for k in result.removed)
+
+
+def test_shard_writer_frames_and_rows_land_in_order_in_the_same_shards(tmp_path):
+    from builder.shards import ShardWriter
+
+    schema = {"id": pl.String, "n": pl.Int64}
+    rows = [{"id": f"r{k}", "n": k} for k in range(23)]
+    with ShardWriter(tmp_path / "rows", schema, 5) as w:
+        for r in rows:
+            w.write(r)
+    with ShardWriter(tmp_path / "mixed", schema, 5) as w:
+        w.write(rows[0])
+        w.write_frame(pl.DataFrame(rows[1:8]))
+        w.write(rows[8])
+        w.write_frame(pl.DataFrame(rows[9:9]))
+        w.write_frame(pl.DataFrame([{"id": r["id"], "n": r["n"], "extra": 1} for r in rows[9:21]]))
+        w.write(rows[21])
+        w.write_frame(pl.DataFrame({"id": ["r22"]}).with_columns(pl.lit(22).alias("n")))
+        assert w.count == 23
+    a = sorted((tmp_path / "rows").glob("*.parquet"))
+    b = sorted((tmp_path / "mixed").glob("*.parquet"))
+    assert [f.name for f in a] == [f.name for f in b] and len(a) == 5
+    for x, y in zip(a, b):
+        assert pl.read_parquet(x).equals(pl.read_parquet(y))

@@ -18,6 +18,7 @@ Two streaming passes over the corpus shards:
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from typing import Any, Iterator
@@ -138,29 +139,35 @@ class DedupStage(Stage):
         want = set(review) | {decision[r]["kept_row"] for r in review} | set(flagged.tolist())
         texts_of: dict[int, str] = {}
 
+        # the write pass: each shard's kept rows go to data/ as one frame (no per-row Python work), removed rows
+        # to rejected/ one by one with their decision; rows wanted for the report tables keep their texts
+        removed_rows = np.array(sorted(decision), dtype=np.int64)
+        want_rows = np.array(sorted(want), dtype=np.int64)
         row = 0
         for f in ctx.track(files, "write shards"):
-            checked = False
-            for rec in pl.read_parquet(f).iter_rows(named=True):
-                ctx.count("rows_in")
-                if row in want:
-                    texts_of[row] = rec.get("text") or ""
-                d = decision.get(row)
-                if d is None:
-                    # records pass through unchanged from the corpus stage, which checked them against the same
-                    # schema: the first of each shard is checked again (a wrong input folder fails loudly), the
-                    # rest are written directly (re-validating every record was a third of the stage's time)
-                    if checked:
-                        ctx.data.write(rec)
-                        ctx.count("kept")
-                    else:
-                        checked = ctx.keep(rec)
-                else:
-                    ctx.reject(d["reason"], d["detail"], rec, cluster_id=d["cluster_id"], kept_id=d["kept_id"],
-                               container_id=d["container_id"], similarity=d["similarity"], match=d["match"],
-                               jaccard=d["jaccard"], containment=d["containment"], removed_chars=d["removed_chars"],
-                               kept_chars=d["kept_chars"])
-                row += 1
+            df = pl.read_parquet(f)
+            end = row + df.height
+            ctx.count("rows_in", df.height)
+            text_col = df["text"]
+            for r in want_rows[(want_rows >= row) & (want_rows < end)].tolist():
+                texts_of[r] = text_col[r - row] or ""
+            gone = removed_rows[(removed_rows >= row) & (removed_rows < end)]
+            mask = np.zeros(df.height, bool)
+            mask[gone - row] = True
+            if len(gone):
+                self._reject_frame(ctx, [decision[r] for r in gone.tolist()], df.filter(pl.Series(mask)))
+            kept = df.filter(pl.Series(~mask)) if len(gone) else df
+            # records pass through unchanged from the corpus stage, which checked them against the same schema:
+            # the first of each shard is checked again (a wrong input folder fails loudly: it goes to rejected/
+            # and the next is checked), the rest are written directly
+            checked = 0
+            for rec in kept.iter_rows(named=True):
+                checked += 1
+                if ctx.keep(rec):
+                    break
+            ctx.data.write_frame(kept[checked:])
+            ctx.count("kept", kept.height - checked)
+            row = end
 
         ctx.count("large_clusters_flagged", int(len(big)))
         ctx.tables.update(self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of, cl.stats, dict(dd.seconds)))
@@ -169,6 +176,20 @@ class DedupStage(Stage):
         ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact - n_cont} near, "
                  f"{n_cont} contained in a longer one); {int(np.count_nonzero(group_size > 1))} groups, "
                  f"{len(big)} larger than {self.settings['review_cluster_size']} flagged for review; {s.describe()}")
+
+    def _reject_frame(self, ctx: StageRun, decided: list[dict[str, Any]], removed: pl.DataFrame) -> None:
+        """Removed records with their decisions, as the rows ``ctx.reject`` writes, in one frame."""
+        records = removed.to_dicts()
+        cols: dict[str, list] = {"reason": [d["reason"] for d in decided], "detail": [d["detail"] for d in decided],
+                                 "source": [r.get("source") or None for r in records], "path": [r.get("path") or None for r in records],
+                                 "id": [r.get("id") or None for r in records],
+                                 "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records]}
+        for key in ("cluster_id", "kept_id", "container_id", "similarity", "match", "jaccard", "containment", "removed_chars",
+                    "kept_chars"):
+            cols[key] = [d[key] for d in decided]
+        ctx.rejected.write_frame(pl.DataFrame(cols, schema=self.rejected_columns))
+        for reason in cols["reason"]:
+            ctx.count(reason)
 
     def _tables(self, s: MinHashSettings, ids, sources, keeper, chars, decision, review, flagged, texts_of, stats,
                 seconds) -> dict[str, pl.DataFrame]:

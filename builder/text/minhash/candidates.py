@@ -108,7 +108,8 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     sorted once; a fingerprint shared by more than ``max_posting`` documents is stock phrasing and
     skipped. Then, ``chunk_docs`` documents at a time, each occurrence of one of their fingerprints
     is paired with the later documents of the same run, and a pair is a candidate when it shares at
-    least ``containment_threshold - containment_margin`` of the smaller document's fingerprints. A
+    least ``containment_threshold - containment_margin`` of the smaller document's fingerprints (of those
+    not skipped as stock phrasing: in a large corpus common wording covers more of a short text). A
     pair is counted entirely within the chunk of its first document, so memory stays bounded by one
     chunk's pairs (most share a single stock fingerprint and are dropped at once).
     """
@@ -128,6 +129,9 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     del starts
     ok_run = (run_len >= 2) & (run_len <= s.max_posting)
     run_end = np.where(ok_run, run_start + run_len, 0)[run_of]  # 0 marks occurrences in skipped runs
+    # a document's fingerprints that are not stock phrasing: the share a pair must reach is taken of these, so
+    # a brief whose title and first sentences are common wording in a large corpus still finds its article
+    usable = fp_counts - np.bincount(docs[(run_len > s.max_posting)[run_of]], minlength=n)
     del run_of
     need = max(s.containment_threshold - s.containment_margin, 0.05)
     codes_out, est_out = [], []
@@ -143,7 +147,7 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
         other = np.repeat(at, after) + _ranges(after) + 1
         codes, hits = _count_codes((np.repeat(docs[at], after).astype(U64) << U64(32)) | docs[other].astype(U64))
         pair = _unpack(codes)
-        smaller = np.minimum(fp_counts[pair[:, 0]], fp_counts[pair[:, 1]])
+        smaller = np.minimum(usable[pair[:, 0]], usable[pair[:, 1]])
         good = (hits >= 2) & (hits >= np.ceil(smaller * need))
         if good.any():
             codes_out.append(_pack(rows_of[pair[good, 0]], rows_of[pair[good, 1]]))

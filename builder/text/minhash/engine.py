@@ -171,12 +171,7 @@ class MinHashDeduper:
         if not len(pairs):
             return np.empty((0, cols))
         # pairs of one neighbourhood go to the same chunk, so each document is read and hashed about once
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        n = self.count
-        graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
+        comp = _components(self.count, pairs[:, 0], pairs[:, 1])
         order = np.lexsort((pairs[:, 1], pairs[:, 0], comp[pairs[:, 0]]))
         chunk = 4096
         tasks = []
@@ -343,6 +338,26 @@ class MinHashDeduper:
             shutil.rmtree(self.store_dir, ignore_errors=True)
 
 
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of an undirected graph, each labelled by its smallest row (numpy min-label
+    propagation with pointer jumping; importing scipy.sparse cost the stage almost a second)."""
+    label = np.arange(n, dtype=np.int64)
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    while len(a):
+        m = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, m)
+        np.minimum.at(label, b, m)
+        while True:  # pointer jumping: every row points at its label's label until nothing moves
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            break
+    return label
+
+
 def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     return (np.minimum(a, b).astype(U64) << U64(32)) | np.maximum(a, b).astype(U64)
@@ -351,9 +366,22 @@ def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _constrained_components(n: int, ea: np.ndarray, eb: np.ndarray, ja: np.ndarray, jb: np.ndarray, jw: np.ndarray,
                             cannot: np.ndarray) -> tuple[np.ndarray, int]:
     """Union-find labels: exact edges (ea, eb) first, then Jaccard edges by weight, skipping any that would put
-    both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped)."""
-    parent = np.arange(n, dtype=np.int64)
-    par = parent.tolist()
+    both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped).
+
+    An edge can only be skipped inside a connected component (of all edges) that holds both rows of a
+    ``cannot`` pair; every other component is taken whole, in numpy, and only the edges of those few go
+    through the ordered union-find (the result is the same: groups are labelled by their smallest row)."""
+    allc = _components(n, np.concatenate((ea, ja)), np.concatenate((eb, jb)))
+    cannot = np.asarray(cannot, np.int64).reshape(-1, 2)
+    torn = np.unique(allc[cannot[:, 0]][allc[cannot[:, 0]] == allc[cannot[:, 1]]])
+    if not len(torn):
+        _, labels = np.unique(allc, return_inverse=True)
+        return labels.astype(np.int64), 0
+    inside = np.isin(allc, torn)
+    keep_e, keep_j = inside[ea], inside[ja]
+    ea, eb, ja, jb, jw = ea[keep_e], eb[keep_e], ja[keep_j], jb[keep_j], jw[keep_j]
+    cannot = cannot[inside[cannot[:, 0]] & inside[cannot[:, 1]]]
+    par = np.where(inside, np.arange(n, dtype=np.int64), allc).tolist()
 
     def find(x: int) -> int:
         root = x

@@ -116,6 +116,37 @@ def form_code_points(text: str) -> np.ndarray:
     return code_points(comparison_form(text)) if text else np.empty(0, U32)
 
 
+def batch_code_points(texts: Sequence[str]) -> list[np.ndarray]:
+    """:func:`form_code_points` of every text of a batch: one encode and one table lookup for the whole batch,
+    then views per text (texts with characters the table cannot fold take the per-text path)."""
+    n = len(texts)
+    if not n:
+        return []
+    try:
+        allcp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=U32)
+    except UnicodeEncodeError:  # lone surrogates: per text, as form_code_points does
+        return [form_code_points(t) for t in texts]
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    doc = np.repeat(np.arange(n), lens)
+    mapped = _TABLE[np.minimum(allcp, 0xFFFF)]
+    mapped[allcp > 0xFFFF] = _UNSAFE
+    if (mapped == _UNKNOWN).any():  # the table fills in as characters are first seen
+        for c in np.unique(allcp[mapped == _UNKNOWN]).tolist():
+            _TABLE[c] = _fold_char(c)
+        mapped = _TABLE[np.minimum(allcp, 0xFFFF)]
+        mapped[allcp > 0xFFFF] = _UNSAFE
+    unsafe = np.zeros(n, bool)
+    unsafe[doc[mapped == _UNSAFE]] = True
+    keep = mapped >= 0
+    flat = mapped[keep].astype(U32)
+    counts = np.bincount(doc[keep], minlength=n)
+    offs = np.concatenate(([0], np.cumsum(counts))).tolist()
+    out = [flat[offs[k] : offs[k + 1]] for k in range(n)]
+    for k in np.flatnonzero(unsafe).tolist():
+        out[k] = code_points(comparison_form(texts[k]))
+    return out
+
+
 def sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique`` for 1-d arrays, by sorting (5x faster than numpy 2's hash-based unique here)."""
     if len(a) < 2:
@@ -239,6 +270,21 @@ def _rensa_signatures(hash_sets: Sequence[np.ndarray], num_perm: int, seed: int)
     return out
 
 
+def _rensa_flat(flat: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """:func:`_rensa_signatures` of a batch's flat sets and per-document counts (no per-document arrays)."""
+    from rensa import RMinHash
+
+    out = np.full((len(counts), num_perm), MAX32, dtype=U32)
+    docs = np.flatnonzero(counts)
+    if not len(docs):
+        return out
+    offsets = np.zeros(len(docs) + 1, dtype=U64)
+    np.cumsum(counts[docs], out=offsets[1:])
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(np.ascontiguousarray(flat, dtype=U64), offsets, num_perm, seed)
+    out[docs] = np.asarray(matrix.to_rows(), dtype=U32)
+    return out
+
+
 def fingerprints(hashes: np.ndarray, sample_bits: int) -> np.ndarray:
     """Consistent sample of a shingle set: hashes whose top ``sample_bits`` bits are zero, kept as 31-bit values."""
     picked = hashes[_sampled(hashes, sample_bits)] if sample_bits else hashes
@@ -313,7 +359,7 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
 
     batch_id, texts, s, store_dir = task
     t0 = time.perf_counter()
-    cps = [form_code_points(text or "") for text in texts]
+    cps = batch_code_points([text or "" for text in texts])
     exact = [xxhash.xxh3_128_intdigest(c.tobytes()) for c in cps]
     if s.tokenizer == "char":
         flat, counts = _batch_sets(cps, s.ngram)
@@ -323,7 +369,9 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
         flat = np.concatenate(sets) if sets else np.empty(0, U64)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     t1 = time.perf_counter()
-    if s.near:
+    if s.near and s.signature_backend == "rensa":
+        sig = _rensa_flat(flat, counts, s.num_perm, s.seed)
+    elif s.near:
         sets_view = [flat[offsets[k] : offsets[k + 1]] for k in range(len(texts))]
         sig = signatures(sets_view, s.num_perm, s.seed, backend=s.signature_backend)
     else:
@@ -333,9 +381,8 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
         fp, fp_counts = _batch_fingerprints(flat, counts, s.sample_bits)
     else:
         fp, fp_counts = np.empty(0, U32), np.zeros(len(texts), np.int64)
-    result = BatchSketch(exact=exact, chars=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)),
-                         n_shingles=counts, sig=sig, fp=fp, fp_counts=fp_counts,
-                         form_lengths=np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps)))
+    lens = np.fromiter((len(c) for c in cps), dtype=np.int64, count=len(cps))
+    result = BatchSketch(exact=exact, chars=lens, n_shingles=counts, sig=sig, fp=fp, fp_counts=fp_counts, form_lengths=lens)
     if store_dir is not None:
         path = Path(store_dir) / f"{batch_id:07d}.bin"
         allcp = np.concatenate(cps).astype(U32) if cps else np.empty(0, U32)
