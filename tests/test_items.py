@@ -1,14 +1,16 @@
-"""The train/validation split of instruction items by their source document (builder.items.hashed_split)."""
+"""The hash part of the one split rule (builder.items.SplitRule with no floor band): a source document's side
+depends on its id and the build seed only."""
 
 from __future__ import annotations
 
-from builder.items import hashed_split
+from builder.items import SplitRule
 
 SOURCES = [f"doc-{i:04d}" for i in range(400)]
 
 
 def validation(seed: int, share: float) -> set[str]:
-    return {s for s in SOURCES if hashed_split(s, seed, share) == "validation"}
+    rule = SplitRule.from_settings(seed, {"validation_share": share, "validation_max_share": share, "validation_items_per_family": 0})
+    return {s for s in SOURCES if rule.fixed_side(s) == "validation"}
 
 
 def test_a_source_lands_on_the_same_side_every_time_and_the_share_is_kept():
