@@ -222,7 +222,7 @@ class SelfInstructStage(Stage):
         self._used = Counter()
         self._spill = Spill(ctx.dir.parent)
         self._near = NearDuplicates(s["filters"])
-        recorder = ReplyRecorder(s, prompt.examples, self.build.settings["build"]["seed"], prompt.prompt_id, llm.model,
+        recorder = ReplyRecorder(s, prompt.examples, self.split_rule(), prompt.prompt_id, llm.model,
                                  fast_check(load_schema(self.record_schema)))
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}
