@@ -203,3 +203,15 @@ def test_selfinstruct_section_draws_request_outcomes_tokens_and_cost(tmp_path, m
         m = re.search(rf'<svg class="chart" data-chart="{chart}"(.*?)</svg>', section, flags=re.S)
         assert m and 'class="mark"' in m.group(1), chart
     assert "cost_usd_this_run" in section and "Review a sample" in section
+
+
+def test_every_reason_an_item_check_returns_has_a_glossary_entry():
+    import re
+    from pathlib import Path
+
+    from builder.report.glossary import REASONS
+
+    src = (Path(__file__).resolve().parent.parent / "builder" / "stages" / "templates" / "checks.py").read_text(encoding="utf-8")
+    reasons = set(re.findall(r'return "([a-z_]+)", f?"', src))
+    assert len(reasons) >= 10
+    assert not sorted(r for r in reasons if r not in REASONS)
