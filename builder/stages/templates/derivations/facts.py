@@ -17,7 +17,7 @@ def _keyword_list(a: Article):
     body = "\n".join(a.text_lines)
     subject = sorted({w for w, f in tk.pos_tokens(tk.clean_residue(a.doc.get("title") or ""))
                       if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
-                      and body.count(w) >= 3}, key=lambda w: -body.count(w))
+                      and body.count(w) >= 3}, key=lambda w: (-body.count(w), w))  # ties by the word: no set order
     kw = list(dict.fromkeys(subject[:2] + kw))
     kw = [w for w in kw if not tk.only_inside_names(w, text)][:8]  # 龙凤 of “龙凤宝贝计划”: part of a name
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
