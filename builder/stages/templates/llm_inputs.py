@@ -33,7 +33,9 @@ def prompt_for(folder, sub: SubCategory, values: dict[str, Any]) -> str:
 
 
 def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by_id: dict[str, SubCategory],
-                stats: dict[str, Counter]) -> dict[str, list[dict[str, Any]]]:
+                stats: dict[str, Counter], checks: Counter) -> dict[str, list[dict[str, Any]]]:
+    """Ask the model for each item's input or answer; ``stats`` (per sub-category) and ``checks`` ((sub-category,
+    reason) -> items) count the items whose model-made text failed a check."""
     folder = stage.template_dir()
     order: list[tuple[str, dict[str, Any]]] = []
     requests: list[ChatRequest] = []
@@ -91,7 +93,7 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
             problem = check_candidate(sub, cand)
         if problem:
             stats[sid]["failed_checks"] += 1
-            stage._checks[(sid, problem[0])] += 1
+            checks[(sid, problem[0])] += 1
             ctx.reject(problem[0], problem[1], rec, source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
         ctx.count(f"llm_{where}s_made")
