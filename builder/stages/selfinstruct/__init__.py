@@ -5,7 +5,8 @@ our Chinese prompt (``prompts/selfinstruct/``, ``prompt.py``: task types under t
 the project's one LLM client (``builder.llm``: limits, retries, a SQLite cache that makes a rerun free).
 
 On the event loop, each reply is only read (``replies.py``: every shape unwrapped, one ``json.loads`` for
-a well-formed reply); a reply with no usable item is re-asked once, quoting the error. Every request ends
+a well-formed reply); a reply with no usable item is re-asked once, quoting the error (the request, re-ask and
+failure classification are ``builder.llm.flow.ask``, shared with templates' model-made inputs). Every request ends
 as valid, unwrapped, repaired, truncated, reasked or failed; a failed reply is kept raw in ``rejected/``,
 and so is every item that is not kept, with its reason (the first reply of a re-asked request included).
 The rest of the work on a reply (``recorder.py``: grounding, filters, records) runs in one worker process
@@ -33,7 +34,7 @@ import polars as pl
 
 from ...errors import BuilderError, DryRunFinished
 from ...items import SplitRule
-from ...llm import LLMClient, LLMError, LLMSettings, display_url, endpoint_problem, in_order, response_format_for
+from ...llm import Completion, LLMClient, LLMSettings, ask, display_url, endpoint_problem, in_order, response_format_for
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA
 from ...workers import new_pool
@@ -192,38 +193,15 @@ class SelfInstructStage(Stage):
         family_of = prompt.family_of
         is_refusal = ItemFilters(s, prompt.examples).is_refusal
 
+        def read(reply: Completion):
+            return read_reply(reply, family_of, is_refusal)
+
+        def reask(messages, reply: Completion, reading) -> list[dict[str, str]]:  # once, quoting the error
+            return prompt.reask(messages, reply.text or (reply.refusal or ""), reading.error or "", reply.finish_reason == "length")
+
         async def work(chunk: Chunk) -> ChunkResult:
-            messages = prompt.messages(chunk)
-            result = ChunkResult(chunk, "failed")
-            try:
-                first = await client.chat(messages, **params)
-            except LLMError as exc:
-                result.reason, result.detail = f"failed_{exc.kind}", str(exc)
-                return result
-            result.replies.append(first)
-            reading = read_reply(first, family_of, is_refusal)
-            result.first = reading
-            if reading.status != "invalid":
-                result.outcome, result.reading = reading.status, reading
-                return result
-            if s["reask"]:
-                again = prompt.reask(messages, first.text or (first.refusal or ""), reading.error or "", first.finish_reason == "length")
-                try:
-                    second = await client.chat(again, **params)
-                except LLMError as exc:
-                    result.reason, result.detail = f"failed_{exc.kind}", f"re-ask: {exc}"
-                    return result
-                result.replies.append(second)
-                retry = read_reply(second, family_of, is_refusal)
-                if retry.status != "invalid":
-                    result.outcome, result.reading = "reasked", retry
-                    return result
-                reading = retry
-            result.reason = f"failed_{reading.problem}"
-            result.detail = reading.error or "no valid item"
-            for reply in result.replies:  # unusable: kept in the cache file, asked anew by a later run
-                client.discard(reply, result.detail)
-            return result
+            asked = await ask(client, prompt.messages(chunk), read, params, reask if s["reask"] else None)
+            return ChunkResult(chunk, asked.outcome, asked.reason, asked.detail, asked.reading, asked.first, asked.replies)
 
         window = 4 * llm.concurrency
         pool = recorder_pool(recorder, self.build.workers)
