@@ -19,7 +19,8 @@ nothing was generated and why, and writes an empty typed output, so the later st
 ``builder run selfinstruct --dry-run`` prints the estimate and sends nothing.
 
 Parts: ``reading.py`` (the dedup documents as chunks, the quick record check), ``estimate.py`` (the dry
-run), ``report.py`` (the report tables); this module holds the stage and its generation loop.
+run), ``state.py`` (what one run gathers: ``GenerationRun``, made in ``run`` and passed to each step),
+``report.py`` (the report tables from that state); this module holds the stage and its generation loop.
 """
 
 from __future__ import annotations
