@@ -271,3 +271,20 @@ def test_bytes_common_in_no_chinese_encoding_fail_loudly():
     data = bytes(rnd.randrange(0x81, 0xFF) for _ in range(4000))
     with pytest.raises(DecodeError, match="common-character share"):
         decode(data)
+
+
+@pytest.mark.parametrize("line, names", [
+    ("2025年3月14日 记者 张明", ["张明"]),
+    ("记者 张明 李华", ["张明", "李华"]),
+    ("作者：本报评论员", ["本报评论员"]),
+    ("文/张三", ["张三"]),
+    ("记者 周航 上周六下午，读书会在图书馆举行", ["周航"]),  # a time phrase after the name is no second name
+    ("记者从市政府获悉，全市新开通三条公交线路", []),  # the label begins a sentence, not a byline
+    ("本文是一篇评论", []),  # 文 without a mark after it is no label
+])
+def test_one_byline_pattern_for_text_headers_and_crawled_pages(line, names):
+    from builder.stages.corpus.crawl import byline_author
+    from builder.stages.corpus.extract import byline_names
+
+    assert byline_names(line) == names
+    assert byline_author(f"<html><body><p>{line}</p></body></html>") == ("、".join(names) or None)

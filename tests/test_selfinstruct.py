@@ -575,35 +575,41 @@ def test_dry_run_calibrates_on_cached_replies_and_warns_near_max_tokens(tmp_path
 
     from rich.console import Console
 
-    def dry(build):
+    from builder.stages.base import StageRun
+
+    def dry(build):  # the estimate is the run's "estimate" report table (measure -> value as text)
         stage = pipeline.stage_class("selfinstruct")(build)
         out = io.StringIO()
+        work = build.output / "dry-run"
+        work.mkdir(exist_ok=True)
+        ctx = StageRun(stage, work, {"dedup": build.output / "dedup"}, console=Console(file=out, width=300), options={"dry_run": True})
         with pytest.raises(DryRunFinished) as done:
-            pipeline.execute(build, "selfinstruct", console=Console(file=out, width=300), options={"dry_run": True},
-                             stages={"selfinstruct": stage})
-        return stage.report["estimate"], out.getvalue(), str(done.value)
+            stage.run(ctx)
+        ctx.close()
+        table = ctx.tables["estimate"]
+        return dict(zip(table["measure"], table["value"])), out.getvalue(), str(done.value)
 
     with FakeOpenAI() as srv:
         build = make_build(tmp_path, srv.url, n_docs=3, llm={"prices": {}})
         before, _, _ = dry(build)
-        assert before["reply_tokens_basis"] == "prompt settings" and before["requests_cached"] == 0
+        assert before["reply_tokens_basis"] == "prompt settings" and before["requests_cached"] == "0"
         pipeline.execute(build, "selfinstruct")
         with sqlite3.connect(build.output / ".cache" / "llm.sqlite") as db:
             lengths = [r[0] for r in db.execute("SELECT completion_tokens FROM replies")]
         est, text, message = dry(build)
         assert srv.hits == len(lengths)  # the dry runs sent nothing
-    assert est["requests_cached"] == est["requests"] == len(lengths) and est["output_tokens"] == 0
-    assert est["reply_tokens_expected"] == round(sum(lengths) / len(lengths)) != before["reply_tokens_expected"]
+    assert est["requests_cached"] == est["requests"] == str(len(lengths)) and est["output_tokens"] == "0"
+    assert est["reply_tokens_expected"] == str(round(sum(lengths) / len(lengths))) != before["reply_tokens_expected"]
     assert est["reply_tokens_basis"] == f"{len(lengths)} cached replies of these requests"
     assert "no price for fake-model in [llm.prices]" in text  # not eaten as console markup
     assert "[" not in message.split("cost unknown")[1]  # the message shown in the run table has no markup-like brackets
     assert "max_tokens" not in text.split("estimate")[-1]  # far from the limit: no warning
 
     # another max_tokens is another request (not cached), so the model's cached replies calibrate it; 10% above them: warned
-    limit = int(est["reply_tokens_expected"] * 1.1)
+    limit = int(int(est["reply_tokens_expected"]) * 1.1)
     build = make_build(tmp_path, srv.url, n_docs=3, llm={"prices": {}, "max_tokens": limit})
     est, text, _ = dry(build)
-    assert est["requests_cached"] == 0 and est["reply_tokens_basis"] == f"{len(lengths)} cached replies of fake-model"
+    assert est["requests_cached"] == "0" and est["reply_tokens_basis"] == f"{len(lengths)} cached replies of fake-model"
     assert f"within 20% of [llm] max_tokens = {limit:,}: replies would be cut" in " ".join(text.split())
 
 

@@ -302,7 +302,7 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
         assert json.loads(row["meta"])["genre"]
     assert df["id"].n_unique() == df.height
     # inputs declared by a template are never empty
-    declared = {s.id for s in stage._catalog if s.input_source != "none"}
+    declared = {s.id for s in load_setup(stage.setup())[0] if s.input_source != "none"}
     assert (df.filter(pl.col("subcategory").is_in(list(declared)))["input"].str.len_chars() > 0).all()
     # split: no article on both sides, validation present for every family
     train = set(df.filter(pl.col("split") == "train")["source_id"])
@@ -316,7 +316,7 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
     # model-made inputs are skipped without an endpoint: each lands in rejected/ with its reason, and a note says why
     skipped = pl.read_parquet(work / "rejected").filter(pl.col("reason") == "skipped_needs_llm")
     assert skipped.height > 0 and ctx.counters["skipped_needs_llm"] == skipped.height
-    model_subs = {s.id for s in stage._catalog if "llm" in (s.input_source, s.output_source)}
+    model_subs = {s.id for s in load_setup(stage.setup())[0] if "llm" in (s.input_source, s.output_source)}
     for row in skipped.iter_rows(named=True):
         rec = json.loads(row["record"])
         assert set(rec) == {"subcategory", "source_id", "title"} and rec["subcategory"] in model_subs
@@ -326,7 +326,7 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
     assert any("model-made input" in p for p in ctx.problems)
     tables = stage.report_tables(ctx)
     cov = tables["coverage"]
-    assert cov.height == len(stage._catalog)
+    assert cov.height == len(load_setup(stage.setup())[0])
     assert set(cov.filter(pl.col("coverage") == "ZERO")["subcategory"]) >= {"outline_to_article_model"}
     assert tables["subcategory_samples"].height == df["subcategory"].n_unique()
     assert set(tables["item_lengths"]["field"]) == {"instruction", "input", "output"}

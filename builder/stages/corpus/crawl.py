@@ -31,7 +31,7 @@ from .crawl_feeds import content_kind, decode_html, page_links, parse_feed, pars
 from .crawl_fetch import Fetcher, Response
 from .crawl_frontier import Fetch, Frontier
 from .crawl_urls import UrlRules, host_of, normalize_url
-from .extract import UnreadableFile, extract_html, read_pdf, validate_author
+from .extract import UnreadableFile, byline_names, extract_html, read_pdf, validate_author
 
 DB_NAME = "crawl.sqlite"
 
@@ -333,7 +333,6 @@ class Crawler:
                     outcome.write(ctx)
 
 
-BYLINE = re.compile(r"(?:记者|作者|撰文|采写|通讯员)\s*[:：]?\s*((?:[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])[\s、，,]*){1,3})")
 META_AUTHOR = re.compile(r"""<meta[^>]+name\s*=\s*["']author["'][^>]*content\s*=\s*["']([^"']{1,40})["']""", re.I)
 TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 
@@ -341,10 +340,9 @@ TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 def byline_author(html: str) -> str | None:
     """The reporter named in a byline (记者 林晓), else a short meta author."""
     body = html[html.lower().find("<body"):] if "<body" in html.lower() else html
-    m = BYLINE.search(TAGS.sub(" ", body[:60000]))
-    if m:
-        names = [n for n in re.split(r"[\s、，,]+", m.group(1)) if n]
-        return "、".join(names) or None
+    names = byline_names(TAGS.sub(" ", body[:60000]))  # the one byline pattern (extract.BYLINE)
+    if names:
+        return "、".join(names)
     m = META_AUTHOR.search(html[:20000])
     return validate_author(m.group(1).strip()) if m and len(m.group(1).strip()) <= 20 else None
 

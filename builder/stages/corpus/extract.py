@@ -40,7 +40,21 @@ class RawDoc:
 
 
 DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
-AUTHOR = re.compile(r"(?:记者|作者|文|撰文|通讯员)[\s:：/]*([\u4e00-\u9fff·]{2,6}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*)")
+# The one byline pattern of every reader (text headers here, crawled pages in crawl.py): a label (记者, 作者, 撰文,
+# 采写, 通讯员; 文 only with a mark after it, as in 文/张三, since alone it begins too many words), then a
+# name of 2–5 characters (本报评论员 is one) and up to two more of 2–4, each ending where the Chinese text
+# ends (记者从市政府获悉 is no byline; 记者 周航 上周六下午 names 周航 only).
+BYLINE = re.compile(r"(?:(?:记者|作者|撰文|采写|通讯员)[\s:：/]*|文\s*[/／:：]\s*)"
+                    r"([\u4e00-\u9fff·]{2,5}(?![\u4e00-\u9fff·])(?:[\s、，,]+[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff·])){0,2})")
+BYLINE_SEPARATORS = re.compile(r"[\s、，,]+")
+
+
+def byline_names(text: str) -> list[str]:
+    """The names in the first byline of ``text`` (记者 张明 李华 -> [张明, 李华]); [] when there is none."""
+    m = BYLINE.search(text)
+    return [n for n in BYLINE_SEPARATORS.split(m.group(1)) if n] if m else []
+
+
 SENTENCE_END = tuple("。！？!?…；;”」』）)")
 
 
@@ -85,10 +99,10 @@ def _split_header(lines: list[str]) -> tuple[str | None, str | None, str | None,
         if i < len(lines) and len(lines[i].strip()) <= 48:
             line = lines[i].strip()
             d = parse_date(line)
-            a = AUTHOR.search(line)
-            if d or (a and len(line) <= 24):
+            names = byline_names(line)
+            if d or (names and len(line) <= 24):
                 published = published or d
-                author = author or (a.group(1) if a else None)
+                author = author or ("、".join(names) or None)
                 i += 1
                 continue
         break

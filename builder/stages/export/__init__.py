@@ -39,8 +39,8 @@ from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_writ
 from ...text import pii
 from ...text.tokens import count_tokens_batch
 from ..base import Stage, StageRun
-from .assemble import (ORIGINS, SPLITS, choose, mix_quotas, near_duplicates, origin_order, read_blocklist,
-                       read_review_decisions)
+from .assemble import (ORIGINS, SPLITS, mix_quotas, near_duplicates, origin_order, read_blocklist, read_review_decisions,
+                       sample_keeping_split_shares)
 from .formats import lora_settings, prompt_of, write_hub, write_llamafactory, write_trl
 
 PII_FIELDS = ("instruction", "input", "output")
@@ -268,7 +268,7 @@ class ExportStage(Stage):
         mix_rows = []
         for origin, idx in by_origin.items():
             quota = quotas[origin]
-            chosen = choose(idx, [items[k]["split"] for k in idx], quota, seed, origin)
+            chosen = sample_keeping_split_shares(idx, [items[k]["split"] for k in idx], quota, seed, origin)
             keep |= chosen
             cap = (mix.get(origin) or {}).get("cap")
             reason = "over_origin_cap" if cap is not None and quota == min(cap, len(idx)) else "over_mix_quota"

@@ -190,7 +190,7 @@ def mix_quotas(available: Mapping[str, int], mix: Mapping[str, Mapping[str, Any]
     return quotas, notes
 
 
-def choose(indices: list[int], splits: list[str], quota: int, seed: int, salt: str) -> set[int]:
+def sample_keeping_split_shares(indices: list[int], splits: list[str], quota: int, seed: int, salt: str) -> set[int]:
     """A seeded sample of ``quota`` indices that keeps each split's share (largest remainders)."""
     if quota >= len(indices):
         return set(indices)

@@ -5,7 +5,8 @@ our Chinese prompt (``prompts/selfinstruct/``, ``prompt.py``: task types under t
 the project's one LLM client (``builder.llm``: limits, retries, a SQLite cache that makes a rerun free).
 
 On the event loop, each reply is only read (``replies.py``: every shape unwrapped, one ``json.loads`` for
-a well-formed reply); a reply with no usable item is re-asked once, quoting the error. Every request ends
+a well-formed reply); a reply with no usable item is re-asked once, quoting the error (the request, re-ask and
+failure classification are ``builder.llm.flow.ask``, shared with templates' model-made inputs). Every request ends
 as valid, unwrapped, repaired, truncated, reasked or failed; a failed reply is kept raw in ``rejected/``,
 and so is every item that is not kept, with its reason (the first reply of a re-asked request included).
 The rest of the work on a reply (``recorder.py``: grounding, filters, records) runs in one worker process
@@ -18,63 +19,39 @@ nothing was generated and why, and writes an empty typed output, so the later st
 ``builder run selfinstruct --dry-run`` prints the estimate and sends nothing.
 
 Parts: ``reading.py`` (the dedup documents as chunks, the quick record check), ``estimate.py`` (the dry
-run), ``report.py`` (the report tables); this module holds the stage and its generation loop.
+run), ``state.py`` (what one run gathers: ``GenerationRun``, made in ``run`` and passed to each step),
+``report.py`` (the report tables from that state); this module holds the stage and its generation loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import pickle
-import random
-import tempfile
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import polars as pl
 
 from ...errors import BuilderError, DryRunFinished
 from ...items import SplitRule
-from ...llm import LLMClient, LLMError, LLMSettings, display_url, endpoint_problem, in_order, response_format_for
+from ...llm import Completion, LLMClient, LLMSettings, ask, display_url, endpoint_problem, in_order, response_format_for
 from ...resources import load_schema
 from ...shards import INSTRUCTION_SCHEMA, REJECTED_SCHEMA
 from ...workers import new_pool
 from ..base import Stage, StageRun
 from .chunks import Chunk
 from .estimate import NEAR_MAX_TOKENS, REPLY_SCHEMA, describe_estimate, estimate_run, length_warning, print_estimate  # noqa: F401
-from .filters import ItemFilters, NearDuplicates
+from .filters import ItemFilters
 from .prompt import FAMILIES, SelfInstructPrompt
 from .reading import JSON_TYPES, SIMPLE_KEYWORDS, document_chunks, fast_check, read_documents  # noqa: F401
-from .recorder import ChunkResult, PendingItem, Recorded, ReplyRecorder
+from .recorder import ChunkResult, Recorded, ReplyRecorder
 from .replies import read_reply
 from .report import OUTCOMES, report_tables  # noqa: F401
+from .state import GenerationRun, Spill  # noqa: F401
 
 LLM_RESULT_KEYS = ("model", "temperature", "top_p", "max_tokens", "seed", "response_format")
 MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, badly: a rerun would not mend it for free
-
-
-class Spill:
-    """Items waiting for the duplicate check, pickled to an unlinked temporary file: memory stays flat however
-    many requests a run makes; only each item's short comparison key stays in memory."""
-
-    def __init__(self, folder: Path):
-        self._file = tempfile.TemporaryFile(dir=folder)
-        self.count = 0
-
-    def add(self, p: PendingItem) -> None:
-        pickle.dump(p, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
-
-    def __iter__(self) -> Iterator[PendingItem]:
-        self._file.flush()
-        self._file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self._file)
-
-    def close(self) -> None:
-        self._file.close()
 
 
 _RECORDER: ReplyRecorder | None = None
@@ -115,7 +92,6 @@ class SelfInstructStage(Stage):
         super().__init__(build)
         self.llm = LLMSettings.from_mapping(build.settings.get("llm", {}))
         self._prompt: SelfInstructPrompt | None = None
-        self.report: dict[str, Any] = {}
 
     @property
     def prompt(self) -> SelfInstructPrompt:
@@ -155,7 +131,6 @@ class SelfInstructStage(Stage):
         dry_run = bool(ctx.options.get("dry_run"))
         if problem or dry_run:
             est = self.estimate(ctx)
-            self.report["estimate"] = est  # what a dry run estimated, for a caller of the stage
             ctx.report_table("estimate", pl.DataFrame({"measure": list(est), "value": [str(v) for v in est.values()]}))
             self.print_estimate(ctx, est)
             summary = self.describe_estimate(est)
@@ -169,13 +144,13 @@ class SelfInstructStage(Stage):
                 return
             ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
+        run = GenerationRun.start(ctx.dir.parent, s["filters"], self.build.settings["build"]["seed"], s["samples"])
         try:
-            asyncio.run(self.generate(ctx))
-            self.write_items(ctx)
-            ctx.tables.update(report_tables(self, ctx.counters))
+            asyncio.run(self.generate(ctx, run))
+            self.write_items(ctx, run)
+            ctx.tables.update(report_tables(run, self.llm, ctx.counters))
         finally:  # an interrupted or failed run leaves no spill file open
-            if getattr(self, "_spill", None) is not None:
-                self._spill.close()
+            run.close()
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
         if failed:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
@@ -201,7 +176,7 @@ class SelfInstructStage(Stage):
         print_estimate(ctx.console, est)
 
     # -- generation --------------------------------------------------------------------------------------
-    async def generate(self, ctx: StageRun) -> None:
+    async def generate(self, ctx: StageRun, run: GenerationRun) -> None:
         """Send every chunk; read each reply on the event loop (cheap), record it in a worker process.
 
         The recorder (``recorder.py``: grounding, filters, records) runs in a process of its own, so it never
@@ -212,55 +187,22 @@ class SelfInstructStage(Stage):
         prompt = self.prompt
         schema = load_schema(REPLY_SCHEMA)
         fmt = response_format_for(llm.response_format, schema, "selfinstruct_items")
-        self._filters = ItemFilters(s, prompt.examples)
-        self._samples: list[dict[str, Any]] = []
-        self._rng = random.Random(self.build.settings["build"]["seed"])
-        self._kept_seen = 0
-        self._grounding: list[tuple[str, float]] = []
-        self._families: Counter[str] = Counter()
-        self._items_per_request: Counter[int] = Counter()
-        self._used = Counter()
-        self._spill = Spill(ctx.dir.parent)
-        self._near = NearDuplicates(s["filters"])
         recorder = ReplyRecorder(s, prompt.examples, self.split_rule(), prompt.prompt_id, llm.model,
                                  fast_check(load_schema(self.record_schema)))
         client = LLMClient.from_build(self.build)
         params = {"response_format": fmt} if fmt else {}
         family_of = prompt.family_of
-        is_refusal = self._filters.is_refusal
+        is_refusal = ItemFilters(s, prompt.examples).is_refusal
+
+        def read(reply: Completion):
+            return read_reply(reply, family_of, is_refusal)
+
+        def reask(messages, reply: Completion, reading) -> list[dict[str, str]]:  # once, quoting the error
+            return prompt.reask(messages, reply.text or (reply.refusal or ""), reading.error or "", reply.finish_reason == "length")
 
         async def work(chunk: Chunk) -> ChunkResult:
-            messages = prompt.messages(chunk)
-            result = ChunkResult(chunk, "failed")
-            try:
-                first = await client.chat(messages, **params)
-            except LLMError as exc:
-                result.reason, result.detail = f"failed_{exc.kind}", str(exc)
-                return result
-            result.replies.append(first)
-            reading = read_reply(first, family_of, is_refusal)
-            result.first = reading
-            if reading.status != "invalid":
-                result.outcome, result.reading = reading.status, reading
-                return result
-            if s["reask"]:
-                again = prompt.reask(messages, first.text or (first.refusal or ""), reading.error or "", first.finish_reason == "length")
-                try:
-                    second = await client.chat(again, **params)
-                except LLMError as exc:
-                    result.reason, result.detail = f"failed_{exc.kind}", f"re-ask: {exc}"
-                    return result
-                result.replies.append(second)
-                retry = read_reply(second, family_of, is_refusal)
-                if retry.status != "invalid":
-                    result.outcome, result.reading = "reasked", retry
-                    return result
-                reading = retry
-            result.reason = f"failed_{reading.problem}"
-            result.detail = reading.error or "no valid item"
-            for reply in result.replies:  # unusable: kept in the cache file, asked anew by a later run
-                client.discard(reply, result.detail)
-            return result
+            asked = await ask(client, prompt.messages(chunk), read, params, reask if s["reask"] else None)
+            return ChunkResult(chunk, asked.outcome, asked.reason, asked.detail, asked.reading, asked.first, asked.replies)
 
         window = 4 * llm.concurrency
         pool = recorder_pool(recorder, self.build.workers)
@@ -269,74 +211,59 @@ class SelfInstructStage(Stage):
             async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
                 waiting.append(pool.submit(record_one, res))
                 while waiting and waiting[0].done():
-                    self.apply(ctx, waiting.popleft().result())
+                    self.apply(ctx, run, waiting.popleft().result())
                 if len(waiting) > window:  # the recorder is behind: let it catch up before reading more
-                    self.apply(ctx, await asyncio.wrap_future(waiting.popleft()))
+                    self.apply(ctx, run, await asyncio.wrap_future(waiting.popleft()))
             while waiting:
-                self.apply(ctx, await asyncio.wrap_future(waiting.popleft()))
+                self.apply(ctx, run, await asyncio.wrap_future(waiting.popleft()))
         except BrokenProcessPool:
             raise BuilderError("selfinstruct: the recorder process died (out of memory?); the replies are cached, run again") from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             await client.aclose()
-            self.client_stats = (Counter(client.stats), list(client.latencies))
+            run.client_stats, run.latencies = Counter(client.stats), list(client.latencies)
         for k, v in client.stats.items():
             ctx.count(f"llm_{k}", v)
 
     # -- recording ----------------------------------------------------------------------------------------
-    def apply(self, ctx: StageRun, done: Recorded) -> None:
+    def apply(self, ctx: StageRun, run: GenerationRun, done: Recorded) -> None:
         """Write what the recorder made of one reply (in request order)."""
         for name, n in done.counts.items():
             ctx.count(name, n)
-        self._used.update(done.used)
+        run.used.update(done.used)
         if done.returned is not None:
-            self._items_per_request[done.returned] += 1
+            run.items_per_request[done.returned] += 1
         for reason, detail, record, extra in done.rejects:
             ctx.reject(reason, detail, record, **extra)
         for record, extra in done.invalid:
             ctx.reject("invalid_record", ctx.check(record) or "the record does not match the instruction schema", record, **extra)
         for pending, forms in done.pending:
-            self._near.forms.append(forms)
-            self._spill.add(pending)
+            run.near.forms.append(forms)
+            run.spill.add(pending)
 
-    def write_items(self, ctx: StageRun) -> None:
+    def write_items(self, ctx: StageRun, run: GenerationRun) -> None:
         """Drop near duplicates (the earliest item is kept), write the rest in reply order."""
-        spill = self._spill
+        spill, near = run.spill, run.near
         try:
-            repeats = self._near.resolve()
+            repeats = near.resolve()
             for row, p in enumerate(spill):
                 repeat = repeats.get(row)
                 if repeat is not None:
-                    kept_id = self._near.kept_ids[repeat.row] if repeat.row in self._near.kept_ids else ""
+                    kept_id = near.kept_ids[repeat.row] if repeat.row in near.kept_ids else ""
                     ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(kept_id), p.record,
                                source=p.record["subcategory"], chunk_id=p.chunk_id)
                     continue
-                self._near.kept_ids[row] = p.record["id"]
+                near.kept_ids[row] = p.record["id"]
                 # checked against the record schema in record() (fast_check, else jsonschema): written as is
                 ctx.data.write(p.record)
                 ctx.count("kept")
-                self._grounding.append((p.task_type, p.grounding))
-                self._families[p.family] += 1
-                self.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
+                run.grounding.append((p.task_type, p.grounding))
+                run.families[p.family] += 1
+                run.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
         finally:
             spill.close()
         for family in FAMILIES:
-            ctx.count(f"kept_family_{family}", self._families.get(family, 0))
-
-    def sample(self, record: Mapping[str, Any], chunk_id: str, chunk_text: str, grounding: float) -> None:
-        """Reservoir sample of kept items with their source chunk, for the report."""
-        k = self.settings["samples"]
-        self._kept_seen += 1
-        row = {"id": record["id"], "task": record["subcategory"], "grounding": grounding, "instruction": record["instruction"],
-               "input": record["input"][:200], "output": record["output"][:300], "chunk_id": chunk_id,
-               "source_chunk": chunk_text}
-        if len(self._samples) < k:
-            self._samples.append(row)
-        else:
-            j = self._rng.randrange(self._kept_seen)
-            if j < k:
-                self._samples[j] = row
-
+            ctx.count(f"kept_family_{family}", run.families.get(family, 0))
 
 
 STAGE = SelfInstructStage

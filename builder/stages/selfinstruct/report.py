@@ -3,7 +3,6 @@ latency, grounding, and samples of kept items with their source chunk."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING, Any, Mapping
 
 import polars as pl
@@ -11,18 +10,17 @@ import polars as pl
 from .prompt import FAMILIES
 
 if TYPE_CHECKING:
-    from . import SelfInstructStage
+    from ...llm import LLMSettings
+    from .state import GenerationRun
 
 OUTCOMES = ("valid", "unwrapped", "repaired", "truncated", "reasked", "failed")
 
 
-def report_tables(stage: "SelfInstructStage", counters: Mapping[str, Any]) -> dict[str, pl.DataFrame]:
-    """The tables of one run, from its counters and what the stage kept of the run (estimate, samples …)."""
+def report_tables(run: "GenerationRun", llm: "LLMSettings", counters: Mapping[str, Any]) -> dict[str, pl.DataFrame]:
+    """The tables of one generation run, from its counters and its state (``state.GenerationRun``); ``llm``
+    prices the tokens. The dry-run estimate is reported where it is made (``SelfInstructStage.run``)."""
     tables: dict[str, pl.DataFrame] = {}
     c = counters
-    est = stage.report.get("estimate")
-    if est is not None:
-        tables["estimate"] = pl.DataFrame({"measure": list(est), "value": [str(v) for v in est.values()]})
     if not c.get("chunks"):
         return tables
     outcomes = [f"request_{k}" for k in OUTCOMES]
@@ -33,7 +31,7 @@ def report_tables(stage: "SelfInstructStage", counters: Mapping[str, Any]) -> di
     failed = sorted(k for k in c if k.startswith(("failed_", "reasked_", "repaired_", "unwrapped_", "item_", "truncated_")))
     tables["repairs_and_failures"] = pl.DataFrame({"what": failed, "count": [c[k] for k in failed]},
                                                   schema={"what": pl.String, "count": pl.Int64})
-    per = sorted(stage._items_per_request.items())
+    per = sorted(run.items_per_request.items())
     tables["items_per_request"] = pl.DataFrame({"items": [k for k, _ in per], "requests": [v for _, v in per]},
                                                schema={"items": pl.Int64, "requests": pl.Int64})
     tables["families"] = pl.DataFrame({"family": list(FAMILIES), "kept": [c.get(f"kept_family_{f}", 0) for f in FAMILIES]},
@@ -43,10 +41,10 @@ def report_tables(stage: "SelfInstructStage", counters: Mapping[str, Any]) -> di
     tables["filters"] = pl.DataFrame({"filter": drops + ["kept"], "items": [c[k] for k in drops] + [c.get("kept", 0)],
                                       "share_of_returned": [round(c[k] / returned, 4) for k in drops] + [round(c.get("kept", 0) / returned, 4)]},
                                      schema={"filter": pl.String, "items": pl.Int64, "share_of_returned": pl.Float64})
-    stats, latencies = getattr(stage, "client_stats", (Counter(), []))
-    u = stage._used
-    paid_cost = stage.llm.cost(u["paid_prompt_tokens"], u["paid_completion_tokens"])
-    all_cost = stage.llm.cost(u["paid_prompt_tokens"] + u["cached_prompt_tokens"], u["paid_completion_tokens"] + u["cached_completion_tokens"])
+    stats, latencies = run.client_stats, run.latencies
+    u = run.used
+    paid_cost = llm.cost(u["paid_prompt_tokens"], u["paid_completion_tokens"])
+    all_cost = llm.cost(u["paid_prompt_tokens"] + u["cached_prompt_tokens"], u["paid_completion_tokens"] + u["cached_completion_tokens"])
     rows = [("chunks", c.get("chunks", 0)), ("http_requests_sent", stats.get("requests", 0)),
             ("replies_paid_this_run", u["paid_replies"]), ("replies_from_cache", u["cached_replies"]),
             ("prompt_tokens_paid", u["paid_prompt_tokens"]), ("completion_tokens_paid", u["paid_completion_tokens"]),
@@ -61,11 +59,11 @@ def report_tables(stage: "SelfInstructStage", counters: Mapping[str, Any]) -> di
         tables["latency_seconds"] = pl.DataFrame([{"n": lat.len(), "mean": round(float(lat.mean()), 3),
                                                    **{f"p{q}": round(float(lat.quantile(q / 100, "nearest")), 3) for q in (10, 50, 90, 99)},
                                                    "max": round(float(lat.max()), 3)}])
-    if stage._grounding:
-        g = pl.DataFrame(stage._grounding, schema={"task": pl.String, "grounding": pl.Float64}, orient="row")
+    if run.grounding:
+        g = pl.DataFrame(run.grounding, schema={"task": pl.String, "grounding": pl.Float64}, orient="row")
         tables["grounding"] = (g.group_by("task").agg(pl.len().alias("items"), pl.col("grounding").mean().round(3).alias("mean"),
                                                      pl.col("grounding").quantile(0.1, "nearest").alias("p10"),
                                                      pl.col("grounding").median().alias("p50")).sort("task"))
-    if stage._samples:
-        tables["item_samples"] = pl.DataFrame(stage._samples)
+    if run.samples:
+        tables["item_samples"] = pl.DataFrame(run.samples)
     return tables

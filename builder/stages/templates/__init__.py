@@ -264,13 +264,12 @@ class TemplatesStage(Stage):
         unknown_caps = sorted(set(self.settings.get("caps", {})) - {s.id for s in catalog})
         if unknown_caps:
             raise BuilderError(f"[templates] caps: unknown sub-category '{unknown_caps[0]}'")
-        self._catalog = catalog
         genre_names = {g: classifier.name(g) for g in classifier.genres}
         by_id = {s.id: s for s in catalog}
         stats: dict[str, Counter] = defaultdict(Counter)
         genres: Counter = Counter()
         routing_rows: list[dict[str, Any]] = []
-        self._checks: Counter = Counter()  # (subcategory, reason) -> items rejected
+        checks: Counter = Counter()  # (subcategory, reason) -> items rejected
 
         def evict(item: dict[str, Any]) -> None:
             stats[item["sub"]]["over_cap"] += 1
@@ -306,7 +305,7 @@ class TemplatesStage(Stage):
             for reason, detail, cand in res["rejects"]:
                 stats[cand["sub"]]["candidates"] += 1
                 stats[cand["sub"]]["failed_checks"] += 1
-                self._checks[(cand["sub"], reason)] += 1
+                checks[(cand["sub"], reason)] += 1
                 ctx.reject(reason, detail, {"subcategory": cand["sub"], "source_id": cand["source_id"],
                                             "input": cand["input"], "output": cand["output"]},
                            source=doc["source"], path=doc["path"], id=doc["id"])
@@ -322,7 +321,7 @@ class TemplatesStage(Stage):
         kept: dict[str, list[dict[str, Any]]] = {s.id: samples[s.id].items() for s in catalog}
         needs_llm = {sid: items for sid, items in kept.items() if "llm" in (by_id[sid].input_source, by_id[sid].output_source) and items}
         if needs_llm:
-            kept.update(self.fill_llm_inputs(ctx, needs_llm, by_id, stats))
+            kept.update(self.fill_llm_inputs(ctx, needs_llm, by_id, stats, checks))
 
         # instructions (phrasing rotation), records, duplicates
         records: list[dict[str, Any]] = []
@@ -356,7 +355,7 @@ class TemplatesStage(Stage):
             if ctx.keep(r):
                 stats[r["subcategory"]][r["split"]] += 1
         ctx.counters.update(decision.counts())
-        ctx.tables_after_close(lambda: self.coverage_tables(ctx, catalog, stats, genres, genre_names, self._checks, routing_rows))
+        ctx.tables_after_close(lambda: self.coverage_tables(ctx, catalog, stats, genres, genre_names, checks, routing_rows))
         absent = sorted({g for s in catalog if "*" not in s.genres and not any(genres[x] for x in s.genres) for g in s.genres} - set(genres))
         for g in absent:  # the genre contract: a sub-category that needs a genre the corpus lacks makes nothing
             subs = [s.id for s in catalog if "*" not in s.genres and g in s.genres and not any(genres[x] for x in s.genres)]
@@ -424,7 +423,7 @@ class TemplatesStage(Stage):
 
     # -- model-made inputs --------------------------------------------------------------------------
     def fill_llm_inputs(self, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by_id: dict[str, SubCategory],
-                        stats: dict[str, Counter]) -> dict[str, list[dict[str, Any]]]:
+                        stats: dict[str, Counter], checks: Counter) -> dict[str, list[dict[str, Any]]]:
         from .llm_inputs import fill_inputs
 
         total = sum(len(v) for v in needs.values())
@@ -441,7 +440,7 @@ class TemplatesStage(Stage):
             ctx.problem(f"{total} items of {len(needs)} sub-categories need a model-made input or answer and were skipped: {why} "
                         f"({', '.join(sorted(needs))})")
             return {sid: [] for sid in needs}
-        filled = fill_inputs(self, ctx, needs, by_id, stats)
+        filled = fill_inputs(self, ctx, needs, by_id, stats, checks)
         if ctx.counters.get("llm_failed"):
             ctx.problem(f"{ctx.counters['llm_failed']} of {total} model requests for inputs failed (see rejected/, reason llm_failed); "
                         "the next run retries them", rerun=True)

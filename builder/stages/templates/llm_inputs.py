@@ -1,7 +1,8 @@
 """Model-made inputs and outputs: render a sub-category's prompt (``prompts/templates/llm/*.j2``) for each
-sampled item, send them through the project's one LLM client (limits, retries, a request cache so a
-rerun after a crash pays nothing twice) and put the reply into the item's input (``input_source =
-"llm"``) or output (``output_source = "llm"``) as ``{{ llm }}``.
+sampled item, send them through the project's one LLM client and its request flow (``builder.llm.flow``,
+shared with selfinstruct: limits, retries, a request cache so a rerun after a crash pays nothing twice,
+each failure classified) and put the reply into the item's input (``input_source = "llm"``) or output
+(``output_source = "llm"``) as ``{{ llm }}``.
 
 A reply that is empty, cut off at max_tokens, or that simply copies the output is not used; the item
 is then checked like every other (``checks.py``: lengths, grounding in the article, the 5W subject …).
@@ -14,12 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ...llm import ChatRequest, Completion, run_requests
+from ...llm.flow import ask_all, read_text
 from ..base import StageRun
 from . import textkit as tk
 from .catalog import LLM_DIR, SubCategory, jinja_env
 
 MAX_TOKENS = 1500
+FAILURES = {"empty_reply": ("llm_empty_reply", "the model returned no usable text"),  # read_text's problem -> reason, detail
+            "truncated": ("llm_reply_truncated", f"the reply was cut off at max_tokens={MAX_TOKENS}")}
 
 
 def side(sub: SubCategory) -> str:
@@ -33,38 +36,38 @@ def prompt_for(folder, sub: SubCategory, values: dict[str, Any]) -> str:
 
 
 def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by_id: dict[str, SubCategory],
-                stats: dict[str, Counter]) -> dict[str, list[dict[str, Any]]]:
+                stats: dict[str, Counter], checks: Counter) -> dict[str, list[dict[str, Any]]]:
+    """Ask the model for each item's input or answer; ``stats`` (per sub-category) and ``checks`` ((sub-category,
+    reason) -> items) count the items whose model-made text failed a check."""
     folder = stage.template_dir()
     order: list[tuple[str, dict[str, Any]]] = []
-    requests: list[ChatRequest] = []
+    requests: list[tuple[list[dict[str, str]], dict[str, Any]]] = []
     for sid, items in needs.items():
         sub = by_id[sid]
         for cand in items:
             question = next((p for p, ok in zip(cand["phrasings"], cand["phrasing_ok"]) if ok), cand["phrasings"][0])
             prompt = prompt_for(folder, sub, dict(cand["llm_values"], question=question))
             order.append((sid, cand))
-            requests.append(ChatRequest([{"role": "user", "content": prompt}], {"max_tokens": MAX_TOKENS}))
+            requests.append(([{"role": "user", "content": prompt}], {"max_tokens": MAX_TOKENS}))
     ctx.log(f"asking the model for {len(requests)} inputs ({', '.join(sorted(needs))})")
-    results = run_requests(stage.build, requests)
+    # the shared request -> read -> classify flow; no re-ask, and an unusable reply stays served from the cache
+    results = ask_all(stage.build, requests, read_text, discard=False)
     out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in needs}
-    for (sid, cand), res in zip(order, results):
+    for (sid, cand), asked in zip(order, results):
         sub = by_id[sid]
         rec = {"subcategory": sid, "source_id": cand["source_id"], "output": (cand["output"] or "")[:300]}
-        if not isinstance(res, Completion):
-            ctx.reject("llm_failed", f"{sid}: {getattr(res, 'kind', 'error')}: {res}", rec,
+        res = asked.reply
+        if res is None:
+            ctx.reject("llm_failed", f"{sid}: {asked.problem}: {asked.error}", rec,
                        source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
-        reply = (res.text or "").strip()
+        reply = asked.first.text if asked.first is not None else ""
         rec["llm_reply"] = reply
         if res.cached:
             ctx.count("llm_cached")
-        if not reply or res.refusal:
-            ctx.reject("llm_empty_reply", f"{sid}: the model returned no usable text", rec,
-                       source=cand["source"], path=cand["path"], id=cand["source_id"])
-            continue
-        if res.finish_reason == "length":
-            ctx.reject("llm_reply_truncated", f"{sid}: the reply was cut off at max_tokens={MAX_TOKENS}", rec,
-                       source=cand["source"], path=cand["path"], id=cand["source_id"])
+        if asked.outcome == "failed":
+            reason, detail = FAILURES[asked.problem]
+            ctx.reject(reason, f"{sid}: {detail}", rec, source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
         values = dict(cand["llm_values"], llm=reply)
         where = side(sub)
@@ -91,7 +94,7 @@ def fill_inputs(stage, ctx: StageRun, needs: dict[str, list[dict[str, Any]]], by
             problem = check_candidate(sub, cand)
         if problem:
             stats[sid]["failed_checks"] += 1
-            stage._checks[(sid, problem[0])] += 1
+            checks[(sid, problem[0])] += 1
             ctx.reject(problem[0], problem[1], rec, source=cand["source"], path=cand["path"], id=cand["source_id"])
             continue
         ctx.count(f"llm_{where}s_made")
