@@ -187,11 +187,16 @@ def _review_samples(data: pl.LazyFrame | None, stage: str, seed: int) -> str:
     cols = data.collect_schema().names()
     if "id" not in cols:
         return ""
+    # the sample is chosen on (id, key) alone, then only its rows are read: sorting whole records would hold
+    # every text of the stage in memory at once (824 MB for a 1 GB corpus)
+    key = pl.col("id").hash(seed).alias("_k")
     if "subcategory" in cols:
-        df = (data.with_columns(pl.col("id").hash(seed).alias("_k")).sort("_k").group_by("subcategory", maintain_order=True)
-              .head(REVIEW_PER_SUBCATEGORY).sort(["subcategory", "id"]).collect(engine="streaming").drop("_k"))
+        ids = (data.select("id", "subcategory", key).sort("_k").group_by("subcategory", maintain_order=True)
+               .head(REVIEW_PER_SUBCATEGORY).collect(engine="streaming")["id"].to_list())
+        df = data.filter(pl.col("id").is_in(ids)).collect(engine="streaming").sort(["subcategory", "id"])
     else:
-        df = data.with_columns(pl.col("id").hash(seed).alias("_k")).sort("_k").head(REVIEW_SAMPLE).collect(engine="streaming").drop("_k")
+        ids = data.select("id", key).sort("_k").head(REVIEW_SAMPLE).collect(engine="streaming")["id"].to_list()
+        df = data.filter(pl.col("id").is_in(ids)).with_columns(key).collect(engine="streaming").sort("_k").drop("_k")
     if df.height == 0:
         return ""
     out = [f'<h3>Review a sample ({df.height} kept records; decide, then “Download decisions” at the top)</h3><div class="samples">']
