@@ -76,7 +76,7 @@ def run_builder(corpus: Path, work: Path) -> dict:
         raise RuntimeError(f"{bad.height} rows rejected for other reasons than duplication: {bad['reason'].unique().to_list()}")
     for rid, kid in zip(rej["id"].to_list(), rej["kept_id"].to_list()):
         labels[row_of[rid]] = row_of[kid]
-    tables = getattr(ctx, "dedup_summary", {})
+    tables = ctx.tables
     return {"labels": labels,
             "timings": tables["timings"].to_dicts() if "timings" in tables else [],
             "cluster_sizes": tables["cluster_sizes"].to_dicts() if "cluster_sizes" in tables else [],

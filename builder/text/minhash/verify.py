@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .settings import MinHashSettings
-from .sketch import HASH_BITS, U32, U64, positional_hashes, sorted_unique
+from .sketch import U32, U64, positional_hashes, sorted_unique
 
 NUMERAL_CHARS = set("0123456789〇零一二三四五六七八九十百千万亿两")
 PARTICLES = set("的地得了着过吗呢吧")  # function characters: a run holding one is an edit or a typo, not a name
@@ -171,34 +171,32 @@ def verify_chunk(task: tuple[np.ndarray, dict[int, Any], MinHashSettings, bool])
     """Worker: (jaccard, containment, slots) per row pair; slots = 1 when the pair swaps a number or a name.
 
     The slot check runs only where it can change the outcome (a pair that would otherwise be a
-    duplicate), and only for the char tokenizer. The work is done for a block of pairs at once
-    (:func:`measure_block`, :func:`slot_block`); the result equals :func:`measure_sets` and
+    duplicate), and only for the char tokenizer. The loops over pairs are compiled (:mod:`.kernels`):
+    set intersections by merging, the slot scan by binary search in the other text's set; only the
+    runs that pass go through :func:`is_slot`. The result equals :func:`measure_sets` and
     :func:`slot_substitutions` pair by pair (``verify_chunk_pairwise``, which a test compares).
     """
     pairs, where, s, check_slots = task
     forms = StoredForms(where)
     out = np.zeros((len(pairs), 3), dtype=np.float64)
     slots = check_slots and s.distinct_slots and s.tokenizer == "char"
+    if not len(pairs):
+        return out
     try:
-        rows = np.unique(pairs) if len(pairs) else np.empty(0, np.int64)
+        rows = np.unique(pairs)
         docs = _Docs([forms.load(int(r), s) for r in rows.tolist()])
-        local = np.searchsorted(rows, pairs) if len(pairs) else np.empty((0, 2), np.int64)
-        for start in range(0, len(pairs), BLOCK_PAIRS):
-            sub = local[start : start + BLOCK_PAIRS]
-            jac, con = measure_block(docs, sub[:, 0], sub[:, 1])
-            out[start : start + len(sub), 0], out[start : start + len(sub), 1] = jac, con
-            if slots:
-                i, j = sub[:, 0], sub[:, 1]
-                small_cp = np.minimum(docs.cp_len[i], docs.cp_len[j])
-                maybe = jac >= s.threshold_for(small_cp)
-                if s.containment:
-                    maybe |= (con >= s.containment_threshold) & (np.minimum(docs.set_len[i], docs.set_len[j]) >= s.min_containment_shingles)
-                found = slot_block(docs, i[maybe], j[maybe], s.ngram, s.max_slot_chars)
-                if found is None:  # documents whose sets are not their positions' (not made by this engine)
-                    return verify_chunk_pairwise(task)
-                out[start + np.flatnonzero(maybe), 2] = found
     finally:
         forms.close()
+    local = np.searchsorted(rows, pairs)
+    i, j = local[:, 0], local[:, 1]
+    jac, con = measure_block(docs, i, j)
+    out[:, 0], out[:, 1] = jac, con
+    if slots:
+        small_cp = np.minimum(docs.cp_len[i], docs.cp_len[j])
+        maybe = jac >= s.threshold_for(small_cp)
+        if s.containment:
+            maybe |= (con >= s.containment_threshold) & (np.minimum(docs.set_len[i], docs.set_len[j]) >= s.min_containment_shingles)
+        out[np.flatnonzero(maybe), 2] = slot_block(docs, i[maybe], j[maybe], s.ngram, s.max_slot_chars)
     return out
 
 
@@ -228,22 +226,11 @@ def verify_chunk_pairwise(task: tuple[np.ndarray, dict[int, Any], MinHashSetting
     return out
 
 
-# -- the same measures for a block of pairs at once ------------------------------------------------------------
-
-BLOCK_PAIRS = 2048  # pairs measured together: a block's arrays stay around 10-20 MB
-_TAG = U64(HASH_BITS)  # a pair's number goes above the 48 hash bits, so one sorted array holds a block's sets
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """concatenate(arange(k) for k in lengths), vectorised."""
-    total = int(lengths.sum())
-    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+# -- the same measures for many pairs at once -------------------------------------------------------------------
 
 
 class _Docs:
-    """A chunk's documents as flat arrays: code points and exact shingle sets, with offsets and lengths;
-    positional hashes and where each position's shingle sits in its document's set made on first use,
-    for all documents at once."""
+    """A chunk's documents as flat arrays: code points and exact shingle sets, with offsets and lengths."""
 
     def __init__(self, entries: list):
         self.cp_len = np.fromiter((len(e[0]) for e in entries), np.int64, len(entries))
@@ -252,53 +239,12 @@ class _Docs:
         self.set_off = np.concatenate(([0], np.cumsum(self.set_len)))
         self.cp = np.concatenate([e[0] for e in entries]).astype(U32) if entries else np.empty(0, U32)
         self.sets = np.concatenate([e[1] for e in entries]).astype(U64) if entries else np.empty(0, U64)
-        self._ranks: tuple | None = None
-
-    def gather_sets(self, docs: np.ndarray, tags: np.ndarray) -> np.ndarray:
-        """``tag << 48 | hash`` over the sets of ``docs`` (sorted when tags ascend)."""
-        lens = self.set_len[docs]
-        idx = np.repeat(self.set_off[docs], lens) + _ranges(lens)
-        return self.sets[idx] | (np.repeat(tags.astype(U64), lens) << _TAG)
-
-    def ranks(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """For documents longer than n characters: (positional hashes, the index in ``sets`` of each position's
-        shingle, the first position of each set element in its document, ``doc << 48 | hash`` over ``sets``).
-
-        A position of document d is at ``cp_off[d] + t`` in the first two arrays (t < cp_len[d] - n + 1;
-        the other places are unused). One stable sort of ``doc << 48 | hash`` over every position gives both
-        maps. None when a document's set is not the set of its positions (then the caller goes pair by pair).
-        """
-        if self._ranks is None:
-            long_docs = np.flatnonzero(self.cp_len > n)
-            if len(self.cp_len) >= 1 << (64 - HASH_BITS):
-                return None
-            full = positional_hashes(self.cp, n) if len(self.cp) >= n else np.empty(0, U64)
-            setidx = np.zeros(len(full), np.int64)
-            first = np.zeros(len(self.sets), np.int64)
-            nh = self.cp_len[long_docs] - n + 1
-            idx = np.repeat(self.cp_off[long_docs], nh) + _ranges(nh)
-            doc = np.repeat(long_docs, nh)
-            key = full[idx] | (doc.astype(U64) << _TAG)
-            order = np.argsort(key, kind="stable")
-            sk = key[order]
-            new = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.empty(0, bool)
-            grank = np.cumsum(new) - 1
-            sdoc = doc[order]
-            doc_start = np.r_[True, sdoc[1:] != sdoc[:-1]] if len(sdoc) else np.empty(0, bool)
-            local = grank - grank[np.flatnonzero(doc_start)][np.cumsum(doc_start) - 1]
-            distinct = np.bincount(sdoc[new], minlength=len(self.cp_len))
-            if not np.array_equal(distinct[long_docs], self.set_len[long_docs]):
-                return None
-            where = self.set_off[sdoc] + local
-            setidx[idx[order]] = where
-            first[where[new]] = (idx[order] - self.cp_off[sdoc])[new]
-            tagged = self.sets | (np.repeat(np.arange(len(self.cp_len), dtype=U64), self.set_len) << _TAG)
-            self._ranks = (full, setidx, first, tagged)
-        return self._ranks
 
 
 def measure_block(docs: _Docs, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact Jaccard and containment of the pairs (i[k], j[k]) of a chunk, as :func:`measure_sets` gives them."""
+    from .kernels import intersections
+
     k = len(i)
     if not k:
         return np.empty(0), np.empty(0)
@@ -306,16 +252,7 @@ def measure_block(docs: _Docs, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray
     swap = li > lj
     x, y = np.where(swap, j, i), np.where(swap, i, j)  # x: the smaller set (the first on a tie), as measure_sets
     lx, ly = docs.set_len[x], docs.set_len[y]
-    tags = np.arange(k)
-    big = docs.gather_sets(y, tags)
-    small = docs.gather_sets(x, tags)
-    if len(big):
-        at = np.searchsorted(big, small)
-        at[at == len(big)] = 0
-        hit = big[at] == small
-        inter = np.bincount(np.repeat(tags, lx)[hit], minlength=k).astype(np.int64)
-    else:
-        inter = np.zeros(k, np.int64)
+    inter = intersections(docs.sets, docs.set_off, x.astype(np.int64), y.astype(np.int64))
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = inter / (lx + ly - inter)
         con = inter / lx
@@ -325,16 +262,18 @@ def measure_block(docs: _Docs, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray
     return jac, con
 
 
-def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars: int) -> np.ndarray | None:
+def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars: int) -> np.ndarray:
     """1.0 for each pair (i[k], j[k]) that swaps a number, an ordinal or a name (:func:`_slots` with limit 1).
 
     a is the shorter text (i on a tie). The runs :func:`_uncovered_runs` finds between shared anchors are
     the gaps between consecutive shared positions p < q of a with 0 < q - p - n <= max_slot_chars (the
-    characters p+n .. q-1), so only a's positions are looked at: which of a's set elements are in b's set
-    (one sorted search for all pairs), which position holds which element (:meth:`_Docs.ranks`), the gaps,
-    and where their anchors first occur in b; only the runs that pass go through :func:`is_slot` one by one.
-    None when the documents do not allow it (the caller then goes pair by pair).
+    characters p+n .. q-1); the compiled scan (:func:`.kernels.slot_runs`) finds them and where their
+    anchors first occur in b, and only the runs that pass go through :func:`is_slot`, in text order (a pair
+    is done at its first slot). Membership is tested on a's positional hashes against b's stored set and the
+    anchors are looked up among b's positions, exactly as :func:`_slots` does for one pair.
     """
+    from .kernels import slot_runs
+
     k = len(i)
     out = np.zeros(k)
     if not k:
@@ -342,63 +281,18 @@ def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars
     swap = docs.cp_len[i] > docs.cp_len[j]
     a, b = np.where(swap, j, i), np.where(swap, i, j)
     la, lb = docs.cp_len[a], docs.cp_len[b]
-    # identical texts, and a text no longer than one shingle, have no run between anchors
-    go = la > n
-    for m in np.flatnonzero(go & (la == lb)).tolist():
-        if np.array_equal(docs.cp[docs.cp_off[a[m]] : docs.cp_off[a[m] + 1]], docs.cp[docs.cp_off[b[m]] : docs.cp_off[b[m] + 1]]):
-            go[m] = False
-    sel = np.flatnonzero(go)
+    sel = np.flatnonzero(la > n)  # a text no longer than one shingle has no run between anchors
     if not len(sel):
         return out
-    ranks = docs.ranks(n)
-    if ranks is None:
-        return None
-    full, setidx, first, tagged = ranks
-    a, b, la = a[sel], b[sel], la[sel]
-    tags = np.arange(len(sel))
-    # 1. which of a's set elements are in b's set
-    aset = docs.gather_sets(a, tags)
-    bset = docs.gather_sets(b, tags)
-    at = np.searchsorted(bset, aset)
-    at[at == len(bset)] = 0
-    hit = bset[at] == aset
-    a_set_off = np.concatenate(([0], np.cumsum(docs.set_len[a])))
-    # 2. which of a's positions hold a shared shingle
-    nh = la - n + 1
-    h_off = np.concatenate(([0], np.cumsum(nh)))
-    idx_a = np.repeat(docs.cp_off[a], nh) + _ranges(nh)
-    seg = np.repeat(tags, nh)
-    shared = hit[a_set_off[seg] + setidx[idx_a] - docs.set_off[a][seg]]
-    # 3. gaps between consecutive shared positions of a pair: runs [p + n, q)
-    sp = np.flatnonzero(shared)
-    if len(sp) < 2:
-        return out
-    sseg = seg[sp]
-    p, q = sp[:-1], sp[1:]
-    gap = q - p - n
-    cand = (sseg[:-1] == sseg[1:]) & (gap >= 1) & (gap <= max_slot_chars)
-    if not cand.any():
-        return out
-    p, q, rseg = p[cand], q[cand], sseg[:-1][cand]
-    starts, ends = p - h_off[rseg] + n, q - h_off[rseg]
-    # 4. where each run's anchors (the shingles at p and q) first occur in b
-    bt = b[rseg].astype(U64) << _TAG
-    anchors = np.concatenate((full[idx_a[p]] | bt, full[idx_a[q]] | bt))
-    at = np.searchsorted(tagged, anchors)
-    at[at == len(tagged)] = 0
-    found = tagged[at] == anchors
-    where_b = np.where(found, first[at], -1)
-    r = len(starts)
-    left, right = where_b[:r], where_b[r:]
-    bl, br = left + n, right
-    ok = (left >= 0) & (right >= 0) & (br - bl > 0) & (br - bl <= max_slot_chars)
-    # 5. the runs that pass, one by one (a pair is done at its first slot)
+    full = positional_hashes(docs.cp, n)  # positions across two documents are never read
+    runs = slot_runs(full, docs.cp_off, docs.sets, docs.set_off, a[sel].astype(np.int64), b[sel].astype(np.int64),
+                     la[sel].astype(np.int64), lb[sel].astype(np.int64), int(n), int(max_slot_chars))
     done: set[int] = set()
     cp, off = docs.cp, docs.cp_off
-    for m, s0, e0, b0, b1 in zip(rseg[ok].tolist(), starts[ok].tolist(), ends[ok].tolist(), bl[ok].tolist(), br[ok].tolist()):
+    for m, s0, e0, b0, b1 in runs.tolist():
         if m in done:
             continue
-        oa, ob = int(off[a[m]]), int(off[b[m]])
+        oa, ob = int(off[a[sel[m]]]), int(off[b[sel[m]]])
         if is_slot(cp[oa + s0 : oa + e0].tobytes().decode("utf-32-le"), cp[ob + b0 : ob + b1].tobytes().decode("utf-32-le")):
             done.add(m)
     if done:
