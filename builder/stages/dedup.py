@@ -71,6 +71,10 @@ class DedupStage(Stage):
         shutil.rmtree(store, ignore_errors=True)
         # one pool for the whole stage, forked now while this process is small (forked workers share its
         # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
+        if s.near and s.verify:  # the compiled verification loops, loaded before the workers fork so they inherit them
+            from ..text.minhash.kernels import warm
+
+            warm()
         executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
         workers = executor.workers
         pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage

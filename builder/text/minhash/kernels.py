@@ -41,9 +41,26 @@ def intersections(sets, set_off, x, y):  # pragma: no cover - compiled
     return out
 
 
+_P = np.uint64(0x100000001B3)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
 @njit(cache=True, nogil=True)
-def _contains(sets, lo, hi, value):  # pragma: no cover - compiled
-    """Whether sorted ``sets[lo:hi]`` holds ``value`` (binary search)."""
+def _hash_at(cp, start, n, drop):  # pragma: no cover - compiled
+    """:func:`builder.text.minhash.sketch.positional_hashes` of the n-gram of ``cp`` starting at ``start``."""
+    h = np.uint64(0)
+    for k in range(n):
+        h = h * _P + np.uint64(cp[start + k])
+    h = (h ^ (h >> _S30)) * _M1
+    h = (h ^ (h >> _S27)) * _M2
+    h = h ^ (h >> _S31)
+    return h >> drop
+
+
+@njit(cache=True, nogil=True)
+def _find(sets, lo, hi, value):  # pragma: no cover - compiled
+    """Index of ``value`` in sorted ``sets[lo:hi]``, or -1."""
     while lo < hi:
         mid = (lo + hi) >> 1
         v = sets[mid]
@@ -52,59 +69,74 @@ def _contains(sets, lo, hi, value):  # pragma: no cover - compiled
         elif v > value:
             hi = mid
         else:
-            return True
-    return False
+            return mid
+    return -1
 
 
 @njit(cache=True, nogil=True)
-def slot_runs(full, cp_off, sets, set_off, a, b, la, lb, n, max_slot_chars):  # pragma: no cover - compiled
-    """Candidate slot runs of each pair (a[k], b[k]), a being the shorter text: the gaps of uncovered
-    characters between consecutive positions of a whose shingle is in b's set, 1..max_slot_chars long,
-    whose anchor shingles (either side) first occur in b with a gap of 1..max_slot_chars between them.
+def slot_runs(cp, cp_off, sets, set_off, a, b, la, lb, n, hash_bits, max_slot_chars):  # pragma: no cover - compiled
+    """Candidate slot runs of each pair (a[k], b[k]), a being the shorter text (longer than n characters):
+    the gaps of uncovered characters between consecutive positions of a whose shingle is in b's set,
+    1..max_slot_chars long, whose anchor shingles (either side) first occur in b with a gap of
+    1..max_slot_chars between them.
 
-    ``full[cp_off[d] + t]`` is the hash of document d's shingle at position t. Returns (pair, a start,
-    a end, b start, b end) per run, pairs ascending and runs in text order within a pair, as
-    :func:`builder.text.minhash.verify.slot_block` finds them before its :func:`is_slot` step.
+    Document d's code points are ``cp[cp_off[d]:cp_off[d + 1]]`` and its sorted shingle set
+    ``sets[set_off[d]:set_off[d + 1]]``. Returns (pair, a start, a end, b start, b end) per run, pairs
+    ascending and runs in text order within a pair, as :func:`builder.text.minhash.verify._slots` finds
+    them before its :func:`is_slot` step. Where each set element first occurs in its text is worked out
+    once per document, when a run first needs it.
     """
+    drop = np.uint64(64 - hash_bits)
+    first = np.full(len(sets), -1, np.int64)  # first position of each set element in its document
+    ready = np.zeros(len(set_off), np.bool_)
     cap = 16
     res = np.empty((cap, 5), np.int64)
     m = 0
     for k in range(len(a)):
         da, db = a[k], b[k]
         na = la[k] - n + 1
-        nb = lb[k] - n + 1
         oa, ob = cp_off[da], cp_off[db]
         lo, hi = set_off[db], set_off[db + 1]
         prev = -1
+        prev_h = np.uint64(0)
         for t in range(na):
-            if not _contains(sets, lo, hi, full[oa + t]):
+            h = _hash_at(cp, oa + t, n, drop)
+            if _find(sets, lo, hi, h) < 0:
                 continue
             if prev >= 0:
                 gap = t - prev - n
                 if gap >= 1 and gap <= max_slot_chars:
-                    left_h, right_h = full[oa + prev], full[oa + t]
-                    left, right = -1, -1
-                    for u in range(nb):
-                        h = full[ob + u]
-                        if left < 0 and h == left_h:
-                            left = u
-                        if right < 0 and h == right_h:
-                            right = u
-                        if left >= 0 and right >= 0:
-                            break
-                    if left >= 0 and right >= 0:
-                        bl, br = left + n, right
-                        if br - bl > 0 and br - bl <= max_slot_chars:
-                            if m == cap:
-                                cap *= 2
-                                grown = np.empty((cap, 5), np.int64)
-                                grown[:m] = res[:m]
-                                res = grown
-                            res[m, 0] = k
-                            res[m, 1] = prev + n
-                            res[m, 2] = t
-                            res[m, 3] = bl
-                            res[m, 4] = br
-                            m += 1
+                    if not ready[db]:
+                        for u in range(lb[k] - n + 1):
+                            at = _find(sets, lo, hi, _hash_at(cp, ob + u, n, drop))
+                            if at >= 0 and first[at] < 0:
+                                first[at] = u
+                        ready[db] = True
+                    left = first[_find(sets, lo, hi, prev_h)]
+                    right = first[_find(sets, lo, hi, h)]
+                    bl, br = left + n, right
+                    if left >= 0 and right >= 0 and br - bl > 0 and br - bl <= max_slot_chars:
+                        if m == cap:
+                            cap *= 2
+                            grown = np.empty((cap, 5), np.int64)
+                            grown[:m] = res[:m]
+                            res = grown
+                        res[m, 0] = k
+                        res[m, 1] = prev + n
+                        res[m, 2] = t
+                        res[m, 3] = bl
+                        res[m, 4] = br
+                        m += 1
             prev = t
+            prev_h = h
     return res[:m]
+
+
+def warm() -> None:
+    """Load (or compile) every kernel now: a parent calls this before forking its workers, so they inherit them."""
+    sets = np.array([1, 2, 3, 2, 3, 4], np.uint64)
+    off = np.array([0, 3, 6], np.int64)
+    one = np.array([0], np.int64)
+    intersections(sets, off, one, one + 1)
+    cp = np.arange(1, 13, dtype=np.uint32)
+    slot_runs(cp, np.array([0, 6, 12], np.int64), sets, off, one, one + 1, one + 6, one + 6, 5, 48, 12)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .settings import MinHashSettings
-from .sketch import U32, U64, positional_hashes, sorted_unique
+from .sketch import HASH_BITS, U32, U64, positional_hashes, sorted_unique
 
 NUMERAL_CHARS = set("0123456789〇零一二三四五六七八九十百千万亿两")
 PARTICLES = set("的地得了着过吗呢吧")  # function characters: a run holding one is an edit or a typo, not a name
@@ -284,9 +284,9 @@ def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars
     sel = np.flatnonzero(la > n)  # a text no longer than one shingle has no run between anchors
     if not len(sel):
         return out
-    full = positional_hashes(docs.cp, n)  # positions across two documents are never read
-    runs = slot_runs(full, docs.cp_off, docs.sets, docs.set_off, a[sel].astype(np.int64), b[sel].astype(np.int64),
-                     la[sel].astype(np.int64), lb[sel].astype(np.int64), int(n), int(max_slot_chars))
+    runs = slot_runs(docs.cp, docs.cp_off.astype(np.int64), docs.sets, docs.set_off.astype(np.int64), a[sel].astype(np.int64),
+                     b[sel].astype(np.int64), la[sel].astype(np.int64), lb[sel].astype(np.int64), int(n), HASH_BITS,
+                     int(max_slot_chars))
     done: set[int] = set()
     cp, off = docs.cp, docs.cp_off
     for m, s0, e0, b0, b1 in runs.tolist():
