@@ -18,7 +18,6 @@ Two streaming passes over the corpus shards:
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from typing import Any, Iterator
@@ -182,16 +181,21 @@ class DedupStage(Stage):
                  f"{len(big)} larger than {self.settings['review_cluster_size']} flagged for review; {s.describe()}")
 
     def _reject_frame(self, ctx: StageRun, decided: list[dict[str, Any]], removed: pl.DataFrame) -> None:
-        """Removed records with their decisions, as the rows ``ctx.reject`` writes, in one frame."""
-        records = removed.to_dicts()
-        cols: dict[str, list] = {"reason": [d["reason"] for d in decided], "detail": [d["detail"] for d in decided],
-                                 "source": [r.get("source") or None for r in records], "path": [r.get("path") or None for r in records],
-                                 "id": [r.get("id") or None for r in records],
-                                 "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records]}
+        """Removed records with their decisions, as the rows ``ctx.reject`` writes, in one frame (the record's JSON
+        is encoded by polars, column by column, not one ``json.dumps`` per row)."""
+        def text_or_null(col: str) -> pl.Expr:
+            if col not in removed.columns:
+                return pl.lit(None, pl.String)
+            return pl.when(pl.col(col) == "").then(pl.lit(None, pl.String)).otherwise(pl.col(col))
+
+        base = removed.select(text_or_null("source").alias("source"), text_or_null("path").alias("path"),
+                              text_or_null("id").alias("id"), pl.struct(pl.all()).struct.json_encode().alias("record"))
+        cols: dict[str, list] = {"reason": [d["reason"] for d in decided], "detail": [d["detail"] for d in decided]}
         for key in ("cluster_id", "kept_id", "container_id", "similarity", "match", "jaccard", "containment", "removed_chars",
                     "kept_chars"):
             cols[key] = [d[key] for d in decided]
-        ctx.rejected.write_frame(pl.DataFrame(cols, schema=self.rejected_columns))
+        frame = pl.concat([pl.DataFrame(cols), base], how="horizontal")
+        ctx.rejected.write_frame(frame.select([pl.col(c).cast(t) for c, t in self.rejected_columns.items()]))
         for reason in cols["reason"]:
             ctx.count(reason)
 

@@ -135,9 +135,12 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     del run_of
     need = max(s.containment_threshold - s.containment_margin, 0.05)
     codes_out, est_out = [], []
-    for first in range(0, n, chunk_docs):
-        last = min(n, first + chunk_docs)
-        at = np.flatnonzero((docs >= first) & (docs < last) & (run_end > 0))
+    # occurrences in runs that are not skipped, ordered by document: a chunk's occurrences are one slice
+    live = np.flatnonzero(run_end > 0)
+    live = live[np.argsort(docs[live], kind="stable")]
+    bounds = np.searchsorted(docs[live], np.arange(0, n + chunk_docs, chunk_docs))
+    for c, first in enumerate(range(0, n, chunk_docs)):
+        at = np.sort(live[bounds[c] : bounds[c + 1]])
         after = run_end[at] - at - 1  # later members of the same run (documents ascending within a run)
         keep = after > 0
         at, after = at[keep], after[keep]
