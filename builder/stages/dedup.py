@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import time
 from typing import Any, Iterator
 
 import numpy as np
@@ -70,10 +71,13 @@ class DedupStage(Stage):
         shutil.rmtree(store, ignore_errors=True)
         # one pool for the whole stage, forked now while this process is small (forked workers share its
         # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
+        seconds: dict[str, float] = {}  # the stage's own steps, next to the engine's (report table "timings")
+        t0 = time.perf_counter()
         if s.near and s.verify:  # the compiled verification loops, loaded before the workers fork so they inherit them
             from ..text.minhash.kernels import warm
 
             warm()
+        seconds["stage.load_kernels"] = time.perf_counter() - t0
         executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
         workers = executor.workers
         pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
@@ -104,6 +108,7 @@ class DedupStage(Stage):
             if k != "exact_duplicates":
                 ctx.count(k, v)
 
+        t0 = time.perf_counter()
         # what each removed row becomes
         keeper = res.keeper
         group_size = np.bincount(keeper, minlength=len(keeper))
@@ -147,6 +152,8 @@ class DedupStage(Stage):
         removed_rows = np.array(sorted(decision), dtype=np.int64)
         want_rows = np.array(sorted(want), dtype=np.int64)
         row = 0
+        t1 = time.perf_counter()
+        seconds["stage.decisions"] = t1 - t0
         for f in ctx.track(files, "write shards"):
             df = pl.read_parquet(f)
             end = row + df.height
@@ -172,8 +179,14 @@ class DedupStage(Stage):
             ctx.count("kept", kept.height - checked)
             row = end
 
+        t2 = time.perf_counter()
+        seconds["stage.write"] = t2 - t1
         ctx.count("large_clusters_flagged", int(len(big)))
-        ctx.tables.update(self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of, cl.stats, dict(dd.seconds)))
+        tables = self._tables(s, ids, sources, keeper, chars, decision, review, flagged, texts_of, cl.stats, {**dd.seconds, **seconds})
+        seconds["stage.report"] = time.perf_counter() - t2
+        tables["timings"] = pl.concat([tables["timings"].filter(pl.col("step") != "stage.report"),
+                                       pl.DataFrame({"step": ["stage.report"], "seconds": [round(seconds["stage.report"], 3)]})])
+        ctx.tables.update(tables)
         n_exact = sum(1 for d in decision.values() if d["reason"] == "duplicate_exact")
         n_cont = sum(1 for d in decision.values() if d["match"] == "containment")
         ctx.note(f"{len(decision)} of {len(ids)} documents removed ({n_exact} exact, {len(decision) - n_exact - n_cont} near, "

@@ -58,64 +58,72 @@ def _hash_at(cp, start, n, drop):  # pragma: no cover - compiled
     return h >> drop
 
 
-@njit(cache=True, nogil=True)
-def _find(sets, lo, hi, value):  # pragma: no cover - compiled
-    """Index of ``value`` in sorted ``sets[lo:hi]``, or -1."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        v = sets[mid]
-        if v < value:
-            lo = mid + 1
-        elif v > value:
-            hi = mid
-        else:
-            return mid
-    return -1
+_EMPTY = np.uint64(1) << np.uint64(63)  # no 48-bit shingle hash has this value: an empty slot of the table
 
 
 @njit(cache=True, nogil=True)
-def slot_runs(cp, cp_off, sets, set_off, a, b, la, lb, n, hash_bits, max_slot_chars):  # pragma: no cover - compiled
+def slot_runs(cp, cp_off, set_len, a, b, la, lb, n, hash_bits, max_slot_chars):  # pragma: no cover - compiled
     """Candidate slot runs of each pair (a[k], b[k]), a being the shorter text (longer than n characters):
-    the gaps of uncovered characters between consecutive positions of a whose shingle is in b's set,
+    the gaps of uncovered characters between consecutive positions of a whose shingle is also one of b's,
     1..max_slot_chars long, whose anchor shingles (either side) first occur in b with a gap of
     1..max_slot_chars between them.
 
-    Document d's code points are ``cp[cp_off[d]:cp_off[d + 1]]`` and its sorted shingle set
-    ``sets[set_off[d]:set_off[d + 1]]``. Returns (pair, a start, a end, b start, b end) per run, pairs
-    ascending and runs in text order within a pair, as :func:`builder.text.minhash.verify._slots` finds
-    them before its :func:`is_slot` step. Where each set element first occurs in its text is worked out
-    once per document, when a run first needs it.
+    Document d's code points are ``cp[cp_off[d]:cp_off[d + 1]]`` and ``set_len[d]`` the size of its stored
+    shingle set. b's shingles go into an open-addressing table (hash -> first position), built per pair:
+    a's positions are then looked up in constant time. Returns (runs, unchecked): per run (pair, a start,
+    a end, b start, b end), pairs ascending and runs in text order within a pair, as
+    :func:`builder.text.minhash.verify._slots` finds them before its :func:`is_slot` step; and the pairs
+    whose b has a different number of distinct shingles than its stored set (not made by this engine: the
+    caller checks those pair by pair).
     """
     drop = np.uint64(64 - hash_bits)
-    first = np.full(len(sets), -1, np.int64)  # first position of each set element in its document
-    ready = np.zeros(len(set_off), np.bool_)
+    size = 64
+    while size < 2 * (np.max(lb) if len(lb) else 1):
+        size *= 2
+    keys = np.empty(size, np.uint64)
+    vals = np.empty(size, np.int64)
     cap = 16
     res = np.empty((cap, 5), np.int64)
+    unchecked = np.zeros(len(a), np.bool_)
     m = 0
     for k in range(len(a)):
         da, db = a[k], b[k]
         na = la[k] - n + 1
+        nb = lb[k] - n + 1
         oa, ob = cp_off[da], cp_off[db]
-        lo, hi = set_off[db], set_off[db + 1]
+        mask = 64
+        while mask < 2 * nb:
+            mask *= 2
+        mask -= 1
+        keys[: mask + 1] = _EMPTY
+        distinct = 0
+        for u in range(nb):
+            h = _hash_at(cp, ob + u, n, drop)
+            slot = (h * _M1) >> np.uint64(40) & np.uint64(mask)
+            while keys[slot] != _EMPTY and keys[slot] != h:
+                slot = (slot + np.uint64(1)) & np.uint64(mask)
+            if keys[slot] == _EMPTY:
+                keys[slot] = h
+                vals[slot] = u
+                distinct += 1
+        if distinct != set_len[db]:
+            unchecked[k] = True
+            continue
         prev = -1
-        prev_h = np.uint64(0)
+        prev_pos = -1
         for t in range(na):
             h = _hash_at(cp, oa + t, n, drop)
-            if _find(sets, lo, hi, h) < 0:
+            slot = (h * _M1) >> np.uint64(40) & np.uint64(mask)
+            while keys[slot] != _EMPTY and keys[slot] != h:
+                slot = (slot + np.uint64(1)) & np.uint64(mask)
+            if keys[slot] == _EMPTY:
                 continue
+            pos = vals[slot]  # where this shingle first occurs in b
             if prev >= 0:
                 gap = t - prev - n
                 if gap >= 1 and gap <= max_slot_chars:
-                    if not ready[db]:
-                        for u in range(lb[k] - n + 1):
-                            at = _find(sets, lo, hi, _hash_at(cp, ob + u, n, drop))
-                            if at >= 0 and first[at] < 0:
-                                first[at] = u
-                        ready[db] = True
-                    left = first[_find(sets, lo, hi, prev_h)]
-                    right = first[_find(sets, lo, hi, h)]
-                    bl, br = left + n, right
-                    if left >= 0 and right >= 0 and br - bl > 0 and br - bl <= max_slot_chars:
+                    bl, br = prev_pos + n, pos
+                    if br - bl > 0 and br - bl <= max_slot_chars:
                         if m == cap:
                             cap *= 2
                             grown = np.empty((cap, 5), np.int64)
@@ -128,8 +136,8 @@ def slot_runs(cp, cp_off, sets, set_off, a, b, la, lb, n, hash_bits, max_slot_ch
                         res[m, 4] = br
                         m += 1
             prev = t
-            prev_h = h
-    return res[:m]
+            prev_pos = pos
+    return res[:m], unchecked
 
 
 def warm() -> None:
@@ -139,4 +147,4 @@ def warm() -> None:
     one = np.array([0], np.int64)
     intersections(sets, off, one, one + 1)
     cp = np.arange(1, 13, dtype=np.uint32)
-    slot_runs(cp, np.array([0, 6, 12], np.int64), sets, off, one, one + 1, one + 6, one + 6, 5, 48, 12)
+    slot_runs(cp, np.array([0, 6, 12], np.int64), np.array([2, 2], np.int64), one, one + 1, one + 6, one + 6, 5, 48, 12)

@@ -269,8 +269,8 @@ def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars
     the gaps between consecutive shared positions p < q of a with 0 < q - p - n <= max_slot_chars (the
     characters p+n .. q-1); the compiled scan (:func:`.kernels.slot_runs`) finds them and where their
     anchors first occur in b, and only the runs that pass go through :func:`is_slot`, in text order (a pair
-    is done at its first slot). Membership is tested on a's positional hashes against b's stored set and the
-    anchors are looked up among b's positions, exactly as :func:`_slots` does for one pair.
+    is done at its first slot). A pair whose b has a stored set that is not the set of its positions goes
+    through :func:`_slots` itself.
     """
     from .kernels import slot_runs
 
@@ -284,16 +284,24 @@ def slot_block(docs: _Docs, i: np.ndarray, j: np.ndarray, n: int, max_slot_chars
     sel = np.flatnonzero(la > n)  # a text no longer than one shingle has no run between anchors
     if not len(sel):
         return out
-    runs = slot_runs(docs.cp, docs.cp_off.astype(np.int64), docs.sets, docs.set_off.astype(np.int64), a[sel].astype(np.int64),
-                     b[sel].astype(np.int64), la[sel].astype(np.int64), lb[sel].astype(np.int64), int(n), HASH_BITS,
-                     int(max_slot_chars))
+    runs, unchecked = slot_runs(docs.cp, docs.cp_off.astype(np.int64), docs.set_len.astype(np.int64), a[sel].astype(np.int64),
+                                b[sel].astype(np.int64), la[sel].astype(np.int64), lb[sel].astype(np.int64), int(n), HASH_BITS,
+                                int(max_slot_chars))
     done: set[int] = set()
     cp, off = docs.cp, docs.cp_off
-    for m, s0, e0, b0, b1 in runs.tolist():
-        if m in done:
-            continue
-        oa, ob = int(off[a[sel[m]]]), int(off[b[sel[m]]])
-        if is_slot(cp[oa + s0 : oa + e0].tobytes().decode("utf-32-le"), cp[ob + b0 : ob + b1].tobytes().decode("utf-32-le")):
+    if len(runs):
+        pair = runs[:, 0]
+        sa, ea = off[a[sel][pair]] + runs[:, 1], off[a[sel][pair]] + runs[:, 2]
+        sb, eb = off[b[sel][pair]] + runs[:, 3], off[b[sel][pair]] + runs[:, 4]
+        for m, x0, x1, y0, y1 in zip(pair.tolist(), sa.tolist(), ea.tolist(), sb.tolist(), eb.tolist()):
+            if m not in done and is_slot(cp[x0:x1].tobytes().decode("utf-32-le"), cp[y0:y1].tobytes().decode("utf-32-le")):
+                done.add(m)
+    for m in np.flatnonzero(unchecked).tolist():  # sets not made from these texts' positions: the reference, pair by pair
+        da, db = int(a[sel[m]]), int(b[sel[m]])
+        cp_a, cp_b = cp[off[da] : off[da + 1]], cp[off[db] : off[db + 1]]
+        hb = positional_hashes(cp_b, n)
+        if _slots(cp_a, positional_hashes(cp_a, n), cp_b, lambda hb=hb: hb, docs.sets[docs.set_off[db] : docs.set_off[db + 1]],
+                  n, max_slot_chars, 1):
             done.add(m)
     if done:
         out[sel[np.fromiter(done, np.int64, len(done))]] = 1.0
