@@ -14,8 +14,32 @@ next to this file (``cache=True``), so a process pays the compilation once per i
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-from numba import njit
+
+
+def _import_njit():
+    """numba's ``njit``, imported without scipy.linalg: on import numba probes for BLAS by importing
+    scipy.linalg.cython_blas (over a second of the stage's serial time) to offer ``np.dot`` and friends,
+    which these kernels never use. The probe is answered "not installed" for the length of the import
+    only; scipy.linalg imports normally afterwards."""
+    probe = "scipy.linalg.cython_blas"
+    if "numba" in sys.modules or probe in sys.modules:
+        from numba import njit
+
+        return njit
+    sys.modules[probe] = None  # type: ignore[assignment]  # an import of it now raises ImportError
+    try:
+        from numba import njit
+        import numba.np.arraymath  # noqa: F401  # where the probe runs
+    finally:
+        if sys.modules.get(probe, 0) is None:
+            del sys.modules[probe]
+    return njit
+
+
+njit = _import_njit()
 
 
 @njit(cache=True, nogil=True)
