@@ -560,3 +560,23 @@ def test_shard_writer_frames_and_rows_land_in_order_in_the_same_shards(tmp_path)
     assert [f.name for f in a] == [f.name for f in b] and len(a) == 5
     for x, y in zip(a, b):
         assert pl.read_parquet(x).equals(pl.read_parquet(y))
+
+
+def test_compiled_slot_scan_falls_back_to_the_reference_when_sets_are_not_the_texts_positions(articles):
+    """The compiled scan builds each pair's table from b's positions; a stored set that is not the set of
+    those positions (not made by this engine) must not change the answer: those pairs go the reference way."""
+    from builder.text.minhash.verify import verify_chunk, verify_chunk_pairwise
+
+    texts = _verifier_cases(articles)
+    dd = MinHashDeduper(MinHashSettings(), batch_size=16)
+    dd.add([texts])
+    n = dd.count
+    where = {}
+    for r in range(n):
+        cp, hset = dd._where[r]
+        where[r] = (cp, hset[::2].copy() if r % 3 == 0 and len(hset) > 4 else hset)  # every third set thinned
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)], dtype=np.int64)
+    task = (pairs, where, dd.s, True)
+    block, single = verify_chunk(task), verify_chunk_pairwise(task)
+    assert np.array_equal(block, single)
+    assert single[:, 2].sum() >= 1
