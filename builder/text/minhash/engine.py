@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -202,28 +203,40 @@ class MinHashDeduper:
         reps = np.flatnonzero((rep == np.arange(n)) & (nsh > 0) & (chars >= s.min_near_chars))
         if not s.near:
             reps = reps[:0]
-        # 2. LSH candidates among exact-unique documents long enough for a near match
+        # 2. LSH candidates among exact-unique documents long enough for a near match, in a thread while this one
+        # finds the containment candidates (both are numpy sorts and gathers, which run without the GIL)
         sig = np.concatenate(self._sig)[reps] if (self._sig and len(reps)) else np.empty((0, s.num_perm), U32)
-        lsh = lsh_candidates(sig, reps, s)
+
+        def lsh_pass(signatures: np.ndarray) -> tuple[np.ndarray, float]:
+            start = time.perf_counter()
+            return lsh_candidates(signatures, reps, s), time.perf_counter() - start
+
+        with ThreadPoolExecutor(1, thread_name_prefix="dedup-lsh") as side:
+            lsh_future = side.submit(lsh_pass, sig)
+            est: dict[int, float] = {}
+            cc = None
+            # 3. containment candidates
+            if s.containment and len(reps) > 1:
+                fpc_all = np.concatenate(self._fpc)
+                fp_all = np.concatenate(self._fp)
+                offs = np.r_[0, np.cumsum(fpc_all)]
+                sel = [fp_all[offs[r] : offs[r + 1]] for r in reps.tolist()]
+                fp = np.concatenate(sel) if sel else np.empty(0, U32)
+                cc, cest = containment_candidates(fp, fpc_all[reps], reps, s)
+                del fp, sel, fp_all
+                if not s.verify:
+                    est = dict(zip(cc.tolist(), cest.tolist()))
+            t_cont = time.perf_counter() - t0
+            lsh, t_lsh = lsh_future.result()
         del sig
         stats["candidate_pairs_lsh"] = len(lsh)
-        t1 = time.perf_counter()
-        self._time("candidates.lsh", t1 - t0)
         codes = [lsh]
-        est: dict[int, float] = {}
-        # 3. containment candidates
-        if s.containment and len(reps) > 1:
-            fpc_all = np.concatenate(self._fpc)
-            fp_all = np.concatenate(self._fp)
-            offs = np.r_[0, np.cumsum(fpc_all)]
-            sel = [fp_all[offs[r] : offs[r + 1]] for r in reps.tolist()]
-            fp = np.concatenate(sel) if sel else np.empty(0, U32)
-            cc, cest = containment_candidates(fp, fpc_all[reps], reps, s)
-            del fp, sel, fp_all
+        if cc is not None:
             stats["candidate_pairs_containment"] = len(np.setdiff1d(cc, lsh))
             codes.append(cc)
-            if not s.verify:
-                est = dict(zip(cc.tolist(), cest.tolist()))
+        self._time("candidates.lsh", t_lsh)  # the two ran side by side: each step's own seconds
+        self._time("candidates.containment", t_cont)
+        t1 = time.perf_counter()
         cand = np.unique(np.concatenate(codes)) if codes else np.empty(0, U64)
         pairs = _unpack(cand)
         # LSH-only candidates whose signatures agree far less than any threshold are not worth measuring:
