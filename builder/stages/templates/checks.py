@@ -5,7 +5,8 @@ a length the instruction states (…字以内, 不超过…字, 一句话) holds
 sub-category names (``check`` in its TOML):
 
 - ``write``: the output is not the input, nor a part of it (a "summary" that is the input's own lead);
-- ``grounded``: written from given facts: adds no figure, date or name the facts lack;
+- ``grounded``: written from given facts: adds no figure, date or name the facts lack, and tells what the
+  headline announces (shares two of its content words: not a sentence of background);
 - ``transform``: the output differs from the input (a punctuation or typo exercise that changed nothing);
 - ``extract``: every element the output lists is in the input;
 - ``quotes`` / ``numbers``: as extract, and complete against what code finds in the input;
@@ -152,6 +153,7 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         covered = sum(g in i2 for g in grams) / max(1, len(grams))
         if covered < 0.5:
             return "output_not_in_input", f"half of the answer is not in the given facts ({covered:.0%} of its character pairs are)"
+        return headline_event(input_text, output)
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"
@@ -205,6 +207,35 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         p = question_problem(question, output)
         if p:
             return p
+    return None
+
+
+HEADLINE_FLAGS = ("n", "nr", "ns", "nt", "nz", "vn", "v", "eng", "l", "i")
+
+
+def headline_event(input_text: str, output: str) -> Problem | None:
+    """A lead, a summary or a one-sentence news tells what the headline announces: it takes up two separate parts of
+    the headline (runs of its content words the answer shares, one run counting once), where the headline has three
+    or more content words. A sentence of background (2019年，龙湖集团即将迎来赴港上市10周年。 under
+    多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？) shares one part: the company's name."""
+    m = re.search(r"^标题[：:](.+)$", input_text, re.M)
+    if not m:
+        return None
+    toks = tk.pos_tokens(tk.clean_residue(m.group(1)))
+    content = [len(w) >= 2 and (f in HEADLINE_FLAGS or f == "m") and w not in tk.GENERIC for w, f in toks]
+    if sum(content) < 3:
+        return None
+    runs, prev = [], False
+    for (w, f), c in zip(toks, content):
+        hit = c and ((re.sub(f"[^{tk.CN_DIGITS}0-9.%％]+$", "", w) or w) in output if f == "m" else w in output or any(w[k:k + 2] in output for k in range(len(w) - 1)))
+        if hit and not prev:
+            runs.append(w)
+        elif hit:
+            runs[-1] += w
+        prev = hit
+    if len(runs) < 2:
+        return "not_the_news", (f"the answer takes up {len(runs)} part of the headline {m.group(1)[:30]!r}"
+                                f"{' (' + runs[0] + ')' if runs else ''}: background, not the news")
     return None
 
 

@@ -181,7 +181,8 @@ KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng", "l", "i
 GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进行 工作 问题 情况 方面 相关 有关 时候 时间 地方 "
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
                     "本报讯 本报 消息 全文 文章 新闻 人员 全市 全县 全省 全国 地区 专业 制度 项目 行业 公司 平台 信息 国际 "
-                    "有时候 回家 一方面".split())
+                    "有时候 回家 一方面 无法 事发 当天 当时 此前 日前 近日 现场 头部 方式 过程 结果 原因 作用 影响 "
+                    "一些 这些 那些 之后 以后 以来 期间 之间 负责 表明 显示 发现 认为 出现 属于 对此 据悉 当地 事件 消息称".split())
 
 
 SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤向冉庄祁宁柏申文")
@@ -363,6 +364,36 @@ def whole_words(words: list[str], text: str) -> list[str]:
     return out
 
 
+JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由")
+
+
+def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int = 8) -> str:
+    """The term the word is a piece of, or the word: every use inside one longer name found in the text gives that
+    name (科技 of 同盾科技); a word used twice or more that always continues with the same character on one side,
+    one that does not join words, grows by it (现金 -> 现金贷, 魔盒 -> 数聚魔盒), up to ``longest`` characters."""
+    occ = list(_occurrences(word, text))
+    if not occ:
+        return word
+    for n in sorted((n for n in names if n != word and word in n), key=len):
+        spans = [(i, i + len(n)) for i in _occurrences(n, text)]
+        if all(any(a <= i and i + len(word) <= b for a, b in spans) for i in occ):
+            return n
+    if len(occ) < 2:
+        return word
+    start, end = [i for i in occ], [i + len(word) for i in occ]
+    term = word
+    while len(term) < longest:
+        before = {text[i - 1] if i else "" for i in start}
+        after = {text[j: j + 1] for j in end}
+        if len(before) == 1 and re.fullmatch(r"[\u4e00-\u9fff]", c := next(iter(before))) and c not in JOINING_CHARS:
+            term, start = c + term, [i - 1 for i in start]
+        elif len(after) == 1 and re.fullmatch(r"[\u4e00-\u9fff]", c := next(iter(after))) and c not in JOINING_CHARS:
+            term, end = term + c, [j + 1 for j in end]
+        else:
+            break
+    return term
+
+
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:
     """jieba's TF-IDF (its IDF table) over tokens already cut, nouns and noun-like words only."""
     _, analyse, _ = jieba_modules()
@@ -486,6 +517,7 @@ def _plain_words(w: str) -> bool:
     return all(f[:1] in ("n", "v", "a", "d", "l", "i", "s", "f", "t") and f not in ("nr", "ns", "nt", "nz", "nrt", "nrfg") for _, f in toks)
 
 
+COMPANY_TAIL = r"(?:集团|公司|地产|控股|股份|置业|物业|科技|实业|传媒|银行|证券|基金)"
 KIN_OR_TITLE = re.compile(r"(奶奶|爷爷|大爷|大妈|大娘|阿姨|叔叔|师傅|女士|先生|小姐|老师|同学|大叔|阿婆|老人|妈妈|爸爸|某)$|^[老小阿][\u4e00-\u9fff]$")
 ORG_ABBREVIATION = re.compile(r"^[\u4e00-\u9fff][行委办局院署台社部]$")  # 工行, 央行, 国办
 LAC_ROLE_BEFORE = ROLE_BEFORE + tuple("总监 特使 女友 男友 女儿 儿子 妻子 丈夫 父亲 母亲 男子 女子 家 员 官 手 生 长 人".split())
@@ -531,6 +563,9 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
                     continue
             if k == "地点" and not PLACE_WORD_END.search(w) and any(w.startswith(p) and len(w) >= len(p) + 2 for p in KNOWN_PLACES):
                 continue  # 北京锦龙信安, 日本伊戈尔: a place and a company's name
+            if (k == "地点" and w not in KNOWN_PLACES and not ADMIN_END.search(w)
+                    and re.search(re.escape(w) + COMPANY_TAIL, text)):
+                continue  # 龙湖 of 龙湖集团: the company's short name, not a place
             if k == "机构" and not ORG_TAIL.search(w) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
                 continue  # 中标, 核心竞争力, 岛内; 工行 and 央行 stay
             if k == "机构" and LATIN_NAME.fullmatch(w) and not re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", w):

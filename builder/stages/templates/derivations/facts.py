@@ -19,7 +19,9 @@ def _keyword_list(a: Article):
                       if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
                       and body.count(w) >= 3}, key=lambda w: (-body.count(w), w))  # ties by the word: no set order
     kw = list(dict.fromkeys(subject[:2] + kw))
-    kw = [w for w in kw if not tk.only_inside_names(w, text)][:8]  # 龙凤 of “龙凤宝贝计划”: part of a name
+    kw = [w for w in kw if not tk.only_inside_names(w, text)]  # 龙凤 of “龙凤宝贝计划”: part of a name
+    kw = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in kw))[:8]  # 魔盒 -> 数聚魔盒, 现金 -> 现金贷
+    kw = [w for w in kw if not any(w != o and w in o for o in kw)]
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
         return None  # keywords that miss what the headline is about are not the article's keywords
     return kw
@@ -43,6 +45,7 @@ def _tags(a: Article):
     text = "\n".join(a.text_lines)
     words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
                            a.tokens)
+    words = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in words))
     words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)][:5]
     if not tk.names_subject(words, a.doc.get("title") or ""):
         return None  # tags that miss what the headline is about (郯城 beside 郯城县: the longer one kept above)
@@ -59,6 +62,12 @@ def _topic(a: Article):
     if not title:
         return None
     return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
+
+
+@derivation("entity_names", "every confirmed name of the body, longest first (to keep keywords whole)")
+def _entity_names(a: Article):
+    found = tk.named_entities(a.text_lines, "\n".join(a.text_lines))
+    return tuple(sorted({w for ws in found.values() for w in ws}, key=lambda w: (-len(w), w)))
 
 
 @derivation("entities", "people, places and organisations (LAC where installed, else jieba part-of-speech)")
