@@ -176,7 +176,8 @@ def jieba_modules():
     return jieba, jieba.analyse, jieba.posseg
 
 
-KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng", "l", "i"))
+# nouns and noun-like words; not jieba's set phrases (l: 并不需要) and idioms (i: 人头攒动), which name no subject
+KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng"))
 # words that are everywhere in news copy and never a keyword
 GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进行 工作 问题 情况 方面 相关 有关 时候 时间 地方 "
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
@@ -364,7 +365,8 @@ def whole_words(words: list[str], text: str) -> list[str]:
     return out
 
 
-JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由")
+JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由"
+                          "因前后时各每该此已正仍均则即便才只更最很较亦至自往经按据沿随替跟同比像如若虽却使令今昨首")
 
 
 def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int = 8) -> str:
@@ -392,6 +394,14 @@ def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int =
         else:
             break
     return term
+
+
+def recurring(word: str, body: str, title: str, names: tuple[str, ...] = ()) -> bool:
+    """A keyword the article is about: in its headline, a name it gives, or a word its body uses twice or more (a
+    word used once, 热土 or 许可, is TF-IDF's tail, not the subject). A Latin word must be a name or an acronym."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.+-]*", word) and word not in names and not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", word):
+        return False  # Sea, not BBC
+    return word in title or word in names or body.count(word) >= 2
 
 
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:
@@ -499,7 +509,7 @@ def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list
 
 
 GENERIC_NAMES = frozenset("政府 国家 党 媒体 外媒 外电 网友 网民 市民 村民 银行 大牌银行 各大银行 多家银行 大陆 内地 海外 我国 本报 "
-                          "在野党 执政党 反对派 政府军 警方 官方".split())
+                          "在野党 执政党 反对派 政府军 警方 官方 新冠 疫情 互联网 网络".split())
 _HAS_DIGIT_OR_MARK = re.compile(r"[\d%％.,，。、：:；;！？!?（）()\[\]【】《》“”\"']")
 
 
@@ -517,6 +527,7 @@ def _plain_words(w: str) -> bool:
     return all(f[:1] in ("n", "v", "a", "d", "l", "i", "s", "f", "t") and f not in ("nr", "ns", "nt", "nz", "nrt", "nrfg") for _, f in toks)
 
 
+WEAK_ORG_TAIL = re.compile(r"(科技|股份|保险|证券|基金|人寿|集团|实验室|联盟)$")  # also ends of common words (金融科技, 产业联盟)
 COMPANY_TAIL = r"(?:集团|公司|地产|控股|股份|置业|物业|科技|实业|传媒|银行|证券|基金)"
 KIN_OR_TITLE = re.compile(r"(奶奶|爷爷|大爷|大妈|大娘|阿姨|叔叔|师傅|女士|先生|小姐|老师|同学|大叔|阿婆|老人|妈妈|爸爸|某)$|^[老小阿][\u4e00-\u9fff]$")
 ORG_ABBREVIATION = re.compile(r"^[\u4e00-\u9fff][行委办局院署台社部]$")  # 工行, 央行, 国办
@@ -550,9 +561,13 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             if (w in seen or w not in text or len(w) < 2 or len(w) > 20 or _HAS_DIGIT_OR_MARK.search(w)
                     or w in GENERIC_NAMES or w in GENERIC_PLACES or w in GENERIC_ORGS):
                 continue
+            if w[0] in "从在对把被向于将与和及或" and len(w) <= 3:
+                continue  # 从一: a preposition and a character, not a name
             k = kind
-            if k == "地点" and ORG_END.search(w) and not PLACE_WORD_END.search(w):
-                k = "机构"
+            if k == "地点" and ORG_TAIL.search(w) and not PLACE_WORD_END.search(w):
+                k = "机构"  # …医院, …新闻网: an organisation LAC read as a place
+            if k == "机构" and w in KNOWN_PLACES:
+                k = "地点"  # 中国 of 中国政府 said alone: the country
             if k == "人物":
                 if w in KNOWN_PLACES or (ADMIN_END.search(w) and len(w) >= 3) or (len(w) > 8 and "·" not in w):
                     continue
@@ -566,8 +581,10 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             if (k == "地点" and w not in KNOWN_PLACES and not ADMIN_END.search(w)
                     and re.search(re.escape(w) + COMPANY_TAIL, text)):
                 continue  # 龙湖 of 龙湖集团: the company's short name, not a place
-            if k == "机构" and not ORG_TAIL.search(w) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
-                continue  # 中标, 核心竞争力, 岛内; 工行 and 央行 stay
+            if k == "机构" and (not ORG_TAIL.search(w) or WEAK_ORG_TAIL.search(w)) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
+                continue  # 中标, 核心竞争力, 岛内, 金融科技 (a trade, not a company); 工行 and 央行 stay
+            if k in ("机构", "地点") and whole_term(w, text) != w:
+                continue  # 创宇 of 知道创宇 each time: a piece of a name LAC did not find whole
             if k == "机构" and LATIN_NAME.fullmatch(w) and not re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", w):
                 continue  # BBC, not Shepard or Wind
             if only_inside_names(w, text) or re.search(re.escape(w) + r"\s*[·•]|[·•]\s*" + re.escape(w), text):

@@ -20,8 +20,9 @@ def _keyword_list(a: Article):
                       and body.count(w) >= 3}, key=lambda w: (-body.count(w), w))  # ties by the word: no set order
     kw = list(dict.fromkeys(subject[:2] + kw))
     kw = [w for w in kw if not tk.only_inside_names(w, text)]  # 龙凤 of “龙凤宝贝计划”: part of a name
-    kw = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in kw))[:8]  # 魔盒 -> 数聚魔盒, 现金 -> 现金贷
+    kw = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in kw))  # 魔盒 -> 数聚魔盒, 现金 -> 现金贷
     kw = [w for w in kw if not any(w != o and w in o for o in kw)]
+    kw = [w for w in kw if tk.recurring(w, body, a.doc.get("title") or "", a.get("entity_names"))][:6]  # the strongest six
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
         return None  # keywords that miss what the headline is about are not the article's keywords
     return kw
@@ -46,7 +47,8 @@ def _tags(a: Article):
     words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
                            a.tokens)
     words = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in words))
-    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)][:5]
+    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)
+             and tk.recurring(w, text, a.doc.get("title") or "", a.get("entity_names"))][:5]
     if not tk.names_subject(words, a.doc.get("title") or ""):
         return None  # tags that miss what the headline is about (郯城 beside 郯城县: the longer one kept above)
     topic = a.get("topic")
