@@ -141,6 +141,9 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+        m = re.match(r"^【([^】]{4,60})】(.+)$", output, re.S)
+        if m:  # a post under its 【headline】: what follows must tell what the headline announces
+            return headline_event(f"标题：{m.group(1)}", m.group(2))
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
         for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),

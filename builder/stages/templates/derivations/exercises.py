@@ -77,7 +77,7 @@ def _paragraph_keywords(p: str, names: tuple[str, ...]) -> list[str]:
     """A paragraph's key points: its keywords that are nouns or verbs, each as the whole term the paragraph uses
     (魔盒 of 数聚魔盒 is a fragment of a name), none a piece of another."""
     tags = dict(tk.pos_tokens(p))
-    words = [w for w in tk.keywords(p, 8) if not tk.only_inside_names(w, p) and tags.get(w, "x")[:1] in ("n", "v", "e")]
+    words = [w for w in tk.whole_words(tk.keywords(p, 8), p) if not tk.only_inside_names(w, p) and tags.get(w, "x")[:1] in ("n", "v", "e")]
     words = list(dict.fromkeys(tk.whole_term(w, p, names) for w in words))
     return [w for w in words if not any(w != o and w in o for o in words)][:5]
 

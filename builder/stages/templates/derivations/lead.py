@@ -118,5 +118,6 @@ def _abridged(a: Article):
     if tk.cjk_len(body) < 500 or len(a.paragraphs) < 4:
         return None
     parts = [tk.strip_dateline(a.paragraphs[0])] + [first_sentence(p) for p in a.paragraphs[1:]]
+    parts = [parts[0]] + [s for s in parts[1:] if tk.SENTENCE_END.search(s)]  # a heading line (Evi1m0：去年跨过的客户端) is no sentence
     out = "".join(parts)
     return out if tk.cjk_len(out) <= 0.6 * tk.cjk_len(body) else None

@@ -54,9 +54,11 @@ def _rules(a: Article):
         if m:  # 第一章标题写作标题是…: a heading run into its first line by PDF extraction
             chapter = m.group(1)
             continue
-        m = re.match(r"^([一二三四五六七八九十]{1,3})、(.+?)[。：]", t)
-        if m and chapter and len(t) >= 30:
-            out.append({"chapter": chapter, "heading": m.group(2), "text": t[m.end():].strip() or t})
+        # a PDF line join can run the next rule into this one (…长句。五、与标题互补。): each rule on its own
+        for part in re.split(r"(?<=[。！？；])(?=[一二三四五六七八九十]{1,3}、)", t):
+            m = re.match(r"^([一二三四五六七八九十]{1,3})、(.+?)[。：]", part)
+            if m and chapter and len(part) >= 30:
+                out.append({"chapter": chapter, "heading": m.group(2), "text": part[m.end():].strip() or part})
     return out if len(out) >= 2 else None
 
 
