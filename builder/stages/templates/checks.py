@@ -218,8 +218,8 @@ HEADLINE_FLAGS = ("n", "nr", "ns", "nt", "nz", "vn", "v", "eng", "l", "i")
 
 def headline_event(input_text: str, output: str) -> Problem | None:
     """A lead, a summary or a one-sentence news tells what the headline announces: it takes up two separate parts of
-    the headline (runs of its content words the answer shares, one run counting once), where the headline has three
-    or more content words. A sentence of background (2019年，龙湖集团即将迎来赴港上市10周年。 under
+    the headline (runs of its content words the answer shares, one run counting once) or two fifths of its content
+    words, where the headline has three or more. A sentence of background (2019年，龙湖集团即将迎来赴港上市10周年。 under
     多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？) shares one part: the company's name."""
     m = re.search(r"^标题[：:](.+)$", input_text, re.M)
     if not m:
@@ -228,15 +228,16 @@ def headline_event(input_text: str, output: str) -> Problem | None:
     content = [len(w) >= 2 and (f in HEADLINE_FLAGS or f == "m") and w not in tk.GENERIC for w, f in toks]
     if sum(content) < 3:
         return None
-    runs, prev = [], False
+    runs, prev, shared = [], False, 0
     for (w, f), c in zip(toks, content):
         hit = c and ((re.sub(f"[^{tk.CN_DIGITS}0-9.%％]+$", "", w) or w) in output if f == "m" else w in output or any(w[k:k + 2] in output for k in range(len(w) - 1)))
+        shared += bool(hit)
         if hit and not prev:
             runs.append(w)
         elif hit:
             runs[-1] += w
         prev = hit
-    if len(runs) < 2:
+    if len(runs) < 2 and shared < 0.4 * sum(content):  # one name of the headline, and little else of it
         return "not_the_news", (f"the answer takes up {len(runs)} part of the headline {m.group(1)[:30]!r}"
                                 f"{' (' + runs[0] + ')' if runs else ''}: background, not the news")
     return None
