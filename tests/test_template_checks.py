@@ -437,3 +437,13 @@ def test_tutorial_rules_run_together_by_a_pdf_join_are_split():
     rules = Article(doc).get("rules")
     assert [r["heading"] for r in rules] == ["控制篇幅", "与标题互补", "交代来源"]
     assert "五、" not in rules[0]["text"]
+
+
+def test_names_that_are_pieces_or_kinds_are_not_listed():
+    text = ("知道创宇发布了新版ZoomEye（钟馗之眼），开发工具Arduino IDE很好用。小花家住在大涧村，小花眼睛不适，去了常州市。"
+            "常州的工厂在西北。哨点医院的数据显示，病例增多。")
+    found = {"人物": ["钟馗", "小花家", "小花"], "地点": ["大涧村", "常州市", "常州", "西北"], "机构": ["IDE", "哨点医院"]}
+    out = tk.lac_confirmed(found, text)
+    assert "钟馗" not in out["人物"] and "小花家" not in out["人物"]
+    assert out["地点"] == ["大涧村", "常州市"]  # 常州 beside 常州市 once; 西北 is a direction
+    assert out["机构"] == []  # IDE of Arduino IDE; 哨点医院 is a kind of hospital

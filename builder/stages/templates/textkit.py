@@ -461,7 +461,8 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
-GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构".split())
+GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构 "
+                         "哨点医院 定点医院 三甲医院 社区卫生服务中心 数据公司 第三方数据公司 科技公司 互联网公司 医疗机构".split())
 # a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
 ROLE_BEFORE = tuple("长 主任 书记 教授 医生 医师 记者 市民 村民 居民 师傅 老师 学生 家长 主席 总裁 经理 董事长 创始人 负责人 专家 工程师 "
                     "研究员 馆长 队长 选手 运动员 演员 歌手 作家 警官 民警 律师 法官 总统 总理 首相 部长 大使 发言人 代表 网友 游客 "
@@ -472,7 +473,8 @@ KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉�
                           "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
                           "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
                           "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
-GENERIC_PLACES = frozenset("大城市 小城市 城里 乡下 市中心 城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
+GENERIC_PLACES = frozenset("大城市 小城市 城里 乡下 市中心 城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地 "
+                        "东北 西北 东南 西南 东部 西部 南部 北部 中部 南方 北方 沿河 沿岸 沿江 沿线 两岸".split())
 NAME_BOUNDARY = ("，", "。", "、", "；", "：", "！", "？", "（", "）", "“", "”", "《", "》", " ", "\n", "表示", "说", "称", "介绍", "认为",
                  "指出", "告诉", "在", "的", "和", "与", "等", "是", "也", "还", "就", "都", "为", "对", "向", "从", "被", "把", "今年",
                  "去年", "先生", "女士", "老师", "同志")
@@ -583,6 +585,14 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
                 continue  # 龙湖 of 龙湖集团: the company's short name, not a place
             if k == "机构" and (not ORG_TAIL.search(w) or WEAK_ORG_TAIL.search(w)) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
                 continue  # 中标, 核心竞争力, 岛内, 金融科技 (a trade, not a company); 工行 and 央行 stay
+            if all(text[i + len(w): i + len(w) + 1] == "之" for i in _occurrences(w, text)):
+                continue  # 钟馗 of 钟馗之眼, 达摩克利斯 of 达摩克利斯之剑: the start of a longer name
+            if LATIN_NAME.fullmatch(w) and all(re.search(r"[A-Za-z0-9]\s$", text[max(0, i - 2): i]) or
+                                               re.match(r"\s[A-Za-z]", text[i + len(w): i + len(w) + 2]) for i in _occurrences(w, text)):
+                continue  # IDE of Arduino IDE: a word of a longer Latin name
+            if k == "人物" and len(w) >= 3 and w[-1] in "家眼们" and (w[:-1] in found.get("人物", [])
+                                                                   or re.search(re.escape(w[:-1]) + r"(?![家眼们])", text)):
+                continue  # 小花家, 小花眼: 小花 and the word after her name
             if k in ("机构", "地点") and whole_term(w, text) != w:
                 continue  # 创宇 of 知道创宇 each time: a piece of a name LAC did not find whole
             if k == "机构" and LATIN_NAME.fullmatch(w) and not re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", w):
@@ -599,6 +609,7 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             out[k].append(w)
             seen.add(w)
     out["人物"] = [w for w in out["人物"] if not any(o != w and w.startswith(o) for o in out["人物"])]  # 姚明拉 beside 姚明
+    out["地点"] = [w for w in out["地点"] if not any(o != w and o.startswith(w) and ADMIN_END.fullmatch(o[len(w):]) for o in out["地点"])]  # 常州 beside 常州市
     every = [w for names in out.values() for w in names]
     def inside_longer(w: str) -> bool:
         longer = [o for o in every if o != w and w in o]
