@@ -27,7 +27,8 @@ from . import textkit as tk
 
 Problem = tuple[str, str]
 
-MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[")
+MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[|"
+                    r"\[(?:身份证号|银行卡号|手机号|电话|邮箱|QQ号|微信号)\]")  # the corpus stage's PII masks: no text to train on
 FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关新闻|相关阅读|延伸阅读|版权所有|Copyright|©|原标题|点击(查看|阅读|进入)|扫码|关注我们|免责声明|"
                        r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权")
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
@@ -162,7 +163,7 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             return "output_copies_input", "the answer is the input unchanged"
         listed = [x for x in input_text.splitlines() if x.strip()]
         if (len(listed) >= 2 and all(LIST_MARK.match(x) for x in listed)
-                and "".join(LIST_MARK.sub("", x).strip() for x in listed) == re.sub(r"\s", "", output)):
+                and re.sub(r"\s", "", "".join(LIST_MARK.sub("", x) for x in listed)) == re.sub(r"\s", "", output)):
             return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
     elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
         o, i = norm(output), norm(input_text)
@@ -174,6 +175,8 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         added = [w for w in words if w not in input_text and not any(w[k:k + 2] in input_text for k in range(len(w) - 1))]
         if missing or len(added) > max(1, len(words) // 4):
             return "output_not_in_input", f"the headline says what the lead does not: {(missing or added)[0]!r}"
+        if words and len(words) - len(added) < min(2, len(words)):
+            return "output_not_in_input", f"the headline takes up too little of the text ({len(words) - len(added)} of its {len(words)} content words)"
     elif kind in ("extract", "quotes", "numbers", "five_w") and source:
         if kind == "five_w":  # first: the outlet named as the subject is the failure editors see most
             m = re.search(r"主体[：:](.+)", output)

@@ -183,7 +183,8 @@ GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
                     "本报讯 本报 消息 全文 文章 新闻 人员 全市 全县 全省 全国 地区 专业 制度 项目 行业 公司 平台 信息 国际 "
                     "有时候 回家 一方面 无法 事发 当天 当时 此前 日前 近日 现场 头部 方式 过程 结果 原因 作用 影响 "
-                    "一些 这些 那些 之后 以后 以来 期间 之间 负责 表明 显示 发现 认为 出现 属于 对此 据悉 当地 事件 消息称".split())
+                    "一些 这些 那些 之后 以后 以来 期间 之间 负责 表明 显示 发现 认为 出现 属于 对此 据悉 当地 事件 消息称 "
+                    "依法 违法 有效 提升 加强 推进 概率 大概率 奶奶 爷爷 庭上".split())
 
 
 SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤向冉庄祁宁柏申文")
@@ -366,7 +367,7 @@ def whole_words(words: list[str], text: str) -> list[str]:
 
 
 JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由"
-                          "因前后时各每该此已正仍均则即便才只更最很较亦至自往经按据沿随替跟同比像如若虽却使令今昨首")
+                          "因前后时各每该此已正仍均则即便才只更最很较亦至自往经按据沿随替跟同比像如若虽却使令今昨首用给大")
 
 
 def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int = 8) -> str:
@@ -396,12 +397,21 @@ def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int =
     return term
 
 
+def figure_piece(word: str, text: str) -> bool:
+    """Every use of the word follows a digit: the unit of a figure (万总吨 of 22.5万总吨), not a word."""
+    occ = list(_occurrences(word, text))
+    return bool(occ) and all(i and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS) for i in occ)
+
+
 def recurring(word: str, body: str, title: str, names: tuple[str, ...] = ()) -> bool:
     """A keyword the article is about: in its headline, a name it gives, or a word its body uses twice or more (a
     word used once, 热土 or 许可, is TF-IDF's tail, not the subject). A Latin word must be a name or an acronym."""
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9.+-]*", word) and word not in names and not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", word):
         return False  # Sea, not BBC
-    return word in title or word in names or body.count(word) >= 2
+    if figure_piece(word, body):
+        return False
+    n = body.count(word)
+    return n >= 2 or (n == 1 and (word in title or word in names))  # 庭上, only in the headline, is not enough
 
 
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:

@@ -60,7 +60,7 @@ def _edit_paragraphs(a: Article):
             continue
         sents = tk.split_sentences(p)
         typo = _typo_version(a.rng(f"typo{i}"), p)
-        trad = cc.convert(p)
+        trad = cc.convert(p) if _t2s(OpenCC).convert(p) == p else p  # a paragraph already in traditional script answers nothing
         out.append({
             "text": p,
             "no_punct": PUNCT.sub(" ", p).replace("  ", " ").strip(),
@@ -77,12 +77,19 @@ def _paragraph_keywords(p: str, names: tuple[str, ...]) -> list[str]:
     """A paragraph's key points: its keywords that are nouns or verbs, each as the whole term the paragraph uses
     (魔盒 of 数聚魔盒 is a fragment of a name), none a piece of another."""
     tags = dict(tk.pos_tokens(p))
-    words = [w for w in tk.whole_words(tk.keywords(p, 8), p) if not tk.only_inside_names(w, p) and tags.get(w, "x")[:1] in ("n", "v", "e")]
+    words = [w for w in tk.whole_words(tk.keywords(p, 8), p) if not tk.only_inside_names(w, p) and not tk.figure_piece(w, p)
+             and w not in tk.GENERIC and tags.get(w, "x")[:1] in ("n", "v", "e")]
     words = list(dict.fromkeys(tk.whole_term(w, p, names) for w in words))
     return [w for w in words if not any(w != o and w in o for o in words)][:5]
 
 
 _CC: dict[str, Any] = {}
+
+
+def _t2s(cls):
+    if "t2s" not in _CC:
+        _CC["t2s"] = cls("t2s")
+    return _CC["t2s"]
 
 
 def _opencc(cls):
