@@ -143,7 +143,11 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
         m = re.match(r"^【([^】]{4,60})】(.+)$", output, re.S)
-        if m:  # a post under its 【headline】: what follows must tell what the headline announces
+        if m:  # a post under its 【headline】: what follows must tell what the headline announces, and name whom it names
+            named = [w for ws in tk.entities(m.group(1)).values() for w in ws] + tk.numbers(m.group(1))
+            gone = [w for w in named if norm(w) not in norm(m.group(2))]
+            if gone:
+                return "not_the_news", f"the post's 【headline】 names {gone[0]!r}, which its text leaves out"
             return headline_event(f"标题：{m.group(1)}", m.group(2))
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output

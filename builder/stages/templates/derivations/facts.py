@@ -21,8 +21,13 @@ def _keyword_list(a: Article):
     kw = list(dict.fromkeys(subject[:2] + kw))
     kw = [w for w in kw if not tk.only_inside_names(w, text)]  # 龙凤 of “龙凤宝贝计划”: part of a name
     kw = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in kw))  # 魔盒 -> 数聚魔盒, 现金 -> 现金贷
-    kw = [w for w in kw if not any(w != o and w in o for o in kw)]
-    kw = [w for w in kw if tk.recurring(w, body, a.doc.get("title") or "", a.get("entity_names"))][:6]  # the strongest six
+    kw = [w for w in kw if not any(w != o and tk.whole_term(w, text, (o,)) == o for o in kw)]  # 郯城 always inside 郯城县; 标题 beside 小标题 stays
+    kw = [w for w in kw if tk.recurring(w, body, a.doc.get("title") or "", a.get("entity_names"))]
+    kept: list[str] = []
+    for w in kw:  # 金塔县芨芨台子 after 芨芨台子煤矿: the same name again
+        if not any(len(w) >= 3 and any(w[k:k + 3] in o for k in range(len(w) - 2)) for o in kept):
+            kept.append(w)
+    kw = kept[:6]  # the strongest six
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
         return None  # keywords that miss what the headline is about are not the article's keywords
     return kw
@@ -166,12 +171,18 @@ def _five_w(a: Article):
 
 @derivation("fact_check", "checkable claims: figures, dates and attributed statements")
 def _fact_check(a: Article):
-    rows = []
+    rows, seen = [], set()
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
+            if re.search(r"提醒|建议|呼吁|未来[一二三四五六七八九十两几\d]+[天日周月年]|请(?:广大|市民|游客|乘客)", s):
+                continue  # advice and forecasts are no facts to check
             what = []
             ds = tk.dates(s)
-            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)]  # 2019 of 2019年 is the date, checked once
+            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)  # 2019 of 2019年 is the date, checked once
+                    and not re.fullmatch(r"第?[一二三四五六七八九十\d]+[期届次批轮]", n)]  # 二期, 第26次: an ordinal, not a figure
+            if nums and set(nums) <= seen:
+                continue  # the same figure again (6亿人次 in the lead and in the quote): checked once
+            seen.update(nums)
             if nums:
                 what.append("数字" + "、".join(dict.fromkeys(nums[:3])))
             if ds:
