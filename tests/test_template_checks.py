@@ -447,3 +447,26 @@ def test_names_that_are_pieces_or_kinds_are_not_listed():
     assert "钟馗" not in out["人物"] and "小花家" not in out["人物"]
     assert out["地点"] == ["大涧村", "常州市"]  # 常州 beside 常州市 once; 西北 is a direction
     assert out["机构"] == []  # IDE of Arduino IDE; 哨点医院 is a kind of hospital
+
+
+def test_a_stated_count_of_list_items_holds_and_pii_masks_are_no_text():
+    p = checks.check_item("extract", "请抽取8个左右的关键词，用顿号隔开。", "谣言和辟谣与公众", "谣言、辟谣、公众", True)
+    assert p and p[0] == "stated_length_exceeded"
+    assert checks.check_item("extract", "请抽取3个关键词。", "谣言和辟谣与公众", "谣言、辟谣、公众", True) is None
+    p = checks.check_item("write", "请续写正文。", "导语：市民拾获钱包。", "工作人员拨打名片上的号码[手机号]联系失主，未能接通，钱包已移交。", True)
+    assert p and p[0] == "markup_in_field"
+
+
+def test_a_traditional_script_dateline_is_the_outlets():
+    assert tk.split_dateline("本報訊（記者林怡君）為改善人行環境，工務局近日宣布整平騎樓。")[0] == "本報訊（記者林怡君）"
+
+
+def test_only_simplified_paragraphs_make_traditional_exercises():
+    trad = {"id": "t1", "title": "騎樓整平", "path": "", "author": "",
+            "text": "工務局近日宣布整平騎樓。\n" + "騎樓是當地街道常見的建築形式，但由於各棟建築興建年代不同，地面高低落差明顯，加上機車停放、攤商占用等問題，"
+                    "長輩和推嬰兒車的家長經常被迫走到車道上，存在不小的安全風險，市府決定分年改善。\n結語。"}
+    units = Article(trad).get("edit_paragraphs") or []
+    assert units and all(u["traditional"] is None for u in units)
+    simp = dict(trad, id="s1", text="工务局近日宣布整平骑楼。\n骑楼是当地街道常见的建筑形式，但由于各栋建筑兴建年代不同，地面高低落差明显，"
+                                     "加上机车停放、摊商占用等问题，长辈和推婴儿车的家长经常被迫走到车道上，存在不小的安全风险，市府决定分年改善。\n结语。")
+    assert Article(simp).get("edit_paragraphs")[0]["traditional"].startswith("騎樓")

@@ -34,6 +34,7 @@ FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关�
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
 LIMIT_WITHIN = re.compile(r"(?:不超过|不多于|控制在|限)\s*(\d{2,4})\s*字|(\d{2,4})\s*字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
+STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
 QUESTION_WORDS = re.compile(r"什么|如何|怎么|怎样|为什么|为何|哪些|哪种|哪几|哪个|是否|吗|多少|几个|几种|何时|何地|谁|有何|能否|可否|要不要|呢")
 LIST_PREFIX = re.compile(r"^(?:\d{1,2}[.、．]\s*|[-•·]\s*|[（(]?\d{1,2}[)）]\s*)")
 FIELD_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,6}[：:]")
@@ -88,6 +89,11 @@ def stated_length(instruction: str, output: str) -> Problem | None:
         target = int(m.group(1))
         if not 0.7 * target <= n <= 1.3 * target:
             return "stated_length_exceeded", f"the instruction asks for about {target} characters; the output has {n}"
+    m = STATED_COUNT.search(instruction)
+    if m:  # 抽取8个左右的关键词: the list has about that many
+        want, have = int(m.group(1)), len(elements(output))
+        if not (0.7 * want <= have <= 1.3 * want if m.group(2) else have == want):
+            return "stated_length_exceeded", f"the instruction asks for {'about ' if m.group(2) else ''}{want} items; the output lists {have}"
     if re.search(r"一句话", instruction) and len(tk.split_sentences(output)) > 1:
         return "stated_length_exceeded", "the instruction asks for one sentence; the output has several"
     return None
