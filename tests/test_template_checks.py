@@ -470,3 +470,10 @@ def test_only_simplified_paragraphs_make_traditional_exercises():
     simp = dict(trad, id="s1", text="工务局近日宣布整平骑楼。\n骑楼是当地街道常见的建筑形式，但由于各栋建筑兴建年代不同，地面高低落差明显，"
                                      "加上机车停放、摊商占用等问题，长辈和推婴儿车的家长经常被迫走到车道上，存在不小的安全风险，市府决定分年改善。\n结语。")
     assert Article(simp).get("edit_paragraphs")[0]["traditional"].startswith("騎樓")
+
+
+def test_photo_credits_and_column_names_are_furniture():
+    p = checks.check_item("write", "续写正文。", "导语：调查仍在进行。", "医生说没发现纸片。本文图片除特别标注外，均为记者段彦超图", True)
+    assert p and p[0] == "site_furniture"
+    p = checks.check_item("write", "为以下新闻写标题。", "数据业大整顿，爬虫部门解散。", "棱镜|数据业大整顿：爬虫与现金贷共生共荣", True)
+    assert p and p[0] == "site_furniture"

@@ -30,7 +30,8 @@ Problem = tuple[str, str]
 MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[|"
                     r"\[(?:身份证号|银行卡号|手机号|电话|邮箱|QQ号|微信号)\]")  # the corpus stage's PII masks: no text to train on
 FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关新闻|相关阅读|延伸阅读|版权所有|Copyright|©|原标题|点击(查看|阅读|进入)|扫码|关注我们|免责声明|"
-                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权")
+                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|"
+                       r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
 LIMIT_WITHIN = re.compile(r"(?:不超过|不多于|控制在|限)\s*(\d{2,4})\s*字|(\d{2,4})\s*字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
