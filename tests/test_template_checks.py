@@ -477,3 +477,12 @@ def test_photo_credits_and_column_names_are_furniture():
     assert p and p[0] == "site_furniture"
     p = checks.check_item("write", "为以下新闻写标题。", "数据业大整顿，爬虫部门解散。", "棱镜|数据业大整顿：爬虫与现金贷共生共荣", True)
     assert p and p[0] == "site_furniture"
+
+
+def test_a_heading_is_a_step_to_do_or_a_term_to_explain():
+    from builder.stages.templates.catalog import inner_quotes
+    from builder.stages.templates.derivations.structure import _is_action
+
+    assert _is_action("搭建计划结构") and _is_action("判断选题价值") and _is_action("控制商品比例")
+    assert not _is_action("千次展示成本") and not _is_action("转化指标") and not _is_action("封面设计")
+    assert inner_quotes("别让短视频“偷走”孩子的暑假") == "别让短视频‘偷走’孩子的暑假"

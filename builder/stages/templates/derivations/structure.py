@@ -30,7 +30,7 @@ def _is_action(heading: str) -> bool:
     """The heading names a step to take (搭建计划结构, 判断选题价值), not a thing to explain (千次展示成本, 转化指标):
     its first word is a verb. Questions about it ask how to do it, or what it is."""
     toks = tk.pos_tokens(heading)
-    return (bool(toks) and toks[0][1][:1] == "v" and (toks[0][1] != "vn" or len(toks) >= 3)  # 策划活动提升活跃, not 封面设计
+    return (bool(toks) and toks[0][1][:1] == "v" and (toks[0][1] != "vn" or len(toks) >= 3)  # a vn leading three words or more acts; 封面设计 does not
             and not re.search(r"(指标|成本|率|数据|术语|概念|含义|定义|逻辑|原理)$", heading))
 
 
