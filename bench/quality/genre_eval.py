@@ -91,6 +91,25 @@ def evaluate(docs: list[dict], classifier) -> dict:
             "errors": errors}
 
 
+def margins(docs: list[dict], classifier) -> None:
+    """How far each decision leads the runner-up, right and wrong ones apart, per predicted genre: what
+    genres.toml's answer_margin and label_margin are set from (a decision under its margin makes no answer)."""
+    by_pred: dict[str, list[tuple[bool, float]]] = defaultdict(list)
+    for d in docs:
+        dd = dict(d, path="")
+        first = next((p for p in tk.split_paragraphs(dd.get("text") or "") if p != (dd.get("title") or "")), "")
+        dec = classifier.classify(dd, lead=first)
+        by_pred[as_class(dec.genre)].append((as_class(dec.genre) == d["label"], dec.margin))
+    print("\n## lead over the runner-up: decisions under 1 / 2 / 3 / 4, right - wrong")
+    for g in CLASSES:
+        rows = by_pred.get(g, [])
+        cells = [f"{sum(ok and m < t for ok, m in rows)}-{sum(not ok and m < t for ok, m in rows)}" for t in (1, 2, 3, 4)]
+        print(f"{g:<10} n={len(rows):>3} wrong={sum(not ok for ok, _ in rows):>2}   " + "  ".join(f"{c:>7}" for c in cells))
+    gate = [(ok, m >= classifier.answer_margin.get(g, 0.0)) for g, rows in by_pred.items() for ok, m in rows if g != "news"]
+    print(f"outside news, decisions that pass answer_margin: {sum(p for _, p in gate)} of {len(gate)}, "
+          f"wrong among them {sum(p and not ok for ok, p in gate)}")
+
+
 def show(name: str, res: dict) -> None:
     print(f"\n## {name}")
     print("label       n   " + "  ".join(f"{c[:6]:>6}" for c in CLASSES) + "  recall")
@@ -110,6 +129,7 @@ def main() -> None:
     ap.add_argument("--genres", default=str(ROOT / "prompts" / "templates" / "genres.toml"))
     ap.add_argument("--errors", action="store_true", help="list every misrouted document")
     ap.add_argument("--heldout", action="store_true", help="also the held-out written set (heldout_articles.py), never used for tuning")
+    ap.add_argument("--margins", action="store_true", help="how far decisions lead the runner-up, right and wrong apart (all sets)")
     args = ap.parse_args()
     classifier = load_genres(Path(args.genres))
     real = real_documents(Path(args.out))
@@ -124,6 +144,9 @@ def main() -> None:
         if docs:
             res = evaluate(docs, classifier)
             show(f"{name}: {len(docs)} documents", res)
+    if args.margins:
+        held = [dict(d, origin="heldout") for d in heldout_articles()] + [dict(d, origin="heldout2") for d in heldout2_articles()]
+        margins(real + written + held, classifier)
     if args.errors:
         for e in evaluate(real + written, classifier)["errors"]:
             print(f"{e[0]:>10} -> {e[1]:<10} [{e[2]}] {e[3][:40]}  score {e[4]:.0f}  {'；'.join(e[5][:3])}")

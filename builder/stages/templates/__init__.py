@@ -90,6 +90,10 @@ def _phrasings_ok(sub: SubCategory, phrasings: list[str], output: str | None) ->
     return [checks.stated_length(p, output) is None for p in phrasings]
 
 
+# answers whose genre does not matter (the paragraph converted, what the text names): no genre contract to keep
+GENRE_FREE_CHECKS = frozenset(("transform", "extract", "quotes", "numbers", "five_w", "timeline"))
+
+
 def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] | None:
     """Run the item checks on a candidate whose input and output are known (``checks.check_item``)."""
     ok = [p for p, good in zip(cand["phrasings"], cand["phrasing_ok"]) if good]
@@ -100,6 +104,10 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
                                 cand.get("dateline", ""), cand.get("article_text", ""))
     if problem:
         return problem[0], f"{sub.id}: {problem[1]}"
+    if sub.check == "qa":  # the question is in the instruction: every phrasing that may be drawn must ask a question the answer addresses
+        asks = [good and checks.question_problem(checks.question_of(p, cand["input"]), cand["output"] or "") is None
+                for p, good in zip(cand["phrasings"], cand["phrasing_ok"])]
+        cand["phrasing_ok"] = asks  # at least the first passed above
     return None
 
 
@@ -114,6 +122,7 @@ def process_document(task: tuple[dict[str, Any], WorkerSetup]) -> dict[str, Any]
     haystack = f"{doc.get('title') or ''}\n{first}"  # topical routing looks at what the piece is about: title and opening
     out: dict[str, Any] = {"doc": {k: doc.get(k) for k in ("id", "source", "path", "title")}, "genre": decision.genre,
                            "genre_score": decision.score, "genre_evidence": list(decision.evidence), "dateline": art.dateline,
+                           "runner_up": decision.runner_up, "margin": decision.margin,
                            "candidates": [], "missing": [], "rejects": [], "routing": Counter()}
     article_text = None
     for sub in catalog:
@@ -153,6 +162,11 @@ def process_document(task: tuple[dict[str, Any], WorkerSetup]) -> dict[str, Any]
                     "source": doc.get("source"), "title": doc.get("title"), "dateline": art.dateline,
                     "article_text": article_text}
             problem = _length_problem(sub, "output", output) if output is not None else None
+            as_label = "genre_judgement" in sub.variables
+            if not problem and (as_label or (sub.check not in GENRE_FREE_CHECKS and not sub.suits(decision.runner_up))):
+                # the genre contract when the router is unsure: an answer of the genre needs a clear decision
+                why = classifier.margin_problem(decision, as_label=as_label)
+                problem = ("genre_uncertain", f"{sub.id}: {why}") if why else None
             if sub.input_source == "code":
                 cand["input"] = _render(sub, "input", v)
                 problem = problem or _length_problem(sub, "input", cand["input"])
@@ -294,8 +308,9 @@ class TemplatesStage(Stage):
             ctx.count("articles_read")
             genres[res["genre"]] += 1
             routing_rows.append({"id": doc["id"], "source": doc["source"], "title": (doc["title"] or "")[:40], "genre": res["genre"],
-                                 "score": float(res["genre_score"]), "evidence": "；".join(res["genre_evidence"][:4]),
-                                 "dateline": res["dateline"]})
+                                 "score": float(res["genre_score"]), "runner_up": res["runner_up"],
+                                 "margin": float(res["margin"]) if res["margin"] != float("inf") else None,
+                                 "evidence": "；".join(res["genre_evidence"][:4]), "dateline": res["dateline"]})
             for k, n in res["routing"].items():
                 ctx.count(k, n)
             for sub_id, fld in res["missing"]:
@@ -514,7 +529,8 @@ class TemplatesStage(Stage):
         check_totals = (checks_df.group_by("reason").agg(pl.col("rejected").sum(), pl.col("subcategory").n_unique().alias("subcategories"))
                         .sort("rejected", descending=True))
         routing = pl.DataFrame(routing_rows, schema={"id": pl.String, "source": pl.String, "title": pl.String,
-                                                                      "genre": pl.String, "score": pl.Float64, "evidence": pl.String,
+                                                                      "genre": pl.String, "score": pl.Float64, "runner_up": pl.String,
+                                                                      "margin": pl.Float64, "evidence": pl.String,
                                                                       "dateline": pl.String}).sort(["genre", "id"])
         return {"coverage_overall": overall, "families": fam, "coverage": coverage, "genres": genres,
                 "checks": check_totals, "checks_by_subcategory": checks_df, "routing": routing,

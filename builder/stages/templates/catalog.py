@@ -26,6 +26,14 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, ke
                           trim_blocks=True, lstrip_blocks=True)
 
 
+def inner_quotes(text: str) -> str:
+    """Double quotation marks inside a text a template wraps in “…” become single ones: “别让短视频‘偷走’孩子的暑假”."""
+    return str(text).replace("“", "‘").replace("”", "’")
+
+
+_ENV.filters["inner_quotes"] = inner_quotes
+
+
 def jinja_env() -> jinja2.Environment:
     return _ENV
 

@@ -5,7 +5,8 @@ a length the instruction states (…字以内, 不超过…字, 一句话) holds
 sub-category names (``check`` in its TOML):
 
 - ``write``: the output is not the input, nor a part of it (a "summary" that is the input's own lead);
-- ``grounded``: written from given facts: adds no figure, date or name the facts lack;
+- ``grounded``: written from given facts: adds no figure, date or name the facts lack, and tells what the
+  headline announces (shares two of its content words: not a sentence of background);
 - ``transform``: the output differs from the input (a punctuation or typo exercise that changed nothing);
 - ``extract``: every element the output lists is in the input;
 - ``quotes`` / ``numbers``: as extract, and complete against what code finds in the input;
@@ -26,12 +27,15 @@ from . import textkit as tk
 
 Problem = tuple[str, str]
 
-MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[")
+MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[|"
+                    r"\[(?:身份证号|银行卡号|手机号|电话|邮箱|QQ号|微信号)\]")  # the corpus stage's PII masks: no text to train on
 FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关新闻|相关阅读|延伸阅读|版权所有|Copyright|©|原标题|点击(查看|阅读|进入)|扫码|关注我们|免责声明|"
-                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权")
+                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|"
+                       r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
 LIMIT_WITHIN = re.compile(r"(?:不超过|不多于|控制在|限)\s*(\d{2,4})\s*字|(\d{2,4})\s*字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
+STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
 QUESTION_WORDS = re.compile(r"什么|如何|怎么|怎样|为什么|为何|哪些|哪种|哪几|哪个|是否|吗|多少|几个|几种|何时|何地|谁|有何|能否|可否|要不要|呢")
 LIST_PREFIX = re.compile(r"^(?:\d{1,2}[.、．]\s*|[-•·]\s*|[（(]?\d{1,2}[)）]\s*)")
 FIELD_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,6}[：:]")
@@ -86,6 +90,11 @@ def stated_length(instruction: str, output: str) -> Problem | None:
         target = int(m.group(1))
         if not 0.7 * target <= n <= 1.3 * target:
             return "stated_length_exceeded", f"the instruction asks for about {target} characters; the output has {n}"
+    m = STATED_COUNT.search(instruction)
+    if m:  # 抽取8个左右的关键词: the list has about that many
+        want, have = int(m.group(1)), len(elements(output))
+        if not (0.7 * want <= have <= 1.3 * want if m.group(2) else have == want):
+            return "stated_length_exceeded", f"the instruction asks for {'about ' if m.group(2) else ''}{want} items; the output lists {have}"
     if re.search(r"一句话", instruction) and len(tk.split_sentences(output)) > 1:
         return "stated_length_exceeded", "the instruction asks for one sentence; the output has several"
     return None
@@ -140,6 +149,13 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+        m = re.match(r"^【([^】]{4,60})】(.+)$", output, re.S)
+        if m:  # a post under its 【headline】: what follows must tell what the headline announces, and name whom it names
+            named = [w for ws in tk.entities(m.group(1)).values() for w in ws] + tk.numbers(m.group(1))
+            gone = [w for w in named if norm(w) not in norm(m.group(2))]
+            if gone:
+                return "not_the_news", f"the post's 【headline】 names {gone[0]!r}, which its text leaves out"
+            return headline_event(f"标题：{m.group(1)}", m.group(2))
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
         for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
@@ -152,12 +168,13 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         covered = sum(g in i2 for g in grams) / max(1, len(grams))
         if covered < 0.5:
             return "output_not_in_input", f"half of the answer is not in the given facts ({covered:.0%} of its character pairs are)"
+        return headline_event(input_text, output)
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():
             return "output_copies_input", "the answer is the input unchanged"
         listed = [x for x in input_text.splitlines() if x.strip()]
         if (len(listed) >= 2 and all(LIST_MARK.match(x) for x in listed)
-                and "".join(LIST_MARK.sub("", x).strip() for x in listed) == re.sub(r"\s", "", output)):
+                and re.sub(r"\s", "", "".join(LIST_MARK.sub("", x) for x in listed)) == re.sub(r"\s", "", output)):
             return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
     elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
         o, i = norm(output), norm(input_text)
@@ -169,6 +186,8 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         added = [w for w in words if w not in input_text and not any(w[k:k + 2] in input_text for k in range(len(w) - 1))]
         if missing or len(added) > max(1, len(words) // 4):
             return "output_not_in_input", f"the headline says what the lead does not: {(missing or added)[0]!r}"
+        if words and len(words) - len(added) < min(2, len(words)):
+            return "output_not_in_input", f"the headline takes up too little of the text ({len(words) - len(added)} of its {len(words)} content words)"
     elif kind in ("extract", "quotes", "numbers", "five_w") and source:
         if kind == "five_w":  # first: the outlet named as the subject is the failure editors see most
             m = re.search(r"主体[：:](.+)", output)
@@ -205,6 +224,36 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         p = question_problem(question, output)
         if p:
             return p
+    return None
+
+
+HEADLINE_FLAGS = ("n", "nr", "ns", "nt", "nz", "vn", "v", "eng", "l", "i")
+
+
+def headline_event(input_text: str, output: str) -> Problem | None:
+    """A lead, a summary or a one-sentence news tells what the headline announces: it takes up two separate parts of
+    the headline (runs of its content words the answer shares, one run counting once) or two fifths of its content
+    words, where the headline has three or more. A sentence of background (2019年，龙湖集团即将迎来赴港上市10周年。 under
+    多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？) shares one part: the company's name."""
+    m = re.search(r"^标题[：:](.+)$", input_text, re.M)
+    if not m:
+        return None
+    toks = tk.pos_tokens(tk.clean_residue(m.group(1)))
+    content = [len(w) >= 2 and (f in HEADLINE_FLAGS or f == "m") and w not in tk.GENERIC for w, f in toks]
+    if sum(content) < 3:
+        return None
+    runs, prev, shared = [], False, 0
+    for (w, f), c in zip(toks, content):
+        hit = c and ((re.sub(f"[^{tk.CN_DIGITS}0-9.%％]+$", "", w) or w) in output if f == "m" else w in output or any(w[k:k + 2] in output for k in range(len(w) - 1)))
+        shared += bool(hit)
+        if hit and not prev:
+            runs.append(w)
+        elif hit:
+            runs[-1] += w
+        prev = hit
+    if len(runs) < 2 and shared < 0.4 * sum(content):  # one name of the headline, and little else of it
+        return "not_the_news", (f"the answer takes up {len(runs)} part of the headline {m.group(1)[:30]!r}"
+                                f"{' (' + runs[0] + ')' if runs else ''}: background, not the news")
     return None
 
 

@@ -51,6 +51,12 @@ class GenreDecision:
     score: float
     evidence: tuple[str, ...]
     overridden: bool = False
+    runner_up: str = ""  # the genre with the next highest score, and that score: how clear the decision is
+    runner_up_score: float = 0.0
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.runner_up_score if self.runner_up else float("inf")
 
 
 @dataclass
@@ -61,6 +67,16 @@ class GenreClassifier:
     topics: list[Topic] = field(default_factory=list)
     min_topic_hits: int = 2
     overrides: dict[str, str] = field(default_factory=dict)  # path glob -> genre id
+    answer_margin: dict[str, float] = field(default_factory=dict)  # genre -> lead over the runner-up its answers need
+    label_margin: float = 0.0  # the lead a genre needs to be given as the answer of 体裁判断
+
+    def margin_problem(self, decision: GenreDecision, as_label: bool = False) -> str | None:
+        """Why the decision is too close to stand as an answer (an article of the genre, or the genre as a label), or None."""
+        need = self.label_margin if as_label else self.answer_margin.get(decision.genre, 0.0)
+        if decision.overridden or decision.margin >= need:
+            return None
+        return (f"genre {decision.genre} {decision.score:g} leads {decision.runner_up} {decision.runner_up_score:g} by "
+                f"{decision.margin:g}, under the {need:g} {'a genre label' if as_label else 'its answers'} need")
 
     def classify(self, doc: dict[str, Any], lead: str = "") -> GenreDecision:
         path = doc.get("path") or ""
@@ -70,7 +86,7 @@ class GenreClassifier:
         text = doc.get("text") or ""
         values = {"title": doc.get("title") or "", "text": text, "lead": lead, "path": path,
                   "author": doc.get("author") or "", "narration": QUOTED.sub("“”", text)}
-        best: GenreDecision | None = None
+        scored: list[GenreDecision] = []
         for g in self.genres.values():
             score, evidence = 0.0, []
             for r in g.rules:
@@ -78,11 +94,18 @@ class GenreClassifier:
                 if hits:
                     score += r.weight * min(hits, r.max_hits)
                     evidence.append(r.reason)
-            if best is None or score > best.score:
-                best = GenreDecision(g.id, score, tuple(dict.fromkeys(evidence)))
-        if best is None or best.score < self.min_score:
-            return GenreDecision(self.default, best.score if best else 0.0, ())
-        return best
+            scored.append(GenreDecision(g.id, score, tuple(dict.fromkeys(evidence))))
+        if not scored:
+            return GenreDecision(self.default, 0.0, ())
+        order = sorted(range(len(scored)), key=lambda i: (-scored[i].score, i))  # ties: the genre listed first
+        best = scored[order[0]]
+        if best.score < self.min_score:  # the default wins; the best-scoring genre is its rival
+            rival = best if best.genre != self.default else (scored[order[1]] if len(order) > 1 else None)
+            return GenreDecision(self.default, best.score, (), runner_up=rival.genre if rival else "",
+                                 runner_up_score=rival.score if rival else 0.0)
+        second = scored[order[1]] if len(order) > 1 else None
+        return GenreDecision(best.genre, best.score, best.evidence, runner_up=second.genre if second else "",
+                             runner_up_score=second.score if second else 0.0)
 
     def topic(self, text: str, title: str | None = None) -> str | None:
         """The topic with the most keyword hits, when it is clear: at least ``min_topic_hits``, twice the runner-up,
@@ -129,4 +152,9 @@ def load_genres(path: Path, overrides: dict[str, str] | None = None) -> GenreCla
         if genre not in genres:
             raise BuilderError(f"[templates] genre_overrides: '{pattern}' -> unknown genre '{genre}' (genres: {', '.join(genres)})")
     topics = [Topic(t["name"], tuple(t.get("keywords", []))) for t in data.get("topic", [])]
-    return GenreClassifier(genres, default, float(data.get("min_score", 1)), topics, int(data.get("min_topic_hits", 2)), dict(overrides or {}))
+    margins = data.get("answer_margin", {})
+    unknown = sorted(set(margins) - set(genres))
+    if unknown:
+        raise BuilderError(f"{path}: answer_margin: unknown genre '{unknown[0]}' (genres: {', '.join(genres)})")
+    return GenreClassifier(genres, default, float(data.get("min_score", 1)), topics, int(data.get("min_topic_hits", 2)),
+                           dict(overrides or {}), {g: float(v) for g, v in margins.items()}, float(data.get("label_margin", 0)))

@@ -61,7 +61,7 @@ def split_paragraphs(text: str) -> list[str]:
 
 DATELINE = re.compile(
     r"^(?:\*\*|【)?(?:"
-    r"本报讯|本台消息|据新华社电|本报[\u4e00-\u9fff]{2,6}讯|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)(?:消息|快讯)"
+    r"本[报報][讯訊]|本台消息|据新华社电|本[报報][\u4e00-\u9fff]{2,6}[讯訊]|[\u4e00-\u9fff]{2,8}(?:网|台|报|社)(?:消息|快讯)"
     r"|[\u4e00-\u9fff]{2,8}(?:网|报|台|社)(?:记者|通讯员)[\u4e00-\u9fff、]{2,12}?报道[，,：:]?"
     r"|[\u4e00-\u9fff]{2,8}(?:日报|晚报|都市报|新闻网|网|台|报)讯|[\u4e00-\u9fff]{0,6}(?:晨报|商报|快报|晚报|日报)讯"
     r"|[\u4e00-\u9fff\w·-]{2,16}?\d{1,2}月\d{1,2}日(?:电|消息|讯)"
@@ -176,12 +176,15 @@ def jieba_modules():
     return jieba, jieba.analyse, jieba.posseg
 
 
-KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng", "l", "i"))
+# nouns and noun-like words; not jieba's set phrases (l: 并不需要) and idioms (i: 人头攒动), which name no subject
+KEYWORD_POS = frozenset(("n", "nr", "ns", "nt", "nz", "vn", "an", "eng"))
 # words that are everywhere in news copy and never a keyword
 GENERIC = frozenset("记者 表示 介绍 目前 今年 去年 一个 没有 进行 工作 问题 情况 方面 相关 有关 时候 时间 地方 "
                     "部分 大家 自己 这样 已经 可以 我们 他们 需要 开展 主要 不少 很多 其中 同时 通过 成为 来说 东西 "
                     "本报讯 本报 消息 全文 文章 新闻 人员 全市 全县 全省 全国 地区 专业 制度 项目 行业 公司 平台 信息 国际 "
-                    "有时候 回家 一方面".split())
+                    "有时候 回家 一方面 无法 事发 当天 当时 此前 日前 近日 现场 头部 方式 过程 结果 原因 作用 影响 "
+                    "一些 这些 那些 之后 以后 以来 期间 之间 负责 表明 显示 发现 认为 出现 属于 对此 据悉 当地 事件 消息称 "
+                    "依法 违法 有效 提升 加强 推进 概率 大概率 奶奶 爷爷 庭上 场所 放学 老师".split())
 
 
 SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔向汤向冉庄祁宁柏申文")
@@ -363,6 +366,54 @@ def whole_words(words: list[str], text: str) -> list[str]:
     return out
 
 
+JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由"
+                          "因前后时各每该此已正仍均则即便才只更最很较亦至自往经按据沿随替跟同比像如若虽却使令今昨首用给大")
+
+
+def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int = 8) -> str:
+    """The term the word is a piece of, or the word: every use inside one longer name found in the text gives that
+    name (科技 of 同盾科技); a word used twice or more that always continues with the same character on one side,
+    one that does not join words, grows by it (现金 -> 现金贷, 魔盒 -> 数聚魔盒), up to ``longest`` characters."""
+    occ = list(_occurrences(word, text))
+    if not occ:
+        return word
+    for n in sorted((n for n in names if n != word and word in n), key=len):
+        spans = [(i, i + len(n)) for i in _occurrences(n, text)]
+        if all(any(a <= i and i + len(word) <= b for a, b in spans) for i in occ):
+            return n
+    if len(occ) < 2:
+        return word
+    start, end = [i for i in occ], [i + len(word) for i in occ]
+    term = word
+    while len(term) < longest:
+        before = {text[i - 1] if i else "" for i in start}
+        after = {text[j: j + 1] for j in end}
+        if len(before) == 1 and re.fullmatch(r"[\u4e00-\u9fff]", c := next(iter(before))) and c not in JOINING_CHARS:
+            term, start = c + term, [i - 1 for i in start]
+        elif len(after) == 1 and re.fullmatch(r"[\u4e00-\u9fff]", c := next(iter(after))) and c not in JOINING_CHARS:
+            term, end = term + c, [j + 1 for j in end]
+        else:
+            break
+    return term
+
+
+def figure_piece(word: str, text: str) -> bool:
+    """Every use of the word follows a digit: the unit of a figure (万总吨 of 22.5万总吨), not a word."""
+    occ = list(_occurrences(word, text))
+    return bool(occ) and all(i and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS) for i in occ)
+
+
+def recurring(word: str, body: str, title: str, names: tuple[str, ...] = ()) -> bool:
+    """A keyword the article is about: in its headline, a name it gives, or a word its body uses twice or more (a
+    word used once, 热土 or 许可, is TF-IDF's tail, not the subject). A Latin word must be a name or an acronym."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.+-]*", word) and word not in names and not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", word):
+        return False  # Sea, not BBC
+    if figure_piece(word, body):
+        return False
+    n = body.count(word)
+    return n >= 2 or (n == 1 and (word in title or word in names))  # 庭上, only in the headline, is not enough
+
+
 def keywords_tfidf(tokens: list[tuple[str, str]], k: int = 8) -> list[str]:
     """jieba's TF-IDF (its IDF table) over tokens already cut, nouns and noun-like words only."""
     _, analyse, _ = jieba_modules()
@@ -420,7 +471,8 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
-GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构".split())
+GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构 "
+                         "哨点医院 定点医院 三甲医院 社区卫生服务中心 数据公司 第三方数据公司 科技公司 互联网公司 医疗机构".split())
 # a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
 ROLE_BEFORE = tuple("长 主任 书记 教授 医生 医师 记者 市民 村民 居民 师傅 老师 学生 家长 主席 总裁 经理 董事长 创始人 负责人 专家 工程师 "
                     "研究员 馆长 队长 选手 运动员 演员 歌手 作家 警官 民警 律师 法官 总统 总理 首相 部长 大使 发言人 代表 网友 游客 "
@@ -431,7 +483,8 @@ KNOWN_PLACES = frozenset(("北京 天津 上海 重庆 河北 山西 辽宁 吉�
                           "意大利 西班牙 加拿大 澳大利亚 巴西 埃及 以色列 伊朗 叙利亚 希腊 瑞典 挪威 荷兰 葡萄牙 泰国 越南 缅甸 新加坡 "
                           "马来西亚 印度尼西亚 菲律宾 巴基斯坦 阿富汗 土耳其 乌克兰 波兰 瑞士 比利时 墨西哥 阿根廷 南非 黎巴嫩 伦敦 巴黎 "
                           "东京 纽约 华盛顿 莫斯科 武汉 广州 深圳 南京 杭州 成都 西安 郑州 长沙 沈阳 青岛 厦门 苏州 大连 宁波 济南 哈尔滨").split())
-GENERIC_PLACES = frozenset("大城市 小城市 城里 乡下 市中心 城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地".split())
+GENERIC_PLACES = frozenset("大城市 小城市 城里 乡下 市中心 城市 农村 乡村 国内 国外 海外 全国 全省 全市 当地 各地 地方 全球 世界 社区 街道 市区 县城 城区 山区 沿海 内地 本地 外地 "
+                        "东北 西北 东南 西南 东部 西部 南部 北部 中部 南方 北方 沿河 沿岸 沿江 沿线 两岸".split())
 NAME_BOUNDARY = ("，", "。", "、", "；", "：", "！", "？", "（", "）", "“", "”", "《", "》", " ", "\n", "表示", "说", "称", "介绍", "认为",
                  "指出", "告诉", "在", "的", "和", "与", "等", "是", "也", "还", "就", "都", "为", "对", "向", "从", "被", "把", "今年",
                  "去年", "先生", "女士", "老师", "同志")
@@ -468,7 +521,7 @@ def confirmed_entities(found: dict[str, list[str]], text: str) -> dict[str, list
 
 
 GENERIC_NAMES = frozenset("政府 国家 党 媒体 外媒 外电 网友 网民 市民 村民 银行 大牌银行 各大银行 多家银行 大陆 内地 海外 我国 本报 "
-                          "在野党 执政党 反对派 政府军 警方 官方".split())
+                          "在野党 执政党 反对派 政府军 警方 官方 新冠 疫情 互联网 网络".split())
 _HAS_DIGIT_OR_MARK = re.compile(r"[\d%％.,，。、：:；;！？!?（）()\[\]【】《》“”\"']")
 
 
@@ -486,6 +539,8 @@ def _plain_words(w: str) -> bool:
     return all(f[:1] in ("n", "v", "a", "d", "l", "i", "s", "f", "t") and f not in ("nr", "ns", "nt", "nz", "nrt", "nrfg") for _, f in toks)
 
 
+WEAK_ORG_TAIL = re.compile(r"(科技|股份|保险|证券|基金|人寿|集团|实验室|联盟)$")  # also ends of common words (金融科技, 产业联盟)
+COMPANY_TAIL = r"(?:集团|公司|地产|控股|股份|置业|物业|科技|实业|传媒|银行|证券|基金)"
 KIN_OR_TITLE = re.compile(r"(奶奶|爷爷|大爷|大妈|大娘|阿姨|叔叔|师傅|女士|先生|小姐|老师|同学|大叔|阿婆|老人|妈妈|爸爸|某)$|^[老小阿][\u4e00-\u9fff]$")
 ORG_ABBREVIATION = re.compile(r"^[\u4e00-\u9fff][行委办局院署台社部]$")  # 工行, 央行, 国办
 LAC_ROLE_BEFORE = ROLE_BEFORE + tuple("总监 特使 女友 男友 女儿 儿子 妻子 丈夫 父亲 母亲 男子 女子 家 员 官 手 生 长 人".split())
@@ -518,9 +573,13 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             if (w in seen or w not in text or len(w) < 2 or len(w) > 20 or _HAS_DIGIT_OR_MARK.search(w)
                     or w in GENERIC_NAMES or w in GENERIC_PLACES or w in GENERIC_ORGS):
                 continue
+            if w[0] in "从在对把被向于将与和及或" and len(w) <= 3:
+                continue  # 从一: a preposition and a character, not a name
             k = kind
-            if k == "地点" and ORG_END.search(w) and not PLACE_WORD_END.search(w):
-                k = "机构"
+            if k == "地点" and ORG_TAIL.search(w) and not PLACE_WORD_END.search(w):
+                k = "机构"  # …医院, …新闻网: an organisation LAC read as a place
+            if k == "机构" and w in KNOWN_PLACES:
+                k = "地点"  # 中国 of 中国政府 said alone: the country
             if k == "人物":
                 if w in KNOWN_PLACES or (ADMIN_END.search(w) and len(w) >= 3) or (len(w) > 8 and "·" not in w):
                     continue
@@ -531,8 +590,21 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
                     continue
             if k == "地点" and not PLACE_WORD_END.search(w) and any(w.startswith(p) and len(w) >= len(p) + 2 for p in KNOWN_PLACES):
                 continue  # 北京锦龙信安, 日本伊戈尔: a place and a company's name
-            if k == "机构" and not ORG_TAIL.search(w) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
-                continue  # 中标, 核心竞争力, 岛内; 工行 and 央行 stay
+            if (k == "地点" and w not in KNOWN_PLACES and not ADMIN_END.search(w)
+                    and re.search(re.escape(w) + COMPANY_TAIL, text)):
+                continue  # 龙湖 of 龙湖集团: the company's short name, not a place
+            if k == "机构" and (not ORG_TAIL.search(w) or WEAK_ORG_TAIL.search(w)) and _plain_words(w) and not ORG_ABBREVIATION.search(w):
+                continue  # 中标, 核心竞争力, 岛内, 金融科技 (a trade, not a company); 工行 and 央行 stay
+            if all(text[i + len(w): i + len(w) + 1] == "之" for i in _occurrences(w, text)):
+                continue  # 钟馗 of 钟馗之眼, 达摩克利斯 of 达摩克利斯之剑: the start of a longer name
+            if LATIN_NAME.fullmatch(w) and all(re.search(r"[A-Za-z0-9]\s$", text[max(0, i - 2): i]) or
+                                               re.match(r"\s[A-Za-z]", text[i + len(w): i + len(w) + 2]) for i in _occurrences(w, text)):
+                continue  # IDE of Arduino IDE: a word of a longer Latin name
+            if k == "人物" and len(w) >= 3 and w[-1] in "家眼们" and (w[:-1] in found.get("人物", [])
+                                                                   or re.search(re.escape(w[:-1]) + r"(?![家眼们])", text)):
+                continue  # 小花家, 小花眼: 小花 and the word after her name
+            if k in ("机构", "地点") and whole_term(w, text) != w:
+                continue  # 创宇 of 知道创宇 each time: a piece of a name LAC did not find whole
             if k == "机构" and LATIN_NAME.fullmatch(w) and not re.fullmatch(r"[A-Z][A-Z0-9&]{1,9}", w):
                 continue  # BBC, not Shepard or Wind
             if only_inside_names(w, text) or re.search(re.escape(w) + r"\s*[·•]|[·•]\s*" + re.escape(w), text):
@@ -547,6 +619,7 @@ def lac_confirmed(found: dict[str, list[str]], text: str) -> dict[str, list[str]
             out[k].append(w)
             seen.add(w)
     out["人物"] = [w for w in out["人物"] if not any(o != w and w.startswith(o) for o in out["人物"])]  # 姚明拉 beside 姚明
+    out["地点"] = [w for w in out["地点"] if not any(o != w and o.startswith(w) and ADMIN_END.fullmatch(o[len(w):]) for o in out["地点"])]  # 常州 beside 常州市
     every = [w for names in out.values() for w in names]
     def inside_longer(w: str) -> bool:
         longer = [o for o in every if o != w and w in o]

@@ -19,7 +19,15 @@ def _keyword_list(a: Article):
                       if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
                       and body.count(w) >= 3}, key=lambda w: (-body.count(w), w))  # ties by the word: no set order
     kw = list(dict.fromkeys(subject[:2] + kw))
-    kw = [w for w in kw if not tk.only_inside_names(w, text)][:8]  # 龙凤 of “龙凤宝贝计划”: part of a name
+    kw = [w for w in kw if not tk.only_inside_names(w, text)]  # 龙凤 of “龙凤宝贝计划”: part of a name
+    kw = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in kw))  # 魔盒 -> 数聚魔盒, 现金 -> 现金贷
+    kw = [w for w in kw if not any(w != o and tk.whole_term(w, text, (o,)) == o for o in kw)]  # 郯城 always inside 郯城县; 标题 beside 小标题 stays
+    kw = [w for w in kw if tk.recurring(w, body, a.doc.get("title") or "", a.get("entity_names"))]
+    kept: list[str] = []
+    for w in kw:  # 金塔县芨芨台子 after 芨芨台子煤矿: the same name again
+        if not any(len(w) >= 3 and any(w[k:k + 3] in o for k in range(len(w) - 2)) for o in kept):
+            kept.append(w)
+    kw = kept[:6]  # the strongest six
     if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
         return None  # keywords that miss what the headline is about are not the article's keywords
     return kw
@@ -43,7 +51,9 @@ def _tags(a: Article):
     text = "\n".join(a.text_lines)
     words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
                            a.tokens)
-    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)][:5]
+    words = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in words))
+    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)
+             and tk.recurring(w, text, a.doc.get("title") or "", a.get("entity_names"))][:5]
     if not tk.names_subject(words, a.doc.get("title") or ""):
         return None  # tags that miss what the headline is about (郯城 beside 郯城县: the longer one kept above)
     topic = a.get("topic")
@@ -59,6 +69,12 @@ def _topic(a: Article):
     if not title:
         return None
     return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
+
+
+@derivation("entity_names", "every confirmed name of the body, longest first (to keep keywords whole)")
+def _entity_names(a: Article):
+    found = tk.named_entities(a.text_lines, "\n".join(a.text_lines))
+    return tuple(sorted({w for ws in found.values() for w in ws}, key=lambda w: (-len(w), w)))
 
 
 @derivation("entities", "people, places and organisations (LAC where installed, else jieba part-of-speech)")
@@ -155,12 +171,18 @@ def _five_w(a: Article):
 
 @derivation("fact_check", "checkable claims: figures, dates and attributed statements")
 def _fact_check(a: Article):
-    rows = []
+    rows, seen = [], set()
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
+            if re.search(r"提醒|建议|呼吁|未来[一二三四五六七八九十两几\d]+[天日周月年]|请(?:广大|市民|游客|乘客)", s):
+                continue  # advice and forecasts are no facts to check
             what = []
             ds = tk.dates(s)
-            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)]  # 2019 of 2019年 is the date, checked once
+            nums = [n for n in tk.numbers(s) if not any(n in d for d in ds)  # 2019 of 2019年 is the date, checked once
+                    and not re.fullmatch(r"第?[一二三四五六七八九十\d]+[期届次批轮]", n)]  # 二期, 第26次: an ordinal, not a figure
+            if nums and set(nums) <= seen:
+                continue  # the same figure again (6亿人次 in the lead and in the quote): checked once
+            seen.update(nums)
             if nums:
                 what.append("数字" + "、".join(dict.fromkeys(nums[:3])))
             if ds:

@@ -55,7 +55,11 @@ def _definitions(a: Article):
                 or re.search(r"[零一二三四五六七八九十百千万\d]+[款个种条次]|以内|以上|以下|之后|之前", term)):
             continue
         seen.add(term)
-        text = s + (sents[i + 1] if i + 1 < len(sents) and len(s) < 60 else "")
+        nxt = sents[i + 1] if i + 1 < len(sents) and len(s) < 60 else ""
+        other = tk.DEFINITION_SUOWEI.search(nxt) or tk.DEFINITION.search(nxt)
+        if other and other.group(1) != term:
+            nxt = ""  # the next sentence defines another term (ROI after GMV): no part of this answer
+        text = s + nxt
         out.append({"term": term, "text": text})
     return out or None
 

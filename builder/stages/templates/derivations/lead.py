@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .. import textkit as tk
 from .core import Article, derivation, numbered, first_sentence
 
@@ -118,5 +120,9 @@ def _abridged(a: Article):
     if tk.cjk_len(body) < 500 or len(a.paragraphs) < 4:
         return None
     parts = [tk.strip_dateline(a.paragraphs[0])] + [first_sentence(p) for p in a.paragraphs[1:]]
+    parts = [parts[0]] + [s for s in parts[1:] if tk.SENTENCE_END.search(s)  # a heading line (Evi1m0：去年跨过的客户端) is no sentence
+                          and not re.search(r"截图|图为|图片来源|（图）|摄$", s)]  # nor a picture caption
+    if any(re.match(r"^(他|她|它|他们|她们|其|该)", s) for s in parts[1:]):
+        return None  # 他在演讲中指出… after the sentence naming him was left out: a pronoun without its person
     out = "".join(parts)
     return out if tk.cjk_len(out) <= 0.6 * tk.cjk_len(body) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .. import textkit as tk
 from .core import Article, derivation, numbered
 
 
@@ -14,7 +15,8 @@ def _sections(a: Article):
     for kind, t in a.blocks + [("heading", "")]:
         if kind == "heading":
             if head and buf and sum(len(x) for x in buf) >= 40:
-                out.append({"heading": re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip(), "text": "\n".join(buf)})
+                heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
+                out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading)})
             head, buf = t, []
         elif head:
             buf.append(t)
@@ -22,6 +24,14 @@ def _sections(a: Article):
     if out and closing and out[-1]["text"].endswith(closing) and out[-1]["text"] != closing:
         out[-1]["text"] = out[-1]["text"][: -len(closing)].rstrip("\n")  # the article's closing remark is not the last step's
     return out if len(out) >= 2 else None
+
+
+def _is_action(heading: str) -> bool:
+    """The heading names a step to take (搭建计划结构, 判断选题价值), not a thing to explain (千次展示成本, 转化指标):
+    its first word is a verb. Questions about it ask how to do it, or what it is."""
+    toks = tk.pos_tokens(heading)
+    return (bool(toks) and toks[0][1][:1] == "v" and (toks[0][1] != "vn" or len(toks) >= 3)  # a vn leading three words or more acts; 封面设计 does not
+            and not re.search(r"(指标|成本|率|数据|术语|概念|含义|定义|逻辑|原理)$", heading))
 
 
 @derivation("section_headings", "the headings as a numbered list (steps of a tutorial)")
@@ -44,9 +54,11 @@ def _rules(a: Article):
         if m:  # 第一章标题写作标题是…: a heading run into its first line by PDF extraction
             chapter = m.group(1)
             continue
-        m = re.match(r"^([一二三四五六七八九十]{1,3})、(.+?)[。：]", t)
-        if m and chapter and len(t) >= 30:
-            out.append({"chapter": chapter, "heading": m.group(2), "text": t[m.end():].strip() or t})
+        # a PDF line join can run the next rule into this one (…长句。五、与标题互补。): each rule on its own
+        for part in re.split(r"(?<=[。！？；])(?=[一二三四五六七八九十]{1,3}、)", t):
+            m = re.match(r"^([一二三四五六七八九十]{1,3})、(.+?)[。：]", part)
+            if m and chapter and len(part) >= 30:
+                out.append({"chapter": chapter, "heading": m.group(2), "text": part[m.end():].strip() or part})
     return out if len(out) >= 2 else None
 
 
