@@ -127,8 +127,10 @@ def memory_child(url: str, n: int, concurrency: int) -> None:
     import psutil
 
     from builder import pipeline  # noqa: F401 - imports count in the baseline
+    import aiohttp  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
     import builder.stages.selfinstruct  # noqa: F401
-    import openai  # noqa: F401
 
     base = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as d:
@@ -161,8 +163,10 @@ def main() -> None:
         except ImportError:
             print("distilabel is not installed (pip install -e .[bench]): the peer is skipped")
             peer = False
-    import builder.stages.selfinstruct  # noqa: F401 - imports paid before timing
-    import openai  # noqa: F401
+    import aiohttp  # noqa: F401 - imports paid before timing: builder's HTTP client, the duplicate check's sparse matrices
+    import scipy.sparse  # noqa: F401
+
+    import builder.stages.selfinstruct  # noqa: F401
     from builder.text.tokens import count_tokens
 
     count_tokens("预热")  # tiktoken's tables load once

@@ -37,7 +37,7 @@ class ChunkResult:
 
 @dataclass
 class PendingItem:
-    """An item that passed the filters and waits for the duplicate check (spilled to disk by the stage)."""
+    """An item that passed the filters and waits for the duplicate check (a block at a time, in the stage)."""
 
     record: dict[str, Any]
     task_type: str
