@@ -80,14 +80,41 @@ def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0
     return build
 
 
-def run_builder(folder: Path, url: str, n: int, concurrency: int, offset: int) -> tuple[float, int, dict]:
+class CPU:
+    """CPU seconds spent while a block runs: this process, its finished children (worker pools) and the server."""
+
+    def __init__(self, server_pid: int | None = None):
+        self.server_pid = server_pid
+
+    def _now(self) -> tuple[float, float, float]:
+        import psutil
+
+        own = time.process_time()
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = 0.0
+        if self.server_pid:
+            t = psutil.Process(self.server_pid).cpu_times()
+            server = t.user + t.system
+        return own, kids.ru_utime + kids.ru_stime, server
+
+    def __enter__(self) -> "CPU":
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = self._now()
+        self.main, self.workers, self.server = (b - a for a, b in zip(self._start, end))
+
+
+def run_builder(folder: Path, url: str, n: int, concurrency: int, offset: int, server_pid: int | None = None) -> tuple[float, int, dict, CPU]:
     from builder import pipeline
 
     build = make_build(folder, url, n, concurrency, offset)
-    t0 = time.perf_counter()
-    m = pipeline.execute(build, "selfinstruct")
-    took = time.perf_counter() - t0
-    return took, m.counters.get("llm_requests", 0), dict(m.counters)
+    with CPU(server_pid) as cpu:
+        t0 = time.perf_counter()
+        m = pipeline.execute(build, "selfinstruct")
+        took = time.perf_counter() - t0
+    return took, m.counters.get("llm_requests", 0), dict(m.counters), cpu
 
 
 def prompts_for(folder: Path, url: str, n: int, offset: int) -> list[list[dict]]:
@@ -134,7 +161,7 @@ def memory_child(url: str, n: int, concurrency: int) -> None:
 
     base = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as d:
-        took, requests, counters = run_builder(Path(d), url, n, concurrency, offset=500000)
+        took, requests, counters, _ = run_builder(Path(d), url, n, concurrency, offset=500000)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"n": n, "requests": requests, "kept": counters.get("kept", 0), "seconds": took,
@@ -178,12 +205,15 @@ def main() -> None:
             for c in (1, 8, 32):
                 n = max(15, c * rounds)
                 bound = c / LATENCY
-                took, requests, counters = run_builder(Path(tmp) / f"b{c}", url, n, c, offset)
+                took, requests, counters, cpu = run_builder(Path(tmp) / f"b{c}", url, n, c, offset, server.pid)
                 row = {"c": c, "n": n, "bound": bound, "builder": requests / took, "builder_requests": requests,
-                       "kept": counters.get("kept", 0), "outcomes": {k.removeprefix("request_"): v for k, v in counters.items() if k.startswith("request_")}}
+                       "kept": counters.get("kept", 0), "outcomes": {k.removeprefix("request_"): v for k, v in counters.items() if k.startswith("request_")},
+                       "cpu": (cpu.main / requests, cpu.workers / requests, cpu.server / requests), "seconds": took, "load": os.getloadavg()[0]}
                 if peer:
                     messages = prompts_for(Path(tmp) / f"p{c}", url, n, offset + 100000)
-                    row["peer"] = len(messages) / run_distilabel(Path(tmp) / f"d{c}", url, messages, c)
+                    with CPU(server.pid) as peer_cpu:
+                        row["peer"] = len(messages) / run_distilabel(Path(tmp) / f"d{c}", url, messages, c)
+                    row["peer_cpu"] = ((peer_cpu.main + peer_cpu.workers) / len(messages), peer_cpu.server / len(messages))
                 rows.append(row)
                 offset += 2 * n
                 print(f"  c={c}: builder {row['builder']:.1f} req/s" + (f", distilabel {row['peer']:.1f} req/s" if peer else ""), flush=True)
@@ -199,6 +229,14 @@ def main() -> None:
                 line += f" {r['peer']:12.1f} {r['peer'] / r['bound']:6.1%} {r['builder'] / r['peer']:11.2f}x"
             print(line)
         print("builder outcomes: " + "; ".join(f"c={r['c']}: {r['outcomes']}, kept {r['kept']}" for r in rows))
+        print("\nCPU per request, ms (the bound's budget on 2 cores at c=32: 2 cores / 160 req/s = 12.5 ms for all processes together)")
+        for r in rows:
+            m, w, sv = (x * 1000 for x in r["cpu"])
+            line = (f"  c={r['c']:<3d} builder: stage process {m:.1f} + recorder workers {w:.1f} = {m + w:.1f}; endpoint {sv:.2f}; "
+                    f"run {r['seconds']:.2f} s vs ideal {r['builder_requests'] / r['bound']:.2f} s; load average {r['load']:.1f}")
+            if "peer_cpu" in r:
+                line += f"; distilabel (all its processes) {r['peer_cpu'][0] * 1000:.1f}, endpoint {r['peer_cpu'][1] * 1000:.2f}"
+            print(line)
         print(f"(load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the fake server shares them)")
         for n_mem in ((500, 2000) if args.quick else (1000, 10000)):
             out = subprocess.run([sys.executable, __file__, "--memory-child", url, str(n_mem), "64"], capture_output=True, text=True,

@@ -223,6 +223,28 @@ def test_near_duplicates_settled_block_by_block_decide_as_all_at_once():
         assert rows == list(range(len(forms))) and got == whole, block
 
 
+def test_the_prompt_rendered_once_per_rotation_is_the_full_render(tmp_path):
+    from builder.stages.selfinstruct import SelfInstructStage
+    from builder.stages.selfinstruct.chunks import Chunk
+
+    build = make_build(tmp_path, "http://127.0.0.1:9/v1")
+    prompt = SelfInstructStage(build).prompt
+    assert prompt.material_slot
+    texts = ["第一段材料。", "  带空白和 {{ 花括号 }} 与 {% raw %} 的材料\n\n", "", "\x00material\x00 看起来像占位符"]
+    for index in range(12):
+        chunk = Chunk(index, texts[index % len(texts)], ["d"])
+        slow = prompt._messages(prompt._render(prompt._rotation(index), chunk.text))
+        assert prompt.messages(chunk) == slow, index
+    assert prompt.material_slot and len(prompt._around) >= 2  # the rotations were rendered once each
+    # a template that transforms the material is rendered in full every time
+    custom = tmp_path / "gen.j2"
+    custom.write_text("材料：{{ material | upper }}，示例：{{ examples }}，共{{ n }}条", encoding="utf-8")
+    build = make_build(tmp_path / "b", "http://127.0.0.1:9/v1", si={"prompt_file": str(custom)})
+    prompt = SelfInstructStage(build).prompt
+    assert not prompt.material_slot
+    assert prompt.messages(Chunk(0, "abc", ["d"]))[1]["content"].startswith("材料：ABC，示例：")
+
+
 def test_answer_length_counts_characters_without_whitespace_as_templates_do(tmp_path):
     from builder.config import parse_config
     from builder.items import cjk_len

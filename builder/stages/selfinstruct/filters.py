@@ -370,7 +370,6 @@ def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: in
     return [found.get(row) for row in range(len(items))]
 
 
-def grounding_score(output: str, chunk_grams: set[str], n: int, normalized: bool = False) -> float:
-    """Share of the answer's character n-grams found in the source chunk (``normalized``: output is in compare form)."""
-    grams = char_ngrams(output, n, normalized=normalized)
-    return round(len(grams & chunk_grams) / len(grams), 4) if grams else 0.0
+def grounding_of(output_grams: set[str], chunk_grams: set[str]) -> float:
+    """Share of the answer's character n-grams (``output_grams``) found in the source chunk's."""
+    return round(len(output_grams & chunk_grams) / len(output_grams), 4) if output_grams else 0.0

@@ -18,7 +18,7 @@ from ...items import SplitRule, item_id
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams
 from .chunks import Chunk
-from .filters import ItemFilters, dup_forms, grounding_score
+from .filters import ItemFilters, dup_forms, grounding_of
 from .replies import Reading
 
 OTHER_TYPE = "其他"
@@ -60,13 +60,13 @@ class Recorded:
         self.rejects.append((reason, detail, record, extra))
 
 
-def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> int:
-    """The index of the chunk's document that the item's output and input share most character n-grams with.
+def written_from(grams: set[str], doc_grams: list[set[str]]) -> int:
+    """The index of the chunk's document that an item's output and input (their character n-grams, ``grams``)
+    share most n-grams with.
 
     A chunk packs several short documents, all on one side of the split; an item is credited to the one it
     was written from, so its provenance names the right article. Ties go to the first.
     """
-    grams = char_ngrams(item["output"], n) | char_ngrams(item.get("input") or "", n)
     best, best_shared = 0, -1
     for k, doc in enumerate(doc_grams):
         shared = len(grams & doc)
@@ -129,8 +129,12 @@ class ReplyRecorder:
             if task_type != item["task_type"]:
                 out.counts["unlisted_task_type"] += 1
             forms = (compare_form(item["instruction"]), compare_form(item["input"]), compare_form(item["output"]))
-            grounding = grounding_score(forms[2], chunk_grams, n, normalized=True)
-            source_id = chunk.doc_ids[written_from(item, doc_grams, n)] if doc_grams else chunk.doc_ids[0]
+            output_grams = char_ngrams(forms[2], n, normalized=True)  # once, for the grounding and the document
+            grounding = grounding_of(output_grams, chunk_grams)
+            if doc_grams:
+                source_id = chunk.doc_ids[written_from(output_grams | char_ngrams(forms[1], n, normalized=True), doc_grams)]
+            else:
+                source_id = chunk.doc_ids[0]
             record = {
                 "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"],
                 "input": item["input"], "output": item["output"],
