@@ -68,7 +68,6 @@ def record_one(res: ChunkResult) -> Recorded:
     return _RECORDER(res)
 
 
-FORK_AFTER = 0.05  # seconds after the first requests start before the recorder processes are forked
 RECORDERS = 2  # at most this many worker processes (fewer when [build] workers says so); a reply's recording
 # depends on nothing but the reply, so any of them may take it
 
@@ -76,8 +75,8 @@ RECORDERS = 2  # at most this many worker processes (fewer when [build] workers 
 def recorder_pool(recorder: ReplyRecorder, workers: int = RECORDERS) -> ProcessPoolExecutor:
     """Worker processes holding ``recorder`` (builder.workers' pool: forked now, signals left to the main
     process, gone with it). Their results are applied in request order whichever finishes first, so the
-    output does not depend on them. The stage forks them while its first requests are in flight, and does
-    not wait for their setup: no reply can reach them before the endpoint has answered."""
+    output does not depend on them. The first requests go out while the workers set up (no reply can
+    reach them before the endpoint has answered)."""
     return new_pool(max(1, min(RECORDERS, workers)), setup=_set_recorder, setup_args=(recorder,), wait=False)
 
 
@@ -205,18 +204,12 @@ class SelfInstructStage(Stage):
             return ChunkResult(chunk, asked.outcome, asked.reason, asked.detail, asked.reading, asked.first, asked.replies)
 
         window = 4 * llm.concurrency
-        pools: list[ProcessPoolExecutor] = []
-
-        def pool() -> ProcessPoolExecutor:  # forked once the first requests are out (a fork of this process takes
-            if not pools:  # ~0.1 s; their replies take longer), or at the first reply if that comes sooner (cache)
-                pools.append(recorder_pool(recorder, self.build.workers))
-            return pools[0]
-
-        fork_later = asyncio.get_running_loop().call_later(FORK_AFTER, pool)
+        # forked before any connection is open (a child would hold copies of the sockets), not waited for
+        pool = recorder_pool(recorder, self.build.workers)
         waiting: deque[Future] = deque()
         try:
             async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
-                waiting.append(pool().submit(record_one, res))
+                waiting.append(pool.submit(record_one, res))
                 while waiting and waiting[0].done():
                     self.apply(ctx, run, waiting.popleft().result())
                 if len(waiting) > window:  # the recorder is behind: let it catch up before reading more
@@ -226,9 +219,7 @@ class SelfInstructStage(Stage):
         except BrokenProcessPool:
             raise BuilderError("selfinstruct: the recorder process died (out of memory?); the replies are cached, run again") from None
         finally:
-            fork_later.cancel()
-            for p in pools:
-                p.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             await client.aclose()
             run.client_stats, run.latencies = Counter(client.stats), list(client.latencies)
         for k, v in client.stats.items():
