@@ -27,6 +27,7 @@ run), ``state.py`` (what one run gathers: ``GenerationRun``, made in ``run`` and
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -58,9 +59,17 @@ MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, ba
 _RECORDER: ReplyRecorder | None = None
 
 
+RECORDER_NICE = 5  # the workers yield a shared core to the event loop that sends the requests: a reply recorded
+# later costs nothing (at most a window of them waits), a request sent later costs throughput
+
+
 def _set_recorder(recorder: ReplyRecorder) -> None:  # pragma: no cover - runs in the worker
     global _RECORDER
     _RECORDER = recorder
+    try:
+        os.nice(RECORDER_NICE)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: same work at the same priority
+        pass
 
 
 def record_one(res: ChunkResult) -> Recorded:
