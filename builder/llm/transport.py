@@ -93,16 +93,15 @@ class ChatTransport:
         session = self._session_now()
         data = orjson.dumps(body)
         try:
-            async with session.post(self.url, data=data, proxy=self._proxy) as resp:
+            # a 3xx is an answer (a POST is not to become a GET somewhere else)
+            async with session.post(self.url, data=data, proxy=self._proxy, allow_redirects=False) as resp:
                 raw = await resp.read()
                 content_type = resp.headers.get("Content-Type", "")
                 headers = resp.headers
                 status = resp.status
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError:  # aiohttp's own timeouts are these too
             raise
-        except aiohttp.ClientError as exc:
-            raise TransportError(str(exc) or type(exc).__name__) from None
-        except OSError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise TransportError(str(exc) or type(exc).__name__) from None
         try:
             parsed: Any = orjson.loads(raw) if raw else {}

@@ -124,6 +124,8 @@ class ReplyRecorder:
         chunk_grams = char_ngrams(chunk.text, n)
         doc_grams = [char_ngrams(t, n) for t in chunk.doc_texts()] if len(chunk.doc_ids) > 1 else []
         model = res.replies[-1].model if res.replies else self.default_model
+        head = chunk.text[:400]  # one string for all the reply's items: pickled once on the way back
+        cid = base["chunk_id"]  # a hash of the chunk's text: made once
         for item in reading.items:
             task_type = item["task_type"] if item["task_type"] in self.known_types else OTHER_TYPE
             if task_type != item["task_type"]:
@@ -141,19 +143,19 @@ class ReplyRecorder:
                 "family": item["family"], "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
                 "source_id": source_id, "split": self.split.provisional_side(source_id),
                 "origin": "selfinstruct",
-                "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
+                "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": cid, "chunk_part": chunk.part,
                                     "model": model, "prompt_id": self.prompt_id, "grounding": grounding,
                                     "task_type": item["task_type"], "request_outcome": res.outcome},
                                    ensure_ascii=False, sort_keys=True),
             }
             verdict = f.check(item, grounding, forms)
             if verdict is not None:
-                out.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=chunk.id)
+                out.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=cid)
                 continue
             if self.record_check is None or not self.record_check(record):
-                out.invalid.append((record, {"chunk_id": chunk.id}))  # the stage words the problem with jsonschema
+                out.invalid.append((record, {"chunk_id": cid}))  # the stage words the problem with jsonschema
                 continue
-            pending = PendingItem(record, task_type, item["family"], grounding, chunk.id, chunk.text[:400])
+            pending = PendingItem(record, task_type, item["family"], grounding, cid, head)
             out.pending.append((pending, dup_forms(item, forms)))
         return out
 
