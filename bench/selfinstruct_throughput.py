@@ -153,6 +153,18 @@ def run_distilabel(folder: Path, url: str, messages: list[list[dict]], concurren
     return took
 
 
+def own_peak_rss() -> int:
+    """This process's peak RSS in bytes since it started its program. Linux's ``ru_maxrss`` carries the peak of the
+    process it was forked from across exec (the bench's own, with every earlier run in it); ``VmHWM`` does not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def memory_child(url: str, n: int, concurrency: int) -> None:
     """In a fresh process: the whole stage over n requests; peak RSS of this process and of its children."""
     import psutil
@@ -166,7 +178,7 @@ def memory_child(url: str, n: int, concurrency: int) -> None:
     base = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as d:
         took, requests, counters, _ = run_builder(Path(d), url, n, concurrency, offset=500000)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = own_peak_rss()
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"n": n, "requests": requests, "kept": counters.get("kept", 0), "seconds": took,
                       "rss_after_imports_mb": base / 2**20, "peak_rss_mb": peak / 2**20, "recorder_peak_rss_mb": child / 2**20}))
