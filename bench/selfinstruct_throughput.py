@@ -12,8 +12,12 @@ bound is c / 0.2 s requests per second; "share" is requests/s over the bound. bu
 ``pipeline.execute(build, "selfinstruct")`` to its return (documents read, chunked, sent, every reply
 recorded and filtered, duplicates removed, parquet written and swapped into place); distilabel from
 ``Pipeline.run`` to its return, with ``ChatGeneration`` over ``OpenAILLM`` at ``input_batch_size = c`` (its
-concurrency), the same messages and no parsing at all. Imports are paid before timing, for both. Absolute
-numbers move with the machine's load (other processes share the 2 cores): compare the ratios of one run.
+concurrency), the same messages and no parsing at all. Imports are paid before timing, for both, and each
+system makes one untimed warm-up run of 2 requests first (a process's first run pays once for what later
+runs reuse: builder fingerprints its own code, about 0.4 s; distilabel sets up its pipeline machinery).
+Absolute numbers move with the machine's load (other processes share the 2 cores): compare the ratios of
+one run. Below the table, the CPU each request cost: the stage's process, its recorder workers and the
+endpoint, against the 2 cores' budget.
 
 Memory: a fresh process runs the whole stage over N requests at concurrency 64 and reports its peak RSS
 (and its recorder process's), for two N: flat means the larger run does not need more.
@@ -80,14 +84,41 @@ def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0
     return build
 
 
-def run_builder(folder: Path, url: str, n: int, concurrency: int, offset: int) -> tuple[float, int, dict]:
+class CPU:
+    """CPU seconds spent while a block runs: this process, its finished children (worker pools) and the server."""
+
+    def __init__(self, server_pid: int | None = None):
+        self.server_pid = server_pid
+
+    def _now(self) -> tuple[float, float, float]:
+        import psutil
+
+        own = time.process_time()
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = 0.0
+        if self.server_pid:
+            t = psutil.Process(self.server_pid).cpu_times()
+            server = t.user + t.system
+        return own, kids.ru_utime + kids.ru_stime, server
+
+    def __enter__(self) -> "CPU":
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = self._now()
+        self.main, self.workers, self.server = (b - a for a, b in zip(self._start, end))
+
+
+def run_builder(folder: Path, url: str, n: int, concurrency: int, offset: int, server_pid: int | None = None) -> tuple[float, int, dict, CPU]:
     from builder import pipeline
 
     build = make_build(folder, url, n, concurrency, offset)
-    t0 = time.perf_counter()
-    m = pipeline.execute(build, "selfinstruct")
-    took = time.perf_counter() - t0
-    return took, m.counters.get("llm_requests", 0), dict(m.counters)
+    with CPU(server_pid) as cpu:
+        t0 = time.perf_counter()
+        m = pipeline.execute(build, "selfinstruct")
+        took = time.perf_counter() - t0
+    return took, m.counters.get("llm_requests", 0), dict(m.counters), cpu
 
 
 def prompts_for(folder: Path, url: str, n: int, offset: int) -> list[list[dict]]:
@@ -122,18 +153,32 @@ def run_distilabel(folder: Path, url: str, messages: list[list[dict]], concurren
     return took
 
 
+def own_peak_rss() -> int:
+    """This process's peak RSS in bytes since it started its program. Linux's ``ru_maxrss`` carries the peak of the
+    process it was forked from across exec (the bench's own, with every earlier run in it); ``VmHWM`` does not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def memory_child(url: str, n: int, concurrency: int) -> None:
     """In a fresh process: the whole stage over n requests; peak RSS of this process and of its children."""
     import psutil
 
     from builder import pipeline  # noqa: F401 - imports count in the baseline
+    import aiohttp  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
     import builder.stages.selfinstruct  # noqa: F401
-    import openai  # noqa: F401
 
     base = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as d:
-        took, requests, counters = run_builder(Path(d), url, n, concurrency, offset=500000)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        took, requests, counters, _ = run_builder(Path(d), url, n, concurrency, offset=500000)
+    peak = own_peak_rss()
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"n": n, "requests": requests, "kept": counters.get("kept", 0), "seconds": took,
                       "rss_after_imports_mb": base / 2**20, "peak_rss_mb": peak / 2**20, "recorder_peak_rss_mb": child / 2**20}))
@@ -161,8 +206,10 @@ def main() -> None:
         except ImportError:
             print("distilabel is not installed (pip install -e .[bench]): the peer is skipped")
             peer = False
-    import builder.stages.selfinstruct  # noqa: F401 - imports paid before timing
-    import openai  # noqa: F401
+    import aiohttp  # noqa: F401 - imports paid before timing: builder's HTTP client, the duplicate check's sparse matrices
+    import scipy.sparse  # noqa: F401
+
+    import builder.stages.selfinstruct  # noqa: F401
     from builder.text.tokens import count_tokens
 
     count_tokens("预热")  # tiktoken's tables load once
@@ -171,15 +218,21 @@ def main() -> None:
     offset = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            run_builder(Path(tmp) / "warm", url, 2, 1, 900000)
+            if peer:
+                run_distilabel(Path(tmp) / "dwarm", url, prompts_for(Path(tmp) / "pwarm", url, 2, 950000), 1)
             for c in (1, 8, 32):
                 n = max(15, c * rounds)
                 bound = c / LATENCY
-                took, requests, counters = run_builder(Path(tmp) / f"b{c}", url, n, c, offset)
+                took, requests, counters, cpu = run_builder(Path(tmp) / f"b{c}", url, n, c, offset, server.pid)
                 row = {"c": c, "n": n, "bound": bound, "builder": requests / took, "builder_requests": requests,
-                       "kept": counters.get("kept", 0), "outcomes": {k.removeprefix("request_"): v for k, v in counters.items() if k.startswith("request_")}}
+                       "kept": counters.get("kept", 0), "outcomes": {k.removeprefix("request_"): v for k, v in counters.items() if k.startswith("request_")},
+                       "cpu": (cpu.main / requests, cpu.workers / requests, cpu.server / requests), "seconds": took, "load": os.getloadavg()[0]}
                 if peer:
                     messages = prompts_for(Path(tmp) / f"p{c}", url, n, offset + 100000)
-                    row["peer"] = len(messages) / run_distilabel(Path(tmp) / f"d{c}", url, messages, c)
+                    with CPU(server.pid) as peer_cpu:
+                        row["peer"] = len(messages) / run_distilabel(Path(tmp) / f"d{c}", url, messages, c)
+                    row["peer_cpu"] = ((peer_cpu.main + peer_cpu.workers) / len(messages), peer_cpu.server / len(messages))
                 rows.append(row)
                 offset += 2 * n
                 print(f"  c={c}: builder {row['builder']:.1f} req/s" + (f", distilabel {row['peer']:.1f} req/s" if peer else ""), flush=True)
@@ -195,6 +248,14 @@ def main() -> None:
                 line += f" {r['peer']:12.1f} {r['peer'] / r['bound']:6.1%} {r['builder'] / r['peer']:11.2f}x"
             print(line)
         print("builder outcomes: " + "; ".join(f"c={r['c']}: {r['outcomes']}, kept {r['kept']}" for r in rows))
+        print("\nCPU per request, ms (the bound's budget on 2 cores at c=32: 2 cores / 160 req/s = 12.5 ms for all processes together)")
+        for r in rows:
+            m, w, sv = (x * 1000 for x in r["cpu"])
+            line = (f"  c={r['c']:<3d} builder: stage process {m:.1f} + recorder workers {w:.1f} = {m + w:.1f}; endpoint {sv:.2f}; "
+                    f"run {r['seconds']:.2f} s vs ideal {r['builder_requests'] / r['bound']:.2f} s; load average {r['load']:.1f}")
+            if "peer_cpu" in r:
+                line += f"; distilabel (all its processes) {r['peer_cpu'][0] * 1000:.1f}, endpoint {r['peer_cpu'][1] * 1000:.2f}"
+            print(line)
         print(f"(load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the fake server shares them)")
         for n_mem in ((500, 2000) if args.quick else (1000, 10000)):
             out = subprocess.run([sys.executable, __file__, "--memory-child", url, str(n_mem), "64"], capture_output=True, text=True,

@@ -118,10 +118,11 @@ def _ready() -> bool:
     return True
 
 
-def new_pool(workers: int, setup: Callable[..., None] | None = None, setup_args: tuple = ()) -> ProcessPoolExecutor:
+def new_pool(workers: int, setup: Callable[..., None] | None = None, setup_args: tuple = (), wait: bool = True) -> ProcessPoolExecutor:
     """A pool whose workers are all forked now, with SIGINT and SIGTERM blocked until they ignore them: a
     Ctrl-C to the process group while a worker starts up cannot print its traceback. ``setup(*setup_args)``
-    runs in each worker after that (a stage's per-worker state)."""
+    runs in each worker after that (a stage's per-worker state). ``wait=False``: return once forked, while
+    the workers still run ``setup`` (their first tasks queue behind it)."""
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init,
                                initargs=(os.getpid(), setup, setup_args))
     blocked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
@@ -131,7 +132,8 @@ def new_pool(workers: int, setup: Callable[..., None] | None = None, setup_args:
     finally:
         if blocked:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
-    first.result()
+    if wait:
+        first.result()
     return pool
 
 

@@ -182,6 +182,69 @@ def test_similarity_join_finds_every_pair_over_the_threshold_like_brute_force():
         assert {(a, b) for a, b, _ in similarity_join(sets, t)} == brute
 
 
+def test_the_join_block_by_block_finds_the_same_pairs_as_all_at_once():
+    import random as _random
+
+    from builder.stages.selfinstruct.filters import GramJoin
+
+    rng = _random.Random(11)
+    words = ["直播", "主播", "短视频", "开头", "标题", "粉丝", "带货", "选品", "复盘", "数据", "账号", "运营"]
+    sets = [char_ngrams("".join(rng.choice(words) for _ in range(rng.randint(2, 6))), 3) for _ in range(400)]
+    brute = {(a, b) for b in range(len(sets)) for a in range(b) if sets[a] and sets[b] and jaccard(sets[a], sets[b]) >= 0.6}
+    join, found, start = GramJoin(0.6), set(), 0
+    for size in (1, 7, 0, 150, 42, 200):  # uneven blocks, an empty one; later blocks bring n-grams never seen before
+        found |= {(a, b) for a, b, _ in join.join(sets[start:start + size])}
+        start += size
+    assert start == len(sets) and join.count == len(sets) and found == brute
+
+
+def test_near_duplicates_settled_block_by_block_decide_as_all_at_once():
+    import random as _random
+
+    from builder.stages.selfinstruct.filters import NearDuplicates, dup_forms, resolve_repeats
+
+    rng = _random.Random(5)
+    asks = ["如何提高直播间的转化率", "怎么提高直播间的转化率", "请总结短视频开头的技巧", "请概括短视频开头的技巧", "主播的职责有哪些",
+            "助播的职责有哪些", "低客单价商品如何选品", "高客单价商品如何选品", "写一条60字以内的标题", "写一条100字以内的标题"]
+    inputs = ["", "", "", "账号粉丝三千", "账号粉丝三千人", "新开的农产品店铺"]
+    items = [{"instruction": rng.choice(asks) + rng.choice(["", "？", "。"]), "input": rng.choice(inputs),
+              "output": rng.choice(["要看数据", "先做复盘", "选品最重要"])} for _ in range(300)]
+    forms = [dup_forms(i) for i in items]
+    whole = resolve_repeats(forms, 0.3, 2)
+    assert 0 < len(whole) < len(forms)
+    for block in (1, 13, 64, 1000):
+        near = NearDuplicates({"near_duplicate": 0.3, "ngram": 2}, block=block)
+        got, rows = {}, []
+        for form in forms:
+            rows.append(near.add(form))
+            if near.ready:
+                got.update({row: r for row, r in near.settle() if r is not None})
+        got.update(near.resolve())
+        assert rows == list(range(len(forms))) and got == whole, block
+
+
+def test_the_prompt_rendered_once_per_rotation_is_the_full_render(tmp_path):
+    from builder.stages.selfinstruct import SelfInstructStage
+    from builder.stages.selfinstruct.chunks import Chunk
+
+    build = make_build(tmp_path, "http://127.0.0.1:9/v1")
+    prompt = SelfInstructStage(build).prompt
+    assert prompt.material_slot
+    texts = ["第一段材料。", "  带空白和 {{ 花括号 }} 与 {% raw %} 的材料\n\n", "", "\x00material\x00 看起来像占位符"]
+    for index in range(12):
+        chunk = Chunk(index, texts[index % len(texts)], ["d"])
+        slow = prompt._messages(prompt._render(prompt._rotation(index), chunk.text))
+        assert prompt.messages(chunk) == slow, index
+    assert prompt.material_slot and len(prompt._around) >= 2  # the rotations were rendered once each
+    # a template that transforms the material is rendered in full every time
+    custom = tmp_path / "gen.j2"
+    custom.write_text("材料：{{ material | upper }}，示例：{{ examples }}，共{{ n }}条", encoding="utf-8")
+    build = make_build(tmp_path / "b", "http://127.0.0.1:9/v1", si={"prompt_file": str(custom)})
+    prompt = SelfInstructStage(build).prompt
+    assert not prompt.material_slot
+    assert prompt.messages(Chunk(0, "abc", ["d"]))[1]["content"].startswith("材料：ABC，示例：")
+
+
 def test_answer_length_counts_characters_without_whitespace_as_templates_do(tmp_path):
     from builder.config import parse_config
     from builder.items import cjk_len

@@ -9,10 +9,11 @@ a well-formed reply); a reply with no usable item is re-asked once, quoting the 
 failure classification are ``builder.llm.flow.ask``, shared with templates' model-made inputs). Every request ends
 as valid, unwrapped, repaired, truncated, reasked or failed; a failed reply is kept raw in ``rejected/``,
 and so is every item that is not kept, with its reason (the first reply of a re-asked request included).
-The rest of the work on a reply (``recorder.py``: grounding, filters, records) runs in one worker process
-while the next replies arrive, and is applied here in request order. Items that pass wait in a spill file
-for the duplicate check (``filters.NearDuplicates``, once all replies are in) and are written as
-instruction records (origin ``selfinstruct``, their family) in reply order.
+The rest of the work on a reply (``recorder.py``: grounding, filters, records) runs in worker processes
+while the next replies arrive, and is applied here in request order. Items that pass wait for the
+duplicate check (``filters.NearDuplicates``), which settles them a block at a time while later replies are
+still on their way, and are written as instruction records (origin ``selfinstruct``, their family) in reply
+order.
 
 With no endpoint configured the stage makes its dry-run estimate, says in its report and manifest that
 nothing was generated and why, and writes an empty typed output, so the later stages go on.
@@ -26,6 +27,7 @@ run), ``state.py`` (what one run gathers: ``GenerationRun``, made in ``run`` and
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,7 +50,7 @@ from .reading import JSON_TYPES, SIMPLE_KEYWORDS, document_chunks, fast_check, r
 from .recorder import ChunkResult, Recorded, ReplyRecorder
 from .replies import read_reply
 from .report import OUTCOMES, report_tables  # noqa: F401
-from .state import GenerationRun, Spill  # noqa: F401
+from .state import GenerationRun
 
 LLM_RESULT_KEYS = ("model", "temperature", "top_p", "max_tokens", "seed", "response_format")
 MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, badly: a rerun would not mend it for free
@@ -57,9 +59,17 @@ MODEL_FAILURES = {"invalid_json", "schema", "refusal"}  # the model answered, ba
 _RECORDER: ReplyRecorder | None = None
 
 
+RECORDER_NICE = 5  # the workers yield a shared core to the event loop that sends the requests: a reply recorded
+# later costs nothing (at most a window of them waits), a request sent later costs throughput
+
+
 def _set_recorder(recorder: ReplyRecorder) -> None:  # pragma: no cover - runs in the worker
     global _RECORDER
     _RECORDER = recorder
+    try:
+        os.nice(RECORDER_NICE)
+    except (AttributeError, OSError):  # not on this platform, or not allowed: same work at the same priority
+        pass
 
 
 def record_one(res: ChunkResult) -> Recorded:
@@ -74,8 +84,9 @@ RECORDERS = 2  # at most this many worker processes (fewer when [build] workers 
 def recorder_pool(recorder: ReplyRecorder, workers: int = RECORDERS) -> ProcessPoolExecutor:
     """Worker processes holding ``recorder`` (builder.workers' pool: forked now, signals left to the main
     process, gone with it). Their results are applied in request order whichever finishes first, so the
-    output does not depend on them."""
-    return new_pool(max(1, min(RECORDERS, workers)), setup=_set_recorder, setup_args=(recorder,))
+    output does not depend on them. The first requests go out while the workers set up (no reply can
+    reach them before the endpoint has answered)."""
+    return new_pool(max(1, min(RECORDERS, workers)), setup=_set_recorder, setup_args=(recorder,), wait=False)
 
 
 class SelfInstructStage(Stage):
@@ -144,13 +155,10 @@ class SelfInstructStage(Stage):
                 return
             ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
-        run = GenerationRun.start(ctx.dir.parent, s["filters"], self.build.settings["build"]["seed"], s["samples"])
-        try:
-            asyncio.run(self.generate(ctx, run))
-            self.write_items(ctx, run)
-            ctx.tables.update(report_tables(run, self.llm, ctx.counters))
-        finally:  # an interrupted or failed run leaves no spill file open
-            run.close()
+        run = GenerationRun.start(s["filters"], self.build.settings["build"]["seed"], s["samples"])
+        asyncio.run(self.generate(ctx, run))
+        self.write_items(ctx, run)
+        ctx.tables.update(report_tables(run, self.llm, ctx.counters))
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
         if failed:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(failed.items()))
@@ -181,8 +189,8 @@ class SelfInstructStage(Stage):
 
         The recorder (``recorder.py``: grounding, filters, records) runs in a process of its own, so it never
         holds up a request and uses the other core; its results are applied here in request order, and at
-        most ``window`` of them wait (memory stays bounded). Items that pass wait for the duplicate check
-        in a spill file, with only their comparison forms in memory."""
+        most ``window`` of them wait (memory stays bounded). Items that pass wait for the duplicate check,
+        at most a block of them (``NearDuplicates.BLOCK``); after that only their comparison forms stay."""
         s, llm = self.settings, self.llm
         prompt = self.prompt
         schema = load_schema(REPLY_SCHEMA)
@@ -205,6 +213,7 @@ class SelfInstructStage(Stage):
             return ChunkResult(chunk, asked.outcome, asked.reason, asked.detail, asked.reading, asked.first, asked.replies)
 
         window = 4 * llm.concurrency
+        # forked before any connection is open (a child would hold copies of the sockets), not waited for
         pool = recorder_pool(recorder, self.build.workers)
         waiting: deque[Future] = deque()
         try:
@@ -238,30 +247,33 @@ class SelfInstructStage(Stage):
         for record, extra in done.invalid:
             ctx.reject("invalid_record", ctx.check(record) or "the record does not match the instruction schema", record, **extra)
         for pending, forms in done.pending:
-            run.near.forms.append(forms)
-            run.spill.add(pending)
+            run.near.add(forms)
+            run.waiting.append(pending)
+        if run.near.ready:  # a block's worth: decide and write it now, while the next replies are on their way
+            self.write_settled(ctx, run)
+
+    def write_settled(self, ctx: StageRun, run: GenerationRun) -> None:
+        """Decide the waiting items (``NearDuplicates.settle``): drop the repeats of earlier kept items (the
+        earliest is kept), write the rest in reply order."""
+        near = run.near
+        for row, repeat in near.settle():
+            p = run.waiting.popleft()
+            if repeat is not None:
+                kept_id = near.kept_ids.get(repeat.row, "")
+                ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(kept_id), p.record,
+                           source=p.record["subcategory"], chunk_id=p.chunk_id)
+                continue
+            near.kept_ids[row] = p.record["id"]
+            # checked against the record schema in record() (fast_check, else jsonschema): written as is
+            ctx.data.write(p.record)
+            ctx.count("kept")
+            run.grounding.append((p.task_type, p.grounding))
+            run.families[p.family] += 1
+            run.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
 
     def write_items(self, ctx: StageRun, run: GenerationRun) -> None:
-        """Drop near duplicates (the earliest item is kept), write the rest in reply order."""
-        spill, near = run.spill, run.near
-        try:
-            repeats = near.resolve()
-            for row, p in enumerate(spill):
-                repeat = repeats.get(row)
-                if repeat is not None:
-                    kept_id = near.kept_ids[repeat.row] if repeat.row in near.kept_ids else ""
-                    ctx.reject(f"dropped_duplicate_{repeat.kind}", repeat.detail(kept_id), p.record,
-                               source=p.record["subcategory"], chunk_id=p.chunk_id)
-                    continue
-                near.kept_ids[row] = p.record["id"]
-                # checked against the record schema in record() (fast_check, else jsonschema): written as is
-                ctx.data.write(p.record)
-                ctx.count("kept")
-                run.grounding.append((p.task_type, p.grounding))
-                run.families[p.family] += 1
-                run.sample(p.record, p.chunk_id, p.chunk_text, p.grounding)
-        finally:
-            spill.close()
+        """Once every reply is in: the last items waiting for the duplicate check, then the per-family counts."""
+        self.write_settled(ctx, run)
         for family in FAMILIES:
             ctx.count(f"kept_family_{family}", run.families.get(family, 0))
 

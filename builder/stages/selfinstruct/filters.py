@@ -1,9 +1,9 @@
 """Item filters, each with its own reason: empty, too short, too long, refusal, few-shot leak, ungrounded
-(``ItemFilters``, item by item), then duplicates (``find_repeats``, over all surviving items at once).
+(``ItemFilters``, item by item), then duplicates (``NearDuplicates``, block by block over the surviving items).
 Similarities are on character n-grams of the comparison form, which suits Chinese (no spaces, full-width
 punctuation); the usual ROUGE tokenizer would throw the Chinese characters away.
 
-Duplicates are found exactly, by a prefix-filtered similarity join over the comparison forms (no MinHash:
+Duplicates are found exactly, by a sparse-matrix similarity join over the comparison forms (no MinHash:
 instructions are short, so sampling would only add noise, and the join verifies every candidate). The
 threshold was chosen on labelled pairs: ``bench/quality/selfinstruct_filters.py`` scores it.
 """
@@ -123,37 +123,66 @@ SHORT_CHARS = 30  # instruction + input shorter than this (compare form): the an
 OUTPUT_HEAD = 60  # characters of the answer used then
 
 
-def similarity_join(sets: Sequence[set[str]], threshold: float, block: int = 1024) -> list[tuple[int, int, float]]:
-    """Every pair (a < b) of sets with a Jaccard of at least ``threshold``, exactly (no sampling).
+class GramJoin:
+    """Pairs of n-gram sets with a Jaccard of at least ``threshold``, exactly (no sampling), found block by
+    block as the sets arrive: each new block is joined with itself and with every set before it.
 
-    The sets become the rows of a sparse 0/1 matrix (one column per distinct n-gram); a block of rows times
-    the transposed rows before them gives every pair's shared count in scipy's C code, and the Jaccard
-    follows from the set sizes. Memory is bounded by the block (pairs that share nothing cost nothing)."""
-    import numpy as np
-    from scipy import sparse
+    The sets are the rows of a sparse 0/1 matrix (one column per distinct n-gram); a block of rows times the
+    transposed rows so far gives every pair's shared count in scipy's C code, and the Jaccard follows from the
+    set sizes. Memory is bounded by the block (pairs that share nothing cost nothing); the matrix of the sets
+    so far is kept (a few integers per n-gram)."""
 
-    vocab: dict[str, int] = {}
-    indptr, indices = [0], []
-    for grams in sets:
-        indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
-        indptr.append(len(indices))
-    if not indices:
-        return []
-    m = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-                          shape=(len(sets), len(vocab)))
-    sizes = np.diff(m.indptr).astype(np.float64)
-    pairs: list[tuple[int, int, float]] = []
-    for start in range(0, len(sets), block):
-        stop = min(start + block, len(sets))
-        shared = (m[start:stop] @ m[:stop].T).tocoo()  # rows b in the block, columns a before or in it
-        b = shared.row + start
+    BLOCK = 1024
+
+    def __init__(self, threshold: float):
+        import numpy as np
+        from scipy import sparse
+
+        self._np, self._sparse = np, sparse
+        self.threshold = threshold
+        self.count = 0  # sets joined so far; a pair names sets by their index in arrival order
+        self._vocab: dict[str, int] = {}
+        self._matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._sizes = np.zeros(0, dtype=np.float64)
+
+    def join(self, sets: Sequence[set[str]]) -> list[tuple[int, int, float]]:
+        """Every pair (a < b) with b among ``sets`` (numbered after the earlier ones) and a before it or among them."""
+        pairs: list[tuple[int, int, float]] = []
+        for start in range(0, len(sets), self.BLOCK):
+            pairs += self._join_block(sets[start:start + self.BLOCK])
+        return pairs
+
+    def _join_block(self, sets: Sequence[set[str]]) -> list[tuple[int, int, float]]:
+        np, sparse = self._np, self._sparse
+        vocab = self._vocab
+        indptr, indices = [0], []
+        for grams in sets:
+            indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
+            indptr.append(len(indices))
+        width = len(vocab)
+        block = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+                                  shape=(len(sets), width))
+        before = self._matrix
+        before = sparse.csr_matrix((before.data, before.indices, before.indptr), shape=(before.shape[0], width))  # new n-grams: empty columns
+        matrix = sparse.vstack([before, block], format="csr")
+        sizes = np.concatenate([self._sizes, np.diff(block.indptr).astype(np.float64)])
+        offset = self.count
+        self._matrix, self._sizes, self.count = matrix, sizes, offset + len(sets)
+        if not indices:
+            return []
+        shared = (block @ matrix.T).tocoo()  # rows: b in the block; columns: a, any set so far
+        b = shared.row + offset
         a = shared.col
         keep = a < b
         a, b, inter = a[keep], b[keep], shared.data[keep].astype(np.float64)
         j = inter / (sizes[a] + sizes[b] - inter)
-        ok = j >= threshold - 1e-9
-        pairs += zip(a[ok].tolist(), b[ok].tolist(), j[ok].tolist())
-    return pairs
+        ok = j >= self.threshold - 1e-9
+        return list(zip(a[ok].tolist(), b[ok].tolist(), j[ok].tolist()))
+
+
+def similarity_join(sets: Sequence[set[str]], threshold: float) -> list[tuple[int, int, float]]:
+    """Every pair (a < b) of sets with a Jaccard of at least ``threshold``, exactly (see :class:`GramJoin`)."""
+    return GramJoin(threshold).join(sets)
 
 
 def dup_forms(item: Mapping[str, str], forms: tuple[str, str, str] | None = None) -> tuple[str, str]:
@@ -167,25 +196,85 @@ def dup_forms(item: Mapping[str, str], forms: tuple[str, str, str] | None = None
 
 
 class NearDuplicates:
-    """Exact and near duplicates among the items of a run, found once all replies are in.
+    """Exact and near duplicates among the items of a run, decided block by block while the replies arrive.
 
     Exact: same instruction and input in compare form. Near: the instruction forms (see :func:`dup_forms`)
     have a character n-gram Jaccard of at least ``near_duplicate`` and so do the inputs; an empty input
     matches only another empty input, and two empty inputs are no evidence: the instruction alone decides.
     The earliest item of a group is kept and an item is dropped only for resembling a kept one (no chains).
-    Only the comparison forms are kept in memory, not the items."""
 
-    def __init__(self, filters: Mapping[str, Any]):
+    ``add(forms)`` numbers an item (its row); ``settle()`` decides every row added since the last call, in
+    row order, against all earlier rows and each other (:class:`GramJoin`), so the decisions are the same
+    whatever the blocks were: the stage settles every ``block`` items while later replies are on their way
+    and writes the kept ones then, instead of comparing everything once the last reply is in. Only the
+    comparison forms and the n-gram matrix stay in memory, not the items."""
+
+    BLOCK = 512  # items per settle in the stage: the last, partial block is the work left after the last reply
+
+    def __init__(self, filters: Mapping[str, Any], block: int = BLOCK):
         self.threshold = float(filters["near_duplicate"])
         self.n = int(filters["ngram"])
+        self.block = block
+        if self.threshold < 1.0:
+            import scipy.sparse  # noqa: F401 - half a second: paid before the first request, not in the middle of a run
         self.forms: list[tuple[str, str]] = []
         self.kept_ids: dict[int, str] = {}
+        self._pending: list[int] = []
+        self._first: dict[tuple[str, str], int] = {}  # form -> its first row: exact repeats need no join
+        self._joined: list[int] = []  # the rows of the join's sets, in its order
+        self._join: GramJoin | None = None
+        self._kept_by_form: dict[tuple[str, str], int] = {}
+        self._dropped: set[int] = set()
 
-    def add(self, item: Mapping[str, str]) -> None:
-        self.forms.append(dup_forms(item))
+    def add(self, forms: tuple[str, str]) -> int:
+        row = len(self.forms)
+        self.forms.append(forms)
+        self._pending.append(row)
+        return row
+
+    @property
+    def ready(self) -> bool:
+        """A block's worth of items waits to be settled."""
+        return len(self._pending) >= self.block
+
+    def settle(self) -> list[tuple[int, Repeat | None]]:
+        """(row, None when kept, else the earlier kept row it repeats) for every row added since the last call."""
+        rows, self._pending = self._pending, []
+        forms = self.forms
+        alike: dict[int, list[tuple[float, float, int]]] = {}
+        if self.threshold < 1.0 and rows:
+            if self._join is None:
+                self._join = GramJoin(self.threshold)
+            distinct = [row for row in rows if self._first.setdefault(forms[row], row) == row]
+            self._joined += distinct
+            sets = [char_ngrams(forms[row][0], self.n, normalized=True) for row in distinct]
+            for a, b, j in self._join.join(sets):
+                a, b = self._joined[a], self._joined[b]
+                near, _, inp = pair_verdict(forms[a], forms[b], self.threshold, self.n)
+                if near:
+                    alike.setdefault(b, []).append((j, inp, -a))
+        out: list[tuple[int, Repeat | None]] = []
+        for row in rows:
+            form = forms[row]
+            exact = (form[0].split("\x1f")[0], form[1])
+            repeat = None
+            if exact in self._kept_by_form:
+                repeat = Repeat(self._kept_by_form[exact], "exact", 1.0, 1.0)
+            else:
+                kept = [m for m in alike.get(row, ()) if -m[2] not in self._dropped]
+                if kept:
+                    j, inp, neg = max(kept)
+                    repeat = Repeat(-neg, "near", round(j, 4), round(inp, 4))
+                else:
+                    self._kept_by_form[exact] = row
+            if repeat is not None:
+                self._dropped.add(row)
+            out.append((row, repeat))
+        return out
 
     def resolve(self) -> dict[int, Repeat]:
-        return resolve_repeats(self.forms, self.threshold, self.n)
+        """Settle what is left; the repeats among those rows."""
+        return {row: r for row, r in self.settle() if r is not None}
 
 
 # Wordings a model swaps freely without changing the request. Two instructions that differ only by these (and by
@@ -268,30 +357,11 @@ def input_similarity(a: str, b: str, n: int) -> float:
 
 
 def resolve_repeats(forms: Sequence[tuple[str, str]], threshold: float, n: int) -> dict[int, Repeat]:
-    """Row -> the earlier kept row it repeats (see :class:`NearDuplicates`)."""
-    alike: dict[int, list[tuple[float, float, int]]] = {}
-    if threshold < 1.0 and len(forms) > 1:
-        first: dict[tuple[str, str], int] = {}
-        distinct = [row for row, form in enumerate(forms) if first.setdefault(form, row) == row]  # exact repeats need no join
-        sets = [char_ngrams(forms[row][0], n, normalized=True) for row in distinct]
-        for a, b, j in ((distinct[a], distinct[b], j) for a, b, j in similarity_join(sets, threshold)):
-            near, _, inp = pair_verdict(forms[a], forms[b], threshold, n)
-            if near:
-                alike.setdefault(b, []).append((j, inp, -a))
-    out: dict[int, Repeat] = {}
-    kept_by_form: dict[tuple[str, str], int] = {}
-    for row, form in enumerate(forms):
-        exact = (form[0].split("\x1f")[0], form[1])
-        if exact in kept_by_form:
-            out[row] = Repeat(kept_by_form[exact], "exact", 1.0, 1.0)
-            continue
-        kept = [m for m in alike.get(row, ()) if -m[2] not in out]
-        if kept:
-            j, inp, neg = max(kept)
-            out[row] = Repeat(-neg, "near", round(j, 4), round(inp, 4))
-        else:
-            kept_by_form[exact] = row
-    return out
+    """Row -> the earlier kept row it repeats (see :class:`NearDuplicates`), all rows at once."""
+    near = NearDuplicates({"near_duplicate": threshold, "ngram": n})
+    for form in forms:
+        near.add(form)
+    return near.resolve()
 
 
 def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: int, mapper: Any = None) -> list[Repeat | None]:
@@ -300,7 +370,6 @@ def find_repeats(items: Sequence[Mapping[str, str]], threshold: float, ngram: in
     return [found.get(row) for row in range(len(items))]
 
 
-def grounding_score(output: str, chunk_grams: set[str], n: int, normalized: bool = False) -> float:
-    """Share of the answer's character n-grams found in the source chunk (``normalized``: output is in compare form)."""
-    grams = char_ngrams(output, n, normalized=normalized)
-    return round(len(grams & chunk_grams) / len(grams), 4) if grams else 0.0
+def grounding_of(output_grams: set[str], chunk_grams: set[str]) -> float:
+    """Share of the answer's character n-grams (``output_grams``) found in the source chunk's."""
+    return round(len(output_grams & chunk_grams) / len(output_grams), 4) if output_grams else 0.0

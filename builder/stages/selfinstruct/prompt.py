@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,6 +18,14 @@ from .chunks import Chunk
 FOLDER = "selfinstruct"
 FAMILIES = ("观点创作", "文章转写", "媒体理解", "其他QA")
 DEFAULT_FAMILY = "其他QA"
+MATERIAL_SLOT = re.compile(r"\{\{-?\s*material\s*-?\}\}")
+SENTINEL = "\x00material\x00"  # stands in for the material in a render made once per few-shot rotation
+
+
+def material_slot_only(template_text: str) -> bool:
+    """Whether a generate template uses the material exactly once, as is (``{{ material }}``, no filter and no
+    other mention): then the rest of its text does not depend on the material and can be rendered once."""
+    return len(MATERIAL_SLOT.findall(template_text)) == 1 and len(re.findall(r"\bmaterial\b", template_text)) == 1
 
 
 def _read(path: Path) -> str:
@@ -66,6 +75,8 @@ class SelfInstructPrompt:
     prompt_id: str
     families: list[dict[str, Any]] = None  # type: ignore[assignment]
     family_of: dict[str, str] = None  # type: ignore[assignment]  # task type -> family
+    material_slot: bool = False  # see material_slot_only
+    _around: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)  # rotation -> text before and after the material
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], build) -> "SelfInstructPrompt":
@@ -88,32 +99,55 @@ class SelfInstructPrompt:
         examples = [{**ex, "family": ex.get("family") or family_of.get(ex["task_type"], DEFAULT_FAMILY)} for ex in load_fewshot(fewshot_path)]
         digest = xxhash.xxh3_64_hexdigest(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8"))[:10]
         return cls(system, generate, reask, task_types, examples, settings,
-                   f"selfinstruct/{generate_path.stem}@{digest}", families, family_of)
+                   f"selfinstruct/{generate_path.stem}@{digest}", families, family_of, material_slot_only(texts["generate"]))
 
     def fingerprint(self) -> dict[str, Any]:
         return {"prompt_id": self.prompt_id}
 
     def shown_examples(self, chunk_index: int) -> list[dict[str, str]]:
+        return self._examples_at(self._rotation(chunk_index))
+
+    def _examples_at(self, start: int) -> list[dict[str, str]]:
         k = min(self.settings["fewshot_per_prompt"], len(self.examples))
-        if not k:
-            return []
-        start = (chunk_index * k) % len(self.examples)
         return [self.examples[(start + i) % len(self.examples)] for i in range(k)]
 
     def messages(self, chunk: Chunk) -> list[dict[str, str]]:
+        """The system and user messages for a chunk. Only the material changes within a few-shot rotation, so
+        when the template takes it as is the text around it is rendered once per rotation (Jinja2 spent
+        about 0.3 ms a request on the event loop); the result is the same string as a full render."""
+        start = self._rotation(chunk.index)
+        if not self.material_slot:
+            return self._messages(self._render(start, chunk.text))
+        around = self._around.get(start)
+        if around is None:
+            whole = self._render(start, SENTINEL)
+            head, found, tail = whole.partition(SENTINEL)
+            if not found or SENTINEL in tail:
+                self.material_slot = False
+                return self._messages(self._render(start, chunk.text))
+            around = self._around[start] = (head, tail)
+        return self._messages(around[0] + chunk.text + around[1])
+
+    def _messages(self, user: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user.strip()}]
+
+    def _rotation(self, chunk_index: int) -> int:
+        k = min(self.settings["fewshot_per_prompt"], len(self.examples))
+        return (chunk_index * k) % len(self.examples) if k else 0
+
+    def _render(self, start: int, material: str) -> str:
         n = self.settings["items_per_request"]
-        examples = self.shown_examples(chunk.index)
+        examples = self._examples_at(start)
         order = ("family", "task_type", "instruction", "input", "output")
         shown = json.dumps({"items": [{k: e[k] for k in order} for e in examples]}, ensure_ascii=False, indent=1) if examples else "（无）"
         try:
-            user = self.generate.render(
+            return self.generate.render(
                 n=n, task_types=self.task_types, answer_min=self.settings["answer_min_chars"],
                 answer_max=self.settings["answer_max_chars"], max_per_type=max(2, -(-n // max(1, min(len(self.task_types), n))) + 1),
-                examples=shown, material=chunk.text, families=self.families)
+                examples=shown, material=material, families=self.families)
         except jinja2.UndefinedError as exc:
             raise BuilderError(f"selfinstruct prompt: {exc.message} (variables: n, task_types, families, answer_min, answer_max, "
                                "max_per_type, examples, material)") from None
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": user.strip()}]
 
     def reask(self, messages: list[dict[str, str]], reply: str, error: str, truncated: bool) -> list[dict[str, str]]:
         text = self.reask_template.render(error=error, truncated=truncated, n=self.settings["items_per_request"]).strip()

@@ -18,7 +18,7 @@ from ...items import SplitRule, item_id
 from ...text.normalize import compare_form
 from ...text.shingles import char_ngrams
 from .chunks import Chunk
-from .filters import ItemFilters, dup_forms, grounding_score
+from .filters import ItemFilters, dup_forms, grounding_of
 from .replies import Reading
 
 OTHER_TYPE = "其他"
@@ -37,7 +37,7 @@ class ChunkResult:
 
 @dataclass
 class PendingItem:
-    """An item that passed the filters and waits for the duplicate check (spilled to disk by the stage)."""
+    """An item that passed the filters and waits for the duplicate check (a block at a time, in the stage)."""
 
     record: dict[str, Any]
     task_type: str
@@ -60,13 +60,13 @@ class Recorded:
         self.rejects.append((reason, detail, record, extra))
 
 
-def written_from(item: Mapping[str, str], doc_grams: list[set[str]], n: int) -> int:
-    """The index of the chunk's document that the item's output and input share most character n-grams with.
+def written_from(grams: set[str], doc_grams: list[set[str]]) -> int:
+    """The index of the chunk's document that an item's output and input (their character n-grams, ``grams``)
+    share most n-grams with.
 
     A chunk packs several short documents, all on one side of the split; an item is credited to the one it
     was written from, so its provenance names the right article. Ties go to the first.
     """
-    grams = char_ngrams(item["output"], n) | char_ngrams(item.get("input") or "", n)
     best, best_shared = 0, -1
     for k, doc in enumerate(doc_grams):
         shared = len(grams & doc)
@@ -124,32 +124,38 @@ class ReplyRecorder:
         chunk_grams = char_ngrams(chunk.text, n)
         doc_grams = [char_ngrams(t, n) for t in chunk.doc_texts()] if len(chunk.doc_ids) > 1 else []
         model = res.replies[-1].model if res.replies else self.default_model
+        head = chunk.text[:400]  # one string for all the reply's items: pickled once on the way back
+        cid = base["chunk_id"]  # a hash of the chunk's text: made once
         for item in reading.items:
             task_type = item["task_type"] if item["task_type"] in self.known_types else OTHER_TYPE
             if task_type != item["task_type"]:
                 out.counts["unlisted_task_type"] += 1
             forms = (compare_form(item["instruction"]), compare_form(item["input"]), compare_form(item["output"]))
-            grounding = grounding_score(forms[2], chunk_grams, n, normalized=True)
-            source_id = chunk.doc_ids[written_from(item, doc_grams, n)] if doc_grams else chunk.doc_ids[0]
+            output_grams = char_ngrams(forms[2], n, normalized=True)  # once, for the grounding and the document
+            grounding = grounding_of(output_grams, chunk_grams)
+            if doc_grams:
+                source_id = chunk.doc_ids[written_from(output_grams | char_ngrams(forms[1], n, normalized=True), doc_grams)]
+            else:
+                source_id = chunk.doc_ids[0]
             record = {
                 "id": item_id(item["instruction"], item["input"], item["output"]), "instruction": item["instruction"],
                 "input": item["input"], "output": item["output"],
                 "family": item["family"], "subcategory": f"selfinstruct/{task_type}", "template_id": None, "phrasing_id": None,
                 "source_id": source_id, "split": self.split.provisional_side(source_id),
                 "origin": "selfinstruct",
-                "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": chunk.id, "chunk_part": chunk.part,
+                "meta": json.dumps({"doc_ids": chunk.doc_ids, "pages": chunk.pages, "chunk_id": cid, "chunk_part": chunk.part,
                                     "model": model, "prompt_id": self.prompt_id, "grounding": grounding,
                                     "task_type": item["task_type"], "request_outcome": res.outcome},
                                    ensure_ascii=False, sort_keys=True),
             }
             verdict = f.check(item, grounding, forms)
             if verdict is not None:
-                out.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=chunk.id)
+                out.reject(verdict.reason, verdict.detail, record, source=record["subcategory"], chunk_id=cid)
                 continue
             if self.record_check is None or not self.record_check(record):
-                out.invalid.append((record, {"chunk_id": chunk.id}))  # the stage words the problem with jsonschema
+                out.invalid.append((record, {"chunk_id": cid}))  # the stage words the problem with jsonschema
                 continue
-            pending = PendingItem(record, task_type, item["family"], grounding, chunk.id, chunk.text[:400])
+            pending = PendingItem(record, task_type, item["family"], grounding, cid, head)
             out.pending.append((pending, dup_forms(item, forms)))
         return out
 
