@@ -486,3 +486,29 @@ def test_a_reply_without_items_is_invalid_with_its_reason():
     assert extract_items("这篇文章讲了三个要点。").error == "no JSON object or array in the reply"
     assert extract_items('{"summary": "很好"}').error == "the JSON holds no list of items"
     assert extract_items("").error == "the reply is empty" and not extract_items(None).ok
+
+
+# -- the two transports ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("transport", ["aiohttp", "openai"])
+def test_both_transports_send_the_same_body_and_meet_faults_alike(transport):
+    """[llm] transport = "openai" (the SDK) and the default aiohttp one: the same body on the wire, the key
+    as Bearer, a 429's Retry-After honoured, a 500 retried, a slow reply abandoned, a 401 fatal."""
+    script = [rate_limited(0.3), server_error(), slow(valid([{"a": "slow"}]), 2.0), valid([{"a": "b"}])]
+    with FakeOpenAI(script) as srv:
+        s = settings(srv.url, transport=transport, timeout=0.5, top_p=0.9, seed=7)
+        t0 = time.monotonic()
+        c, client = run(one_chat(s, max_tokens=64))
+        took = time.monotonic() - t0
+        body = srv.bodies[-1]
+    assert json.loads(c.text) == {"items": [{"a": "b"}]} and c.attempts == 4 and c.usage.completion_tokens > 0
+    assert 0.3 <= took < 3.0
+    assert client.stats["retried_rate_limited"] == 1 and client.stats["retried_server_error"] == 1
+    assert client.stats["retried_timeout"] == 1
+    assert srv.auth[-1] == f"Bearer {KEY}"
+    assert {k: body[k] for k in ("model", "messages", "temperature", "top_p", "seed", "max_tokens")} == {
+        "model": "fake-model", "messages": MSG, "temperature": 0.7, "top_p": 0.9, "seed": 7, "max_tokens": 64}
+    with FakeOpenAI([Reply(status=401, error=f"Incorrect API key provided: {KEY}")]) as srv:
+        with pytest.raises(LLMFatalError) as info:
+            run(one_chat(settings(srv.url, transport=transport)))
+        assert srv.hits == 1
+    assert KEY not in str(info.value) and "401" in str(info.value)

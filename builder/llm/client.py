@@ -70,7 +70,7 @@ from .limits import (DEAD_AFTER, FATAL_STATUS, RETRYABLE_STATUS, UNREACHABLE_AFT
 from .redaction import Redactor, display_url, url_secrets  # noqa: F401
 from .settings import (SAMPLING_KEYS, UNSUPPORTED_IN_STRICT, LLMSettings, _strict_schema, cache_key,  # noqa: F401
                        endpoint_problem, request_params, response_format_for)
-from .transport import ChatTransport, TransportError
+from .transport import TRANSPORTS, TransportError
 
 RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 
@@ -128,7 +128,7 @@ class LLMClient:
         self.settings = settings
         self.cache = cache
         self._redact = Redactor(settings.base_url, api_key)
-        self._http = ChatTransport(settings.base_url, api_key, settings.timeout, settings.concurrency)
+        self._http = TRANSPORTS[settings.transport](settings.base_url, api_key, settings.timeout, settings.concurrency)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._rpm = RateLimiter(settings.rpm) if settings.rpm else None
         self._tpm = RateLimiter(settings.tpm) if settings.tpm else None

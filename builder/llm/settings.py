@@ -40,6 +40,7 @@ class LLMSettings:
     max_tokens: int = 4096
     seed: int | None = None
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: _schema_default("prices"))
+    transport: str = "aiohttp"  # how requests are sent (builder/llm/transport.py); not part of any cache key
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "LLMSettings":

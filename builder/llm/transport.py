@@ -11,6 +11,10 @@ environment (``HTTPS_PROXY``), a total deadline per attempt, and the error body'
 :meth:`ChatTransport.post` never raises for an HTTP status: it returns an :class:`Answer` (status, headers,
 parsed JSON or raw text). A timeout raises ``asyncio.TimeoutError``; a connection that could not be made or
 broke raises :class:`TransportError`. The client (``client.py``) decides what each of those means.
+
+``[llm] transport = "openai"`` sends the same request through the openai SDK instead
+(:class:`SDKTransport`, same contract): for endpoints or proxies that only the SDK's defaults reach, or to
+compare the two. The SDK's own retries are off there too.
 """
 
 from __future__ import annotations
@@ -117,3 +121,64 @@ class ChatTransport:
                     await session.close()
             except RuntimeError:
                 pass
+
+
+class SDKTransport:
+    """The same POST through the openai SDK (``AsyncOpenAI``, retries off): ``model`` and ``messages`` as its
+    arguments, every other field of the body in ``extra_body``, so what is sent is the body
+    :class:`ChatTransport` sends. The raw HTTP reply is read back, so both transports return the same
+    :class:`Answer`."""
+
+    def __init__(self, base_url: str, api_key: str | None, timeout: float, connections: int):
+        self.base_url = base_url
+        self.api_key = api_key or "not-needed"
+        self.timeout = float(timeout)
+        self.connections = max(1, int(connections))
+        self._client = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client_now(self):
+        import httpx
+        import openai
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            limits = httpx.Limits(max_connections=self.connections, max_keepalive_connections=self.connections)
+            self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0,
+                                              timeout=self.timeout, http_client=openai.DefaultAsyncHttpxClient(limits=limits))
+            self._loop = loop
+        return self._client
+
+    async def post(self, body: Mapping[str, Any]) -> Answer:
+        import openai
+
+        client = self._client_now()
+        rest = {k: v for k, v in body.items() if k not in ("model", "messages")}
+        try:
+            raw = await client.chat.completions.with_raw_response.create(model=body["model"], messages=body["messages"],
+                                                                          extra_body=rest or None)
+            resp = raw.http_response
+        except openai.APIStatusError as exc:
+            resp = exc.response
+        except openai.APITimeoutError:
+            raise asyncio.TimeoutError from None
+        except openai.APIConnectionError as exc:
+            raise TransportError(str(exc.__cause__ or exc) or type(exc).__name__) from None
+        content = resp.content
+        try:
+            parsed: Any = orjson.loads(content) if content else {}
+        except orjson.JSONDecodeError:
+            parsed = content.decode("utf-8", errors="replace")
+        return Answer(resp.status_code, resp.headers, parsed, resp.headers.get("content-type", ""))
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                if self._loop is asyncio.get_running_loop():
+                    await client.close()
+            except RuntimeError:
+                pass
+
+
+TRANSPORTS = {"aiohttp": ChatTransport, "openai": SDKTransport}
