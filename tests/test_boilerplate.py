@@ -302,3 +302,25 @@ def test_text_after_a_closed_block_starts_its_own_line_so_a_credit_does_not_fuse
             "<div style='text-align:center;'><img src='z.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div></div></div>")
     lines = extract_html(_page("<title>青川通报</title>", body)).text.split("\n")
     assert "开始搓搓手了！！！" in lines and "编辑|禤志杰" in lines
+
+
+def test_previous_and_next_links_with_a_long_headline_are_removed_anywhere():
+    nxt = "下一条：化工学院师生赴企业开展校企合作调研并签订三项人才培养协议"
+    out, removed = clean("\n".join([P1, P2, P3, "上一篇：学校召开寒假安全工作会议", nxt]))
+    assert out == "\n".join([P1, P2, P3])
+    assert removed == [("prevnext", "上一篇：学校召开寒假安全工作会议"), ("prevnext", nxt)]
+
+
+def test_app_promotion_after_the_article_goes_while_the_same_words_inside_it_stay():
+    inside = "民警提醒，请下载国家反诈中心客户端，开启来电预警功能。"
+    text = "\n".join(["长风财经APP扫码下载，随时掌握最新行情", P1, inside, P2, P3, "（点击进入专题：2024-2025赛季女排联赛）",
+                      "更多精彩内容，请下载东方快讯客户端。", "打开易闻新闻APP 查看更多高清图片"])
+    out, removed = clean(text)
+    assert out == "\n".join([P1, inside, P2, P3])
+    assert [fam for fam, _ in removed] == ["prompt"] * 4
+
+
+def test_closing_sentence_that_asks_readers_to_install_an_app_is_kept():
+    last = "民警提醒，请下载国家反诈中心APP。"
+    out, removed = clean("\n".join([P1, P2, P3, last]))
+    assert out.endswith(last) and removed == []
