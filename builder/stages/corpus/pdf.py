@@ -29,6 +29,7 @@ MAX_PAGE_GARBLED = 0.05
 _LATINISH_END = re.compile(r"[A-Za-z0-9,.;:%)\]\-]$")
 _LATINISH_START = re.compile(r"^[A-Za-z0-9(\[]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+TABLE_ROW = " | "  # cells of a table row as pdf_layout.py writes them
 
 
 class _CountingHandler(logging.Handler):
@@ -157,6 +158,25 @@ def recover_pages(data: bytes, pages: list[str], counts: Counter, fallbacks=None
     return out, used
 
 
+def place_tables(data: bytes, pages: list[str], used: list[str], counts: Counter, tables: str = "rows") -> list[str]:
+    """Tables as rows (or dropped) and chart residue removed, on the pages read by pypdf or PDFium (a page
+    recovered by pdfminer has a text layer PDFium could not read). See pdf_layout.py."""
+    todo = {i: p for i, p in enumerate(pages) if p.strip() and used[i] in ("pypdf", "pypdfium2")}
+    if not todo:
+        return pages
+    from .pdf_layout import layout_pages
+
+    try:
+        with counted_warnings(counts):
+            new = layout_pages(data, todo, counts, tables)
+    except ImportError:
+        return pages
+    except Exception:  # noqa: BLE001 - a page PDFium cannot lay out keeps its extracted text
+        counts["pdf_layout_failed"] += 1
+        return pages
+    return [new.get(i, p) for i, p in enumerate(pages)]
+
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -221,7 +241,17 @@ def join_pdf_lines(page_text: str) -> str:
     typical = sorted(nonempty)[len(nonempty) * 3 // 4]  # printed width of a full line
     paras: list[str] = []
     buf = ""
+    table: list[str] = []
     for raw, line in zip(raw_lines, lines):
+        if TABLE_ROW in line:  # a table row (pdf_layout.py): a line of its own, the table one paragraph
+            if buf:
+                paras.append(buf)
+                buf = ""
+            table.append(line)
+            continue
+        if table:
+            paras.append("\n".join(table))
+            table = []
         if not line:
             if buf:
                 paras.append(buf)
@@ -246,6 +276,8 @@ def join_pdf_lines(page_text: str) -> str:
             buf = ""
         elif short:
             buf += "\n"  # a line that stops well before the margin: a label, a heading, a list item
+    if table:
+        paras.append("\n".join(table))
     if buf:
         paras.append(buf)
     return "\n\n".join(p.strip("\n") for p in paras if p.strip())
