@@ -54,6 +54,27 @@ def is_keyword_line(line: str) -> bool:
     return len(_KEYWORD_SEP.findall(line)) >= 3 and not re.search(r"[。！？!?]", line)
 
 
+_TABLE_SEP = " | "
+_FIGURE = re.compile(r"^[-+]?\d[\d,]*(\.\d+)?%?$")
+
+
+def table_rows(strip: dict[int, str]) -> set[int]:
+    """Lines of a table kept as rows (a PDF table: cells joined with " | "): two or more consecutive lines
+    with the same number of cells, one cell at least a figure. A site menu (关于我们 | 联系我们 | …) has no
+    figures and stands alone."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i in [*sorted(strip), None]:
+        cells = strip[i].count(_TABLE_SEP) + 1 if i is not None and _TABLE_SEP in strip[i] else 0
+        if run and (not cells or cells != strip[run[-1]].count(_TABLE_SEP) + 1 or i != run[-1] + 1):
+            if len(run) >= 2 and any(_FIGURE.match(c.strip()) for j in run for c in strip[j].split(_TABLE_SEP)):
+                out.update(run)
+            run = []
+        if cells:
+            run.append(i)
+    return out
+
+
 def is_prose(line: str) -> bool:
     """A line that reads as article text: a sentence of some length, or a long line (not a keyword string)."""
     n = len(line)
@@ -159,8 +180,9 @@ class BoilerplateRemover:
         # article's first block (收盘播报 above a digest) is a section heading, not a menu word
         above = [i for i in live if i < first]
         lone_heading = idx[0] if idx and above and above[0] == idx[0] and len(above) <= 2 else None
+        table = table_rows({i: strip[i] for i in live}) if any(_TABLE_SEP in strip[i] for i in live) else set()
         for i in live:
-            if not (link_page or i < first or i > last):
+            if not (link_page or i < first or i > last) or i in table:
                 continue
             f = edge_of(i)
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:

@@ -235,9 +235,10 @@ def join_pdf_lines(page_text: str) -> str:
     """Rejoin the printed lines of a page into paragraphs (see the module docstring)."""
     raw_lines = page_text.splitlines()
     lines = [line.strip() for line in raw_lines]
-    nonempty = [width(line) for line in lines if line]
-    if not nonempty:
+    nonempty = [width(line) for line in lines if line and TABLE_ROW not in line]
+    if not nonempty and not any(lines):
         return ""
+    nonempty = nonempty or [0]
     typical = sorted(nonempty)[len(nonempty) * 3 // 4]  # printed width of a full line
     paras: list[str] = []
     buf = ""
