@@ -223,3 +223,20 @@ def test_page_without_tables_or_charts_keeps_its_extracted_text():
     rows = [Row(700, 690, [Cell(50, 540, GOOD)]), Row(684, 674, [Cell(50, 300, "市民政局负责人介绍。")])]
     assert analyse(rows) == []
     assert splice(GOOD, [], Counter()) is None
+
+
+def test_source_setting_pdf_tables_drop_reaches_the_reader_and_the_stage_counters():
+    import json
+
+    from builder.stages.corpus import process_file
+    from builder.stages.corpus.clean import Kept
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "config" / "corpus.schema.json").read_text(encoding="utf-8"))
+    settings = {k: v["default"] for k, v in schema["properties"]["clean"]["properties"].items()}
+    assert schema["properties"]["sources"]["items"]["properties"]["pdf_tables"]["enum"] == ["rows", "drop"]
+    path = str(FIXTURES / "report_tables_chart.pdf")
+    for mode, present in (("rows", True), ("drop", False)):
+        out, counters = process_file(("pdf", path, {"name": "notes", "pdf_tables": mode}, dict(settings), "report_tables_chart.pdf"))
+        docs = [o.document for o in out if isinstance(o, Kept)]
+        assert len(docs) == 1 and ("零售 | 820 | 21%" in docs[0]["text"]) is present
+        assert counters["pdf_tables_dropped" if mode == "drop" else "pdf_table_rows"] > 0
