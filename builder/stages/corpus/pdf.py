@@ -158,10 +158,27 @@ def recover_pages(data: bytes, pages: list[str], counts: Counter, fallbacks=None
     return out, used
 
 
+_FIGURES = re.compile(r"\d")
+
+
+def may_hold_tables(text: str, need: int = 3) -> bool:
+    """Cheap test on the extracted text: the tables and charts pdf_layout.py handles hold figures, which come
+    out as lines mostly of digits (cells, ticks, data labels); a page of prose or headings has few. Only
+    such pages pay for the layout scan."""
+    n = 0
+    for line in text.splitlines():
+        s = "".join(line.split())
+        if s and len(_FIGURES.findall(s)) >= 0.3 * len(s):
+            n += 1
+            if n >= need:
+                return True
+    return False
+
+
 def place_tables(data: bytes, pages: list[str], used: list[str], counts: Counter, tables: str = "rows") -> list[str]:
     """Tables as rows (or dropped) and chart residue removed, on the pages read by pypdf or PDFium (a page
     recovered by pdfminer has a text layer PDFium could not read). See pdf_layout.py."""
-    todo = {i: p for i, p in enumerate(pages) if p.strip() and used[i] in ("pypdf", "pypdfium2")}
+    todo = {i: p for i, p in enumerate(pages) if used[i] in ("pypdf", "pypdfium2") and may_hold_tables(p)}
     if not todo:
         return pages
     from .pdf_layout import layout_pages
