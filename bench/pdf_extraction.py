@@ -18,12 +18,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from _common import REALDATA, ROOT
 from pypdf import PdfReader
 
-from _common import REALDATA, ROOT
 from builder.config import parse_config
-from builder.stages.corpus.clean import Cleaner
 from builder.stages.corpus import extract as extract_mod
+from builder.stages.corpus.clean import Cleaner
 from builder.stages.corpus.extract import RawDoc, read_pdf
 from builder.stages.corpus.pdf import counted_warnings
 from builder.text.normalize import cjk_ratio
@@ -79,18 +79,18 @@ def main() -> None:
           f"{'+clean s':>8} {'ratio':>5} {'tables':>6} {'rows':>4} {'residue':>7} {'scan s':>6} {'pdfminer s':>10}")
     for f in files:
         data = f.read_bytes()
-        raw, t_raw = timed(lambda: raw_pypdf(data), args.repeat)
-        doc, t_b = timed(lambda: read_pdf(data)[0], args.repeat)
+        raw, t_raw = timed(lambda data=data: raw_pypdf(data), args.repeat)
+        doc, t_b = timed(lambda data=data: read_pdf(data)[0], args.repeat)
         with_layout = extract_mod.place_tables
         extract_mod.place_tables = lambda data, pages, *a, **k: pages  # the reader as it was before tables/charts
         try:
-            _, t_off = timed(lambda: read_pdf(data)[0], args.repeat)
+            _, t_off = timed(lambda data=data: read_pdf(data)[0], args.repeat)
         finally:
             extract_mod.place_tables = with_layout
-        _, t_c = timed(lambda: cleaner(RawDoc(text=read_pdf(data)[0].text), Counter()), args.repeat)
-        _, t_scan = timed(lambda: layout_scan(data), args.repeat)
+        _, t_c = timed(lambda data=data: cleaner(RawDoc(text=read_pdf(data)[0].text), Counter()), args.repeat)
+        _, t_scan = timed(lambda data=data: layout_scan(data), args.repeat)
         with counted_warnings(totals):  # pdfminer's font warnings: counted, not printed
-            _, t_miner = timed(lambda: pdfminer_layout(data), max(1, args.repeat // 2))
+            _, t_miner = timed(lambda data=data: pdfminer_layout(data), max(1, args.repeat // 2))
         c = doc.meta.get("_counts", {})
         totals.update({"pypdf": t_raw, "builder": t_b, "off": t_off, "clean": t_c, "scan": t_scan, "pdfminer": t_miner})
         print(f"{f.name[:36]:36} {doc.meta['pages']:>5} {len(raw):>11} {cjk_ratio(raw):5.2f} {t_raw:6.3f} {len(doc.text):>13} "

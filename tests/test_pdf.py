@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from builder.stages.corpus.pdf import (
     recover_pages,
     strip_running_lines,
 )
+from builder.stages.corpus.pdf_layout import Cell, Row, _consume, analyse, splice
+from builder.text.boilerplate import BoilerplateRemover
 
 GOOD = "青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴、社会运营的方式。"
 GARBAGE = "(cid:12)(cid:873)(cid:44)" * 10
@@ -145,11 +148,6 @@ def test_pdf_with_no_readable_page_is_rejected_as_garbled(monkeypatch):
 
 
 # --- tables and charts (pdf_layout.py), on PDFs written by bench/pdf_layout_fixtures.py and the realdata prospectus
-
-from pathlib import Path  # noqa: E402
-
-from builder.stages.corpus.pdf_layout import Cell, Row, _consume, analyse, splice  # noqa: E402
-from builder.text.boilerplate import BoilerplateRemover  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 REALDATA_PDF = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "pdf"

@@ -11,14 +11,21 @@ written together, often a single character), and:
   columns; single-cell rows inside (a cell wrapped over several lines) are merged into the nearest row;
 - splits two tables printed side by side at the gutter between them (each row lies on one side of it, or the
   captions above start at the two blocks' left edges) and gives them one after the other;
-- keeps a table as rows (cells joined with `` | ``, one row per line, a blank line around the table) or drops it
-  (``tables="drop"``), counted either way;
+- keeps a table as rows (cells joined with `` | ``, one row per line, captions above) or drops it
+  (``tables="drop"``), counted either way (pdf_tables, pdf_table_rows, pdf_tables_side_by_side,
+  pdf_tables_dropped);
 - removes chart residue: a run of three or more rows made only of short tokens (no sentence punctuation), most
   of them numbers (ticks, years, data labels), legend words within the run included; a "table" whose rows are
-  mostly numbers without a label cell is a chart too.
+  mostly numbers without a label cell is a chart too (pdf_chart_residue_lines).
 
-A page without any table or chart keeps its pypdf text unchanged (``layout_page`` returns None), so ordinary
-pages pay only for the box scan.
+What is found is put back into the extracted text (``splice``): the lines the region's cells were extracted as
+are replaced by the table's rows or removed; every other line stays as the extractor gave it, so a layout this
+module misreads costs at most its own region. A region whose lines cannot be found is left alone and counted
+(pdf_tables_unplaced, pdf_charts_unplaced). Only pages whose text holds lines of figures are scanned
+(pdf.may_hold_tables).
+
+Not handled: tables without figures, cells spread over several lines around a vertically centred row (the
+rating table of the realdata prospectus stays as pypdf reads it), charts whose labels are not mostly numbers.
 """
 
 from __future__ import annotations
