@@ -238,3 +238,10 @@ def test_source_setting_pdf_tables_drop_reaches_the_reader_and_the_stage_counter
         docs = [o.document for o in out if isinstance(o, Kept)]
         assert len(docs) == 1 and ("零售 | 820 | 21%" in docs[0]["text"]) is present
         assert counters["pdf_tables_dropped" if mode == "drop" else "pdf_table_rows"] > 0
+
+
+def test_table_header_row_repeated_at_the_top_of_each_page_is_not_a_running_header():
+    header = "序号 | 金融机构名称 | 授信总额 | 已使用情况 | 剩余额度"
+    pages = [f"{header}\n{n} | 工商银行 | 330,435.30 | 234,850.00 | 95,585.30\n{GOOD}\n- {n} -" for n in range(1, 5)]
+    out = strip_running_lines(pages, Counter())
+    assert all(p.startswith(header) and f"- {n} -" not in p for n, p in enumerate(out, 1))

@@ -209,7 +209,7 @@ def strip_running_lines(pages: list[str], counts: Counter, depth: int = 2) -> li
     split = [[line for line in p.splitlines() if line.strip()] for p in pages]
     seen: Counter = Counter()
     for lines in split:
-        keys = {_furniture_key(x) for x in lines[:depth] + lines[-depth:]}
+        keys = {_furniture_key(x) for x in lines[:depth] + lines[-depth:] if TABLE_ROW not in x}  # a table's header row repeated on each page is the table's
         seen.update(k for k in keys if k)
     need = max(3, (len(pages) + 1) // 2)
     widths = sorted(width(x) for lines in split for x in lines)
