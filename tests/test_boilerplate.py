@@ -324,3 +324,38 @@ def test_closing_sentence_that_asks_readers_to_install_an_app_is_kept():
     last = "民警提醒，请下载国家反诈中心APP。"
     out, removed = clean("\n".join([P1, P2, P3, last]))
     assert out.endswith(last) and removed == []
+
+
+@pytest.mark.parametrize(("line", "family"), [
+    ("二审：吴海", "credit"), ("三审：陈立新", "credit"), ("初审：王五", "credit"),
+    ("金桥证券网 版权所有", "copyright"), ("主办：黔山县融媒体中心　版权所有 ©2025", "copyright"),
+])
+def test_furniture_seen_blind_on_the_second_written_batch_is_removed_anywhere(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_reader_counts_app_invitations_with_a_comma_and_a_top_menu_row_go_at_the_edges():
+    top = ["溪城市第一人民医院 医院概况 科室导航 专家介绍", "120 人赞同了该文章"]
+    end = ["打开APP，阅读全文", "下载飞鸟新闻APP，看更多热点资讯"]
+    out, removed = clean("\n".join([*top, P1, P2, P3, *end]))
+    assert out == "\n".join([P1, P2, P3])
+    assert [fam for fam, _ in removed] == ["nav", "prompt", "prompt", "prompt"]
+
+
+def test_two_clause_headline_above_the_article_is_not_a_menu_row():
+    headline = "光伏板块午后拉升 多只个股涨停"
+    out, _ = clean("\n".join([headline, P1, P2, P3]))
+    assert out.startswith(headline)
+
+
+def test_related_stocks_after_the_article_are_cut():
+    out, removed = clean("\n".join([P1, P2, P3, "相关股票：", "光伏ETF 1.052 +3.14%"]))
+    assert out == "\n".join([P1, P2, P3]) and [fam for fam, _ in removed] == ["tail", "tail"]
+
+
+def test_site_name_after_a_double_hyphen_leaves_the_title_but_a_chinese_dash_subtitle_stays():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("我院开展世界卫生日义诊活动--溪城市第一人民医院") == "我院开展世界卫生日义诊活动"
+    assert tidy_title("改革开放四十年——一个村庄的变迁") == "改革开放四十年——一个村庄的变迁"

@@ -31,6 +31,8 @@ _CELL_MARKS = re.compile(r"^[|\s]+|[|\s]+$")  # a layout-table cell rendered as 
 _KEYWORD_SEP = re.compile(r"[_|]")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
+# a menu row above or below the article: three or more short words side by side (医院名 医院概况 科室导航)
+_MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
 
 
@@ -121,6 +123,8 @@ class BoilerplateRemover:
                 return family
         if s[:1] in "-–—•·*" and not is_prose(bare):
             return "link_list"
+        if _MENU_LINE.match(bare):
+            return "nav"
         if is_keyword_line(bare):
             return "nav"
         return None

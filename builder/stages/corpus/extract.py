@@ -178,7 +178,10 @@ def html_to_text(data: bytes, encoding: str = "auto") -> str:
     return html_decode(data, encoding).text
 
 
-SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$")
+SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$"
+                         # an ASCII double hyphen only ever separates the site's name (…活动--溪城市第一人民医院);
+                         # the Chinese dash —— opens a subtitle and is left alone
+                         r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
 TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
 
 
