@@ -245,3 +245,14 @@ def test_table_header_row_repeated_at_the_top_of_each_page_is_not_a_running_head
     pages = [f"{header}\n{n} | 工商银行 | 330,435.30 | 234,850.00 | 95,585.30\n{GOOD}\n- {n} -" for n in range(1, 5)]
     out = strip_running_lines(pages, Counter())
     assert all(p.startswith(header) and f"- {n} -" not in p for n, p in enumerate(out, 1))
+
+
+def test_table_of_years_and_figures_under_one_header_row_is_a_table_not_chart_residue():
+    def row(top, *cells):
+        return Row(top, top - 9, [Cell(50 + 80 * k, 50 + 80 * k + 30, c) for k, c in enumerate(cells)])
+
+    rows = [row(700, "年份", "营收", "利润"), row(682, "2020", "62", "8"), row(664, "2021", "75", "11"),
+            row(646, "2022", "58", "5"), row(628, "2023", "81", "12")]
+    regions = analyse(rows)
+    assert [r.kind for r in regions] == ["table"]
+    assert regions[0].lines == ["年份 | 营收 | 利润", "2020 | 62 | 8", "2021 | 75 | 11", "2022 | 58 | 5", "2023 | 81 | 12"]

@@ -229,8 +229,8 @@ def _merge_wrapped(block: list[Row]) -> list[Row]:
         target = min(multi, key=lambda m: abs((block[m].top + block[m].bottom) / 2 - mid))
         cell = r.cells[0]
         row = merged[target]
-        col = min(row.cells, key=lambda c: abs((c.x0 + c.x1) / 2 - (cell.x0 + cell.x1) / 2)
-                  if not (c.x1 < cell.x0 or cell.x1 < c.x0) else -1)
+        overlapping = [c for c in row.cells if not (c.x1 < cell.x0 or cell.x1 < c.x0)]
+        col = overlapping[0] if overlapping else min(row.cells, key=lambda c: abs((c.x0 + c.x1) / 2 - (cell.x0 + cell.x1) / 2))
         if k < target:
             before.setdefault(id(col), []).append(cell)
         else:
@@ -285,9 +285,14 @@ def _split_side_by_side(block: list[Row], caption_rows: list[Row]) -> list[list[
 
 
 def _is_chart_table(rows: list[Row]) -> bool:
-    """A grid of numbers without label cells: tick and data labels of a chart that happen to line up."""
+    """Tick and data labels of a chart that happen to line up: mostly numbers without a label cell, in rows of
+    uneven length (a bar's label, two ticks, a row of years). A table of figures under one header row (年份 |
+    营收 | 利润, then 2020 | 62 | 8 …) has rows of one length and stays a table."""
     labelled = sum(1 for r in rows if any(not is_numeric(c.text) and len(c.text) >= 2 for c in r.cells))
-    return labelled < len(rows) / 2
+    if labelled >= len(rows) / 2:
+        return False
+    lengths = Counter(len(r.cells) for r in rows)
+    return lengths.most_common(1)[0][1] < 0.7 * len(rows)
 
 
 def _residue_runs(rows: list[Row], skip: set[int]) -> list[tuple[int, int]]:
