@@ -11,6 +11,9 @@ the rule family that removed it (when the remover can say; otherwise ``removed``
 deletes body text shows up by name. Titles are scored too: exact headline against the hand-written titles
 of bench/extraction_expected.toml.
 
+The written pages of bench/corpus/pages_written (shipped, labelled from the HTML before builder ran on them) are
+scored on every run, with their titles.
+
 A third, held-out set (``--heldout-dir DIR``): pages never used to tune the rules, labelled the same way in
 bench/corpus/heldout_labels.toml and bench/heldout_expected.toml, but from the HTML rather than from the
 extracted text; the pages are read from DIR (they are not in the repository) and the set is skipped when DIR
@@ -38,6 +41,7 @@ PAGES = ROOT / "bench" / "corpus" / "pages"
 EXPECTED = ROOT / "bench" / "extraction_expected.toml"
 HELDOUT_LABELS = ROOT / "bench" / "corpus" / "heldout_labels.toml"
 HELDOUT_EXPECTED = ROOT / "bench" / "heldout_expected.toml"
+WRITTEN = ROOT / "bench" / "corpus" / "pages_written"  # written pages, labelled blind (labels.toml in the folder)
 KEY = 40
 
 
@@ -178,6 +182,7 @@ def main() -> None:
         body = [line[2:] for line in lines if line.startswith("B|")]
         own[p.name] = (furn, body, "\n".join(line[2:] for line in lines))
     report("own pages", score(own, args.show))
+    written(args.variant, args.show)
     if not HTML.is_dir():
         print(f"realdata skipped: {HTML} is not present")
         return
@@ -190,6 +195,17 @@ def main() -> None:
     titles(args.variant)
     if args.heldout_dir is not None:
         heldout(args.heldout_dir, args.variant, args.show)
+
+
+def written(variant: str, show: bool) -> None:
+    """The written pages of bench/corpus/pages_written: HTML with labels (title, body, furniture) in labels.toml."""
+    labels = tomllib.loads((WRITTEN / "labels.toml").read_text(encoding="utf-8"))
+    pages = {}
+    for name, lab in labels.items():
+        raw = extract((WRITTEN / name).read_bytes(), variant)
+        pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+    report(f"written html ({variant}, {len(pages)} pages)", score(pages, show))
+    titles(variant, WRITTEN, WRITTEN / "labels.toml")
 
 
 def heldout(folder: Path, variant: str, show: bool) -> None:

@@ -38,11 +38,11 @@ def run_inputs(inputs: list[tuple[str, Path, dict]], clean: dict) -> tuple[float
             for i in range(0, len(items), 32):
                 out, _ = process_records((items[i:i + 32], path.name, dict(src, _format=fmt), clean))
                 total += len(out)
-                kept += sum(1 for v, _ in out if v == "keep")
+                kept += sum(1 for o in out if type(o).__name__ == "Kept")  # outcomes are Kept/Rejected objects
         else:
             out, _ = process_file((fmt, str(path), src, clean, path.name))
             total += len(out)
-            kept += sum(1 for v, _ in out if v == "keep")
+            kept += sum(1 for o in out if type(o).__name__ == "Kept")  # outcomes are Kept/Rejected objects
     return time.process_time() - t0, kept, total
 
 

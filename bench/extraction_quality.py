@@ -6,7 +6,7 @@ folding width/punctuation with builder.text.normalize.compare_form), and body co
 sentence found, the last sentence found, both found (matching after compare_form, so quote styles
 and spaces do not count).
 
-    python bench/extraction_quality.py [--heldout-dir DIR]
+    python bench/extraction_quality.py [--heldout-dir DIR | --written]
 
 ``--heldout-dir DIR`` scores the held-out pages instead (never used to tune the rules; expectations in
 bench/heldout_expected.toml, pages read from DIR; skipped when DIR is absent).
@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 HTML = ROOT.parent / "shared" / "realdata" / "html"
 EXPECTED = Path(__file__).with_name("extraction_expected.toml")
 HELDOUT_EXPECTED = Path(__file__).with_name("heldout_expected.toml")
+WRITTEN = Path(__file__).parent / "corpus" / "pages_written"
 
 
 def builder_extract(data: bytes) -> tuple[str | None, str]:
@@ -84,8 +85,11 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout-dir", type=Path, help="score the held-out pages in this folder instead of realdata")
+    ap.add_argument("--written", action="store_true", help="score the written pages of bench/corpus/pages_written")
     args = ap.parse_args()
     html_dir, expected_file = (args.heldout_dir, HELDOUT_EXPECTED) if args.heldout_dir else (HTML, EXPECTED)
+    if args.written:
+        html_dir, expected_file = WRITTEN, WRITTEN / "labels.toml"
     if not html_dir.is_dir():
         print(f"skipped: {html_dir} is not present")
         return

@@ -302,3 +302,60 @@ def test_text_after_a_closed_block_starts_its_own_line_so_a_credit_does_not_fuse
             "<div style='text-align:center;'><img src='z.gif'></div>编辑|禤志杰<br>责编|陈梦莹<br></div></div></div>")
     lines = extract_html(_page("<title>青川通报</title>", body)).text.split("\n")
     assert "开始搓搓手了！！！" in lines and "编辑|禤志杰" in lines
+
+
+def test_previous_and_next_links_with_a_long_headline_are_removed_anywhere():
+    nxt = "下一条：化工学院师生赴企业开展校企合作调研并签订三项人才培养协议"
+    out, removed = clean("\n".join([P1, P2, P3, "上一篇：学校召开寒假安全工作会议", nxt]))
+    assert out == "\n".join([P1, P2, P3])
+    assert removed == [("prevnext", "上一篇：学校召开寒假安全工作会议"), ("prevnext", nxt)]
+
+
+def test_app_promotion_after_the_article_goes_while_the_same_words_inside_it_stay():
+    inside = "民警提醒，请下载国家反诈中心客户端，开启来电预警功能。"
+    text = "\n".join(["长风财经APP扫码下载，随时掌握最新行情", P1, inside, P2, P3, "（点击进入专题：2024-2025赛季女排联赛）",
+                      "更多精彩内容，请下载东方快讯客户端。", "打开易闻新闻APP 查看更多高清图片"])
+    out, removed = clean(text)
+    assert out == "\n".join([P1, inside, P2, P3])
+    assert [fam for fam, _ in removed] == ["prompt"] * 4
+
+
+def test_closing_sentence_that_asks_readers_to_install_an_app_is_kept():
+    last = "民警提醒，请下载国家反诈中心APP。"
+    out, removed = clean("\n".join([P1, P2, P3, last]))
+    assert out.endswith(last) and removed == []
+
+
+@pytest.mark.parametrize(("line", "family"), [
+    ("二审：吴海", "credit"), ("三审：陈立新", "credit"), ("初审：王五", "credit"),
+    ("金桥证券网 版权所有", "copyright"), ("主办：黔山县融媒体中心　版权所有 ©2025", "copyright"),
+])
+def test_furniture_seen_blind_on_the_second_written_batch_is_removed_anywhere(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_reader_counts_app_invitations_with_a_comma_and_a_top_menu_row_go_at_the_edges():
+    top = ["溪城市第一人民医院 医院概况 科室导航 专家介绍", "120 人赞同了该文章"]
+    end = ["打开APP，阅读全文", "下载飞鸟新闻APP，看更多热点资讯"]
+    out, removed = clean("\n".join([*top, P1, P2, P3, *end]))
+    assert out == "\n".join([P1, P2, P3])
+    assert [fam for fam, _ in removed] == ["nav", "prompt", "prompt", "prompt"]
+
+
+def test_two_clause_headline_above_the_article_is_not_a_menu_row():
+    headline = "光伏板块午后拉升 多只个股涨停"
+    out, _ = clean("\n".join([headline, P1, P2, P3]))
+    assert out.startswith(headline)
+
+
+def test_related_stocks_after_the_article_are_cut():
+    out, removed = clean("\n".join([P1, P2, P3, "相关股票：", "光伏ETF 1.052 +3.14%"]))
+    assert out == "\n".join([P1, P2, P3]) and [fam for fam, _ in removed] == ["tail", "tail"]
+
+
+def test_site_name_after_a_double_hyphen_leaves_the_title_but_a_chinese_dash_subtitle_stays():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("我院开展世界卫生日义诊活动--溪城市第一人民医院") == "我院开展世界卫生日义诊活动"
+    assert tidy_title("改革开放四十年——一个村庄的变迁") == "改革开放四十年——一个村庄的变迁"

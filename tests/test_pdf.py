@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from builder.stages.corpus.pdf import (
     recover_pages,
     strip_running_lines,
 )
+from builder.stages.corpus.pdf_layout import Cell, Row, _consume, analyse, splice
+from builder.text.boilerplate import BoilerplateRemover
 
 GOOD = "青川市今年新建社区食堂四十二家，覆盖老城区和城东新区的主要街道。市民政局负责人介绍，食堂实行政府补贴、社会运营的方式。"
 GARBAGE = "(cid:12)(cid:873)(cid:44)" * 10
@@ -142,3 +145,114 @@ def test_pdf_with_no_readable_page_is_rejected_as_garbled(monkeypatch):
     with pytest.raises(UnreadableFile) as err:
         read_pdf(buf.getvalue())
     assert err.value.reason == "garbled_pdf"
+
+
+# --- tables and charts (pdf_layout.py), on PDFs written by bench/pdf_layout_fixtures.py and the realdata prospectus
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+REALDATA_PDF = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "pdf"
+LEFT_ROWS = ["指标 | 2023年 | 2024年", "社零总额（万亿元） | 47.1 | 48.8", "同比增速 | 7.2% | 3.5%",
+             "餐饮收入（万亿元） | 5.3 | 5.6", "网上零售额（万亿元） | 15.4 | 15.5"]
+RIGHT_ROWS = ["行业 | 收入（亿元） | 占比", "餐饮 | 1260 | 32%", "旅游 | 980 | 25%", "家电 | 870 | 22%", "零售 | 820 | 21%"]
+
+
+@pytest.mark.parametrize("name", ["report_tables_chart.pdf", "report_tables_chart_cid.pdf"])
+def test_side_by_side_tables_come_out_one_after_the_other_one_row_per_line(name):
+    """Rows at different heights (stream: left table, then right) and rows aligned and written row by row across
+    both tables (stream interleaves them): either way each table is whole, under its own caption."""
+    doc = read_pdf((FIXTURES / name).read_bytes())[0]
+    text = doc.text
+    assert "\n".join(LEFT_ROWS) in text and "\n".join(RIGHT_ROWS) in text
+    assert text.index("表1：主要消费指标") < text.index(LEFT_ROWS[0]) < text.index("表2：样本企业分行业收入") < text.index(RIGHT_ROWS[0])
+    counts = doc.meta["_counts"]
+    assert counts["pdf_tables"] == 2 and counts["pdf_tables_side_by_side"] == 2 and counts["pdf_table_rows"] == 10
+
+
+@pytest.mark.parametrize("name", ["report_tables_chart.pdf", "report_tables_chart_cid.pdf"])
+def test_chart_ticks_data_labels_and_legend_are_removed_and_counted_while_the_prose_stays(name):
+    doc = read_pdf((FIXTURES / name).read_bytes())[0]
+    lines = doc.text.split("\n")
+    for residue in ["0", "20", "100", "2020", "2024", "96", "营业收入", "净利润"]:
+        assert residue not in lines
+    assert not any(line.startswith(("0 20", "2020")) for line in lines)
+    assert "图1：样本企业营业收入与净利润（亿元）" in doc.text  # the caption is text, not residue
+    assert "我们维持行业“增持”评级" in doc.text and "此后两年恢复较快。" in doc.text
+    assert doc.meta["_counts"]["pdf_chart_residue_lines"] >= 20
+
+
+def test_tables_are_dropped_with_a_count_when_configured():
+    doc = read_pdf((FIXTURES / "report_tables_chart.pdf").read_bytes(), tables="drop")[0]
+    assert " | " not in doc.text and "社零总额" not in doc.text and "1260" not in doc.text
+    assert "从下方两张表格可以看到" in doc.text
+    counts = doc.meta["_counts"]
+    assert counts["pdf_tables_dropped"] == 2 and counts["pdf_table_rows_dropped"] == 10 and "pdf_table_rows" not in counts
+
+
+def test_table_rows_survive_the_cleaner_at_the_end_of_a_document():
+    """A table that closes the text is in the trailing block; its rows (" | " cells) are not a site menu."""
+    text = "\n".join([GOOD, "", *RIGHT_ROWS])
+    out, removed = BoilerplateRemover().explain(text)
+    assert out.endswith("\n".join(RIGHT_ROWS)) and removed == []
+    menu = "\n".join([GOOD, "关于我们 | 联系我们 | 广告服务 | 法律声明"])
+    assert BoilerplateRemover().explain(menu)[0] == GOOD  # a menu has no figures: still removed
+
+
+@pytest.mark.skipif(not (REALDATA_PDF / "pymupdf_chinese-tables.pdf").is_file(), reason="realdata not present")
+def test_prospectus_credit_table_keeps_one_row_per_line_with_whole_figures():
+    doc = read_pdf((REALDATA_PDF / "pymupdf_chinese-tables.pdf").read_bytes())[0]
+    assert "序号 | 金融机构名称 | 授信总额 | 已使用情况 | 剩余额度" in doc.text
+    assert "3 | 兴业银行盐城分行 | 302,600.00 | 110,600.00 | 192,000.00" in doc.text
+    assert "11 | 上海银行盐城分行 | 46,265.00 | 46,265.00 | 0.00" in doc.text
+    assert "发行人各类授信额度总额达372.53 亿元" in doc.text  # prose around the table as pypdf read it
+
+
+@pytest.mark.skipif(not (REALDATA_PDF / "unstructured_simplified_chinese.pdf").is_file(), reason="realdata not present")
+def test_names_printed_in_columns_are_not_a_table():
+    doc = read_pdf((REALDATA_PDF / "unstructured_simplified_chinese.pdf").read_bytes())[0]
+    assert " | " not in doc.text and "pdf_tables" not in doc.meta.get("_counts", {})
+
+
+def test_page_number_is_not_spelled_from_one_digit_table_cells():
+    assert _consume("251", ["1", "2", "5"]) == 0
+    assert _consume("1工商银行", ["工商银行", "1"]) == 2
+
+
+def test_page_without_tables_or_charts_keeps_its_extracted_text():
+    rows = [Row(700, 690, [Cell(50, 540, GOOD)]), Row(684, 674, [Cell(50, 300, "市民政局负责人介绍。")])]
+    assert analyse(rows) == []
+    assert splice(GOOD, [], Counter()) is None
+
+
+def test_source_setting_pdf_tables_drop_reaches_the_reader_and_the_stage_counters():
+    import json
+
+    from builder.stages.corpus import process_file
+    from builder.stages.corpus.clean import Kept
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "config" / "corpus.schema.json").read_text(encoding="utf-8"))
+    settings = {k: v["default"] for k, v in schema["properties"]["clean"]["properties"].items()}
+    assert schema["properties"]["sources"]["items"]["properties"]["pdf_tables"]["enum"] == ["rows", "drop"]
+    path = str(FIXTURES / "report_tables_chart.pdf")
+    for mode, present in (("rows", True), ("drop", False)):
+        out, counters = process_file(("pdf", path, {"name": "notes", "pdf_tables": mode}, dict(settings), "report_tables_chart.pdf"))
+        docs = [o.document for o in out if isinstance(o, Kept)]
+        assert len(docs) == 1 and ("零售 | 820 | 21%" in docs[0]["text"]) is present
+        assert counters["pdf_tables_dropped" if mode == "drop" else "pdf_table_rows"] > 0
+
+
+def test_table_header_row_repeated_at_the_top_of_each_page_is_not_a_running_header():
+    header = "序号 | 金融机构名称 | 授信总额 | 已使用情况 | 剩余额度"
+    pages = [f"{header}\n{n} | 工商银行 | 330,435.30 | 234,850.00 | 95,585.30\n{GOOD}\n- {n} -" for n in range(1, 5)]
+    out = strip_running_lines(pages, Counter())
+    assert all(p.startswith(header) and f"- {n} -" not in p for n, p in enumerate(out, 1))
+
+
+def test_table_of_years_and_figures_under_one_header_row_is_a_table_not_chart_residue():
+    def row(top, *cells):
+        return Row(top, top - 9, [Cell(50 + 80 * k, 50 + 80 * k + 30, c) for k, c in enumerate(cells)])
+
+    rows = [row(700, "年份", "营收", "利润"), row(682, "2020", "62", "8"), row(664, "2021", "75", "11"),
+            row(646, "2022", "58", "5"), row(628, "2023", "81", "12")]
+    regions = analyse(rows)
+    assert [r.kind for r in regions] == ["table"]
+    assert regions[0].lines == ["年份 | 营收 | 利润", "2020 | 62 | 8", "2021 | 75 | 11", "2022 | 58 | 5", "2023 | 81 | 12"]

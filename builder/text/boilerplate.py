@@ -31,6 +31,8 @@ _CELL_MARKS = re.compile(r"^[|\s]+|[|\s]+$")  # a layout-table cell rendered as 
 _KEYWORD_SEP = re.compile(r"[_|]")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
+# a menu row above or below the article: three or more short words side by side (医院名 医院概况 科室导航)
+_MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
 
 
@@ -52,6 +54,27 @@ def is_keyword_line(line: str) -> bool:
     """An SEO keyword string (今日股市行情_明日大盘_今日股市_…, 20190926|国贸|增长率): three or more ``_``/``|``
     separators and no sentence end."""
     return len(_KEYWORD_SEP.findall(line)) >= 3 and not re.search(r"[。！？!?]", line)
+
+
+_TABLE_SEP = " | "
+_FIGURE = re.compile(r"^[-+]?\d[\d,]*(\.\d+)?%?$")
+
+
+def table_rows(strip: dict[int, str]) -> set[int]:
+    """Lines of a table kept as rows (a PDF table: cells joined with " | "): two or more consecutive lines
+    with the same number of cells, one cell at least a figure. A site menu (关于我们 | 联系我们 | …) has no
+    figures and stands alone."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i in [*sorted(strip), None]:
+        cells = strip[i].count(_TABLE_SEP) + 1 if i is not None and _TABLE_SEP in strip[i] else 0
+        if run and (not cells or cells != strip[run[-1]].count(_TABLE_SEP) + 1 or i != run[-1] + 1):
+            if len(run) >= 2 and any(_FIGURE.match(c.strip()) for j in run for c in strip[j].split(_TABLE_SEP)):
+                out.update(run)
+            run = []
+        if cells:
+            run.append(i)
+    return out
 
 
 def is_prose(line: str) -> bool:
@@ -100,6 +123,8 @@ class BoilerplateRemover:
                 return family
         if s[:1] in "-–—•·*" and not is_prose(bare):
             return "link_list"
+        if _MENU_LINE.match(bare):
+            return "nav"
         if is_keyword_line(bare):
             return "nav"
         return None
@@ -159,8 +184,9 @@ class BoilerplateRemover:
         # article's first block (收盘播报 above a digest) is a section heading, not a menu word
         above = [i for i in live if i < first]
         lone_heading = idx[0] if idx and above and above[0] == idx[0] and len(above) <= 2 else None
+        table = table_rows({i: strip[i] for i in live}) if any(_TABLE_SEP in strip[i] for i in live) else set()
         for i in live:
-            if not (link_page or i < first or i > last):
+            if not (link_page or i < first or i > last) or i in table:
                 continue
             f = edge_of(i)
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:

@@ -183,7 +183,10 @@ def process_file(task: tuple[str, str, dict[str, Any], dict[str, Any], str]) -> 
         data = Path(fpath).read_bytes()
         if not data.strip():
             raise UnreadableFile("empty_file", "empty file")
-        raws = READERS[fmt](data, src.get("encoding", "auto"))
+        if fmt == "pdf":
+            raws = READERS[fmt](data, src.get("encoding", "auto"), tables=src.get("pdf_tables", "rows"))
+        else:
+            raws = READERS[fmt](data, src.get("encoding", "auto"))
     except UnreadableFile as exc:
         return [Rejected.from_row({"reason": exc.reason, "detail": exc.detail, "source": src["name"], "path": shown})], counters
     except OSError as exc:

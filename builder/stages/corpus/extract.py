@@ -15,7 +15,7 @@ from typing import Any
 
 from ...text.markup import field_text
 from .decode import GB_ALIASES, DecodeError, decode_detail, distrust_latin
-from .pdf import counted_warnings, join_pdf_lines, recover_pages, strip_running_lines
+from .pdf import counted_warnings, join_pdf_lines, place_tables, recover_pages, strip_running_lines
 
 
 class UnreadableFile(ValueError):
@@ -178,7 +178,10 @@ def html_to_text(data: bytes, encoding: str = "auto") -> str:
     return html_decode(data, encoding).text
 
 
-SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$")
+SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$"
+                         # an ASCII double hyphen only ever separates the site's name (…活动--溪城市第一人民医院);
+                         # the Chinese dash —— opens a subtitle and is left alone
+                         r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
 TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
 
 
@@ -369,8 +372,10 @@ def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     return [doc]
 
 
-def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
-    """One document per PDF, page-aware: ``meta.page_starts`` holds each page's character offset."""
+def read_pdf(data: bytes, encoding: str = "auto", tables: str = "rows") -> list[RawDoc]:
+    """One document per PDF, page-aware: ``meta.page_starts`` holds each page's character offset.
+    ``tables``: "rows" keeps a table as rows (cells joined with " | "), "drop" removes it (counted); chart
+    residue (axis ticks, data labels, legend words) is removed either way (see pdf_layout.py)."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
@@ -392,6 +397,7 @@ def read_pdf(data: bytes, encoding: str = "auto") -> list[RawDoc]:
             raw_pages = [page.extract_text() or "" for page in reader.pages]
             info = reader.metadata or {}
         raw_pages, used = recover_pages(data, raw_pages, counts)
+        raw_pages = place_tables(data, raw_pages, used, counts, tables)
         pages = [join_pdf_lines(p) for p in strip_running_lines(raw_pages, counts)]
     except UnreadableFile:
         raise

@@ -29,6 +29,7 @@ MAX_PAGE_GARBLED = 0.05
 _LATINISH_END = re.compile(r"[A-Za-z0-9,.;:%)\]\-]$")
 _LATINISH_START = re.compile(r"^[A-Za-z0-9(\[]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+TABLE_ROW = " | "  # cells of a table row as pdf_layout.py writes them
 
 
 class _CountingHandler(logging.Handler):
@@ -157,6 +158,42 @@ def recover_pages(data: bytes, pages: list[str], counts: Counter, fallbacks=None
     return out, used
 
 
+_FIGURES = re.compile(r"\d")
+
+
+def may_hold_tables(text: str, need: int = 3) -> bool:
+    """Cheap test on the extracted text: the tables and charts pdf_layout.py handles hold figures, which come
+    out as lines mostly of digits (cells, ticks, data labels); a page of prose or headings has few. Only
+    such pages pay for the layout scan."""
+    n = 0
+    for line in text.splitlines():
+        s = "".join(line.split())
+        if s and len(_FIGURES.findall(s)) >= 0.3 * len(s):
+            n += 1
+            if n >= need:
+                return True
+    return False
+
+
+def place_tables(data: bytes, pages: list[str], used: list[str], counts: Counter, tables: str = "rows") -> list[str]:
+    """Tables as rows (or dropped) and chart residue removed, on the pages read by pypdf or PDFium (a page
+    recovered by pdfminer has a text layer PDFium could not read). See pdf_layout.py."""
+    todo = {i: p for i, p in enumerate(pages) if used[i] in ("pypdf", "pypdfium2") and may_hold_tables(p)}
+    if not todo:
+        return pages
+    from .pdf_layout import layout_pages
+
+    try:
+        with counted_warnings(counts):
+            new = layout_pages(data, todo, counts, tables)
+    except ImportError:
+        return pages
+    except Exception:  # noqa: BLE001 - a page PDFium cannot lay out keeps its extracted text
+        counts["pdf_layout_failed"] += 1
+        return pages
+    return [new.get(i, p) for i, p in enumerate(pages)]
+
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -172,7 +209,7 @@ def strip_running_lines(pages: list[str], counts: Counter, depth: int = 2) -> li
     split = [[line for line in p.splitlines() if line.strip()] for p in pages]
     seen: Counter = Counter()
     for lines in split:
-        keys = {_furniture_key(x) for x in lines[:depth] + lines[-depth:]}
+        keys = {_furniture_key(x) for x in lines[:depth] + lines[-depth:] if TABLE_ROW not in x}  # a table's header row repeated on each page is the table's
         seen.update(k for k in keys if k)
     need = max(3, (len(pages) + 1) // 2)
     widths = sorted(width(x) for lines in split for x in lines)
@@ -215,13 +252,24 @@ def join_pdf_lines(page_text: str) -> str:
     """Rejoin the printed lines of a page into paragraphs (see the module docstring)."""
     raw_lines = page_text.splitlines()
     lines = [line.strip() for line in raw_lines]
-    nonempty = [width(line) for line in lines if line]
-    if not nonempty:
+    nonempty = [width(line) for line in lines if line and TABLE_ROW not in line]
+    if not nonempty and not any(lines):
         return ""
+    nonempty = nonempty or [0]
     typical = sorted(nonempty)[len(nonempty) * 3 // 4]  # printed width of a full line
     paras: list[str] = []
     buf = ""
+    table: list[str] = []
     for raw, line in zip(raw_lines, lines):
+        if TABLE_ROW in line:  # a table row (pdf_layout.py): a line of its own, the table one paragraph
+            if buf:
+                paras.append(buf)
+                buf = ""
+            table.append(line)
+            continue
+        if table:
+            paras.append("\n".join(table))
+            table = []
         if not line:
             if buf:
                 paras.append(buf)
@@ -246,6 +294,8 @@ def join_pdf_lines(page_text: str) -> str:
             buf = ""
         elif short:
             buf += "\n"  # a line that stops well before the margin: a label, a heading, a list item
+    if table:
+        paras.append("\n".join(table))
     if buf:
         paras.append(buf)
     return "\n\n".join(p.strip("\n") for p in paras if p.strip())
