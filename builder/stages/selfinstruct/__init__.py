@@ -216,6 +216,18 @@ class SelfInstructStage(Stage):
         # forked before any connection is open (a child would hold copies of the sockets), not waited for
         pool = recorder_pool(recorder, self.build.workers)
         waiting: deque[Future] = deque()
+        # the duplicate check of a block runs in a thread while replies keep coming (on the event loop it held
+        # every reply that arrived meanwhile, ~0.1 s a block); one block at a time, written here in reply order
+        settling: asyncio.Future | None = None
+
+        async def settle(wait: bool = False) -> None:
+            nonlocal settling
+            if settling is not None and (wait or settling.done()):
+                decided, settling = await settling, None
+                self.write_decided(ctx, run, decided)
+            if settling is None and run.near.ready:
+                settling = asyncio.get_running_loop().run_in_executor(None, run.near.settle)
+
         try:
             async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
                 waiting.append(pool.submit(record_one, res))
@@ -223,11 +235,15 @@ class SelfInstructStage(Stage):
                     self.apply(ctx, run, waiting.popleft().result())
                 if len(waiting) > window:  # the recorder is behind: let it catch up before reading more
                     self.apply(ctx, run, await asyncio.wrap_future(waiting.popleft()))
+                await settle()
             while waiting:
                 self.apply(ctx, run, await asyncio.wrap_future(waiting.popleft()))
+            await settle(wait=True)
         except BrokenProcessPool:
             raise BuilderError("selfinstruct: the recorder process died (out of memory?); the replies are cached, run again") from None
         finally:
+            if settling is not None:  # an error or Ctrl-C: the thread finishes its block; nothing of it is written
+                await asyncio.wait([settling])
             pool.shutdown(wait=True, cancel_futures=True)
             await client.aclose()
             run.client_stats, run.latencies = Counter(client.stats), list(client.latencies)
@@ -249,14 +265,16 @@ class SelfInstructStage(Stage):
         for pending, forms in done.pending:
             run.near.add(forms)
             run.waiting.append(pending)
-        if run.near.ready:  # a block's worth: decide and write it now, while the next replies are on their way
-            self.write_settled(ctx, run)
+        # a block's worth is decided by generate() in a thread, while the next replies are on their way
 
     def write_settled(self, ctx: StageRun, run: GenerationRun) -> None:
-        """Decide the waiting items (``NearDuplicates.settle``): drop the repeats of earlier kept items (the
-        earliest is kept), write the rest in reply order."""
+        """Decide the waiting items (``NearDuplicates.settle``) and write them."""
+        self.write_decided(ctx, run, run.near.settle())
+
+    def write_decided(self, ctx: StageRun, run: GenerationRun, decided) -> None:
+        """Drop the repeats of earlier kept items (the earliest is kept), write the rest in reply order."""
         near = run.near
-        for row, repeat in near.settle():
+        for row, repeat in decided:
             p = run.waiting.popleft()
             if repeat is not None:
                 kept_id = near.kept_ids.get(repeat.row, "")

@@ -11,6 +11,7 @@ threshold was chosen on labelled pairs: ``bench/quality/selfinstruct_filters.py`
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -220,6 +221,7 @@ class NearDuplicates:
         self.forms: list[tuple[str, str]] = []
         self.kept_ids: dict[int, str] = {}
         self._pending: list[int] = []
+        self._lock = threading.Lock()  # the stage settles a block in a thread while the event loop adds rows
         self._first: dict[tuple[str, str], int] = {}  # form -> its first row: exact repeats need no join
         self._joined: list[int] = []  # the rows of the join's sets, in its order
         self._join: GramJoin | None = None
@@ -227,9 +229,10 @@ class NearDuplicates:
         self._dropped: set[int] = set()
 
     def add(self, forms: tuple[str, str]) -> int:
-        row = len(self.forms)
-        self.forms.append(forms)
-        self._pending.append(row)
+        with self._lock:
+            row = len(self.forms)
+            self.forms.append(forms)
+            self._pending.append(row)
         return row
 
     @property
@@ -239,7 +242,8 @@ class NearDuplicates:
 
     def settle(self) -> list[tuple[int, Repeat | None]]:
         """(row, None when kept, else the earlier kept row it repeats) for every row added since the last call."""
-        rows, self._pending = self._pending, []
+        with self._lock:
+            rows, self._pending = self._pending, []
         forms = self.forms
         alike: dict[int, list[tuple[float, float, int]]] = {}
         if self.threshold < 1.0 and rows:
