@@ -129,7 +129,9 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
                 samples.append({"kind": "kept", "reason": "", "id": str(row.get("id") or ""),
                                 "excerpt": _excerpt(row)})
     if rejected is not None and dropped:
-        rej = rejected.group_by("reason").head(2).collect()
+        have = rejected.collect_schema().names()
+        show = [c for c in ("reason", "id", "detail", "path") if c in have]  # not the records: all of them would be read
+        rej = rejected.select(show).group_by("reason", maintain_order=True).head(2).collect(engine="streaming")
         for row in rej.iter_rows(named=True):
             samples.append({"kind": "rejected", "reason": row["reason"], "id": row.get("id") or "",
                             "excerpt": (row.get("detail") or "") + " | " + (row.get("path") or "")})
