@@ -87,6 +87,15 @@ _EMPTY = np.uint64(1) << np.uint64(63)  # no 48-bit shingle hash has this value:
 
 
 @njit(cache=True, nogil=True)
+def _slot_of(keys, h, mask):  # pragma: no cover - compiled
+    """The slot of hash ``h`` in the open-addressing table ``keys``: where it is, or the empty slot it would take."""
+    slot = (h * _M1) >> np.uint64(40) & np.uint64(mask)
+    while keys[slot] != _EMPTY and keys[slot] != h:
+        slot = (slot + np.uint64(1)) & np.uint64(mask)
+    return slot
+
+
+@njit(cache=True, nogil=True)
 def slot_runs(cp, cp_off, set_len, a, b, la, lb, n, hash_bits, max_slot_chars):  # pragma: no cover - compiled
     """Candidate slot runs of each pair (a[k], b[k]), a being the shorter text (longer than n characters):
     the gaps of uncovered characters between consecutive positions of a whose shingle is also one of b's,
@@ -124,9 +133,7 @@ def slot_runs(cp, cp_off, set_len, a, b, la, lb, n, hash_bits, max_slot_chars): 
         distinct = 0
         for u in range(nb):
             h = _hash_at(cp, ob + u, n, drop)
-            slot = (h * _M1) >> np.uint64(40) & np.uint64(mask)
-            while keys[slot] != _EMPTY and keys[slot] != h:
-                slot = (slot + np.uint64(1)) & np.uint64(mask)
+            slot = _slot_of(keys, h, mask)
             if keys[slot] == _EMPTY:
                 keys[slot] = h
                 vals[slot] = u
@@ -138,9 +145,7 @@ def slot_runs(cp, cp_off, set_len, a, b, la, lb, n, hash_bits, max_slot_chars): 
         prev_pos = -1
         for t in range(na):
             h = _hash_at(cp, oa + t, n, drop)
-            slot = (h * _M1) >> np.uint64(40) & np.uint64(mask)
-            while keys[slot] != _EMPTY and keys[slot] != h:
-                slot = (slot + np.uint64(1)) & np.uint64(mask)
+            slot = _slot_of(keys, h, mask)
             if keys[slot] == _EMPTY:
                 continue
             pos = vals[slot]  # where this shingle first occurs in b
