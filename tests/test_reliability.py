@@ -157,7 +157,8 @@ def test_a_signal_stops_the_request_loop_promptly_and_the_rerun_pays_only_for_wh
         seconds = time.monotonic() - t0
         srv.release()
         assert proc.returncode == code and seconds < 5, (seconds, stderr)
-        assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume" and "Traceback" not in stderr
+        assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume", stderr
+        assert "Traceback" not in stderr and "never retrieved" not in stderr, stderr
         assert Manifest.read(tmp_path / "out" / "selfinstruct") is None
         answered = srv.answered
         srv.hold_after = None

@@ -14,7 +14,6 @@ failed requests, with the reason), ``report/README.md`` and ``report/win_rate.sv
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import random
@@ -25,6 +24,7 @@ from typing import Any, Callable
 
 import polars as pl
 
+from .. import aio
 from ..config import BuildConfig
 from ..errors import BuilderError
 from ..llm import ChatRequest, Completion, LLMClient, LLMError, LLMSettings, RequestCache, endpoint_problem, estimate_prompt_tokens
@@ -196,7 +196,7 @@ def _answers(build: BuildConfig, cand: dict[str, Any], questions: list[Question]
     log(f"eval: {name}: {len(questions)} answers from {settings.model}")
     reqs = [ChatRequest([{"role": "user", "content": prompt_of(q)}], {"temperature": cand.get("temperature", 0.0),
                                                                         "max_tokens": cand.get("max_tokens", 1024)}) for q in questions]
-    replies = asyncio.run(_ask(_client(build, settings), reqs))
+    replies = aio.run(_ask(_client(build, settings), reqs))
     out = {}
     for q, r in zip(questions, replies):
         if isinstance(r, LLMError):
@@ -224,7 +224,7 @@ def _judge(build: BuildConfig, questions: list[Question], result: EvalRun, seed:
             tasks.append(JudgeTask(q, k, order, prompt.messages(q, order, answers, s["reference"] and bool(q.reference))))
     settings = _settings(build, s["judge"])
     reqs = [ChatRequest(list(t.messages), {"temperature": 0.0, "max_tokens": s["judge"]["max_tokens"]}) for t in tasks]
-    replies = asyncio.run(_ask(_client(build, settings), reqs)) if reqs else []
+    replies = aio.run(_ask(_client(build, settings), reqs)) if reqs else []
     judgments = []
     for t, r in zip(tasks, replies):
         if isinstance(r, LLMError):

@@ -62,6 +62,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 
+from .. import aio
 from ..errors import BuilderError
 from .cache import CachedReply, RequestCache, request_key
 # the settings, limits and redaction live in their own modules; their names stay importable from here
@@ -396,4 +397,4 @@ def run_requests(build, requests: Iterable[ChatRequest], on_result: Callable[[in
             await c.aclose()
         return out
 
-    return asyncio.run(go())
+    return aio.run(go())

@@ -17,7 +17,6 @@ the next run asks again instead of being served the same reply. A reading is any
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import (
     Any,
@@ -30,6 +29,7 @@ from typing import (
     TypeVar,
 )
 
+from .. import aio
 from .client import Completion, LLMClient, LLMError, in_order
 
 Messages = Sequence[Mapping[str, Any]]
@@ -131,4 +131,4 @@ def ask_all(build, requests: Iterable[tuple[Messages, Mapping[str, Any]]], read:
         finally:
             await c.aclose()
 
-    return asyncio.run(go())
+    return aio.run(go())

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from ... import aio
 from ...errors import BuilderError
 from .clean import Cleaner, Kept, Rejected, to_document
 from .crawl_feeds import content_kind, decode_html, page_links, parse_feed, parse_sitemap
@@ -127,7 +128,7 @@ class Crawler:
             self._add_entry_points(fr)
             self.ctx.log(f"crawl {how} (generation {fr.gen}): {fr.pending_count()} URLs pending, database {self.db_path}")
             before = fr.pages_fetched()
-            asyncio.run(self._crawl(fr))
+            aio.run(self._crawl(fr))
             fr.finish()
             fetched_now = fr.pages_fetched() - before
             self.ctx.count("crawl_pages_fetched_this_run", fetched_now)

@@ -35,6 +35,7 @@ from typing import Any, Iterator, Mapping
 
 import polars as pl
 
+from ... import aio
 from ...errors import BuilderError, DryRunFinished
 from ...items import SplitRule
 from ...llm import Completion, LLMClient, LLMSettings, ask, display_url, endpoint_problem, in_order, response_format_for
@@ -156,7 +157,7 @@ class SelfInstructStage(Stage):
             ctx.log(f"dry-run estimate: {summary}")  # printed as text: "[llm.prices]" is not console markup
             raise DryRunFinished(f"estimate only, nothing sent: {self.describe_estimate(est, plain=False)}")
         run = GenerationRun.start(s["filters"], self.build.settings["build"]["seed"], s["samples"])
-        asyncio.run(self.generate(ctx, run))
+        aio.run(self.generate(ctx, run))
         self.write_items(ctx, run)
         ctx.tables.update(report_tables(run, self.llm, ctx.counters))
         failed = {k.removeprefix("failed_"): n for k, n in ctx.counters.items() if k.startswith("failed_") and k.removeprefix("failed_") not in MODEL_FAILURES}
