@@ -204,8 +204,9 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             if len(listed) < len(found):
                 return "list_incomplete", f"the input has {len(found)} direct quotations; the answer lists {len(listed)}"
         if kind == "numbers":
-            found = set(tk.numbers(source))
-            missing = [x for x in found if x not in output]
+            found = tk.key_figures(source)
+            listed = {n for line in output.split("\n") for n in re.sub(r"^\d+\.\s*", "", line).split("：", 1)[0].split("、")}
+            missing = [x for x in found if x not in listed]
             if missing:
                 return "list_incomplete", f"the input has {len(found)} figures; the answer misses {len(missing)} ({'、'.join(missing[:3])})"
     elif kind == "timeline" and source:

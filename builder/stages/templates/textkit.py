@@ -135,6 +135,34 @@ def numbers(text: str) -> list[str]:
     return [m.group(0) for m in NUMBER.finditer(text) if not re.fullmatch(r"\d{1,2}", m.group(0))]
 
 
+FIGURE_RANGE = re.compile(r"(?:\d+(?:\.\d+)?[%万亿千]?|[" + CN_DIGITS + r"]+)(?:到|至|～|~|-|—)(?:\d+(?:\.\d+)?|[" + CN_DIGITS + r"]+)[万亿千]?"
+                          + UNIT + r"?")
+
+
+def key_figures(text: str) -> list[str]:
+    """The figures of a text a reader would chart, each once: a range as one figure (一到两次, 15%至20%), the currency
+    with its amount (100英镑), not a date or a year (2009年, 10月1日), not an ordinal (第26次, 二期)."""
+    taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in DATE.finditer(text)]
+    taken += [(m.start(), m.end()) for m in re.finditer(r"(?<!\d)\d{4}年(?:初|底|代)?", text)]
+    out = []
+    for m in FIGURE_RANGE.finditer(text):
+        if not any(a <= m.start() < b for a, b in taken):
+            out.append(m.group(0))
+            taken.append((m.start(), m.end()))
+    for m in NUMBER.finditer(text):
+        n, i = m.group(0), m.start()
+        if re.fullmatch(r"\d{1,2}", n) or any(a <= i < b for a, b in taken):
+            continue
+        if text[i - 1: i] == "第" or re.fullmatch(r"[" + CN_DIGITS + r"]+[期届批轮]", n):
+            continue  # 第26次, 二期: an ordinal
+        if re.fullmatch(r"[一二两三四五六七八九十]\D?", n):
+            continue  # 两家, 三次, 五件事, 二年(级): a count in passing, not data (and 三元 may be a company)
+        tail = re.match(r"(?:英镑|美元|欧元|日元|港元|韩元|卢布|澳元|剂次|克|千克|公斤|毫升|升|度)"
+                        r"|[多余](?:" + UNIT[3:-1] + r"|对|位|英镑|美元)?", text[m.end():])
+        out.append(n + tail.group(0) if tail and (re.fullmatch(r"[\d.]+[万亿千]?", n) or tail.group(0)[0] in "多余") else n)
+    return list(dict.fromkeys(out))
+
+
 def dates(text: str) -> list[str]:
     return [m.group(0) for m in DATE.finditer(text)]
 
@@ -345,13 +373,58 @@ def _candidate(word: str, flag: str) -> bool:
 DISTINCT_IDF = 6.0  # jieba IDF below which a common noun is everywhere in news (设备 5.8, 股份 4.8, 项目 4.9)
 
 
-def distinctive(words: list[str], tokens: list[tuple[str, str]]) -> list[str]:
-    """Names (nr, ns, nt, nz, Latin) always; common words only when jieba's IDF says they are not everywhere."""
+SUBJECT_IDF = 7.0  # a common word the headline does not use must be rarer than this (检查 6.0, 用户 6.8, 比赛 6.8, 网站 6.5)
+
+
+def distinctive(words: list[str], tokens: list[tuple[str, str]], title: str | None = None) -> list[str]:
+    """Names (nr, ns, nt, nz, Latin) always; common words only when jieba's IDF says they are not everywhere. With
+    the headline given, a common word it does not use must be rarer still: 检查, 客户, 网站 and 比赛 are in every
+    other story, and an article's keywords are what sets it apart."""
     _, analyse, _ = jieba_modules()
     idf = analyse.default_tfidf
     flags = dict(tokens)
-    return [w for w in words if flags.get(w) in ("nr", "ns", "nt", "nz", "eng")
-            or idf.idf_freq.get(w, idf.median_idf) >= DISTINCT_IDF]
+    head = clean_residue(title or "")
+
+    def rare_enough(w: str) -> bool:
+        score = idf.idf_freq.get(w, idf.median_idf)
+        return score >= DISTINCT_IDF if (title is None or w in head) else score >= SUBJECT_IDF
+
+    return [w for w in words if flags.get(w) in ("nr", "ns", "nt", "nz", "eng") or rare_enough(w)]
+
+
+COLUMN_LABEL = re.compile(r"^\s*(?:【([^】]{2,8})】|#?[（(]([^）)]{2,8})[）)]|([^|｜:：\s]{2,6})\s*[|｜])")
+
+
+def column_label(title: str) -> str | None:
+    """The column or series a headline starts with (棱镜|…, 【深度】…, #（关注夏收）…): a label of the outlet, not what the
+    article is about."""
+    m = COLUMN_LABEL.match(clean_residue(title or ""))
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def said_fragment(word: str, text: str) -> bool:
+    """A name with the verb that follows it (周琦说): the analyser's cut, not a term; the name stands alone elsewhere."""
+    m = re.fullmatch(r"(.{2,4}?)(?:说|称|表示|坦言)", word)
+    return bool(m) and text.count(m.group(1)) > text.count(word)
+
+
+def tidy_terms(words: list[str], text: str, title: str, column: str | None, people: tuple[str, ...] = (),
+               mentions: int = 3) -> list[str]:
+    """Keywords and tags an editor would keep: no column label, a name cut with its verb given back as the name
+    (周琦说 -> 周琦), no word that only repeats a longer one of the list (龙湖 beside 龙湖集团, 防腐 beside 防腐剂), and
+    a person only when the headline names them or the story keeps coming back to them (``mentions`` times): not
+    every passer-by who is quoted."""
+    words = list(dict.fromkeys(re.sub(r"(?:说|称|表示|坦言)$", "", w) if said_fragment(w, text) else w for w in words))
+    out = []
+    for w in words:
+        if column and (w == column or w in column):
+            continue
+        if any(w != o and w in o for o in words):
+            continue
+        if w in people and w not in title and text.count(w) < mentions:
+            continue
+        out.append(w)
+    return out
 
 
 def whole_words(words: list[str], text: str) -> list[str]:
@@ -364,6 +437,13 @@ def whole_words(words: list[str], text: str) -> list[str]:
             continue  # always right after a surname: the given name of a person (吴海峰 -> 海峰, 罗健儿 -> 健儿)
         out.append(w)
     return out
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """jieba's two-character dictionary words (门前, 田间): a character that starts or ends one belongs to it."""
+    jieba, _, _ = jieba_modules()
+    return frozenset(w for w, n in jieba.dt.FREQ.items() if n and len(w) == 2)
 
 
 JOINING_CHARS = frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但中上下里内外年月日个这那其之所到有又再还让给由"
@@ -385,6 +465,7 @@ def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int =
         return word
     start, end = [i for i in occ], [i + len(word) for i in occ]
     term = word
+    grown = [(term, start, end)]
     while len(term) < longest:
         before = {text[i - 1] if i else "" for i in start}
         after = {text[j: j + 1] for j in end}
@@ -394,7 +475,12 @@ def whole_term(word: str, text: str, names: tuple[str, ...] = (), longest: int =
             term, end = term + c, [j + 1 for j in end]
         else:
             break
-    return term
+        grown.append((term, start, end))
+    words = dictionary_words()
+    for term, start, end in reversed(grown):  # the longest growth that does not end inside a word: 日本国会门(前) -> 日本国会
+        if term == word or not any(text[j - 1: j + 1] in words for j in end) and not any(text[max(i - 1, 0): i + 1] in words for i in start if i):
+            return term
+    return word
 
 
 def figure_piece(word: str, text: str) -> bool:
@@ -472,7 +558,8 @@ def entities_of(tokens: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 ADMIN_END = re.compile(r"(省|市|县|区|镇|乡|村|街道|自治州|自治区|州)$")
 GENERIC_ORGS = frozenset("科研院所 研究机构 有关部门 相关部门 主管部门 职能部门 上市公司 民营企业 中小企业 金融机构 "
-                         "哨点医院 定点医院 三甲医院 社区卫生服务中心 数据公司 第三方数据公司 科技公司 互联网公司 医疗机构".split())
+                         "哨点医院 定点医院 三甲医院 社区卫生服务中心 数据公司 第三方数据公司 科技公司 互联网公司 医疗机构 初创公司 "
+                         "子公司 母公司 分公司 控股公司 上市公司 保险公司 快递公司 物业公司 大型医院 基层医院".split())
 # a person is named as one: after a role (局长李明, 村民王芳) or before what they said or did (李明表示, 李明说)
 ROLE_BEFORE = tuple("长 主任 书记 教授 医生 医师 记者 市民 村民 居民 师傅 老师 学生 家长 主席 总裁 经理 董事长 创始人 负责人 专家 工程师 "
                     "研究员 馆长 队长 选手 运动员 演员 歌手 作家 警官 民警 律师 法官 总统 总理 首相 部长 大使 发言人 代表 网友 游客 "
@@ -650,6 +737,49 @@ def only_inside_names(word: str, text: str) -> bool:
     spans = [(m.start(), m.end()) for m in _NAME_SPAN.finditer(text) if len(m.group(0)) > len(word) + 2]
     occ = list(_occurrences(word, text))
     return bool(occ) and all(any(a < i and i + len(word) < b for a, b in spans) for i in occ)
+
+
+NAME_SUFFIX = re.compile(r"科技|公司|集团|银行(?![卡账])|委员会|国会|参议院|众议院|议会|协会|大学|学院|医院|研究院|研究所|实验室|法院|检察院|"
+                         r"公安局|海关|基金会|电视台|日报|晚报|通讯社|交易所")
+# characters no name runs across: punctuation, numerals, measure words and the grammatical words of JOINING_CHARS
+# that never sit inside a name (日 of 日本, 中 of 中国 and 大 of 大学 do)
+_NOT_IN_NAME = (frozenset("，。、；：！？“”‘’（）《》「」 \n—-") | frozenset(CN_DIGITS) | frozenset("家些位名项")
+                | frozenset("的了在是和与及等也都就为对从把被着过将向于以而且或并但其之所到有又再还让给由因各每该此已正仍均则即便才只"
+                            "更最很较亦至自往经按据沿随替跟同比像如若虽却使令今昨首用"))
+FOREIGN_DOT = re.compile(r"[\u4e00-\u9fff][·•][\u4e00-\u9fff]")
+
+
+def name_shapes(body: str) -> list[str]:
+    """Spans that have the shape of a name whatever the analyser says: an organisation's ending with the words
+    before it (魔蝎科技, 日本参议院, 天翼征信… ends in none and is missed), a foreign name with its middle dot
+    (亚伯拉罕·林肯). An entity list that covers none of a span is incomplete."""
+    out = []
+    for m in NAME_SUFFIX.finditer(body):
+        i = m.start()
+        while i > 0 and m.start() - i < 8 and body[i - 1] not in _NOT_IN_NAME and not body[i - 1].isdigit():
+            i -= 1
+        span = re.sub(r"^.*?(?:全市|全县|全省|全区|全国|本市|本县|该市|该县)", "", body[i: m.end()])  # 全市哨点医院: 哨点医院
+        if len(span) - len(m.group(0)) >= 2 and span not in GENERIC_ORGS and not any(span.endswith(g) and len(span) - len(g) <= 2 for g in GENERIC_ORGS):
+            out.append(span)
+    for m in FOREIGN_DOT.finditer(body):  # 亚伯拉罕·林肯: the runs of name characters either side of the dot
+        i, j = m.start() + 1, m.start() + 2
+        while i > 0 and m.start() + 1 - i < 6 and body[i - 1] not in _NOT_IN_NAME:
+            i -= 1
+        while j < len(body) and j - m.start() - 2 < 6 and body[j] not in _NOT_IN_NAME:
+            j += 1
+        out.append(body[i: j])
+    return list(dict.fromkeys(out))
+
+
+def covers(names: list[str], span: str) -> bool:
+    """Some listed name is the span, contains it, or is its end (海关 of 青川海关 would not do, 青川 neither: the place
+    inside an organisation's name does not name the organisation); a foreign name may sit inside a longer span."""
+    return any(span in n or (n in span and (span.endswith(n) or "·" in n or "•" in n)) for n in names if len(n) >= 2)
+
+
+def drop_aliases(names: list[str]) -> list[str]:
+    """A name that is the end of a longer one of the same list (市交通运输局 of 青川市交通运输局, 水晶郦城 of 龙湖水晶郦城)."""
+    return [n for n in names if not any(n != o and o.endswith(n) for o in names)]
 
 
 def names_subject(words: list[str], title: str) -> bool:

@@ -11,11 +11,14 @@ from .core import Article, derivation, numbered, first_sentence
 # -- keywords, topics, entities ------------------------------------------------------------------
 @derivation("keyword_list", "jieba TF-IDF keywords (list)")
 def _keyword_list(a: Article):
-    text = "\n".join([a.doc.get("title") or ""] + a.text_lines)
-    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens)
+    title = a.doc.get("title") or ""
+    column = tk.column_label(title)
+    head = tk.clean_residue(title).replace(column, "", 1) if column else title  # 棱镜|数据业大整顿: the column is no subject
+    text = "\n".join([title] + a.text_lines)
+    kw = tk.distinctive(tk.whole_words(tk.keywords_tfidf(a.tokens, 14), text), a.tokens, head)
     # the headline's own nouns that the body keeps using come first (共享充电宝 涨价: 充电宝), then TF-IDF's
     body = "\n".join(a.text_lines)
-    subject = sorted({w for w, f in tk.pos_tokens(tk.clean_residue(a.doc.get("title") or ""))
+    subject = sorted({w for w, f in tk.pos_tokens(tk.clean_residue(head))
                       if len(w) >= 2 and f in ("n", "nz", "nt", "ns", "nr", "vn", "eng") and w not in tk.GENERIC
                       and body.count(w) >= 3}, key=lambda w: (-body.count(w), w))  # ties by the word: no set order
     kw = list(dict.fromkeys(subject[:2] + kw))
@@ -27,8 +30,8 @@ def _keyword_list(a: Article):
     for w in kw:  # 金塔县芨芨台子 after 芨芨台子煤矿: the same name again
         if not any(len(w) >= 3 and any(w[k:k + 3] in o for k in range(len(w) - 2)) for o in kept):
             kept.append(w)
-    kw = kept[:6]  # the strongest six
-    if len(kw) < 4 or not tk.names_subject(kw, a.doc.get("title") or ""):
+    kw = tk.tidy_terms([w for w in kept if len(w) <= 8], body, head, column, a.get("body_entities")["人物"])[:6]  # the strongest six
+    if len(kw) < 4 or not tk.names_subject(kw, head):
         return None  # keywords that miss what the headline is about are not the article's keywords
     return kw
 
@@ -49,12 +52,16 @@ def _top_keywords(a: Article):
 def _tags(a: Article):
     strong = set(tk.keywords_tfidf(a.tokens, 12))  # a tag must also be a TF-IDF keyword: no 街道, 综合, 观点
     text = "\n".join(a.text_lines)
+    title = a.doc.get("title") or ""
+    column = tk.column_label(title)
+    head = tk.clean_residue(title).replace(column, "", 1) if column else title
     words = tk.distinctive(tk.whole_words([w for w in tk.keywords_textrank(a.tokens, 12) if w in strong and w in text], text),
-                           a.tokens)
+                           a.tokens, head)
     words = list(dict.fromkeys(tk.whole_term(w, text, a.get("entity_names")) for w in words))
-    words = [w for w in words if not any(w != o and w in o for o in words) and not tk.only_inside_names(w, text)
-             and tk.recurring(w, text, a.doc.get("title") or "", a.get("entity_names"))][:5]
-    if not tk.names_subject(words, a.doc.get("title") or ""):
+    words = [w for w in words if not tk.only_inside_names(w, text) and len(w) <= 8  # 甘肃张掖市矿山救护大队 is no tag
+             and tk.recurring(w, text, head, a.get("entity_names"))]
+    words = tk.tidy_terms(words, text, head, column, a.get("body_entities")["人物"], mentions=10**9)[:5]  # a person tag: the headline's
+    if not tk.names_subject(words, head):
         return None  # tags that miss what the headline is about (郯城 beside 郯城县: the longer one kept above)
     topic = a.get("topic")
     tags = ([topic] if topic else []) + [w for w in words if w != topic]
@@ -71,20 +78,36 @@ def _topic(a: Article):
     return a._topic_of(f"{title}\n{a.get('body') or ''}", title)
 
 
+@derivation("body_entities", "people, places and organisations the body names, confirmed against it (by kind)")
+def _body_entities(a: Article):
+    return tk.named_entities(a.text_lines, "\n".join(a.text_lines))
+
+
 @derivation("entity_names", "every confirmed name of the body, longest first (to keep keywords whole)")
 def _entity_names(a: Article):
-    found = tk.named_entities(a.text_lines, "\n".join(a.text_lines))
+    found = a.get("body_entities")
     return tuple(sorted({w for ws in found.values() for w in ws}, key=lambda w: (-len(w), w)))
 
 
 @derivation("entities", "people, places and organisations (LAC where installed, else jieba part-of-speech)")
 def _entities(a: Article):
-    body = "\n".join(a.text_lines)  # the input shows the body: entities only from it
-    found = tk.named_entities(a.text_lines, body)
+    found = {k: tk.drop_aliases(v) for k, v in a.get("body_entities").items()}  # the input shows the body: entities only from it
     kinds = [k for k, v in found.items() if v]
-    if len(kinds) < 2:
+    if len(kinds) < 2 or any(len(v) > 8 for v in found.values()):
+        return None  # an answer of more than eight names a kind reads as a dump, and a cut list is incomplete
+    listed = [n for v in found.values() for n in v]
+    places = [p for p in found.get("地点", []) if len(p) >= 2] + [re.sub(r"[省市县区]$", "", p) for p in found.get("地点", []) if len(p) >= 3]
+    for span in tk.name_shapes("\n".join(a.text_lines)):
+        if tk.covers(listed, span):
+            continue
+        if "·" not in span and "•" not in span and len(span) <= 12 and any(span.startswith(p) and len(span) > len(p) + 1 for p in places):
+            found.setdefault("机构", []).append(span)  # 南屏市公安局: a listed place and an organisation's ending, by its shape
+            listed.append(span)
+            continue
+        return None  # a name of the body the analyser missed (魔蝎科技, 亚伯拉罕·林肯): the list would be incomplete
+    if any(len(v) > 8 for v in found.values()):
         return None
-    return "\n".join(f"{k}：{'、'.join(v[:8])}" for k, v in found.items() if v)
+    return "\n".join(f"{k}：{'、'.join(v)}" for k, v in found.items() if v)
 
 
 @derivation("named_sources", "who is quoted or cited (list)")
@@ -126,12 +149,13 @@ def _quotes(a: Article):
 
 @derivation("number_facts", "sentences that carry figures, each with its figures")
 def _number_facts(a: Article):
-    out = []
+    out, seen = [], set()
     for p in a.paragraphs:
         for s in tk.split_sentences(tk.strip_dateline(p)):
-            nums = tk.numbers(s)
-            if nums:
-                out.append(f"{'、'.join(dict.fromkeys(nums))}：{s}")
+            nums = [n for n in tk.key_figures(s) if n not in seen]
+            if nums:  # a figure already listed (6亿人次 in the lead and again in a quote) is listed once, where it first comes
+                seen.update(nums)
+                out.append(f"{'、'.join(nums)}：{s}")
     return numbered(out) if 3 <= len(out) <= 10 else None  # all of them (the answer must be complete), or no item
 
 
