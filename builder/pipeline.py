@@ -150,7 +150,14 @@ def _execute_in(build, stage, name, work, final, upstream, console, progress, op
     except DryRunFinished:  # an estimate only: the previous output and manifest stay as they were
         run.close()
         raise
-    rows = run.close()
+    except BaseException:
+        run.abandon()  # shards still being written in the background finish before the folder is removed
+        raise
+    try:
+        rows = run.close()
+    except BaseException:
+        run.abandon()
+        raise
     files = verified_shards(work, name, rows)
     _check_output(stage, run, rows, upstream)
     seconds = time.time() - t0

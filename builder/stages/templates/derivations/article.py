@@ -15,6 +15,9 @@ TITLE_TAG = re.compile(r"\s*[（(](?:组?图|多图|视频|图文|附视频|附�
 @derivation("title", "the article's own title")
 def _title(a: Article):
     t = TITLE_TAG.sub("", tk.clean_residue(a.doc.get("title") or "")).strip()
+    column = tk.column_label(t)
+    if column:  # 棱镜|…, 【资讯汇总】…, #（关注夏收）（3）…: the outlet's column, not the headline
+        t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜:：\s]{2,6}\s*[|｜])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
     if not 4 <= len(t) <= 60:
         return None
     body = a.get("body") or ""
