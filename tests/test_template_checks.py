@@ -573,3 +573,10 @@ def test_list_and_digest_answers_are_made_by_the_model_and_checked_against_the_a
     failed = rej.filter(pl.col("reason") == "output_not_in_input")["detail"]
     assert failed.str.contains("量子纠缠").any() and failed.str.contains("张三丰|月球").any()
     assert failed.str.contains("9999").any()
+
+
+def test_a_screenshot_caption_and_a_home_link_glued_to_the_last_sentence_are_furniture():
+    lines = ["国庆长假过半，外媒关注武汉的热情不减。", "英国《泰晤士报》网站题为《蓬勃发展的武汉再次充满欢声笑语》的报道截图。",
+             "报道称，武汉再次充满欢声笑语。", "可以预见的是，行业的整顿仍将持续。返回腾讯网首页>>"]
+    assert tk.page_lines(lines) == [lines[0], lines[2], "可以预见的是，行业的整顿仍将持续。"]
+    assert tk.page_lines(["他说：“请大家返回首页查看。”"]) == ["他说：“请大家返回首页查看。”"]  # inside a quote it is the text

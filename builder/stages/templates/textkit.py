@@ -91,12 +91,16 @@ FURNITURE_LINE = re.compile(
     r".*对此文亦有贡献.*|.*(?:跟贴|跟帖|发表观点|网友评论|我要评论|条评论).*|【详细】|\[详细\].*|.*官方微信|.*公众号|APP专享|"
     r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?.*|\d{1,2}:\d{2}|[\d,]+|"
     r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
-    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|"
+    r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|.{0,80}(?:报道|网页|页面|视频|微博)截图。?|"
     r"(?=.{0,160}$).*(?:点击菜单|点击投票|【点击|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
     r"转载请注明|未经授权).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
 )
 COMMENTS_START = re.compile(r"^(?:网友评论.*|.*跟贴.*|.*跟帖.*|发表评论|全部评论|评论\s*\d+\s*条?|相关推荐|为您推荐|热门推荐|猜你喜欢|加载更多.*|热门评论.*|最新评论.*)$")
 SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
+
+
+# site chrome glued to the end of a sentence by the page's markup (…将持续。返回腾讯网首页>>)
+TRAILING_FURNITURE = re.compile(r"(?<=[。！？”」])\s*(?:返回.{0,8}首页|查看原文|阅读原文|点击查看.{0,8}|更多精彩.{0,10}|下载.{0,8}客户端.{0,10})\s*(?:>>|»|》》)?\s*$")
 
 
 def page_lines(lines: list[str]) -> list[str]:
@@ -109,7 +113,9 @@ def page_lines(lines: list[str]) -> list[str]:
     cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
     if cut is not None:  # readers' comments and recommendations below the article
         lines = lines[:cut]
-    kept = [x for x in lines if not FURNITURE_LINE.match(x.strip())]
+    kept = [TRAILING_FURNITURE.sub("", x) for x in lines if not FURNITURE_LINE.match(x.strip())]
+    kept = [x for x in kept if x.strip()]
+
     def loose(x: str, tail: bool = False) -> bool:
         if x.lstrip().startswith(("- ", "-", "•")):
             return True
