@@ -201,7 +201,8 @@ def test_model_made_answers_are_checked_and_marked_in_provenance(tmp_path):
     assert meta["llm"]["side"] == "output" and meta["llm"]["prompt"] == "five_w.j2"
     rej = pl.read_parquet(work / "rejected")
     assert rej.filter(pl.col("reason") == "subject_is_outlet").height >= 1
-    assert ctx.counters["llm_outputs_made"] == df.height
+    made = [m for m in pl.read_parquet(work / "data")["meta"] if (json.loads(m).get("llm") or {}).get("side") == "output"]
+    assert ctx.counters["llm_outputs_made"] == len(made) >= df.height
 
 
 def test_subcategories_fed_by_news_or_with_fixed_instructions_have_at_least_8_phrasings():
@@ -580,3 +581,15 @@ def test_a_screenshot_caption_and_a_home_link_glued_to_the_last_sentence_are_fur
              "报道称，武汉再次充满欢声笑语。", "可以预见的是，行业的整顿仍将持续。返回腾讯网首页>>"]
     assert tk.page_lines(lines) == [lines[0], lines[2], "可以预见的是，行业的整顿仍将持续。"]
     assert tk.page_lines(["他说：“请大家返回首页查看。”"]) == ["他说：“请大家返回首页查看。”"]  # inside a quote it is the text
+
+
+def test_a_closing_byline_or_photo_credit_is_no_part_of_the_text():
+    lines = ["台湾民众对此表示欢迎。（中国台湾网刘海伟）", "新华社发（张春雷摄）", "夫妻俩在田间忙碌。（张巨峰）", "小花（化名）今年7岁。",
+             "记者获悉，此事仍在调查中（详见本报昨日报道）。"]
+    assert tk.page_lines(lines) == ["台湾民众对此表示欢迎。", "夫妻俩在田间忙碌。", lines[3], lines[4]]
+
+
+def test_a_headline_may_not_name_a_place_or_person_its_lead_does_not():
+    lead = "据报道，日本冲绳县一名女子遇害，警方逮捕了一名嫌疑人。"
+    assert checks.check_item("headline", "为导语拟标题", lead, "冲绳女子遇害 主犯系美国士兵", True)[0] == "output_not_in_input"
+    assert checks.check_item("headline", "为导语拟标题", lead, "冲绳一女子遇害 嫌疑人被捕", True) is None

@@ -181,6 +181,7 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
         names = [w for ws in tk.entities(output).values() for w in ws] + tk.numbers(output)
+        names += [w for w, f in tk.pos_tokens(output) if f in ("nr", "ns", "nt", "nz") and len(w) >= 2]  # 美国士兵: 美国
         missing = [x for x in names if norm(x) not in i]
         words = [w for w, f in tk.pos_tokens(output) if len(w) >= 2 and f[:1] in ("n", "v", "a", "i", "l")]
         added = [w for w in words if w not in input_text and not any(w[k:k + 2] in input_text for k in range(len(w) - 1))]

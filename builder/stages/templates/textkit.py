@@ -100,6 +100,10 @@ SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
 
 
 # site chrome glued to the end of a sentence by the page's markup (…将持续。返回腾讯网首页>>)
+# a paragraph's closing credit: （中国台湾网刘海伟）, （张巨峰）, （记者 王芳 摄）, 新华社发（张春雷摄）, （完）
+TRAILING_CREDIT = re.compile(r"(?<=[。！？”」])\s*(?:[\u4e00-\u9fff]{2,6}发\s*)?[（(](?:完|[\u4e00-\u9fff]{0,8}(?:网|社|报|台|客户端)?\s*(?:记者|通讯员)?"
+                             r"\s*[\u4e00-\u9fff·]{2,4}(?:\s*[、 ]\s*[\u4e00-\u9fff]{2,4})*\s*(?:摄|报道|供图)?)[）)]\s*$")
+CREDIT_LINE = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:发|供图)\s*)?[（(][^）)]{2,16}摄[）)]$")
 TRAILING_FURNITURE = re.compile(r"(?<=[。！？”」])\s*(?:返回.{0,8}首页|查看原文|阅读原文|点击查看.{0,8}|更多精彩.{0,10}|下载.{0,8}客户端.{0,10})\s*(?:>>|»|》》)?\s*$")
 
 
@@ -113,7 +117,8 @@ def page_lines(lines: list[str]) -> list[str]:
     cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
     if cut is not None:  # readers' comments and recommendations below the article
         lines = lines[:cut]
-    kept = [TRAILING_FURNITURE.sub("", x) for x in lines if not FURNITURE_LINE.match(x.strip())]
+    kept = [TRAILING_CREDIT.sub("", TRAILING_FURNITURE.sub("", x)) for x in lines
+            if not FURNITURE_LINE.match(x.strip()) and not CREDIT_LINE.match(x.strip())]
     kept = [x for x in kept if x.strip()]
 
     def loose(x: str, tail: bool = False) -> bool:
