@@ -65,6 +65,8 @@ REASONS: dict[str, str] = {
     "output_not_in_input": "an extraction answer that is not found in the article",
     "output_too_long": "the answer is longer than the sub-category allows",
     "output_too_short": "the answer is shorter than the sub-category needs",
+    "input_too_short": "the input is shorter than the sub-category needs (a digest of a short text says nothing)",
+    "input_too_long": "the input is longer than the sub-category allows",
     "question_not_addressed": "the answer does not share enough with the question",
     "markup_in_field": "HTML or Markdown markup left in a field",
     "site_furniture": "the text is site furniture (navigation, copyright lines) rather than article text",
