@@ -35,6 +35,78 @@ _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:�
 _MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
 
+# -- shape signals: what furniture looks like, whatever its words ------------------------------------------
+# a row of counters (阅读 3.5万　赞 128　评论 30, 👍 2345, 赞(12), 已有 56 条评论, 点赞 326　在看 58): every part is a
+# short label, a figure and a short unit; no sentence
+_COUNTER_PART = r"(?:[\u4e00-\u9fffA-Za-z]{0,4}|[^\w\s]{1,2})\s*[:：(（]?\s*\d[\d.,]*\s*[万千kKwW+]?\s*[)）]?\s*[\u4e00-\u9fff]{0,3}"
+_COUNTERS = re.compile(rf"^{_COUNTER_PART}(?:[\s·|｜/,，]+{_COUNTER_PART})*$")
+# label：value (索引号：…, 发布机构：…, 主办单位：某法院　地址：…), one or more pairs, no sentence
+_FIELD = re.compile(r"^(?:[\u4e00-\u9fff]{2,6}\s*[:：]\s*[^。！？!?：:]{1,40}?\s*){1,4}$")
+# a row of short items split by | / · (About Us | Contact Us | Privacy Policy; 政府网站找错 | 适老化无障碍服务)
+_SEPARATED = re.compile(r"\s*[|｜·•]\s*|\s+/\s+")
+# a link that points on (>>点击查看…报价<<, 点击观看《长河》精彩片段>>): arrows and a call to act, no sentence
+_ARROW_LINK = re.compile(r"^(?:>>|<<|»|«|＞＞|→)|(?:>>|<<|»|«|＞＞|→)\s*$")
+_CALL = re.compile(r"点击|查看|观看|阅读|进入|了解|报名|领取|关注|添加|下载|扫码|扫一扫|订阅|加入|预约|咨询|戳")
+# a whole line in brackets that asks the reader to act (（更多精彩内容请关注某某官方微博）, 【看房团报名中，添加微信…】)
+_BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
+# an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
+_AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
+# a tagged headline (【晨报直击】中环海滨长廊夜景): a bracketed tag and a few words, no sentence end
+_TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
+
+
+def is_counter_line(s: str) -> bool:
+    return len(s) <= 40 and bool(re.search(r"\d", s)) and bool(_COUNTERS.match(s))
+
+
+def is_field_line(s: str) -> bool:
+    """label：value cells (a page's information table), not a sentence; an empty value (各学校：) is a salutation."""
+    cells = [c for c in _CELL_MARKS.sub("", s).split(" | ") if c.strip()]
+    return bool(cells) and len(s) <= 90 and all(_FIELD.match(c.strip()) for c in cells)
+
+
+def is_separated_row(s: str, min_items: int = 3) -> bool:
+    """Short items split by | · / (a footer menu), no sentence and no figure column (a table row keeps those)."""
+    if _SENTENCE.search(s) or "，" in s:
+        return False
+    parts = [p for p in _SEPARATED.split(s) if p.strip()]
+    return len(parts) >= min_items and all(len(p) <= 16 for p in parts) and not any(_FIGURE.match(p.strip()) for p in parts)
+
+
+_DATETIME = re.compile(r"(19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}")
+_SIGNED_DATE = re.compile(r"^(19|20)\d{2}年\d{1,2}月\d{1,2}日$")
+_EDGE_COPYRIGHT = re.compile(r"版权所有|不得转载|禁止转载|严禁转载|保留所有权利|[Aa]ll [Rr]ights [Rr]eserved")
+
+
+def shape_family(s: str) -> str | None:
+    """Furniture by its shape, for lines in the leading or trailing block only: a row of counters, label：value
+    cells, a row of short items split by separators, a copyright notice."""
+    if is_counter_line(s):
+        return "counters"
+    if is_field_line(s):
+        return "fields"
+    if is_separated_row(s):
+        return "nav"
+    if len(s) <= 60 and _DATETIME.search(s) and not _SENTENCE.search(s):
+        return "dateline"  # a meta line with a date and time (编辑于 2025-03-02 21:14・IP 属地上海, 本帖最后由…于…编辑)
+    if len(s) <= 60 and _EDGE_COPYRIGHT.search(s) and s.count("。") <= 1:
+        return "copyright"
+    return None
+
+
+def promo_family(s: str) -> str | None:
+    """In-body promotion by its shape, wherever it stands: an ad marker, an arrow link that asks to act, a
+    whole bracketed line that asks to act. A sentence in brackets that asks nothing ((文中受访者均为化名)) stays."""
+    if len(s) > 100:
+        return None
+    if _AD_MARK.match(s):
+        return "ads"
+    if _ARROW_LINK.search(s) and _CALL.search(s) and "。" not in s:
+        return "prompt"
+    if _BRACKETED.match(s) and _CALL.search(s) and s.count("。") <= 1:
+        return "prompt"
+    return None
+
 
 @lru_cache(maxsize=4)
 def load_rules(path: str = str(RULES_FILE)) -> dict:
@@ -114,7 +186,7 @@ class BoilerplateRemover:
                 return family
         if self.extra_re is not None and len(s) <= MAX_EXTRA_LINE and self.extra_re.search(s):
             return "extra"
-        return None
+        return promo_family(bare)
 
     def _edge_family(self, s: str) -> str | None:
         bare = _LIST_MARK.sub("", _CELL_MARKS.sub("", s) if s[:1] == "|" else s)
@@ -127,7 +199,7 @@ class BoilerplateRemover:
             return "nav"
         if is_keyword_line(bare):
             return "nav"
-        return None
+        return shape_family(bare)
 
     def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
@@ -195,11 +267,42 @@ class BoilerplateRemover:
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f
+        if tail and hi is not None:
+            self._sweep_trailing([i for i in idx if hi < i < end], strip, fam)
         if not fam and not trimmed:
             return text.strip(), []
         kept = [line for i, line in enumerate(lines) if i not in fam]
         removed = trimmed + [(fam[i], strip[i]) for i in idx if i in fam]
         return "\n".join(kept).strip(), removed
+
+    @staticmethod
+    def _sweep_trailing(trailing: list[int], strip: dict[int, str], fam: dict[int, str]) -> None:
+        """The trailing block is the site's once its first furniture line is found: every line after that one
+        goes too (a comment under its counters, a hot list without a heading). Lines before it (a notice's
+        signer and date) stay; a date that follows a kept short line is that signature, not a dateline. A
+        short line right above a row of counters or a reply button is a reader's comment."""
+        for n, i in enumerate(trailing):
+            if fam.get(i) == "dateline" and _SIGNED_DATE.match(strip[i]) and n and trailing[n - 1] not in fam \
+                    and len(strip[trailing[n - 1]]) <= 30 and not _SENTENCE.search(strip[trailing[n - 1]]):
+                del fam[i]
+        signer = {trailing[n - 1] for n, i in enumerate(trailing) if n and _SIGNED_DATE.match(strip[i])}
+        for n, i in enumerate(trailing):
+            if i in fam or i in signer or _SIGNED_DATE.match(strip[i]):
+                continue
+            after = trailing[n + 1] if n + 1 < len(trailing) else None
+            if after is not None and after not in fam and _HEADLINE_END.search(strip[after]) and not _TAGGED_HEADLINE.match(strip[i]):
+                continue  # a sentence broken over two lines (这么高大上的邮轮母港 / 开始搓搓手了！！！)
+            if _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
+                # 【某某直击】一条视频的标题 under the article; 政府网站找错 | 适老化无障碍服务; a headline or a
+                # reader's reply without a sentence end (an article ends on a sentence)
+                fam[i] = "link_list"
+        first = next((n for n, i in enumerate(trailing) if i in fam), None)
+        if first is None:
+            return
+        for i in trailing[first + 1:]:
+            fam.setdefault(i, "trailing_block")
+        if first and fam[trailing[first]] in ("counters", "comments", "nav") and len(strip[trailing[first - 1]]) <= 30:
+            fam.setdefault(trailing[first - 1], "comments")
 
     def __call__(self, text: str, tail: bool = True, head: bool = True) -> tuple[str, int, int]:
         """Return (cleaned text, lines removed by line/edge rules, lines cut with the tail)."""
