@@ -48,6 +48,8 @@ _SEPARATED = re.compile(r"\s*[|｜·•]\s*|\s+/\s+")
 _ARROW_LINK = re.compile(r"^(?:>>|<<|»|«|＞＞|→)|(?:>>|<<|»|«|＞＞|→)\s*$")
 _CALL = re.compile(r"点击|查看|观看|阅读|进入|了解|报名|领取|关注|添加|下载|扫码|扫一扫|订阅|加入|预约|咨询|戳")
 # a whole line in brackets that asks the reader to act (（更多精彩内容请关注某某官方微博）, 【看房团报名中，添加微信…】)
+_POINTER = re.compile(r"^[▶►☞👉▷➤⏩]")
+_CALL_AT_END = re.compile(r"(立即|马上|点击|免费|在线)(咨询|购买|下载|查看|领取|报名|预约|抢购|试听|问诊)\s*[>》»]*$")
 _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 # an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
 _AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
@@ -55,14 +57,34 @@ _AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
+_REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
+
+
+def is_reaction_count(s: str) -> bool:
+    """A count of readers' reactions (88条回复, 评论 123): after enough body it opens the comments, like 相关新闻."""
+    return len(s) <= 24 and bool(_REACTION.search(s)) and is_counter_line(s)
+
+
+def is_symbol_heavy(s: str) -> bool:
+    """Tickers, tags and codes rather than text ($某某(SZ000999)$, #话题#): 40% or more ASCII letters, digits and
+    marks, no sentence. A Chinese date line is not (2025年7月2日)."""
+    if len(s) < 6 or _SENTENCE.search(s) or _SIGNED_DATE.match(s):
+        return False
+    return sum(1 for ch in s if ch.isascii() and not ch.isspace()) >= 0.4 * len(s.replace(" ", ""))
+
+
 def is_counter_line(s: str) -> bool:
     return len(s) <= 40 and bool(re.search(r"\d", s)) and bool(_COUNTERS.match(s))
 
 
-def is_field_line(s: str) -> bool:
-    """label：value cells (a page's information table), not a sentence; an empty value (各学校：) is a salutation."""
+def is_field_line(s: str, pairs: int = 1) -> bool:
+    """label：value cells (a page's information table), not a sentence; an empty value (各学校：) is a salutation.
+    ``pairs``: how many label：value pairs the line needs (one pair above an article may be the story's own
+    时间：昨日上午8时许; two side by side, or table cells, are the page's)."""
     cells = [c for c in _CELL_MARKS.sub("", s).split(" | ") if c.strip()]
-    return bool(cells) and len(s) <= 90 and all(_FIELD.match(c.strip()) for c in cells)
+    if not cells or len(s) > 90 or not all(_FIELD.match(c.strip()) for c in cells):
+        return False
+    return len(cells) >= pairs or len(re.findall(r"[:：]", s)) >= pairs
 
 
 def is_separated_row(s: str, min_items: int = 3) -> bool:
@@ -83,9 +105,11 @@ def shape_family(s: str) -> str | None:
     cells, a row of short items split by separators, a copyright notice."""
     if is_counter_line(s):
         return "counters"
-    if is_field_line(s):
+    if is_field_line(s, pairs=2):
         return "fields"
     if is_separated_row(s):
+        return "nav"
+    if is_symbol_heavy(s):
         return "nav"
     if len(s) <= 60 and _DATETIME.search(s) and not _SENTENCE.search(s):
         return "dateline"  # a meta line with a date and time (编辑于 2025-03-02 21:14・IP 属地上海, 本帖最后由…于…编辑)
@@ -105,6 +129,8 @@ def promo_family(s: str) -> str | None:
         return "prompt"
     if _BRACKETED.match(s) and _CALL.search(s) and s.count("。") <= 1:
         return "prompt"
+    if "。" not in s and (_POINTER.match(s) and _CALL.search(s) or _CALL_AT_END.search(s)):
+        return "prompt"  # ▶ 问医生：…？立即咨询; a line that ends on a button (…立即咨询, …马上领取)
     return None
 
 
@@ -188,7 +214,7 @@ class BoilerplateRemover:
             return "extra"
         return promo_family(bare)
 
-    def _edge_family(self, s: str) -> str | None:
+    def _edge_family(self, s: str, shapes: bool = True) -> str | None:
         bare = _LIST_MARK.sub("", _CELL_MARKS.sub("", s) if s[:1] == "|" else s)
         for family, pattern, max_len in self.edge_rules:
             if len(bare) <= max_len and pattern.search(bare):
@@ -199,13 +225,16 @@ class BoilerplateRemover:
             return "nav"
         if is_keyword_line(bare):
             return "nav"
-        return shape_family(bare)
+        return shape_family(bare) if shapes else None
 
-    def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False,
+                shapes: bool = True) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
         leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
         a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
-        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither)."""
+        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither).
+        ``shapes`` False: no shape signals and no trailing sweep (a PDF page: its credits and tables are the
+        book's, and its running headers have their own step)."""
         lines = text.split("\n")
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
@@ -226,7 +255,7 @@ class BoilerplateRemover:
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
-                if len(bare) <= 400 and self.tail_re.match(bare):
+                if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare)):
                     before = sum(len(strip[b]) for b in body if b < i)
                     after = sum(len(strip[b]) for b in body if b > i)
                     if before >= self.min_body_chars and before >= after:
@@ -239,7 +268,7 @@ class BoilerplateRemover:
 
         def edge_of(i: int) -> str | None:
             if i not in edge:
-                edge[i] = self._edge_family(strip[i])
+                edge[i] = self._edge_family(strip[i], shapes)
             return edge[i]
 
         def is_body(i: int) -> bool:
@@ -267,7 +296,7 @@ class BoilerplateRemover:
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f
-        if tail and hi is not None:
+        if tail and shapes and hi is not None:
             self._sweep_trailing([i for i in idx if hi < i < end], strip, fam)
         if not fam and not trimmed:
             return text.strip(), []
@@ -292,7 +321,9 @@ class BoilerplateRemover:
             after = trailing[n + 1] if n + 1 < len(trailing) else None
             if after is not None and after not in fam and _HEADLINE_END.search(strip[after]) and not _TAGGED_HEADLINE.match(strip[i]):
                 continue  # a sentence broken over two lines (这么高大上的邮轮母港 / 开始搓搓手了！！！)
-            if _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
+            if is_field_line(strip[i]):
+                fam[i] = "fields"  # 主办：某某局; a reader's 昵称：评论 under the article
+            elif _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
                 # 【某某直击】一条视频的标题 under the article; 政府网站找错 | 适老化无障碍服务; a headline or a
                 # reader's reply without a sentence end (an article ends on a sentence)
                 fam[i] = "link_list"

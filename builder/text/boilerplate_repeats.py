@@ -14,7 +14,8 @@ is cleaned), :class:`RepeatCounter` counts in how many documents of a group each
   ``MIN_MID_CHARS`` long and not a numbered heading (一、基本情况 recurs in a site's notices and is theirs).
 
 A body sentence quoted in a few articles of one site stands in the middle of each and is prose, so it stays.
-Keys fold digits (发布时间：2025-06-03 16:20 and …06-05 10:02 are one template) and spaces.
+Keys fold spaces, and digits in lines that are not sentences (发布时间：2025-06-03 16:20 and …06-05 10:02 are
+one template). A page whose every sentence is repeated (a template page, a copy) loses only its non-sentences.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ _NUMBERED_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|
 
 
 def line_key(group: str, line: str) -> int | None:
-    """The key of one line in its group (host or source); None for a blank or long line."""
+    """The key of one line in its group (host or source); None for a blank or long line. Digits are folded in
+    lines that are not sentences (a date, a counter); a sentence keeps them (气温25度 and 气温27度 differ)."""
     s = line.strip()
     if not s or len(s) > MAX_LINE:
         return None
-    return xxhash.xxh3_64_intdigest(f"{group}\0{_SPACE.sub('', _DIGITS.sub('0', s))}".encode("utf-8"))
+    folded = s if is_prose(s) else _DIGITS.sub("0", s)
+    return xxhash.xxh3_64_intdigest(f"{group}\0{_SPACE.sub('', folded)}".encode("utf-8"))
 
 
 def line_keys(group: str, text: str) -> list[int]:
@@ -76,7 +79,8 @@ def strip_repeated(group: str, text: str, repeated: set[int]) -> tuple[str, list
     if not any(hit):
         return text, []
     anchors = [i for i, line in enumerate(lines) if not hit[i] and is_prose(line.strip())]
-    lo, hi = (anchors[0], anchors[-1]) if anchors else (len(lines), -1)
+    # no sentence of its own: a template page (or a copy); only its non-sentences may go, the rest is dedup's
+    lo, hi = (anchors[0], anchors[-1]) if anchors else (-1, len(lines))
     drop = set()
     for i, line in enumerate(lines):
         if not hit[i]:
