@@ -86,7 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout-dir", type=Path, help="score the held-out pages in this folder instead of realdata")
     ap.add_argument("--written", action="store_true", help="score the written pages of bench/corpus/pages_written")
-    ap.add_argument("--batch", type=int, choices=[1, 2, 3, 4], help="with --written: only this batch of pages")
+    ap.add_argument("--batch", type=int, choices=[1, 2, 3, 4, 5], help="with --written: only this batch of pages")
     args = ap.parse_args()
     html_dir, expected_file = (args.heldout_dir, HELDOUT_EXPECTED) if args.heldout_dir else (HTML, EXPECTED)
     if args.written:
