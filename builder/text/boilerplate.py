@@ -322,8 +322,12 @@ class BoilerplateRemover:
             if after is not None and after not in fam and _HEADLINE_END.search(strip[after]) and not _TAGGED_HEADLINE.match(strip[i]):
                 continue  # a sentence broken over two lines (这么高大上的邮轮母港 / 开始搓搓手了！！！)
             if is_field_line(strip[i]):
-                fam[i] = "fields"  # 主办：某某局; a reader's 昵称：评论 under the article
-            elif _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
+                # a run of label：value lines is the page's (readers' 昵称：评论, 上一篇文章：…/下一篇文章：…); one
+                # alone right after the article may be its own (全场比分：锦城 2-1 东江)
+                if any(0 <= m < len(trailing) and is_field_line(strip[trailing[m]]) for m in (n - 1, n + 1)):
+                    fam[i] = "fields"
+                continue
+            if _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
                 # 【某某直击】一条视频的标题 under the article; 政府网站找错 | 适老化无障碍服务; a headline or a
                 # reader's reply without a sentence end (an article ends on a sentence)
                 fam[i] = "link_list"
