@@ -532,3 +532,12 @@ def test_written_batches_three_and_four_meet_the_goals_after_the_fixes():
     assert t["body"] >= 120 and t["furniture_in_text"] >= 60
     assert t["body_kept"] / t["body"] >= 0.99
     assert t["furniture_in_text_removed"] / t["furniture_in_text"] >= 0.95
+
+
+def test_a_closing_score_line_stays_while_a_run_of_label_value_lines_after_the_article_goes():
+    score = "全场比分：锦城 2-1 东江"
+    out, _ = clean("\n".join([P1, P2, P3, score]), link_pages=True)
+    assert out.endswith(score)
+    comments = ["长线持有者：说得很实在", "老韭菜：早就跌麻了"]
+    out, removed = clean("\n".join([P1, P2, P3, *comments]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [s for _, s in removed] == comments
