@@ -297,7 +297,7 @@ class BoilerplateRemover:
             if f:
                 fam[i] = f
         if tail and shapes and hi is not None:
-            self._sweep_trailing([i for i in idx if hi < i < end], strip, fam)
+            self._sweep_trailing([i for i in idx if hi < i < end and i not in table], strip, fam)
         if not fam and not trimmed:
             return text.strip(), []
         kept = [line for i, line in enumerate(lines) if i not in fam]
