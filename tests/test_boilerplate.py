@@ -541,3 +541,11 @@ def test_a_closing_score_line_stays_while_a_run_of_label_value_lines_after_the_a
     comments = ["长线持有者：说得很实在", "老韭菜：早就跌麻了"]
     out, removed = clean("\n".join([P1, P2, P3, *comments]), link_pages=True)
     assert out == "\n".join([P1, P2, P3]) and [s for _, s in removed] == comments
+
+
+def test_a_story_reposted_under_other_leads_keeps_its_repeated_paragraphs():
+    leads = [P1, QR + P1, MOMENTS + P1]
+    shared = [P2 + P3, P3 + P2]  # paragraphs of 90+ characters, the same in every copy
+    pages = {n: ("wire.example", "\n".join([lead, *shared, SIGNOFF])) for n, lead in enumerate(leads)}
+    for text, removed in _repeat_pass(pages).values():
+        assert all(p in text for p in shared) and removed == [SIGNOFF]

@@ -9,7 +9,8 @@ is cleaned), :class:`RepeatCounter` counts in how many documents of a group each
 :func:`strip_repeated` removes the lines whose key reaches ``min_docs`` documents, where they sit:
 
 - in the leading block (before the first prose line that is not itself repeated) and the trailing block
-  (after the last one): any repeated line;
+  (after the last one): any repeated line but a paragraph (a sentence of more than ``MAX_EDGE_SENTENCE``
+  characters: the same story reposted under another lead keeps its text, dedup decides on it);
 - between them only a repeated line that is not prose (no sentence of 16+ characters), at least
   ``MIN_MID_CHARS`` long and not a numbered heading (一、基本情况 recurs in a site's notices and is theirs).
 
@@ -30,6 +31,9 @@ from .boilerplate import is_prose
 
 MAX_LINE = 200  # longer lines are paragraphs, never counted
 MIN_MID_CHARS = 8  # a repeated line inside the body goes only when at least this long
+# a repeated sentence at the edges goes only when short (本文系某某原创，转载请注明出处。); a repeated paragraph is a
+# copied article (the same wire story under another lead), which dedup decides on, not this pass
+MAX_EDGE_SENTENCE = 60
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 _NUMBERED_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|第[一二三四五六七八九十\d]+[章节部分条])")
@@ -86,7 +90,10 @@ def strip_repeated(group: str, text: str, repeated: set[int]) -> tuple[str, list
         if not hit[i]:
             continue
         s = line.strip()
-        if i < lo or i > hi or (not is_prose(s) and len(s) >= MIN_MID_CHARS and not _NUMBERED_HEADING.match(s)):
+        prose = is_prose(s)
+        if (i < lo or i > hi) and (not prose or len(s) <= MAX_EDGE_SENTENCE):
+            drop.add(i)
+        elif not prose and len(s) >= MIN_MID_CHARS and not _NUMBERED_HEADING.match(s):
             drop.add(i)
     if not drop:
         return text, []
