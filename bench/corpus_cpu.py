@@ -82,9 +82,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen-mb", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeated-across-pages", type=int, default=3, metavar="N",
+                    help="run the corpus-level repeated_across_pages pass at N (0: off) when the checkout has it")
     args = ap.parse_args()
     root = Path(builder.__file__).resolve().parent.parent
     clean = settings(root)
+    if "repeated_across_pages" in clean:
+        clean["repeated_across_pages"] = args.repeated_across_pages
     sets = {}
     if REALDATA.is_dir():
         real = [("html", p, {}) for p in sorted((REALDATA / "html").glob("*.html"))]

@@ -423,7 +423,7 @@ def test_corpus_stage_removes_lines_repeated_across_pages_counts_them_and_lists_
     src.mkdir()
     for n, (body, end) in enumerate([(P1, QR), (P2, MOMENTS), (P3, P1), (MOMENTS + P2, P3)]):
         (src / f"a{n}.txt").write_text("\n".join([body, PROMO if n < 3 else QUOTED, end, SIGNOFF]), encoding="utf-8")
-    cfg = make_build(f'[[corpus.sources]]\nname = "site"\npath = "{src}"\n[corpus.clean]\nmin_chars = 20\n')
+    cfg = make_build(f'[[corpus.sources]]\nname = "site"\npath = "{src}"\n[corpus.clean]\nmin_chars = 20\nrepeated_across_pages = 3\n')
     r = cli("run", "corpus", "-c", cfg)
     assert r.code == 0, r
     out = tmp_path / "out" / "corpus"
@@ -435,9 +435,10 @@ def test_corpus_stage_removes_lines_repeated_across_pages_counts_them_and_lists_
     assert counters["boilerplate_repeated_across_pages"] == 7 and counters["repeated_across_pages_documents"] == 4
     table = pl.read_parquet(out / "report" / "repeated_lines.parquet")
     assert set(table["line"]) == {SIGNOFF, PROMO} and dict(zip(table["line"], table["documents"]))[SIGNOFF] == 4
-    cfg.write_text(cfg.read_text().replace("min_chars = 20", "min_chars = 20\nrepeated_across_pages = 0"), encoding="utf-8")
+    assert not list(tmp_path.rglob("repeats-*.pkl"))  # the spill is gone
+    cfg.write_text(cfg.read_text().replace("repeated_across_pages = 3", "repeated_across_pages = 0"), encoding="utf-8")
     assert cli("run", "corpus", "-c", cfg).code == 0
-    assert all(SIGNOFF in t for t in pl.read_parquet(out / "data")["text"])  # 0 switches the pass off
+    assert all(SIGNOFF in t for t in pl.read_parquet(out / "data")["text"])  # 0 (the default) switches the pass off
 
 
 @pytest.mark.parametrize("line", ["阅读 3.5万　赞 128　评论 30", "👍 2345", "赞(12)", "已有 56 条评论", "点赞 326　在看 58",

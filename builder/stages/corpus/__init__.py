@@ -321,16 +321,20 @@ class CorpusStage(Stage):
             keep = repeats.hold
         else:
             repeats, keep = None, ctx.keep
-        for kind, outcomes, counters in self._process(ctx):
-            ctx.counters.update(counters)
-            for outcome in outcomes:
-                ctx.count("rows_in")
-                if isinstance(outcome, Kept):
-                    keep(outcome.document)
-                else:
-                    outcome.write(ctx)
-        if repeats is not None:
-            repeats.release(int(self.settings["clean"].get("min_chars", 0) or 0))
+        try:
+            for kind, outcomes, counters in self._process(ctx):
+                ctx.counters.update(counters)
+                for outcome in outcomes:
+                    ctx.count("rows_in")
+                    if isinstance(outcome, Kept):
+                        keep(outcome.document)
+                    else:
+                        outcome.write(ctx)
+            if repeats is not None:
+                repeats.release(int(self.settings["clean"].get("min_chars", 0) or 0))
+        finally:
+            if repeats is not None:
+                repeats.discard()  # an interrupted run leaves no spill behind
         self.after_files(ctx)
 
     def after_files(self, ctx: StageRun) -> None:

@@ -51,6 +51,13 @@ class RepeatPass:
         pickle.dump(doc, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
         self.held += 1
 
+    def discard(self) -> None:
+        self.spill.close()
+        try:
+            os.unlink(self.spill.name)
+        except FileNotFoundError:
+            pass
+
     def release(self, min_chars: int) -> None:
         """Strip the repeated lines and keep (or reject) every held document."""
         ctx = self.ctx
@@ -79,7 +86,7 @@ class RepeatPass:
                             doc = dict(doc, text=text, content_hash=doc_id(text))
                     ctx.keep(doc)
         finally:
-            os.unlink(self.spill.name)
+            self.discard()
         if removed_lines:
             top = removed_lines.most_common(TOP_LINES)
             ctx.report_table("repeated_lines", pl.DataFrame(
