@@ -51,13 +51,16 @@ def key(line: str) -> str:
     return compare_form(line)[:KEY]
 
 
-def clean_lines(text: str, last_page: bool = True) -> tuple[str, list[tuple[str, str]]]:
-    """The cleaning steps that remove lines (markup, normalisation, boilerplate); filters are not applied."""
+def clean_lines(text: str, last_page: bool = True, rules: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """The cleaning steps that remove lines (markup, normalisation, boilerplate); filters are not applied.
+    ``rules`` False: markup and normalisation only (to measure the repeated_across_pages pass on its own)."""
     from builder.text.boilerplate import BoilerplateRemover
     from builder.text.markup import normalize_markup
     from builder.text.normalize import normalize
 
     text = normalize(normalize_markup(text, "html", {}))
+    if not rules:
+        return text, []
     remover = BoilerplateRemover()
     if hasattr(remover, "explain"):
         out, removed = remover.explain(text, link_pages=True)
@@ -94,13 +97,30 @@ def _kept(k: str, out_keys: list[str]) -> bool:
     return any(o.startswith(k) or (len(o) >= 4 and k.startswith(o) and len(o) >= len(k) * 0.8) for o in out_keys)
 
 
-def score(pages: dict[str, tuple[list[str], list[str], str]], show: bool) -> dict:
-    """pages: name -> (furniture starts, body starts, raw text). Returns totals and per-family counts."""
+def repeated_lines(pages: dict[str, tuple], hosts: dict[str, str], min_docs: int, rules: bool = True) -> set[int]:
+    """The corpus-level pass: line keys standing in ``min_docs`` or more cleaned pages of one host."""
+    from builder.text.boilerplate_repeats import RepeatCounter, line_keys
+
+    counter = RepeatCounter(min_docs)
+    for name, (_, _, text) in pages.items():
+        counter.add(line_keys(hosts[name], clean_lines(text, rules=rules)[0]))
+    return counter.repeated()
+
+
+def score(pages: dict[str, tuple[list[str], list[str], str]], show: bool, repeats: tuple | None = None,
+          rules: bool = True) -> dict:
+    """pages: name -> (furniture starts, body starts, raw text). Returns totals and per-family counts.
+    ``repeats``: (host of each page, repeated line keys) to run the repeated_across_pages pass after cleaning."""
     t = Counter()
     fam_body: Counter = Counter()
     fam_furn: Counter = Counter()
     for name, (furn, body, text) in pages.items():
-        out, removed = clean_lines(text)
+        out, removed = clean_lines(text, rules=rules)
+        if repeats is not None:
+            from builder.text.boilerplate_repeats import strip_repeated
+
+            out, more = strip_repeated(repeats[0][name], out, repeats[1])
+            removed = removed + [("repeated_across_pages", line) for line in more]
         out_keys = [key(line) for line in out.split("\n") if line.strip()]
         raw_keys = [key(line) for line in text.split("\n") if line.strip()]
         joined = "".join(out_keys)
@@ -149,14 +169,15 @@ def report(label: str, r: dict) -> None:
         print(f"  {f:24s} {r['furniture_removed_by'][f]:17d} {r['body_removed_by'][f]:12d}")
 
 
-def titles(variant: str, html_dir: Path = HTML, expected_file: Path = EXPECTED) -> None:
+def titles(variant: str, html_dir: Path = HTML, expected_file: Path = EXPECTED, only: set | None = None) -> None:
     from builder.stages.corpus.clean import Cleaner
 
     expected = tomllib.loads(expected_file.read_text(encoding="utf-8"))
     cleaner = Cleaner({"normalize": True, "t2s": False, "pii": False})
     ok = 0
     wrong = []
-    expected = {name: exp for name, exp in expected.items() if (html_dir / name).is_file()}
+    expected = {name: exp for name, exp in expected.items() if (html_dir / name).is_file()
+                and (only is None or name in only)}
     for name, exp in expected.items():
         raw = extract((html_dir / name).read_bytes(), variant)
         title = cleaner.clean_field(raw.title) if raw else None
@@ -174,7 +195,13 @@ def main() -> None:
     ap.add_argument("--variant", default="builder", choices=["builder", "precision", "recall", "no_links"])
     ap.add_argument("--show", action="store_true", help="list body lines lost and furniture kept")
     ap.add_argument("--heldout-dir", type=Path, help="folder of the held-out pages (see bench/corpus/HELDOUT.md)")
+    ap.add_argument("--batch", type=int, choices=[1, 2, 3, 4, 5], help="only this batch of the written pages, nothing else")
+    ap.add_argument("--repeats", type=int, default=3, metavar="N",
+                    help="also score the written pages after the repeated_across_pages pass at N documents per host (0: off)")
     args = ap.parse_args()
+    if args.batch:
+        written(args.variant, args.show, args.batch, args.repeats)
+        return
     own = {}
     for p in sorted(PAGES.glob("*.txt")):
         lines = p.read_text(encoding="utf-8").splitlines()
@@ -182,7 +209,7 @@ def main() -> None:
         body = [line[2:] for line in lines if line.startswith("B|")]
         own[p.name] = (furn, body, "\n".join(line[2:] for line in lines))
     report("own pages", score(own, args.show))
-    written(args.variant, args.show)
+    written(args.variant, args.show, None, args.repeats)
     if not HTML.is_dir():
         print(f"realdata skipped: {HTML} is not present")
         return
@@ -197,15 +224,57 @@ def main() -> None:
         heldout(args.heldout_dir, args.variant, args.show)
 
 
-def written(variant: str, show: bool) -> None:
-    """The written pages of bench/corpus/pages_written: HTML with labels (title, body, furniture) in labels.toml."""
+BATCH2 = {"stock_news.html", "provincial_threeaudit.html", "column_qa.html", "hospital_news.html", "app_h5.html"}
+
+
+def written_batch(name: str) -> int:
+    """Which batch of written pages a file belongs to: 1 and 2 by name, later batches by their ``bN_`` prefix."""
+    if name[:1] == "b" and name[1:2].isdigit() and name[2:3] == "_":
+        return int(name[1])
+    return 2 if name in BATCH2 else 1
+
+
+def written(variant: str, show: bool, batch: int | None = None, repeats: int = 0) -> None:
+    """The written pages of bench/corpus/pages_written: HTML with labels (title, body, furniture) in labels.toml.
+
+    Scored per batch (each batch was labelled and run once blind before the fixes it prompted) and in total."""
     labels = tomllib.loads((WRITTEN / "labels.toml").read_text(encoding="utf-8"))
-    pages = {}
+    pages, hosts = {}, {}
     for name, lab in labels.items():
+        if batch is not None and written_batch(name) != batch:
+            continue
         raw = extract((WRITTEN / name).read_bytes(), variant)
         pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
-    report(f"written html ({variant}, {len(pages)} pages)", score(pages, show))
-    titles(variant, WRITTEN, WRITTEN / "labels.toml")
+        hosts[name] = (raw.meta.get("hostname") if raw else None) or name
+    for b in sorted({written_batch(n) for n in pages}):
+        part = {n: v for n, v in pages.items() if written_batch(n) == b}
+        report(f"written html batch {b} ({variant}, {len(part)} pages)", score(part, show))
+    if batch is None:
+        report(f"written html, all batches ({variant}, {len(pages)} pages)", score(pages, False))
+    if repeats:
+        # the corpus-level pass over every written page (pages of one host count together, whatever their batch)
+        everything = {}
+        for name, lab in labels.items():
+            raw = extract((WRITTEN / name).read_bytes(), variant) if name not in pages else None
+            if name not in pages:
+                hosts[name] = (raw.meta.get("hostname") if raw else None) or name
+            everything[name] = pages.get(name) or (lab["furniture"], lab["body"], raw.text if raw else "")
+        rep = repeated_lines(everything, hosts, repeats)
+        shared = Counter(hosts[n] for n in everything)
+        for b in sorted({written_batch(n) for n in pages}):
+            part = {n: v for n, v in pages.items() if written_batch(n) == b}
+            multi = sum(shared[hosts[n]] >= repeats for n in part)
+            report(f"written html batch {b} + repeated_across_pages = {repeats} ({len(part)} pages, {multi} from a host "
+                   f"with {repeats}+ pages)", score(part, show, (hosts, rep)))
+        # the pass on its own (no per-page rules), on the pages of hosts with enough pages: what repetition finds
+        multi = {n: v for n, v in everything.items() if shared[hosts[n]] >= repeats and n in pages}
+        if multi:
+            alone = repeated_lines(everything, hosts, repeats, rules=False)
+            report(f"written html, repeated_across_pages = {repeats} ALONE, no per-page rules ({len(multi)} pages of "
+                   f"hosts with {repeats}+ pages)", score(multi, show, (hosts, alone), rules=False))
+            report(f"  the same pages, per-page rules alone", score(multi, False))
+    expected = WRITTEN / "labels.toml"
+    titles(variant, WRITTEN, expected, only=set(pages))
 
 
 def heldout(folder: Path, variant: str, show: bool) -> None:

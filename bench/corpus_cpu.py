@@ -30,6 +30,7 @@ def run_inputs(inputs: list[tuple[str, Path, dict]], clean: dict) -> tuple[float
 
     t0 = time.process_time()
     kept = total = 0
+    held: list[dict] = []  # kept documents, for the corpus-level repeated_across_pages pass (when the checkout has it)
     for fmt, path, src in inputs:
         src = dict(src, name=src.get("name", "bench"))
         if fmt in ITERATORS:
@@ -39,11 +40,38 @@ def run_inputs(inputs: list[tuple[str, Path, dict]], clean: dict) -> tuple[float
                 out, _ = process_records((items[i:i + 32], path.name, dict(src, _format=fmt), clean))
                 total += len(out)
                 kept += sum(1 for o in out if type(o).__name__ == "Kept")  # outcomes are Kept/Rejected objects
+                held += [o.document for o in out if type(o).__name__ == "Kept"]
         else:
             out, _ = process_file((fmt, str(path), src, clean, path.name))
             total += len(out)
             kept += sum(1 for o in out if type(o).__name__ == "Kept")  # outcomes are Kept/Rejected objects
+            held += [o.document for o in out if type(o).__name__ == "Kept"]
+    if clean.get("repeated_across_pages"):
+        repeat_pass(held, clean["repeated_across_pages"])
     return time.process_time() - t0, kept, total
+
+
+def repeat_pass(docs: list[dict], min_docs: int) -> int:
+    """What the stage's main process adds with repeated_across_pages: the spill (pickle out and in), the line
+    keys, the count and the stripping. Returns the lines removed."""
+    import pickle
+
+    from builder.stages.corpus.repeats import SKIP_FORMATS, group_of
+    from builder.text.boilerplate_repeats import RepeatCounter, line_keys, strip_repeated
+
+    counter = RepeatCounter(min_docs)
+    spill = []
+    for doc in docs:
+        if doc.get("format") not in SKIP_FORMATS:
+            counter.add(line_keys(group_of(doc), doc.get("text") or ""))
+        spill.append(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+    repeated = counter.repeated()
+    removed = 0
+    for blob in spill:
+        doc = pickle.loads(blob)
+        if repeated and doc.get("format") not in SKIP_FORMATS:
+            removed += len(strip_repeated(group_of(doc), doc["text"], repeated)[1])
+    return removed
 
 
 def main() -> None:
@@ -54,9 +82,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen-mb", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeated-across-pages", type=int, default=3, metavar="N",
+                    help="run the corpus-level repeated_across_pages pass at N (0: off) when the checkout has it")
     args = ap.parse_args()
     root = Path(builder.__file__).resolve().parent.parent
     clean = settings(root)
+    if "repeated_across_pages" in clean:
+        clean["repeated_across_pages"] = args.repeated_across_pages
     sets = {}
     if REALDATA.is_dir():
         real = [("html", p, {}) for p in sorted((REALDATA / "html").glob("*.html"))]

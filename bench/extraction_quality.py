@@ -86,6 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout-dir", type=Path, help="score the held-out pages in this folder instead of realdata")
     ap.add_argument("--written", action="store_true", help="score the written pages of bench/corpus/pages_written")
+    ap.add_argument("--batch", type=int, choices=[1, 2, 3, 4, 5], help="with --written: only this batch of pages")
     args = ap.parse_args()
     html_dir, expected_file = (args.heldout_dir, HELDOUT_EXPECTED) if args.heldout_dir else (HTML, EXPECTED)
     if args.written:
@@ -95,6 +96,10 @@ def main() -> None:
         return
     expected = tomllib.loads(expected_file.read_text(encoding="utf-8"))
     expected = {name: exp for name, exp in expected.items() if (html_dir / name).is_file()}
+    if args.written and args.batch:
+        from bench.boilerplate_quality import written_batch
+
+        expected = {name: exp for name, exp in expected.items() if written_batch(name) == args.batch}
     pages = {name: (html_dir / name).read_bytes() for name in expected}
     extractors = {"builder (extract)": builder_extract, "builder (extract + clean)": builder_cleaned,
                   "trafilatura defaults": trafilatura_defaults}

@@ -35,6 +35,104 @@ _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:�
 _MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
 _HEADLINE_END = re.compile(r"[。！？!?；;…”」』）)]$")
 
+# -- shape signals: what furniture looks like, whatever its words ------------------------------------------
+# a row of counters (阅读 3.5万　赞 128　评论 30, 👍 2345, 赞(12), 已有 56 条评论, 点赞 326　在看 58): every part is a
+# short label, a figure and a short unit; no sentence
+_COUNTER_PART = r"(?:[\u4e00-\u9fffA-Za-z]{0,4}|[^\w\s]{1,2})\s*[:：(（]?\s*\d[\d.,]*\s*[万千kKwW+]?\s*[)）]?\s*[\u4e00-\u9fff]{0,3}"
+_COUNTERS = re.compile(rf"^{_COUNTER_PART}(?:[\s·|｜/,，]+{_COUNTER_PART})*$")
+# label：value (索引号：…, 发布机构：…, 主办单位：某法院　地址：…), one or more pairs, no sentence
+_FIELD = re.compile(r"^(?:[\u4e00-\u9fff]{2,6}\s*[:：]\s*[^。！？!?：:]{1,40}?\s*){1,4}$")
+# a row of short items split by | / · (About Us | Contact Us | Privacy Policy; 政府网站找错 | 适老化无障碍服务)
+_SEPARATED = re.compile(r"\s*[|｜·•]\s*|\s+/\s+")
+# a link that points on (>>点击查看…报价<<, 点击观看《长河》精彩片段>>): arrows and a call to act, no sentence
+_ARROW_LINK = re.compile(r"^(?:>>|<<|»|«|＞＞|→)|(?:>>|<<|»|«|＞＞|→)\s*$")
+_CALL = re.compile(r"点击|查看|观看|阅读|进入|了解|报名|领取|关注|添加|下载|扫码|扫一扫|订阅|加入|预约|咨询|戳")
+# a whole line in brackets that asks the reader to act (（更多精彩内容请关注某某官方微博）, 【看房团报名中，添加微信…】)
+_POINTER = re.compile(r"^[▶►☞👉▷➤⏩]")
+_CALL_AT_END = re.compile(r"(立即|马上|点击|免费|在线)(咨询|购买|下载|查看|领取|报名|预约|抢购|试听|问诊)\s*[>》»]*$")
+_BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
+# an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
+_AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
+# a tagged headline (【晨报直击】中环海滨长廊夜景): a bracketed tag and a few words, no sentence end
+_TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
+
+
+_REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
+
+
+def is_reaction_count(s: str) -> bool:
+    """A count of readers' reactions (88条回复, 评论 123): after enough body it opens the comments, like 相关新闻."""
+    return len(s) <= 24 and bool(_REACTION.search(s)) and is_counter_line(s)
+
+
+def is_symbol_heavy(s: str) -> bool:
+    """Tickers, tags and codes rather than text ($某某(SZ000999)$, #话题#): 40% or more ASCII letters, digits and
+    marks, no sentence. A Chinese date line is not (2025年7月2日)."""
+    if len(s) < 6 or _SENTENCE.search(s) or _SIGNED_DATE.match(s):
+        return False
+    return sum(1 for ch in s if ch.isascii() and not ch.isspace()) >= 0.4 * len(s.replace(" ", ""))
+
+
+def is_counter_line(s: str) -> bool:
+    return len(s) <= 40 and bool(re.search(r"\d", s)) and bool(_COUNTERS.match(s))
+
+
+def is_field_line(s: str, pairs: int = 1) -> bool:
+    """label：value cells (a page's information table), not a sentence; an empty value (各学校：) is a salutation.
+    ``pairs``: how many label：value pairs the line needs (one pair above an article may be the story's own
+    时间：昨日上午8时许; two side by side, or table cells, are the page's)."""
+    cells = [c for c in _CELL_MARKS.sub("", s).split(" | ") if c.strip()]
+    if not cells or len(s) > 90 or not all(_FIELD.match(c.strip()) for c in cells):
+        return False
+    return len(cells) >= pairs or len(re.findall(r"[:：]", s)) >= pairs
+
+
+def is_separated_row(s: str, min_items: int = 3) -> bool:
+    """Short items split by | · / (a footer menu), no sentence and no figure column (a table row keeps those)."""
+    if _SENTENCE.search(s) or "，" in s:
+        return False
+    parts = [p for p in _SEPARATED.split(s) if p.strip()]
+    return len(parts) >= min_items and all(len(p) <= 16 for p in parts) and not any(_FIGURE.match(p.strip()) for p in parts)
+
+
+_DATETIME = re.compile(r"(19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*\d{1,2}[:：]\d{2}")
+_SIGNED_DATE = re.compile(r"^(19|20)\d{2}年\d{1,2}月\d{1,2}日$")
+_EDGE_COPYRIGHT = re.compile(r"版权所有|不得转载|禁止转载|严禁转载|保留所有权利|[Aa]ll [Rr]ights [Rr]eserved")
+
+
+def shape_family(s: str) -> str | None:
+    """Furniture by its shape, for lines in the leading or trailing block only: a row of counters, label：value
+    cells, a row of short items split by separators, a copyright notice."""
+    if is_counter_line(s):
+        return "counters"
+    if is_field_line(s, pairs=2):
+        return "fields"
+    if is_separated_row(s):
+        return "nav"
+    if is_symbol_heavy(s):
+        return "nav"
+    if len(s) <= 60 and _DATETIME.search(s) and not _SENTENCE.search(s):
+        return "dateline"  # a meta line with a date and time (编辑于 2025-03-02 21:14・IP 属地上海, 本帖最后由…于…编辑)
+    if len(s) <= 60 and _EDGE_COPYRIGHT.search(s) and s.count("。") <= 1:
+        return "copyright"
+    return None
+
+
+def promo_family(s: str) -> str | None:
+    """In-body promotion by its shape, wherever it stands: an ad marker, an arrow link that asks to act, a
+    whole bracketed line that asks to act. A sentence in brackets that asks nothing ((文中受访者均为化名)) stays."""
+    if len(s) > 100:
+        return None
+    if _AD_MARK.match(s):
+        return "ads"
+    if _ARROW_LINK.search(s) and _CALL.search(s) and "。" not in s:
+        return "prompt"
+    if _BRACKETED.match(s) and _CALL.search(s) and s.count("。") <= 1:
+        return "prompt"
+    if "。" not in s and (_POINTER.match(s) and _CALL.search(s) or _CALL_AT_END.search(s)):
+        return "prompt"  # ▶ 问医生：…？立即咨询; a line that ends on a button (…立即咨询, …马上领取)
+    return None
+
 
 @lru_cache(maxsize=4)
 def load_rules(path: str = str(RULES_FILE)) -> dict:
@@ -114,9 +212,9 @@ class BoilerplateRemover:
                 return family
         if self.extra_re is not None and len(s) <= MAX_EXTRA_LINE and self.extra_re.search(s):
             return "extra"
-        return None
+        return promo_family(bare)
 
-    def _edge_family(self, s: str) -> str | None:
+    def _edge_family(self, s: str, shapes: bool = True) -> str | None:
         bare = _LIST_MARK.sub("", _CELL_MARKS.sub("", s) if s[:1] == "|" else s)
         for family, pattern, max_len in self.edge_rules:
             if len(bare) <= max_len and pattern.search(bare):
@@ -127,13 +225,16 @@ class BoilerplateRemover:
             return "nav"
         if is_keyword_line(bare):
             return "nav"
-        return None
+        return shape_family(bare) if shapes else None
 
-    def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False,
+                shapes: bool = True) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
         leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
         a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
-        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither)."""
+        above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither).
+        ``shapes`` False: no shape signals and no trailing sweep (a PDF page: its credits and tables are the
+        book's, and its running headers have their own step)."""
         lines = text.split("\n")
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
@@ -154,7 +255,7 @@ class BoilerplateRemover:
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
-                if len(bare) <= 400 and self.tail_re.match(bare):
+                if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare)):
                     before = sum(len(strip[b]) for b in body if b < i)
                     after = sum(len(strip[b]) for b in body if b > i)
                     if before >= self.min_body_chars and before >= after:
@@ -167,7 +268,7 @@ class BoilerplateRemover:
 
         def edge_of(i: int) -> str | None:
             if i not in edge:
-                edge[i] = self._edge_family(strip[i])
+                edge[i] = self._edge_family(strip[i], shapes)
             return edge[i]
 
         def is_body(i: int) -> bool:
@@ -195,11 +296,48 @@ class BoilerplateRemover:
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
             if f:
                 fam[i] = f
+        if tail and shapes and hi is not None:
+            self._sweep_trailing([i for i in idx if hi < i < end and i not in table], strip, fam)
         if not fam and not trimmed:
             return text.strip(), []
         kept = [line for i, line in enumerate(lines) if i not in fam]
         removed = trimmed + [(fam[i], strip[i]) for i in idx if i in fam]
         return "\n".join(kept).strip(), removed
+
+    @staticmethod
+    def _sweep_trailing(trailing: list[int], strip: dict[int, str], fam: dict[int, str]) -> None:
+        """The trailing block is the site's once its first furniture line is found: every line after that one
+        goes too (a comment under its counters, a hot list without a heading). Lines before it (a notice's
+        signer and date) stay; a date that follows a kept short line is that signature, not a dateline. A
+        short line right above a row of counters or a reply button is a reader's comment."""
+        for n, i in enumerate(trailing):
+            if fam.get(i) == "dateline" and _SIGNED_DATE.match(strip[i]) and n and trailing[n - 1] not in fam \
+                    and len(strip[trailing[n - 1]]) <= 30 and not _SENTENCE.search(strip[trailing[n - 1]]):
+                del fam[i]
+        signer = {trailing[n - 1] for n, i in enumerate(trailing) if n and _SIGNED_DATE.match(strip[i])}
+        for n, i in enumerate(trailing):
+            if i in fam or i in signer or _SIGNED_DATE.match(strip[i]):
+                continue
+            after = trailing[n + 1] if n + 1 < len(trailing) else None
+            if after is not None and after not in fam and _HEADLINE_END.search(strip[after]) and not _TAGGED_HEADLINE.match(strip[i]):
+                continue  # a sentence broken over two lines (这么高大上的邮轮母港 / 开始搓搓手了！！！)
+            if is_field_line(strip[i]):
+                # a run of label：value lines is the page's (readers' 昵称：评论, 上一篇文章：…/下一篇文章：…); one
+                # alone right after the article may be its own (全场比分：锦城 2-1 东江)
+                if any(0 <= m < len(trailing) and is_field_line(strip[trailing[m]]) for m in (n - 1, n + 1)):
+                    fam[i] = "fields"
+                continue
+            if _TAGGED_HEADLINE.match(strip[i]) or is_separated_row(strip[i], 2) or not _HEADLINE_END.search(strip[i]):
+                # 【某某直击】一条视频的标题 under the article; 政府网站找错 | 适老化无障碍服务; a headline or a
+                # reader's reply without a sentence end (an article ends on a sentence)
+                fam[i] = "link_list"
+        first = next((n for n, i in enumerate(trailing) if i in fam), None)
+        if first is None:
+            return
+        for i in trailing[first + 1:]:
+            fam.setdefault(i, "trailing_block")
+        if first and fam[trailing[first]] in ("counters", "comments", "nav") and len(strip[trailing[first - 1]]) <= 30:
+            fam.setdefault(trailing[first - 1], "comments")
 
     def __call__(self, text: str, tail: bool = True, head: bool = True) -> tuple[str, int, int]:
         """Return (cleaned text, lines removed by line/edge rules, lines cut with the tail)."""

@@ -313,14 +313,28 @@ class CorpusStage(Stage):
             yield "records", (batch, shown, src, settings)
 
     def run(self, ctx: StageRun) -> None:
-        for kind, outcomes, counters in self._process(ctx):
-            ctx.counters.update(counters)
-            for outcome in outcomes:
-                ctx.count("rows_in")
-                if isinstance(outcome, Kept):
-                    ctx.keep(outcome.document)
-                else:
-                    outcome.write(ctx)
+        min_docs = int(self.settings["clean"].get("repeated_across_pages", 0) or 0)
+        if min_docs and self.settings["clean"].get("boilerplate", True):
+            from .repeats import RepeatPass
+
+            repeats = RepeatPass(ctx, min_docs)
+            keep = repeats.hold
+        else:
+            repeats, keep = None, ctx.keep
+        try:
+            for kind, outcomes, counters in self._process(ctx):
+                ctx.counters.update(counters)
+                for outcome in outcomes:
+                    ctx.count("rows_in")
+                    if isinstance(outcome, Kept):
+                        keep(outcome.document)
+                    else:
+                        outcome.write(ctx)
+            if repeats is not None:
+                repeats.release(int(self.settings["clean"].get("min_chars", 0) or 0))
+        finally:
+            if repeats is not None:
+                repeats.discard()  # an interrupted run leaves no spill behind
         self.after_files(ctx)
 
     def after_files(self, ctx: StageRun) -> None:

@@ -242,7 +242,8 @@ class Boilerplate(CleanStep):
         web = doc.raw.format in ("html", "web") and not doc.paged  # an extracted web page (a crawled PDF is not)
         pages = doc.pages
         for i, page in enumerate(pages):
-            pages[i], removed = self.remover.explain(page, tail=i == len(pages) - 1, head=i == 0, link_pages=web)
+            pages[i], removed = self.remover.explain(page, tail=i == len(pages) - 1, head=i == 0, link_pages=web,
+                                                     shapes=not doc.paged)
             for family, _ in removed:
                 count(f"boilerplate_{family}")
             count("boilerplate_lines_removed", len(removed))

@@ -345,13 +345,39 @@ _STRAY_END = re.compile(r"</(html|body)\s*>(?=.*</\1\s*>)", re.S | re.I)
 _BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol|h[1-6])\s*>)(?=[^\s<])", re.I)
 
 
+# a table cell that holds paragraphs: the page is laid out with a table (a forum post beside its author's
+# profile, an old site's article column); the extractor joins a cell's text into one line, so the post's
+# paragraphs, its 楼主/发表于 line and the author's name would fuse into one body line
+_HAS_CELL = re.compile(r"<td\b", re.I)
+_HAS_P = re.compile(r"<p\b", re.I)
+
+
+def unwrap_layout_tables(html: str):
+    """The page as an lxml tree with each layout table (a cell holding two or more paragraphs) turned into
+    plain blocks, so its paragraphs stay lines; None when no table is a layout table (data tables stay)."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    changed = False
+    for table in list(tree.iter("table")):
+        if any(len(cell.findall(".//p")) >= 2 for cell in table.iter("td")):
+            for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
+                el.tag = "div"
+            changed = True
+    return tree if changed else None
+
+
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     """Main text, title, date and author with trafilatura; None when no article text is found.
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
     html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
+    page = unwrap_layout_tables(html) if _HAS_CELL.search(html) and _HAS_P.search(html) else None
+    doc = trafilatura.bare_extraction(html if page is None else page, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
     d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
