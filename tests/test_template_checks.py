@@ -593,3 +593,18 @@ def test_a_headline_may_not_name_a_place_or_person_its_lead_does_not():
     lead = "据报道，日本冲绳县一名女子遇害，警方逮捕了一名嫌疑人。"
     assert checks.check_item("headline", "为导语拟标题", lead, "冲绳女子遇害 主犯系美国士兵", True)[0] == "output_not_in_input"
     assert checks.check_item("headline", "为导语拟标题", lead, "冲绳一女子遇害 嫌疑人被捕", True) is None
+
+
+def test_half_width_and_unmatched_quotes_become_chinese_pairs_and_a_photo_wire_head_goes():
+    assert tk.chinese_quotes('拿纸往眼睛上“蹭了蹭"。她说 "这真是太有趣了" 用"iPhone"拍') == '拿纸往眼睛上“蹭了蹭”。她说 “这真是太有趣了” 用"iPhone"拍'
+    a = Article({"id": "w1", "title": "夫妻“麦客”忙麦收",
+                 "text": "临沂（山东），2012年6月4日夫妻“麦客”忙麦收 6月4日，范加江驾驶收割机在收获小麦。\n三夏时节，麦客忙碌在田间。"})
+    assert a.text_lines[0] == "6月4日，范加江驾驶收割机在收获小麦。"
+    assert tk.page_lines(["取出来的纸片。本文图片除特别标注外，均为澎湃新闻记者段彦超图", "正文。"]) == ["正文。"]
+
+
+def test_a_clickbait_headline_is_no_answer():
+    text = "英国一位女士放弃了殡仪馆的工作，转行做职业美人鱼，每小时收入最高100英镑。她每周训练两次。"
+    p = checks.check_item("headline", "为这篇稿件拟标题", text, "英国美女在殡仪馆工作太痛苦，转行当美人鱼！", True)
+    assert p[0] == "headline_clickbait"
+    assert checks.check_item("headline", "为这篇稿件拟标题", text, "英国女子辞去殡仪馆工作 转行当职业美人鱼", True) is None

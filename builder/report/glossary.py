@@ -60,6 +60,7 @@ REASONS: dict[str, str] = {
     "garbled_text": "a field holds mojibake or lost characters",
     "question_malformed": "the question is not a well-formed Chinese question",
     "stated_length_exceeded": "the answer is longer than the length the instruction states",
+    "headline_clickbait": "the headline baits (美女, 竟然, 震惊, !!) rather than tells the news",
     "subject_is_outlet": "the 5W subject is the outlet of the dateline, not who acted",
     "timeline_out_of_order": "the timeline's dates are not in order",
     "output_not_in_input": "an extraction answer that is not found in the article",

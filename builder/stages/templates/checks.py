@@ -120,6 +120,11 @@ def elements(output: str) -> list[str]:
     return out
 
 
+# a portal's bait, not a newspaper's headline: 美女…！, 竟然, 震惊, 太…了！, 最强 without a source, 你绝对想不到
+CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u4e00-\u9fff]{1,4}了[！!]|[！!]{2,}|[？?][！!]|想不到|不敢相信|"
+                       r"(?<![“\"《])最强(?![”\"》])|必看|速看|疯传|刷屏")
+
+
 def extraction(input_text: str, output: str) -> Problem | None:
     hay = norm(input_text)
     for el in elements(output):
@@ -177,6 +182,8 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
                 and re.sub(r"\s", "", "".join(LIST_MARK.sub("", x) for x in listed)) == re.sub(r"\s", "", output)):
             return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
     elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
+        if CLICKBAIT.search(output):
+            return "headline_clickbait", f"the headline baits rather than tells: {CLICKBAIT.search(output).group(0)!r}"
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"

@@ -93,7 +93,7 @@ FURNITURE_LINE = re.compile(
     r"[\u4e00-\u9fff]{2,4}/[\u4e00-\u9fff]{2,10}|[\u4e00-\u9fff]{2,12}(?:记者|通讯员)[\u4e00-\u9fff、 ]{2,14}|"
     r".{0,30}(?:视频截图|资料图|供图|图片来源.*|视觉中国.*|\S{2,4}摄)|图为.{0,60}|▲.*|划重点[：:]?|.{0,80}(?:报道|网页|页面|视频|微博)截图。?|"
     r"(?=.{0,160}$).*(?:点击菜单|点击投票|【点击|点【|点击“?在看|回复【|申请加入|长按.{0,6}识别|扫描.{0,6}二维码|扫码|邮件至|举报电话|举报邮箱|Copyright|ICP|版权所有|"
-    r"转载请注明|未经授权).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
+    r"转载请注明|未经授权|本文图片除特别标注外|图片除署名外).*|(?=.{0,160}$).*(?:仅提供信息存储空间|权利人之权利|声明[：:].{0,40}(?:仅供参考|不构成)).*)$"
 )
 COMMENTS_START = re.compile(r"^(?:网友评论.*|.*跟贴.*|.*跟帖.*|发表评论|全部评论|评论\s*\d+\s*条?|相关推荐|为您推荐|热门推荐|猜你喜欢|加载更多.*|热门评论.*|最新评论.*)$")
 SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
@@ -140,6 +140,17 @@ RESIDUE = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|【详
 def clean_residue(text: str) -> str:
     """Markdown emphasis, stray HTML tags and entities a page or a feed left in the text."""
     return RESIDUE.sub("", text or "")
+
+
+_HAN = r"[\u4e00-\u9fff]"
+
+
+def chinese_quotes(text: str) -> str:
+    """Quotation marks a page typed half-width or left unmatched, made the pair Chinese text uses:
+    “蹭了蹭" -> “蹭了蹭”, 她补充说 "这真是太有趣了" -> “这真是太有趣了”. Quotes around Latin text stay."""
+    text = re.sub(r"“([^“”\"\n]{1,200})\"", r"“\1”", text)
+    text = re.sub(r"\"([^“”\"\n]{1,200})”", r"“\1”", text)
+    return re.sub(r"\"([^\"\n]{0,200}" + _HAN + r"[^\"\n]{0,200})\"", r"“\1”", text)
 
 
 def numbers(text: str) -> list[str]:

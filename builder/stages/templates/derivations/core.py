@@ -60,7 +60,10 @@ class Article:
         """('heading'|'para', text) in order; a first line repeating the title is dropped, the dateline kept aside."""
         title = tk.clean_residue(self.doc.get("title") or "").strip()
         out: list[tuple[str, str]] = []
-        lines = tk.page_lines(tk.split_paragraphs(tk.clean_residue(self.doc.get("text") or "")))
+        lines = tk.page_lines(tk.split_paragraphs(tk.chinese_quotes(tk.clean_residue(self.doc.get("text") or ""))))
+        if lines and title:  # a photo wire's caption head: 临沂（山东），2012年6月4日<the headline> before the text
+            lines[0] = re.sub(r"^" + tk._HAN + r"{2,6}[（(]" + tk._HAN + r"{2,4}[）)][，,]\s*\d{4}年\d{1,2}月\d{1,2}日\s*" + re.escape(title) + r"\s*",
+                              "", lines[0]) or lines[0]
         for i, p in enumerate(lines):
             if i == 0 and title and _same_headline(p, title):
                 continue
