@@ -51,6 +51,20 @@ def key(line: str) -> str:
     return compare_form(line)[:KEY]
 
 
+class PageText(str):
+    """An extracted text with its page's link texts (what the corpus stage hands the boilerplate step)."""
+
+    anchors: frozenset | None = None
+
+
+def page_text(raw) -> str:
+    if raw is None:
+        return PageText("")
+    out = PageText(raw.text)
+    out.anchors = raw.meta.get("_anchors")
+    return out
+
+
 def clean_lines(text: str, last_page: bool = True, rules: bool = True) -> tuple[str, list[tuple[str, str]]]:
     """The cleaning steps that remove lines (markup, normalisation, boilerplate); filters are not applied.
     ``rules`` False: markup and normalisation only (to measure the repeated_across_pages pass on its own)."""
@@ -63,7 +77,10 @@ def clean_lines(text: str, last_page: bool = True, rules: bool = True) -> tuple[
         return text, []
     remover = BoilerplateRemover()
     if hasattr(remover, "explain"):
-        out, removed = remover.explain(text, link_pages=True)
+        try:
+            out, removed = remover.explain(text, link_pages=True, anchors=getattr(text, "anchors", None))
+        except TypeError:  # a remover without the link-text signal
+            out, removed = remover.explain(text, link_pages=True)
         return out, removed
     out = remover(text)[0]
     kept = Counter(line.strip() for line in out.split("\n"))
@@ -217,7 +234,7 @@ def main() -> None:
     real = {}
     for name, lab in labels.items():
         raw = extract((HTML / name).read_bytes(), args.variant)
-        real[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+        real[name] = (lab["furniture"], lab["body"], page_text(raw))
     report(f"realdata html ({args.variant})", score(real, args.show))
     titles(args.variant)
     if args.heldout_dir is not None:
@@ -244,7 +261,7 @@ def written(variant: str, show: bool, batch: int | None = None, repeats: int = 0
         if batch is not None and written_batch(name) != batch:
             continue
         raw = extract((WRITTEN / name).read_bytes(), variant)
-        pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+        pages[name] = (lab["furniture"], lab["body"], page_text(raw))
         hosts[name] = (raw.meta.get("hostname") if raw else None) or name
     for b in sorted({written_batch(n) for n in pages}):
         part = {n: v for n, v in pages.items() if written_batch(n) == b}
@@ -258,7 +275,7 @@ def written(variant: str, show: bool, batch: int | None = None, repeats: int = 0
             raw = extract((WRITTEN / name).read_bytes(), variant) if name not in pages else None
             if name not in pages:
                 hosts[name] = (raw.meta.get("hostname") if raw else None) or name
-            everything[name] = pages.get(name) or (lab["furniture"], lab["body"], raw.text if raw else "")
+            everything[name] = pages.get(name) or (lab["furniture"], lab["body"], page_text(raw))
         rep = repeated_lines(everything, hosts, repeats)
         shared = Counter(hosts[n] for n in everything)
         for b in sorted({written_batch(n) for n in pages}):
@@ -290,7 +307,7 @@ def heldout(folder: Path, variant: str, show: bool) -> None:
         if name in missing:
             continue
         raw = extract((folder / name).read_bytes(), variant)
-        pages[name] = (lab["furniture"], lab["body"], raw.text if raw else "")
+        pages[name] = (lab["furniture"], lab["body"], page_text(raw))
     report(f"held-out html ({variant}, {len(pages)} pages)", score(pages, show))
     titles(variant, folder, HELDOUT_EXPECTED)
 

@@ -550,3 +550,42 @@ def test_a_story_reposted_under_other_leads_keeps_its_repeated_paragraphs():
     pages = {n: ("wire.example", "\n".join([lead, *shared, SIGNOFF])) for n, lead in enumerate(leads)}
     for text, removed in _repeat_pass(pages).values():
         assert all(p in text for p in shared) and removed == [SIGNOFF]
+
+
+LINKED_PAGE = """<html><head><title>青川新闻网</title></head><body>
+<div class="article"><h1>青川破获电信诈骗案二百余起</h1>
+<p>{p1}</p>
+<p>推荐阅读：<a href="/n/101.html">青川县召开防汛工作调度会议部署汛期安全</a></p>
+<p><a href="/n/102.html">白沙镇开展农村电商培训 三百余名村民参加</a></p>
+<p><a href="#part1">一、全年办案情况</a></p>
+<p>{p2}</p>
+<p>据了解，相关案例已在<a href="/fz/">青川反诈</a>专栏公开，市民可对照自查，发现可疑情况及时报警。</p>
+<p>{p3}</p>
+<p>上一篇：<a href="/n/99.html">我县启动城乡居民医保集中缴费</a></p>
+<p>标签：<a href="/t/1">反诈</a> <a href="/t/2">公安</a> <a href="/t/3">民生</a></p>
+</div></body></html>"""
+
+
+def test_a_line_that_is_a_link_of_its_page_is_furniture_wherever_it_stands():
+    """The page's own links tell a related-headline list from article text, with no keyword: a headline link between
+    two paragraphs goes, a sentence holding a link stays, and so does an in-page jump (a table of contents)."""
+    from builder.stages.corpus.extract import extract_html
+
+    raw = extract_html(LINKED_PAGE.format(p1=P1, p2=P2, p3=P3))
+    assert raw is not None and "_anchors" in raw.meta
+    counters: dict[str, int] = {}
+    settings = {"normalize": True, "markup": True, "boilerplate": True, "boilerplate_extra": [], "min_chars": 10, "max_chars": 10**6,
+                "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
+                "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
+    text, dropped = Cleaner(settings)(raw, counters)
+    assert dropped is None and counters["boilerplate_link_text"] >= 3
+    for gone in ("青川县召开防汛工作调度会议", "白沙镇开展农村电商培训", "我县启动城乡居民医保", "标签"):
+        assert gone not in text, gone
+    for kept in (P1[4:], P2, P3, "相关案例已在青川反诈专栏公开", "一、全年办案情况"):
+        assert kept in text, kept
+    assert "_anchors" not in raw.meta  # popped by the cleaner: never stored
+
+
+def test_link_text_is_not_used_for_pages_of_other_formats():
+    out, removed = clean("\n".join([P1, "白沙镇开展农村电商培训 三百余名村民参加", P2, P3]))
+    assert "白沙镇开展农村电商培训 三百余名村民参加" in out and removed == []

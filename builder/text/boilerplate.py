@@ -175,6 +175,39 @@ def table_rows(strip: dict[int, str]) -> set[int]:
     return out
 
 
+_LINK_LABEL = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,8}\s*[:：]\s*")  # 上一篇：, 相关阅读：, 标签：
+_LINK_PARTS = re.compile(r"\s*[|｜·•/]\s*|\s{2,}|\u3000+|\s+(?=\S)")
+LINK_MIN_CHARS = 6  # a shorter line that is a link's text is removed only above or below the article
+
+
+def link_form(line: str, anchors: frozenset[str]) -> str | None:
+    """The compare form of ``line`` when the line is the text of a link of its page (``anchors``, in compare
+    form: ``builder.stages.corpus.extract.page_anchors``): the whole line, a label and one link (上一篇：…), or
+    two or more links in a row (标签：A B C). None when it is not: article text is not a link's text (none of
+    626 labelled body lines of our pages is; 29 of 347 furniture lines are)."""
+    from .normalize import compare_form
+
+    bare = _LIST_MARK.sub("", _CELL_MARKS.sub("", line) if line[:1] == "|" else line)
+    if len(bare) > 160:
+        return None
+    form = compare_form(bare)
+    if len(form) < 2:
+        return None
+    if form in anchors:
+        return form
+    m = _LINK_LABEL.match(bare)
+    rest = bare[m.end():] if m else bare
+    if m:
+        f = compare_form(rest)
+        if len(f) >= 2 and f in anchors:
+            return form
+    parts = [compare_form(x) for x in _LINK_PARTS.split(rest) if x.strip()]
+    parts = [x for x in parts if x]
+    if len(parts) >= 2 and all(x in anchors for x in parts):
+        return form
+    return None
+
+
 def is_prose(line: str) -> bool:
     """A line that reads as article text: a sentence of some length, or a long line (not a keyword string)."""
     n = len(line)
@@ -228,13 +261,15 @@ class BoilerplateRemover:
         return shape_family(bare) if shapes else None
 
     def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False,
-                shapes: bool = True) -> tuple[str, list[tuple[str, str]]]:
+                shapes: bool = True, anchors: frozenset[str] | None = None) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
         leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
         a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
         above the article is a menu word (a poem in a text file or 前言 heading a PDF page is neither).
         ``shapes`` False: no shape signals and no trailing sweep (a PDF page: its credits and tables are the
-        book's, and its running headers have their own step)."""
+        book's, and its running headers have their own step). ``anchors``: the page's link texts (a web page):
+        a line that is a link's text (:func:`link_form`) is furniture (``link_text``) wherever it stands when
+        it has ``LINK_MIN_CHARS`` or more, above or below the article when shorter."""
         lines = text.split("\n")
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
@@ -248,6 +283,10 @@ class BoilerplateRemover:
                     trimmed.append(("repost", strip[i][: m.start(1)].strip()))
                     lines[i] = strip[i] = m.group(1)
                     continue
+            if f is None and anchors:
+                form = link_form(strip[i], anchors)
+                if form is not None and len(form) >= LINK_MIN_CHARS:
+                    f = "link_text"
             if f:
                 fam[i] = f
         body = [i for i in idx if i not in fam and is_prose(_LIST_MARK.sub("", strip[i]))]
@@ -290,6 +329,8 @@ class BoilerplateRemover:
             if not (link_page or i < first or i > last) or i in table:
                 continue
             f = edge_of(i)
+            if f is None and anchors and link_form(strip[i], anchors) is not None:
+                f = "link_text"
             if f is None and link_page and not _HEADLINE_END.search(strip[i]) and len(strip[i]) <= 40:
                 f = "link_list"
             if f is None and link_pages and i < first and i != lone_heading and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):

@@ -133,6 +133,7 @@ class Draft:
         self.starts: list[int] | None = raw.meta.get("page_starts")
         self._text: str | None = raw.text or ""
         self._pages: list[str] | None = None
+        self.anchors: frozenset[str] | None = None  # a web page's link texts, for the boilerplate step
 
     @property
     def paged(self) -> bool:
@@ -243,7 +244,7 @@ class Boilerplate(CleanStep):
         pages = doc.pages
         for i, page in enumerate(pages):
             pages[i], removed = self.remover.explain(page, tail=i == len(pages) - 1, head=i == 0, link_pages=web,
-                                                     shapes=not doc.paged)
+                                                     shapes=not doc.paged, anchors=doc.anchors if web else None)
             for family, _ in removed:
                 count(f"boilerplate_{family}")
             count("boilerplate_lines_removed", len(removed))
@@ -379,7 +380,9 @@ class Cleaner:
 
         for name, n in raw.meta.pop("_counts", {}).items():  # the reader's decoding counters
             count(name, n)
+        anchors = raw.meta.pop("_anchors", None)  # a web page's link texts (extract.page_anchors)
         doc = Draft(raw)
+        doc.anchors = anchors
         for step in self.steps:
             t0 = time.perf_counter_ns()
             dropped = step(doc, count)

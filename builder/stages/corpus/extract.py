@@ -384,9 +384,36 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     text = d.get("text") or ""
     if not text.strip():
         return None
+    meta = {k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)}
+    anchors = page_anchors(html)
+    if anchors:
+        meta["_anchors"] = anchors  # for the boilerplate step (popped by the cleaner, never stored)
     return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename"), text), published=parse_date(d.get("date")),
-                  author=validate_author(d.get("author")), format="html",
-                  meta={k: d[k] for k in ("sitename", "hostname", "description") if d.get(k)})
+                  author=validate_author(d.get("author")), format="html", meta=meta)
+
+
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
+_IN_PAGE = re.compile(r"\bhref\s*=\s*[\"']?\s*#")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def page_anchors(html: str) -> frozenset[str]:
+    """The texts of the page's links (``<a href>`` to other pages; in-page ``#`` jumps, a table of contents, are
+    left out), in compare form: a line of the extracted text that is one of them, or a label and one of them
+    (上一篇：…), or several of them in a row, is a link, not article text (see ``BoilerplateRemover``). A regex
+    over the markup, not a second parse: about a tenth of a millisecond for a news page."""
+    import html as htmllib
+
+    from ...text.normalize import compare_form
+
+    out = set()
+    for attrs, inner in _ANCHOR.findall(html):
+        if _IN_PAGE.search(attrs):
+            continue
+        form = compare_form(htmllib.unescape(_TAG.sub("", inner)))
+        if 2 <= len(form) <= 120:
+            out.add(form)
+    return frozenset(out)
 
 
 def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
