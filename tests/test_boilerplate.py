@@ -589,3 +589,15 @@ def test_a_line_that_is_a_link_of_its_page_is_furniture_wherever_it_stands():
 def test_link_text_is_not_used_for_pages_of_other_formats():
     out, removed = clean("\n".join([P1, "白沙镇开展农村电商培训 三百余名村民参加", P2, P3]))
     assert "白沙镇开展农村电商培训 三百余名村民参加" in out and removed == []
+
+
+@pytest.mark.parametrize("line,caption", [("禹州市人民医院。", True), ("小刚的作业本。", True), ("会议现场。", True),
+                                          ("他笑了。", False), ("三年后。", False), ("一片寂静。", False), ("没有人回答。", False),
+                                          ("全场哗然。", False), ("夜深了。", False), ("首阳为拙；柳惠为工。", False)])
+def test_a_photo_caption_left_as_a_line_of_a_web_page_goes_and_a_one_line_paragraph_stays(line, caption):
+    text = "\n".join([P1, line, P2, P3])
+    out, removed = clean(text, link_pages=True)
+    assert (line not in out) is caption
+    assert (("caption", line) in removed) is caption
+    out, removed = clean(text)  # not a web page: a text file's short line is its author's
+    assert line in out

@@ -608,3 +608,14 @@ def test_a_clickbait_headline_is_no_answer():
     p = checks.check_item("headline", "为这篇稿件拟标题", text, "英国美女在殡仪馆工作太痛苦，转行当美人鱼！", True)
     assert p[0] == "headline_clickbait"
     assert checks.check_item("headline", "为这篇稿件拟标题", text, "英国女子辞去殡仪馆工作 转行当职业美人鱼", True) is None
+
+
+def test_a_digest_of_company_notices_gets_no_headline_and_a_transcript_or_quotes_still_do():
+    digest = ("证券时报e公司讯，当升科技：9614.5万元竞得常州市工业用地。金陵药业：25日获公司高管增持。"
+              "运达股份：确定为两风电场项目的设备供应商，中标价7亿元。")
+    p = checks.check_item("headline", "请为这篇报道配一个标题。", digest, "运达股份中标7亿元风电设备项目", True)
+    assert p[0] == "input_is_digest"
+    talk = "记者：今年的麦收进度如何？范加江：比去年快了三天。记者：收割机够用吗？范加江：够用，合作社统一调度。"
+    assert checks.check_item("headline", "请为这篇报道配一个标题。", talk, "麦收进度比去年快三天", True) is None
+    quotes = "市长表示：“今年要新建三条地铁线。”副市长说：“资金已经落实。”局长介绍：“工程下月开工。”"
+    assert checks.check_item("headline", "请为这篇报道配一个标题。", quotes, "今年新建三条地铁线 工程下月开工", True) is None

@@ -61,6 +61,7 @@ REASONS: dict[str, str] = {
     "question_malformed": "the question is not a well-formed Chinese question",
     "stated_length_exceeded": "the answer is longer than the length the instruction states",
     "headline_clickbait": "the headline baits (美女, 竟然, 震惊, !!) rather than tells the news",
+    "input_is_digest": "the input is a digest of several items (company A：… company B：…), not one report to headline",
     "subject_is_outlet": "the 5W subject is the outlet of the dateline, not who acted",
     "timeline_out_of_order": "the timeline's dates are not in order",
     "output_not_in_input": "an extraction answer that is not found in the article",

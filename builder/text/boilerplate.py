@@ -208,6 +208,28 @@ def link_form(line: str, anchors: frozenset[str]) -> str | None:
     return None
 
 
+_CAPTION_SHAPE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9·]{2,11}。$")
+_CAPTION_TAGS = {"n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "f", "s", "uj", "m", "q", "b", "x"}
+_NOUNS = {"n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "s"}
+
+
+def is_caption(line: str) -> bool:
+    """A photo's caption left in a web page's text as a line of its own: a bare noun phrase closed by a full stop
+    (小花家。 禹州市人民医院。 小刚的作业本。): no verb, adjective, adverb or pronoun, at least one noun. A one-line
+    paragraph of a feature (他笑了。 三年后。 一片寂静。) has one of those or no noun. jieba is loaded only when a
+    line has the shape, which few pages have."""
+    if not _CAPTION_SHAPE.match(line):
+        return False
+    import logging
+
+    import jieba
+    import jieba.posseg as pseg
+
+    jieba.setLogLevel(logging.WARNING)
+    tags = [t.flag for t in pseg.lcut(line[:-1])]
+    return bool(tags) and all(t in _CAPTION_TAGS for t in tags) and any(t in _NOUNS for t in tags)
+
+
 def is_prose(line: str) -> bool:
     """A line that reads as article text: a sentence of some length, or a long line (not a keyword string)."""
     n = len(line)
@@ -283,6 +305,8 @@ class BoilerplateRemover:
                     trimmed.append(("repost", strip[i][: m.start(1)].strip()))
                     lines[i] = strip[i] = m.group(1)
                     continue
+            if f is None and link_pages and is_caption(strip[i]):
+                f = "caption"
             if f is None and anchors:
                 form = link_form(strip[i], anchors)
                 if form is not None and len(form) >= LINK_MIN_CHARS:

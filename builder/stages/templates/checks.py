@@ -121,6 +121,16 @@ def elements(output: str) -> list[str]:
 
 
 # a portal's bait, not a newspaper's headline: 美女…！, 竟然, 震惊, 太…了！, 最强 without a source, 你绝对想不到
+# a digest: items each opened by its own label (当升科技：…。金陵药业：…。运达股份：…), several in one paragraph
+DIGEST_ITEM = re.compile(r"(?:^|[。；;！？，,\n])\s*([\u4e00-\u9fffA-Za-z0-9*]{2,8})[：:](?=[^“\"「])")
+
+
+def digest_labels(text: str) -> list[str]:
+    """The distinct labels of a digest's items (three or more make a digest: 午间公告 under six companies' news); a Q&A
+    transcript repeats two speakers' labels, a report quotes with a quotation mark after the colon."""
+    return list(dict.fromkeys(DIGEST_ITEM.findall(text)))
+
+
 CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u4e00-\u9fff]{1,4}了[！!]|[！!]{2,}|[？?][！!]|想不到|不敢相信|"
                        r"(?<![“\"《])最强(?![”\"》])|必看|速看|疯传|刷屏")
 
@@ -182,6 +192,9 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
                 and re.sub(r"\s", "", "".join(LIST_MARK.sub("", x) for x in listed)) == re.sub(r"\s", "", output)):
             return "output_only_joins_input", "the answer is the listed lines joined in their order: nothing is rewritten"
     elif kind == "headline" and input_text:  # a headline from a lead: it may shorten and reword, never add
+        labels = digest_labels(input_text)
+        if len(labels) >= 3:
+            return "input_is_digest", f"the input is a digest of {len(labels)} items ({'、'.join(labels[:3])}…), not one report"
         if CLICKBAIT.search(output):
             return "headline_clickbait", f"the headline baits rather than tells: {CLICKBAIT.search(output).group(0)!r}"
         o, i = norm(output), norm(input_text)
