@@ -54,6 +54,7 @@ _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 # an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
 _AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
 # a tagged headline (【晨报直击】中环海滨长廊夜景): a bracketed tag and a few words, no sentence end
+_BRACKETED_UNIT = re.compile(r"^[（(【\[]\s*[\u4e00-\u9fffA-Za-z·、\s]{2,16}[）)】\]]$")
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
@@ -382,6 +383,9 @@ class BoilerplateRemover:
         signer = {trailing[n - 1] for n, i in enumerate(trailing) if n and _SIGNED_DATE.match(strip[i])}
         for n, i in enumerate(trailing):
             if i in fam or i in signer or _SIGNED_DATE.match(strip[i]):
+                continue
+            if _BRACKETED_UNIT.match(strip[i]):  # （新闻宣传中心）（市委宣传部供稿）under the article: who sent it
+                fam[i] = "source"
                 continue
             after = trailing[n + 1] if n + 1 < len(trailing) else None
             if after is not None and after not in fam and _HEADLINE_END.search(strip[after]) and not _TAGGED_HEADLINE.match(strip[i]):

@@ -272,7 +272,8 @@ def choose_title(html: str, extracted: str | None, sitename: str | None = None, 
             return original
     tm = _TITLE_TAG.search(html[:200_000])
     cpage = compare_form(_page_text(tm.group(1))) if tm else ""
-    heads = [(h, compare_form(h)) for h in _headings(html)]
+    # a repost's 原标题：《…》 line is the original's title, never this page's (only the step above may use it)
+    heads = [(h, compare_form(h)) for h in _headings(html) if not re.match(r"^[（(]?\s*原标?题", h)]
     # a heading the <title> starts with (after at most a short column prefix) that the chosen title extends
     inside = [(h, ch) for h, ch in heads if len(ch) >= 6 and ch != ct and 0 <= cpage.find(ch) <= 12]
     shorter = [(h, ch) for h, ch in inside if ct.startswith(ch) or ct.endswith(ch)]
@@ -349,12 +350,46 @@ _BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol
 # profile, an old site's article column); the extractor joins a cell's text into one line, so the post's
 # paragraphs, its 楼主/发表于 line and the author's name would fuse into one body line
 _HAS_CELL = re.compile(r"<td\b", re.I)
-_HAS_P = re.compile(r"<p\b", re.I)
+_HAS_P = re.compile(r"<p\b|<br\b", re.I)
+
+
+_INLINE = frozenset({"br", "i", "a", "span", "font", "strong", "b", "em", "img", "u", "s", "small", "big", "sup", "sub",
+                     "ignore_js_op"})
+MIN_BROKEN_CELL_CHARS = 100  # a cell of <br>-separated lines is a post, not a data cell, from this much text
+
+
+def _breaks_to_paragraphs(cell) -> bool:
+    """A cell whose text is lines separated by <br> (a Discuz forum post, an old site's article cell) rebuilt as
+    one <p> per line: the extractor keeps paragraphs and drops such a cell's bare text whole. Only cells holding
+    text and inline elements alone; False (unchanged) otherwise."""
+    import lxml.html
+
+    kids = list(cell)
+    if any(not isinstance(k.tag, str) or k.tag not in _INLINE for k in kids):
+        return False
+    lines = [cell.text or ""]
+    for k in kids:
+        if k.tag == "br":
+            lines.append(k.tail or "")
+        else:
+            lines[-1] += k.text_content() + (k.tail or "")
+    lines = [line.strip() for line in lines if line.strip()]
+    if len(lines) < 2:
+        return False
+    for k in kids:
+        cell.remove(k)
+    cell.text = None
+    for line in lines:
+        par = lxml.html.Element("p")
+        par.text = line
+        cell.append(par)
+    return True
 
 
 def unwrap_layout_tables(html: str):
-    """The page as an lxml tree with each layout table (a cell holding two or more paragraphs) turned into
-    plain blocks, so its paragraphs stay lines; None when no table is a layout table (data tables stay)."""
+    """The page as an lxml tree with each layout table (a cell holding two or more paragraphs, or a post of
+    <br>-separated lines) turned into plain blocks, so its paragraphs stay lines; None when no table is a layout
+    table (data tables stay)."""
     import lxml.html
 
     try:
@@ -363,7 +398,14 @@ def unwrap_layout_tables(html: str):
         return None
     changed = False
     for table in list(tree.iter("table")):
-        if any(len(cell.findall(".//p")) >= 2 for cell in table.iter("td")):
+        layout = False
+        for cell in table.iter("td"):
+            if len(cell.findall(".//p")) >= 2:
+                layout = True
+            elif (len(cell.findall("br")) >= 2 and len(cell.text_content()) >= MIN_BROKEN_CELL_CHARS
+                  and _breaks_to_paragraphs(cell)):
+                layout = True
+        if layout:
             for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
                 el.tag = "div"
             changed = True
