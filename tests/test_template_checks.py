@@ -619,3 +619,24 @@ def test_a_digest_of_company_notices_gets_no_headline_and_a_transcript_or_quotes
     assert checks.check_item("headline", "请为这篇报道配一个标题。", talk, "麦收进度比去年快三天", True) is None
     quotes = "市长表示：“今年要新建三条地铁线。”副市长说：“资金已经落实。”局长介绍：“工程下月开工。”"
     assert checks.check_item("headline", "请为这篇报道配一个标题。", quotes, "今年新建三条地铁线 工程下月开工", True) is None
+
+
+def test_a_paragraph_with_errors_of_its_own_makes_no_typo_exercise():
+    """The answer of a typo exercise is the paragraph as written: one that already says 追的快 or 写到：“ would teach them."""
+    import random
+
+    from builder.stages.templates.derivations.exercises import _typo_version, own_errors
+
+    bad = "逆水寒在追热点方面不仅追的巧，还追的快！玩家已经能在庄园里随便COS了，官方在更新公告写到：“本周新增一个动作。”"
+    assert own_errors(bad) == ["追的巧", "追的快", "写到：“"]
+    assert _typo_version(random.Random(1), bad) is None
+    good = "他说得很好，我们已经完成了任务。记者写道：“今天再次召开会议。”这是真的好看。"
+    assert own_errors(good) == [] and _typo_version(random.Random(1), good) is not None
+
+
+def test_a_definition_with_two_definition_verbs_names_the_term_not_the_term_and_its_definition():
+    from builder.stages.templates.derivations.core import Article
+    from builder.stages.templates.derivations.knowledge import _definitions
+
+    a = Article({"id": "d1", "title": "投放复盘看什么", "text": "ROI是指投入产出比，即成交金额与投放花费之比。只看GMV容易高估效果。"})
+    assert [d["term"] for d in _definitions(a)] == ["ROI"]

@@ -28,8 +28,23 @@ TYPO_SWAPS = [(a, b) for a, b in TYPO_SWAPS if a != b and b not in ("其它", "�
 TYPO_RULES = [(re.compile(r"(认真|仔细|慢慢|默默|悄悄|笑着|紧紧)地"), r"\1的"), (re.compile(r"得(很|非常|更加|十分)"), r"的\1")]
 
 
+# errors a real paragraph already has: an exercise made from it would keep them in its "corrected" answer
+OWN_ERRORS = re.compile("|".join([re.escape(b) for _, b in TYPO_SWAPS if len(b) >= 2] + [
+    r"写到[：:]\s*[“\"「]",  # 写道 before a quotation
+    r"[追跑说做写长来去]的(?:快|慢|好|巧|早|晚|多|少|准|对)(?=[，。！？、；,!?]|$)",  # 追的巧 for 追得巧
+]))
+
+
+def own_errors(text: str) -> list[str]:
+    """Errors an editor would correct that the paragraph already has (以经, 写到：“, 追的快)."""
+    return [m.group(0) for m in OWN_ERRORS.finditer(text)]
+
+
 def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None:
-    """The paragraph with one to three typical typos, and the corrections; None if none applies."""
+    """The paragraph with one to three typical typos, and the corrections; None if none applies, or when the
+    paragraph has errors of its own (the answer, the paragraph as written, would keep them)."""
+    if own_errors(text):
+        return None
     present = [(a, b) for a, b in TYPO_SWAPS if a in text]
     chosen = rng.sample(present, min(3, len(present)))
     out = text
