@@ -143,7 +143,7 @@ def cleaning_table(corpus: tuple[list[str], dict[str, pl.DataFrame]] | None) -> 
     drops = set(tables["drops"]["reason"].to_list()) if "drops" in tables and tables["drops"].height else set()
     rows = []
     for metric, value in _summary(tables).items():
-        if metric.startswith("count.") and metric != "count.kept":
+        if metric.startswith("count.") and metric != "count.kept" and not metric.startswith("count.clean_us_"):  # timings
             rule = metric[len("count."):]
             rows.append({"rule": rule, "count": _num(value), "effect": "documents dropped" if rule in drops else "text edited (lines, masks, fixes)"})
     rows.sort(key=lambda r: (r["effect"], -(r["count"] or 0), r["rule"]))

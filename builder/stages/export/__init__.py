@@ -25,19 +25,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
 import xxhash
 
 from ...card import card_facts, check_card, render_card
+from ...config import first_error
 from ...items import SplitRule, format_split_ledger
 from ...manifest import hash_files_content
 from ...resources import prompts_dir
 from ...review import APPLIED, review_filter
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, REJECTED_SCHEMA, atomic_write_text, iter_rows
 from ...text import pii
-from ...text.tokens import count_tokens_batch
+from ...text.tokens import count_tokens
 from ..base import Stage, StageRun
 from .assemble import (ORIGINS, SPLITS, mix_quotas, near_duplicates, origin_order, read_blocklist, read_review_decisions,
                        sample_keeping_split_shares)
@@ -49,6 +51,22 @@ PII_FIELDS = ("instruction", "input", "output")
 def dataset_name(settings: dict[str, Any], build_name: str) -> str:
     """An ASCII name for file and LLaMA-Factory entry names."""
     return settings.get("name") or re.sub(r"[^A-Za-z0-9_-]+", "_", build_name).strip("_") or "dataset"
+
+
+@lru_cache(maxsize=1)
+def _instruction_validator():
+    from ...config import schema_validator
+
+    return schema_validator("instruction")
+
+
+def inspect_item(item: dict[str, Any]) -> tuple[str | None, list[str], int]:
+    """The per-record work of export, run by the executor (this machine's pool or Ray tasks): the item's first
+    problem against ``schemas/instruction.schema.json``, the kinds of PII it still holds, and its tokens
+    (prompt and answer, cl100k_base) for the card. Everything that decides stays in the driver."""
+    problem = first_error(_instruction_validator(), dict(item))
+    tokens = 0 if problem else count_tokens(prompt_of(item) + "\n" + (item.get("output") or ""))
+    return problem, sorted(item_pii(item)), tokens
 
 
 def item_pii(item: dict[str, Any]) -> dict[str, list[str]]:
@@ -110,8 +128,16 @@ class ExportStage(Stage):
         upstream = {id(it): row_split for it, row_split in zip(items, upstream_splits)}
 
         checked: list[dict[str, Any]] = []
-        for it in items:
-            problem = ctx.check(it)
+        pii_ids: set[str] = set()
+        tokens_of: dict[str, int] = {}
+
+        def failed(f) -> tuple[str, list[str], int]:  # the check itself failed (a dead worker, a timeout): said, not lost
+            return f"{f.kind}: {f.detail}", [], 0
+
+        for it, (problem, pii_kinds, tokens) in zip(items, ctx.map(inspect_item, items, on_error=failed)):
+            if pii_kinds:
+                pii_ids.add(it["id"])
+            tokens_of[it["id"]] = tokens
             if problem:
                 self._drop(ctx, "invalid_record", f"item {it.get('id')}: {problem}", it)
             elif it["id"] in blocked:
@@ -157,7 +183,7 @@ class ExportStage(Stage):
 
         with_pii = 0
         for it in final:
-            if item_pii(it):
+            if it["id"] in pii_ids:
                 with_pii += 1
             ctx.keep(it)
         if with_pii:
@@ -168,7 +194,7 @@ class ExportStage(Stage):
         for split in SPLITS:
             if not split_rows[split]:
                 ctx.note(f"the {split} split is empty: 'builder push' refuses an empty split")
-        self._write_formats(ctx, final, len(review), review_rows)
+        self._write_formats(ctx, final, len(review), review_rows, tokens_of)
         files = [{"file": str(p.relative_to(ctx.dir)), "bytes": p.stat().st_size}
                  for sub in ("hub", "llamafactory", "trl") for p in sorted((ctx.dir / sub).rglob("*")) if p.is_file()]
         if files:
@@ -282,7 +308,8 @@ class ExportStage(Stage):
                                                               "weight": pl.Float64, "cap": pl.Int64}))
         return [it for k, it in enumerate(items) if k in keep]
 
-    def _write_formats(self, ctx: StageRun, items: list[dict[str, Any]], reviewed: int, review_rows: list[dict[str, Any]]) -> None:
+    def _write_formats(self, ctx: StageRun, items: list[dict[str, Any]], reviewed: int, review_rows: list[dict[str, Any]],
+                       tokens_of: dict[str, int]) -> None:
         s = self.settings
         build_name = self.build.settings["build"]["name"]
         name = dataset_name(s, build_name)
@@ -295,10 +322,9 @@ class ExportStage(Stage):
             write_llamafactory(items, ctx.dir / "llamafactory", name, s.get("system_prompt"), train)
         if "trl" in formats:
             write_trl(items, ctx.dir / "trl", name, s.get("system_prompt"), train)
-        tokens: Counter = Counter()
-        for split in SPLITS:
-            texts = [prompt_of(it) + "\n" + it["output"] for it in items if it["split"] == split]
-            tokens[split] = sum(count_tokens_batch(texts)) if texts else 0
+        tokens: Counter = Counter({split: 0 for split in SPLITS})
+        for it in items:
+            tokens[it["split"]] += tokens_of[it["id"]]
         facts = card_facts(output=self.build.output, build_name=build_name, settings={**s, "name": name}, items=items,
                            hub_files=hub_files, export_counters=dict(ctx.counters), dataset_tokens=tokens,
                            reviewed=reviewed + sum(r["reviewed"] for r in review_rows), review=review_rows)
