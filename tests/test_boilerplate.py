@@ -603,23 +603,22 @@ def test_a_photo_caption_left_as_a_line_of_a_web_page_goes_and_a_one_line_paragr
     assert line in out
 
 
-def test_written_batch_six_meets_the_goals_after_the_fixes():
-    """Batch 6 was run once blind (bench/corpus/results/written6_blind_boilerplate.txt: furniture in the text 33/40,
-    body 79/86, the forum post lost by the extractor); this pins the after-fix figures: the post's <br> lines
-    recovered, forum replies, attachments and edit notes, a magazine's issue note, a reading toolbar and a
-    bracketed sending office removed."""
+@pytest.mark.parametrize("batch,body,furniture_in_text", [(6, 86, 41), (7, 91, 63)])
+def test_written_batches_six_and_seven_meet_the_goals_after_the_fixes(batch, body, furniture_in_text):
+    """Each batch was run once blind (bench/corpus/results/written{6,7}_blind_boilerplate.txt: furniture in the text
+    33/40 and 44/63, body 79/86 and 88/91); this pins the after-fix figures."""
     import tomllib
 
     bench = _bench()
     labels = tomllib.loads((bench.WRITTEN / "labels.toml").read_text(encoding="utf-8"))
     pages = {}
     for name, lab in labels.items():
-        if bench.written_batch(name) == 6:
+        if bench.written_batch(name) == batch:
             raw = bench.extract((bench.WRITTEN / name).read_bytes(), "builder")
             pages[name] = (lab["furniture"], lab["body"], bench.page_text(raw))
     t = bench.score(pages, False)["totals"]
-    assert t["body"] == 86 and t["body_kept"] == 86
-    assert t["furniture_in_text_removed"] / t["furniture_in_text"] >= 0.95
+    assert t["body"] == body and t["body_kept"] == body
+    assert t["furniture_in_text"] == furniture_in_text and t["furniture_in_text_removed"] / t["furniture_in_text"] >= 0.95
 
 
 def test_a_forum_post_of_br_separated_lines_in_a_table_cell_is_kept_line_by_line():
@@ -661,3 +660,34 @@ def test_a_reposts_original_title_line_is_never_the_pages_title():
             "<h1>反诈宣传进社区</h1><p class='otitle'>原标题：《青川市公安局通报电信网络诈骗案件》</p>"
             f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></body></html>")
     assert choose_title(html, "反诈宣传进社区", "青川新闻网", body) == "反诈宣传进社区"
+
+
+def test_a_subheading_the_extractor_dropped_between_two_of_its_paragraphs_is_put_back():
+    from builder.stages.corpus.extract import restore_headings
+
+    html = f"<div><p>{P1}</p><h3>先看精神，再看体温</h3><p>{P2}</p><h3>相关阅读</h3><div>别处</div><p>{P3}</p></div>"
+    assert restore_headings(html, "\n".join([P1, P2, P3])) == "\n".join([P1, "先看精神，再看体温", P2, P3])
+    assert restore_headings(html, "\n".join([P1, "先看精神，再看体温", P2, P3])).count("先看精神") == 1
+
+
+@pytest.mark.parametrize("line,family", [
+    ("编辑于 2025-04-02 10:21・IP 属地浙江", "dateline"),
+    ("▲ 赞同 2316 ▼ 328 条评论 分享 收藏 喜欢 举报", "counters"),
+    ("5月21日 21:02 来自 iPhone客户端 回复 赞 213", "comments"),
+    ("（作者单位：鹭城市儿童医院呼吸内科）", "credit"),
+    ("【记者 周扬 发自城南社区】", "credit"),
+    ("（海州新闻网记者 许嘉禾 摄）", "photo"),
+    ("本公司董事会及全体董事保证本公告内容不存在任何虚假记载、误导性陈述或者重大遗漏。", "disclaimer"),
+])
+def test_platform_and_announcement_lines_are_furniture_by_their_family(line, family):
+    text = "\n".join([P1, P2, P3, line]) if family == "disclaimer" else "\n".join([P1, P2, line, P3])
+    out, removed = clean(text, link_pages=True)
+    assert line not in out and (family, line) in removed
+
+
+def test_readers_messages_go_below_the_article_and_a_quoted_netizen_in_the_body_stays():
+    quoted = "网友“海边的风”：我们小区地下车库进水了，请问找谁？"
+    out, removed = clean("\n".join([P1, P2, P3, "网友互动（1,208）", quoted, "主持人回复：可拨打12345热线。"]), link_pages=True)
+    assert quoted not in out and "主持人回复" not in out
+    out, _ = clean("\n".join([P1, quoted, P2, P3]), link_pages=True)
+    assert quoted in out

@@ -119,11 +119,26 @@ def shape_family(s: str) -> str | None:
     return None
 
 
+_REACTION_WORDS = re.compile(r"条评论|个评论|人赞同|赞同|评论|分享|收藏|喜欢|举报|回复|转发|点赞|在看|阅读全文|阅读|赞|踩|浏览|关注")
+_REACTION_REST = re.compile(r"[\s▲▼△▽👍👎💬⭐·•|｜/,，()（）\[\]【】:：+]|\d[\d,.]*\s*[万千kKwW]?")
+
+
+def is_reaction_bar(s: str) -> bool:
+    """A bar of reader reactions and their counts (▲ 赞同 2316 ▼ 328 条评论 分享 收藏 喜欢 举报; 阅读全文 · 赞同 892 ·
+    143 条评论): two or more reaction words and nothing else but counts, arrows and separators."""
+    if len(s) > 80:
+        return False
+    words = _REACTION_WORDS.findall(s)
+    return len(words) >= 2 and not _REACTION_REST.sub("", _REACTION_WORDS.sub("", s))
+
+
 def promo_family(s: str) -> str | None:
     """In-body promotion by its shape, wherever it stands: an ad marker, an arrow link that asks to act, a
     whole bracketed line that asks to act. A sentence in brackets that asks nothing ((文中受访者均为化名)) stays."""
     if len(s) > 100:
         return None
+    if is_reaction_bar(s):
+        return "counters"
     if _AD_MARK.match(s):
         return "ads"
     if _ARROW_LINK.search(s) and _CALL.search(s) and "。" not in s:
@@ -360,6 +375,8 @@ class BoilerplateRemover:
                 f = "link_list"
             if f is None and link_pages and i < first and i != lone_heading and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
+            if f is None and link_pages and i < first and len(strip[i]) <= 40 and is_separated_row(strip[i], 2):
+                f = "byline"  # an author's tagline above the answer or post (城市更新项目协调员 · 做过四年加装电梯)
             if f:
                 fam[i] = f
         if tail and shapes and hi is not None:

@@ -262,18 +262,25 @@ def choose_title(html: str, extracted: str | None, sitename: str | None = None, 
     t = _confirmed_title(html, extracted, sitename)
     if not t:
         return t
+    def subtitle(h: str) -> bool:  # ——全市首批5条特色夜市街区运营情况调查: the line under a headline
+        return bool(re.match(r"^\s*[—–-]{1,2}", h))
+
     ct = compare_form(t)
     m = _ORIGINAL_TITLE.search(html[:400_000])
     if m:
         original = tidy_title(_page_text(m.group(1) or m.group(2)), sitename)
         co = compare_form(original or "")
         cut = t.rstrip().endswith(("...", "…", "。。。"))
-        if len(co) >= 6 and co != ct and (co in ct or (cut and ct in co)):
+        # the page's title is the original plus something set apart ([某某面霜]…, …| 广告): an injected affix; a
+        # title the reposting site reworded (连涨三周！… became 猪价连涨三周，…) is the page's own and stays
+        affix = t.replace(original or "", "", 1).strip() if original and original in t else None
+        injected = affix is not None and bool(re.fullmatch(r"[\[【〔（(][^\]】〕）)]{1,20}[\]】〕）)]|[^\s]{0,20}\s*[|｜_]\s*[^\s]{0,20}", affix))
+        if len(co) >= 6 and co != ct and ((co in ct and injected) or (cut and ct in co)):
             return original
     tm = _TITLE_TAG.search(html[:200_000])
     cpage = compare_form(_page_text(tm.group(1))) if tm else ""
     # a repost's 原标题：《…》 line is the original's title, never this page's (only the step above may use it)
-    heads = [(h, compare_form(h)) for h in _headings(html) if not re.match(r"^[（(]?\s*原标?题", h)]
+    heads = [(h, compare_form(h)) for h in _headings(html) if not re.match(r"^[（(]?\s*原标?题", h) and not subtitle(h)]
     # a heading the <title> starts with (after at most a short column prefix) that the chosen title extends
     inside = [(h, ch) for h, ch in heads if len(ch) >= 6 and ch != ct and 0 <= cpage.find(ch) <= 12]
     shorter = [(h, ch) for h, ch in inside if ct.startswith(ch) or ct.endswith(ch)]
@@ -430,8 +437,47 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     anchors = page_anchors(html)
     if anchors:
         meta["_anchors"] = anchors  # for the boilerplate step (popped by the cleaner, never stored)
-    return RawDoc(text=text, title=choose_title(html, d.get("title"), d.get("sitename"), text), published=parse_date(d.get("date")),
-                  author=validate_author(d.get("author")), format="html", meta=meta)
+    title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
+    return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
+                  published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
+
+
+# a subheading standing directly between two paragraphs in the markup (nothing else between them)
+_P_HEAD_P = re.compile(r"<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>\s*<(h[2-6])\b[^>]*>(.*?)</\2\s*>"
+                       r"(?=\s*<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>)", re.S | re.I)
+
+
+def restore_headings(html: str, text: str) -> str:
+    """Put back the subheadings the extractor dropped (先看精神，再看体温 between two of its paragraphs; it keeps them
+    on some pages and not on others): a <h2>–<h6> of 2–30 characters that stands directly between two paragraphs in
+    the markup, both of them consecutive lines of the extracted text, goes between them. Nothing else is added."""
+    import html as htmllib
+
+    from ...text.normalize import compare_form
+
+    found = _P_HEAD_P.findall(html)
+    if not found:
+        return text
+    lines = text.split("\n")
+    at = {f: i for i, f in reversed(list(enumerate(compare_form(line) for line in lines))) if f}
+    inserts: dict[int, str] = {}
+    for before, _, head, after in found:
+        raw = " ".join(htmllib.unescape(_TAG.sub("", head)).split())
+        form = compare_form(raw)
+        if not 2 <= len(form) <= 30 or form in at:
+            continue
+        i = at.get(compare_form(htmllib.unescape(_TAG.sub("", before))))
+        j = at.get(compare_form(htmllib.unescape(_TAG.sub("", after))))
+        if i is not None and j == i + 1 and j not in inserts:
+            inserts[j] = raw
+    if not inserts:
+        return text
+    out = []
+    for i, line in enumerate(lines):
+        if i in inserts:
+            out.append(inserts[i])
+        out.append(line)
+    return "\n".join(out)
 
 
 _ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
