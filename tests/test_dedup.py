@@ -74,6 +74,38 @@ def test_band_index_finds_the_same_candidates_as_datasketch_minhashlsh(articles)
     assert set(ours.tolist()) == set(theirs.tolist())
 
 
+def test_lsh_as_a_partitioned_exchange_finds_exactly_the_pairs_of_the_band_index(articles, tmp_path):
+    """The sketch tasks write band keys by partition, one task per partition pairs its buckets: the union is the
+    band index's candidate set, with only some rows live (exact duplicates and short texts are left out) and a
+    bucket window small enough to bite."""
+    from builder.text.minhash.candidates import LSH_PARTITIONS, partition_pairs
+
+    rnd = random.Random(5)
+    texts = list(articles)
+    for t in articles[:30]:
+        for _ in range(3):  # a hot bucket: several near copies of one text
+            chars = list(t)
+            for _ in range(6):
+                chars[rnd.randrange(len(chars))] = rnd.choice("的一是在不了有和人这中大为上个国")
+            texts.append("".join(chars))
+    for window in (64, 2):
+        s = MinHashSettings(max_bucket=window)
+        dd = MinHashDeduper(s, store_dir=tmp_path / f"forms{window}", batch_size=16)
+        dd.add([texts])
+        assert all(b is not None for b in dd._bands)
+        live = np.flatnonzero(np.arange(dd.count) % 7 != 3)  # some rows are not LSH's
+        sig = np.concatenate(dd._sig)[live]
+        expected = lsh_candidates(sig, live, s)
+        mask = np.zeros(dd.count, bool)
+        mask[live] = True
+        parts = [partition_pairs(([(f, int(off[p]), int(off[p + 1]), first) for f, off, first in dd._bands], mask, window))
+                 for p in range(LSH_PARTITIONS)]
+        got = np.unique(np.concatenate(parts))
+        assert len(expected) >= 30 and np.array_equal(got, expected)
+        assert np.array_equal(dd._partitioned_lsh(live), expected)  # the same through the mapper
+        dd.close()
+
+
 # -- find_duplicates ----------------------------------------------------------------------------------------------
 
 def _variants(text: str, rnd: random.Random) -> dict[str, str]:

@@ -55,6 +55,77 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
+# -- LSH as a hash-partitioned exchange ----------------------------------------------------------------------
+# The sketch tasks write each batch's band keys to the scratch folder, grouped by partition (key mod
+# LSH_PARTITIONS); one task per partition then reads its slice of every batch file and pairs the members of its
+# buckets. A bucket lies wholly in one partition, so the union of the partitions' pairs is exactly the pairs of
+# :func:`lsh_candidates`; the driver never holds the band keys (n x bands x 8 bytes), only the pairs.
+
+LSH_PARTITIONS = 16
+BAND_ENTRY = np.dtype([("key", "<u8"), ("band", "u1"), ("local", "<u2")])  # 11 bytes, packed
+
+
+def write_band_partitions(path: str, sig: np.ndarray, s: MinHashSettings) -> np.ndarray:
+    """Worker: a batch's band keys, one entry per (document, band), written grouped by partition; returns the
+    byte offset of each partition's slice in the file (LSH_PARTITIONS + 1 offsets)."""
+    b, r = s.bands_rows()
+    n = sig.shape[0]
+    keys = band_keys(sig, b, r) if n else np.empty((0, b), U64)
+    part = (keys % U64(LSH_PARTITIONS)).astype(np.int64).ravel()
+    order = np.argsort(part, kind="stable")
+    entries = np.empty(n * b, BAND_ENTRY)
+    entries["key"] = keys.ravel()[order]
+    entries["band"] = np.tile(np.arange(b, dtype=np.uint8), n)[order]
+    entries["local"] = np.repeat(np.arange(n, dtype=np.uint16), b)[order]
+    with open(path, "wb") as f:
+        f.write(entries.tobytes())
+    counts = np.bincount(part, minlength=LSH_PARTITIONS)
+    return np.concatenate(([0], np.cumsum(counts))) * BAND_ENTRY.itemsize
+
+
+def partition_pairs(task: tuple) -> np.ndarray:
+    """Worker: the candidate pairs (packed, unique) of one partition. ``task`` = (slices, live, window): slices are
+    (file, start byte, end byte, first row of the batch); ``live`` marks the rows LSH runs over (exact-unique
+    documents long enough for a near match). Members of a bucket (same band, same key) are paired in row order,
+    each with up to ``window`` earlier ones, as :func:`lsh_candidates` does."""
+    slices, live, window = task
+    keys, bands, rows = [], [], []
+    for path, start, end, first_row in slices:
+        if end <= start:
+            continue
+        with open(path, "rb") as f:
+            f.seek(start)
+            e = np.frombuffer(f.read(end - start), BAND_ENTRY)
+        r = e["local"].astype(np.int64) + first_row
+        keep = live[r]
+        keys.append(e["key"][keep])
+        bands.append(e["band"][keep])
+        rows.append(r[keep])
+    if not keys:
+        return np.empty(0, U64)
+    key, band, row = np.concatenate(keys), np.concatenate(bands), np.concatenate(rows)
+    if len(key) < 2:
+        return np.empty(0, U64)
+    order = np.lexsort((row, key, band))
+    key, band, row = key[order], band[order], row[order]
+    starts = np.r_[True, (key[1:] != key[:-1]) | (band[1:] != band[:-1])]
+    return np.unique(_window_pairs(starts, row, window))
+
+
+def _window_pairs(starts: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
+    """Pairs of sorted members of runs (``starts`` marks each run's first): each paired with up to ``window`` earlier ones."""
+    run_start = np.flatnonzero(starts)
+    pos = np.arange(len(rows))
+    within = pos - run_start[np.cumsum(starts) - 1]
+    w = np.minimum(within, window)
+    total = int(w.sum())
+    if total == 0:
+        return np.empty(0, U64)
+    member = np.repeat(pos, w)
+    step = np.arange(total) - np.repeat(np.cumsum(w) - w, w) + 1
+    return _pack(rows[member], rows[member - step])
+
+
 def lsh_candidates(sig: np.ndarray, rows_of: np.ndarray, s: MinHashSettings) -> np.ndarray:
     """Candidate pairs (packed uint64) of documents that share at least one LSH band."""
     b, r = s.bands_rows()

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .candidates import _unpack, containment_candidates, lsh_candidates
+from .candidates import LSH_PARTITIONS, _unpack, containment_candidates, lsh_candidates, partition_pairs
 from .settings import KEEP_POLICIES, MinHashSettings
 from .sketch import U32, U64, sketch_batch
 from .verify import verify_chunk
@@ -115,6 +115,7 @@ class MinHashDeduper:
         self._fp: list[np.ndarray] = []
         self._fpc: list[np.ndarray] = []
         self._where: list[tuple] = []  # per row: (file, cp byte offset, cp count, set byte offset, set count) or (cp, set)
+        self._bands: list[tuple[str, np.ndarray, int] | None] = []  # per batch: (band file, partition offsets, first row)
         self._batches = 0
         self.seconds: dict[str, float] = {}
 
@@ -136,6 +137,7 @@ class MinHashDeduper:
         """Sketch every text of every batch (batches are consumed lazily, so they can come from shards)."""
         t0 = time.perf_counter()
         for sk in self.mapper(sketch_batch, self._tasks(text_batches)):
+            self._bands.append((sk.bands, sk.band_offsets, len(self.exact)) if sk.bands else None)
             self.exact.extend(sk.exact)
             self._chars.append(sk.chars)
             self._nsh.append(sk.n_shingles)
@@ -185,6 +187,19 @@ class MinHashDeduper:
             out[order[k * chunk : k * chunk + len(res)]] = res
         return out[:, :cols]
 
+    def _partitioned_lsh(self, reps: np.ndarray) -> np.ndarray:
+        """LSH candidates as a hash-partitioned exchange: each partition's slices of every batch's band file go to one
+        task (:func:`.candidates.partition_pairs`); the union of the partitions' pairs is :func:`lsh_candidates`'s."""
+        if len(reps) < 2:
+            return np.empty(0, U64)
+        live = np.zeros(self.count, bool)
+        live[reps] = True
+        window = self.s.max_bucket
+        tasks = [([(f, int(off[p]), int(off[p + 1]), first) for f, off, first in self._bands], live, window)
+                 for p in range(LSH_PARTITIONS)]
+        parts = list(self.mapper(partition_pairs, tasks))
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, U64)
+
     def cluster(self) -> Clustering:
         """Exact pass, LSH and containment candidates, verification, near clusters and directed containment."""
         s = self.s
@@ -205,10 +220,15 @@ class MinHashDeduper:
             reps = reps[:0]
         # 2. LSH candidates among exact-unique documents long enough for a near match, in a thread while this one
         # finds the containment candidates (both are numpy sorts and gathers, which run without the GIL)
-        sig = np.concatenate(self._sig)[reps] if (self._sig and len(reps)) else np.empty((0, s.num_perm), U32)
+        # the sketch tasks wrote every batch's band keys (a scratch store and a pool): the exchange needs no signatures here
+        exchange = bool(self._bands) and all(b is not None for b in self._bands) and self.mapper is not map
+        sig = (np.concatenate(self._sig)[reps] if (self._sig and len(reps) and not exchange)
+               else np.empty((0, s.num_perm), U32))
 
         def lsh_pass(signatures: np.ndarray) -> tuple[np.ndarray, float]:
             start = time.perf_counter()
+            if exchange:  # the band keys the sketch tasks wrote, one task per partition (the pool's or Ray's)
+                return self._partitioned_lsh(reps), time.perf_counter() - start
             return lsh_candidates(signatures, reps, s), time.perf_counter() - start
 
         with ThreadPoolExecutor(1, thread_name_prefix="dedup-lsh") as side:

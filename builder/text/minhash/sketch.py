@@ -310,6 +310,8 @@ class BatchSketch:
     fp_counts: np.ndarray
     form_lengths: np.ndarray  # code points stored per document
     store: str | None = None  # file: the batch's code points (uint32), then its sorted shingle sets (uint64)
+    bands: str | None = None  # file: the batch's LSH band keys grouped by partition (candidates.write_band_partitions)
+    band_offsets: np.ndarray | None = None  # byte offset of each partition's slice in ``bands``
     forms: list[tuple[np.ndarray, np.ndarray]] | None = None  # (code points, set) per document, without a store
     seconds: dict[str, float] | None = None
 
@@ -392,6 +394,11 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
                 f.write(b"\0\0\0\0")  # the sets start 8-byte aligned
             f.write(flat.astype(U64).tobytes())
         result.store = str(path)
+        if s.near and s.lsh_backend == "bands" and len(texts) < 2**16:
+            from .candidates import write_band_partitions
+
+            result.bands = str(path.with_suffix(".bands"))
+            result.band_offsets = write_band_partitions(result.bands, sig, s)
     else:
         result.forms = [(cps[k], flat[offsets[k] : offsets[k + 1]].copy()) for k in range(len(texts))]
     t3 = time.perf_counter()
