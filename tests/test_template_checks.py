@@ -640,3 +640,26 @@ def test_a_definition_with_two_definition_verbs_names_the_term_not_the_term_and_
 
     a = Article({"id": "d1", "title": "投放复盘看什么", "text": "ROI是指投入产出比，即成交金额与投放花费之比。只看GMV容易高估效果。"})
     assert [d["term"] for d in _definitions(a)] == ["ROI"]
+
+
+def test_quotation_marks_inside_a_quotation_become_single_and_unbalanced_lines_stay():
+    assert tk.nested_quotes("“动力电池回收要算好“经济账”和“环境账””") == "“动力电池回收要算好‘经济账’和‘环境账’”"
+    assert tk.nested_quotes("他说“好”，她说“不”。") == "他说“好”，她说“不”。"
+    unbalanced = "“第一段引语没有收尾\n“第二段”"
+    assert tk.nested_quotes(unbalanced) == unbalanced.split("\n")[0] + "\n“第二段”"
+
+
+def test_a_tutorial_answers_how_many_steps_only_with_headings_that_are_steps():
+    from builder.stages.templates.derivations.core import Article
+    from builder.stages.templates.derivations.knowledge import _subject
+    from builder.stages.templates.derivations.structure import _step_headings
+
+    body = "前言一段很长的说明文字，介绍这篇教程要讲的内容和适用的账号。\n"
+    para = "这一步要把能想到的情况都列出来，再逐条核对，确认每一项都有人负责、有时间节点、有数据可查。"
+    steps = Article({"id": "s1", "title": "投放数据复盘指南", "text": body + "\n".join(
+        f"{n}、{h}\n{para}" for n, h in zip("一二三", ["确定目标人群", "搭建账户结构", "调整出价策略"]))})
+    theses = Article({"id": "s2", "title": "短视频封面怎么做", "text": body + "\n".join(
+        f"{n}、{h}\n{para}" for n, h in zip("一二三", ["封面决定点击", "保持系列统一", "提炼三五个字"]))})
+    assert _step_headings(steps) and "确定目标人群" in _step_headings(steps)
+    assert _step_headings(theses) is None
+    assert _subject(steps) == "投放数据复盘"

@@ -70,7 +70,7 @@ def load_setup(setup: WorkerSetup) -> tuple[list[SubCategory], GenreClassifier]:
 
 
 def _render(sub: SubCategory, which: str, values: dict[str, Any]) -> str:
-    return sub.template(which).render(**values).strip()
+    return tk.nested_quotes(sub.template(which).render(**values).strip())  # “算好“经济账”” -> “算好‘经济账’”
 
 
 def _length_problem(sub: SubCategory, field: str, text: str) -> tuple[str, str] | None:

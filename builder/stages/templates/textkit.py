@@ -153,6 +153,30 @@ def chinese_quotes(text: str) -> str:
     return re.sub(r"\"([^\"\n]{0,200}" + _HAN + r"[^\"\n]{0,200})\"", r"“\1”", text)
 
 
+def nested_quotes(text: str) -> str:
+    """Quotation marks inside a quotation made single, as Chinese writes them (“…新增了一个“你清醒一下”的动作。” ->
+    “…新增了一个‘你清醒一下’的动作。”), line by line; a line whose “ and ” do not balance is left as it is."""
+    if text.count("“") < 2:
+        return text
+    out_lines = []
+    for line in text.split("\n"):
+        out, depth, ok = [], 0, True
+        for ch in line:
+            if ch == "“":
+                out.append("‘" if depth else "“")
+                depth += 1
+            elif ch == "”":
+                if not depth:
+                    ok = False
+                    break
+                depth -= 1
+                out.append("’" if depth else "”")
+            else:
+                out.append(ch)
+        out_lines.append("".join(out) if ok and depth == 0 else line)
+    return "\n".join(out_lines)
+
+
 def numbers(text: str) -> list[str]:
     return [m.group(0) for m in NUMBER.finditer(text) if not re.fullmatch(r"\d{1,2}", m.group(0))]
 

@@ -78,4 +78,6 @@ def _subject(a: Article):
     head = re.split(r"[：:，,？?！!\s]", t)[0].strip()  # 理财从儿童做起 6招… -> 理财从儿童做起
     if re.search(r"[吗呢]$|哪|什么|怎么|如何|为何|几种", head):
         return None  # a question title makes no subject for 关于X… questions
+    # the activity, not the document about it: 投放数据复盘指南 -> 投放数据复盘, 巨量千川投放入门 -> 巨量千川投放
+    head = re.sub(r"(全攻略|攻略|指南|教程|手册|入门|技巧|方法论|方法|必读|宝典|秘籍)$", "", head)
     return head if 2 <= len(head) <= 16 else None

@@ -40,6 +40,21 @@ def _section_headings(a: Article):
     return numbered([s["heading"] for s in secs]) if secs and len(secs) >= 3 else None
 
 
+@derivation("step_headings", "the headings as a numbered list when they are steps: each names an action to take")
+def _step_headings(a: Article):
+    """Steps, not theses: 确定目标人群 / 搭建账户结构 are steps; 封面决定点击 and 保持系列统一 say what matters, so a
+    tutorial with such a heading answers "分哪几步" with no steps (blind round 19)."""
+    secs = a.get("sections")
+    if not secs or len(secs) < 3 or not all(s["action"] and not _THESIS.search(s["heading"]) for s in secs):
+        return None
+    return numbered([s["heading"] for s in secs])
+
+
+# a heading that states a thesis: a subject then a verb of effect or a state (封面决定点击, 保持系列统一 is an action
+# by its first word but a rule by what follows)
+_THESIS = re.compile(r"决定|影响|意味着|取决于|是关键|最重要|统一$|一致$|要少$|要多$")
+
+
 CHAPTER_RUN_ON = re.compile(r"^第[一二三四五六七八九十\d]{1,3}章\s*((\S{2})\S{0,6}?)(?=\s|\2)")
 
 
