@@ -14,7 +14,7 @@ TITLE_TAG = re.compile(r"\s*[（(](?:组?图|多图|视频|图文|附视频|附�
 
 @derivation("title", "the article's own title")
 def _title(a: Article):
-    t = TITLE_TAG.sub("", tk.clean_residue(a.doc.get("title") or "")).strip()
+    t = TITLE_TAG.sub("", tk.chinese_quotes(tk.clean_residue(a.doc.get("title") or ""))).strip()  # 龙湖"暗伤" -> 龙湖“暗伤”
     column = tk.column_label(t)
     if column:  # 棱镜|…, 【资讯汇总】…, #（关注夏收）（3）…: the outlet's column, not the headline
         t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜:：\s]{2,6}\s*[|｜])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
