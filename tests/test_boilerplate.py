@@ -592,6 +592,8 @@ def test_link_text_is_not_used_for_pages_of_other_formats():
 
 
 @pytest.mark.parametrize("line,caption", [("禹州市人民医院。", True), ("小刚的作业本。", True), ("会议现场。", True),
+                                          ("大涧学校。", True), ("事发次日小花在禹州光明医院的检查单。", True),
+                                          ("记者在现场看到的情况。", False), ("昨天下午在市政府召开了会议。", False),
                                           ("他笑了。", False), ("三年后。", False), ("一片寂静。", False), ("没有人回答。", False),
                                           ("全场哗然。", False), ("夜深了。", False), ("首阳为拙；柳惠为工。", False)])
 def test_a_photo_caption_left_as_a_line_of_a_web_page_goes_and_a_one_line_paragraph_stays(line, caption):

@@ -224,9 +224,12 @@ def link_form(line: str, anchors: frozenset[str]) -> str | None:
     return None
 
 
-_CAPTION_SHAPE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9·]{2,11}。$")
+_CAPTION_SHAPE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9·]{2,24}。$")
 _CAPTION_TAGS = {"n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "f", "s", "uj", "m", "q", "b", "x"}
 _NOUNS = {"n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "s"}
+# a longer caption also says when and where (事发次日小花在禹州光明医院的检查单。) or opens on an adjective (大涧学校。)
+_CAPTION_WIDE = {"t", "a"}
+_CAPTION_PLACE = {"在", "于"}
 
 
 def is_caption(line: str) -> bool:
@@ -242,8 +245,16 @@ def is_caption(line: str) -> bool:
     import jieba.posseg as pseg
 
     jieba.setLogLevel(logging.WARNING)
-    tags = [t.flag for t in pseg.lcut(line[:-1])]
-    return bool(tags) and all(t in _CAPTION_TAGS for t in tags) and any(t in _NOUNS for t in tags)
+    words = pseg.lcut(line[:-1])
+    tags = [w.flag for w in words]
+    if not tags or not any(t in _NOUNS for t in tags):
+        return False
+    if all(t in _CAPTION_TAGS for t in tags):
+        return len(line) <= 12
+    # time words, an adjective only as the first word, 在/于 before a place: still a noun phrase if it ends on a noun
+    wide = all(t in _CAPTION_TAGS or t == "t" or (t == "a" and i == 0) or (t == "p" and w.word in _CAPTION_PLACE)
+               for i, (w, t) in enumerate(zip(words, tags)))
+    return wide and tags[-1] in _NOUNS
 
 
 def is_prose(line: str) -> bool:
