@@ -192,7 +192,9 @@ def test_batches_pad_ids_with_the_pad_token_labels_with_ignore_index_and_mask_wi
 @pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")  # peft calls it on load
 def test_trains_on_the_demo_export_loss_falls_and_the_adapter_generates(cli, demo_output, tiny_model, tmp_path):
     run_dir = tmp_path / "run"
-    cfg = write_config(tmp_path, demo_output, tiny_model, run_dir)
+    # 288 tokens: enough of the demo export fits (85 training, 21 validation samples) for the validation loss to
+    # be a measure; at 160 only 15 and 5 fit, and which ones depends on which sub-categories the export has
+    cfg = write_config(tmp_path, demo_output, tiny_model, run_dir, max_length=288)
     res = cli("train", "-c", cfg, "--max-steps", "40")
     assert res.code == 0, res
     assert "adapter:" in res.out
@@ -209,7 +211,8 @@ def test_trains_on_the_demo_export_loss_falls_and_the_adapter_generates(cli, dem
     assert all(x["reason"] and x["where"].startswith("alpaca_") for x in skipped)
 
     # the loss falls: on the fixed validation set, and along the training steps
-    assert s["eval_loss"] < s["eval_loss_before"] - 0.02, (s["eval_loss_before"], s["eval_loss"])
+    assert s["samples_validation"] >= 15
+    assert s["eval_loss"] < s["eval_loss_before"] - 0.01, (s["eval_loss_before"], s["eval_loss"])
     steps, losses = loss_column(run_dir)
     assert steps == list(range(1, 41))
     assert sum(losses[-8:]) / 8 < sum(losses[:8]) / 8 - 0.05, losses
