@@ -23,8 +23,18 @@ HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="the ray extra is not installed (pip install 'builder[ray]')")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
+def _ray_down_after_the_module():
+    yield
+    if HAVE_RAY:
+        import ray
+
+        ray.shutdown()
+
+
+@pytest.fixture
 def ray_local():
+    """The module's local Ray, started by the first test that needs it (again after a test that needed its own)."""
     import ray
 
     for attempt in (1, 2):  # a raylet that misses Ray's fixed 30 s start-up window on a busy machine: once more
@@ -32,6 +42,26 @@ def ray_local():
             break
         try:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
+    return ray
+
+
+@pytest.fixture
+def ray_fresh():
+    """A Ray of its own for a test that kills workers or force-cancels tasks: a cancelled task's late reply can
+    trip a CHECK in Ray's own task manager ("Tried to complete task that was not pending", Ray 2.60) and abort
+    the driver process a few seconds later, whatever test runs then. So such tests end with their Ray shut down."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    for attempt in (1, 2):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            break
         except Exception:
             ray.shutdown()
             if attempt == 2:
@@ -119,7 +149,7 @@ def test_ray_map_keeps_order_and_turns_failures_into_values(ray_local):
 
 
 @needs_ray
-def test_ray_map_a_task_whose_worker_dies_is_retried_then_only_that_item_is_lost(ray_local, tmp_path):
+def test_ray_map_a_task_whose_worker_dies_is_retried_then_only_that_item_is_lost(ray_fresh, tmp_path):
     """Items 3 and 5 share a chunk. 3 kills its worker the first time only (a flaky node): Ray's retry saves
     it. 5 kills its worker every time: after Ray's retries the chunk is split, and only 5 becomes a failure."""
     from builder.executors import RayExecutor
@@ -143,7 +173,7 @@ def test_ray_map_a_task_whose_worker_dies_is_retried_then_only_that_item_is_lost
 
 
 @needs_ray
-def test_ray_map_timeout_stops_the_item_not_the_stage(ray_local):
+def test_ray_map_timeout_stops_the_item_not_the_stage(ray_fresh):
     from builder.executors import RayExecutor
 
     def work(x):
