@@ -90,7 +90,8 @@ def test_lsh_as_a_partitioned_exchange_finds_exactly_the_pairs_of_the_band_index
             texts.append("".join(chars))
     for window in (64, 2):
         s = MinHashSettings(max_bucket=window)
-        dd = MinHashDeduper(s, store_dir=tmp_path / f"forms{window}", batch_size=16)
+        in_process_pool = lambda func, items: map(func, items)  # noqa: E731  # stands for a pool's mapper
+        dd = MinHashDeduper(s, store_dir=tmp_path / f"forms{window}", batch_size=16, mapper=in_process_pool)
         dd.add([texts])
         assert all(b is not None for b in dd._bands)
         live = np.flatnonzero(np.arange(dd.count) % 7 != 3)  # some rows are not LSH's
@@ -104,6 +105,10 @@ def test_lsh_as_a_partitioned_exchange_finds_exactly_the_pairs_of_the_band_index
         assert len(expected) >= 30 and np.array_equal(got, expected)
         assert np.array_equal(dd._partitioned_lsh(live), expected)  # the same through the mapper
         dd.close()
+    one_process = MinHashDeduper(MinHashSettings(), store_dir=tmp_path / "forms-one", batch_size=16)
+    one_process.add([texts[:40]])
+    assert one_process._bands and all(b is None for b in one_process._bands)  # no band files nobody would read
+    one_process.close()
 
 
 # -- find_duplicates ----------------------------------------------------------------------------------------------

@@ -28,18 +28,7 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray
         return np.empty(0, U64)
     order = np.argsort(keys, kind="stable")
     k = keys[order]
-    starts = np.r_[True, k[1:] != k[:-1]]
-    run_start = np.flatnonzero(starts)
-    pos = np.arange(len(k))
-    within = pos - run_start[np.cumsum(starts) - 1]
-    w = np.minimum(within, window)
-    total = int(w.sum())
-    if total == 0:
-        return np.empty(0, U64)
-    member = np.repeat(pos, w)
-    step = np.arange(total) - np.repeat(np.cumsum(w) - w, w) + 1
-    partner = member - step
-    return _pack(rows[order[member]], rows[order[partner]])
+    return _window_pairs(np.r_[True, k[1:] != k[:-1]], rows[order], window)
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:

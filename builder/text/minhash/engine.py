@@ -106,6 +106,9 @@ class MinHashDeduper:
         if self.store_dir is not None:
             self.store_dir.mkdir(parents=True, exist_ok=True)
         self.mapper = mapper or map
+        # LSH as a partitioned exchange when partition tasks can run elsewhere (a pool, Ray) and the sketch tasks have
+        # a scratch folder to write band keys to; in one process the band index is the same work done once
+        self._exchange = self.store_dir is not None and self.mapper is not map and self.s.lsh_backend == "bands"
         self.batch_size = batch_size
         self.collapse_exact = collapse_exact
         self.exact: list[int] = []
@@ -131,7 +134,7 @@ class MinHashDeduper:
         for texts in text_batches:
             for start in range(0, len(texts), self.batch_size):
                 self._batches += 1
-                yield (self._batches, list(texts[start : start + self.batch_size]), self.s, store)
+                yield (self._batches, list(texts[start : start + self.batch_size]), self.s, store, self._exchange)
 
     def add(self, text_batches: Iterable[Sequence[str]]) -> None:
         """Sketch every text of every batch (batches are consumed lazily, so they can come from shards)."""
@@ -221,7 +224,7 @@ class MinHashDeduper:
         # 2. LSH candidates among exact-unique documents long enough for a near match, in a thread while this one
         # finds the containment candidates (both are numpy sorts and gathers, which run without the GIL)
         # the sketch tasks wrote every batch's band keys (a scratch store and a pool): the exchange needs no signatures here
-        exchange = bool(self._bands) and all(b is not None for b in self._bands) and self.mapper is not map
+        exchange = self._exchange and bool(self._bands) and all(b is not None for b in self._bands)
         sig = (np.concatenate(self._sig)[reps] if (self._sig and len(reps) and not exchange)
                else np.empty((0, s.num_perm), U32))
 

@@ -355,11 +355,14 @@ def _batch_fingerprints(flat: np.ndarray, counts: np.ndarray, sample_bits: int) 
     return (key & U64(0xFFFFFFFF)).astype(U32), fp_counts
 
 
-def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> BatchSketch:
-    """Worker: exact hash, shingle set, signature and fingerprints of a batch of texts (picklable, top level)."""
+def sketch_batch(task: tuple) -> BatchSketch:
+    """Worker: exact hash, shingle set, signature and fingerprints of a batch of texts (picklable, top level).
+    ``task`` = (batch id, texts, settings, scratch folder or None[, write band keys]): the band keys go to the
+    scratch folder only when the caller will pair them in partition tasks (a pool or Ray, not one process)."""
     import time
 
-    batch_id, texts, s, store_dir = task
+    batch_id, texts, s, store_dir = task[:4]
+    write_bands = bool(task[4]) if len(task) > 4 else False
     t0 = time.perf_counter()
     cps = batch_code_points([text or "" for text in texts])
     exact = [xxhash.xxh3_128_intdigest(c.tobytes()) for c in cps]
@@ -394,7 +397,7 @@ def sketch_batch(task: tuple[int, list[str], MinHashSettings, str | None]) -> Ba
                 f.write(b"\0\0\0\0")  # the sets start 8-byte aligned
             f.write(flat.astype(U64).tobytes())
         result.store = str(path)
-        if s.near and s.lsh_backend == "bands" and len(texts) < 2**16:
+        if write_bands and s.near and s.lsh_backend == "bands" and len(texts) < 2**16:
             from .candidates import write_band_partitions
 
             result.bands = str(path.with_suffix(".bands"))
