@@ -693,3 +693,21 @@ def test_readers_messages_go_below_the_article_and_a_quoted_netizen_in_the_body_
     assert quoted not in out and "主持人回复" not in out
     out, _ = clean("\n".join([P1, quoted, P2, P3]), link_pages=True)
     assert quoted in out
+
+
+def test_original_content_notice_closes_the_article_and_cuts_readers_comments_after_it():
+    comment = "温控这块确实被低估了，数据中心那边也是一样的逻辑。"
+    out, removed = clean("\n".join([P1, P2, P3, "本文由零壹氪原创出品，未经许可，不得以任何方式转载。", "封面来源｜受访企业供图", comment]))
+    assert out == "\n".join([P1, P2, P3]) and comment in [line for _, line in removed]
+
+
+def test_a_cover_credit_and_a_spoiler_notice_are_furniture():
+    out, removed = clean("\n".join(["这篇书评可能有关键情节透露", P1, P2, "封面来源｜受访企业供图", P3]))
+    assert out == "\n".join([P1, P2, P3]) and {f for f, _ in removed} == {"prompt", "source"}
+
+
+def test_a_reports_own_risk_warning_stays_and_a_generic_one_goes():
+    own = "风险提示：光伏新增装机不及预期；天然气等燃料价格大幅波动；行业产能出清进度不及预期。"
+    generic = "风险提示：以上内容仅供参考，不构成投资建议。"
+    out, removed = clean("\n".join([P1, P2, P3, own, generic]))
+    assert out == "\n".join([P1, P2, P3, own]) and removed == [("disclaimer", generic)]
