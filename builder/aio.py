@@ -11,9 +11,10 @@ handler that was installed before (the CLI's) decide, outside the loop.
 from __future__ import annotations
 
 import asyncio
+import queue
 import signal
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -50,3 +51,46 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         previous(signal.SIGTERM, None)
         raise asyncio.CancelledError()  # a handler that returned: the work was still cut short
     return result
+
+
+_END = object()
+
+
+def ahead(items: Iterable[T], n: int) -> Iterator[T]:
+    """``items``, made up to ``n`` ahead by a thread of their own, so that an event loop that pulls them pays for
+    a queue read and not for the making (selfinstruct's chunks: parquet reads and token counts, which release
+    the GIL). An error while making them is raised here, at the item it stopped; leaving early stops the thread
+    at its next item."""
+    q: queue.Queue = queue.Queue(maxsize=max(1, n))
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, _END))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((False, exc))
+
+    threading.Thread(target=make, name="builder-ahead", daemon=True).start()
+    try:
+        while True:
+            made, item = q.get()
+            if made:
+                yield item
+            elif item is _END:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()

@@ -58,3 +58,39 @@ def test_sigterm_in_a_busy_task_ends_with_the_goodbye_as_the_last_line(how):
         assert "Task exception was never retrieved" in r.stderr
     else:
         assert r.stderr == "goodbye after 4 clean-ups\n"
+
+
+def test_ahead_yields_every_item_in_order_raises_where_making_failed_and_stops_when_left():
+    import threading
+    import time
+
+    from builder import aio
+
+    assert list(aio.ahead(iter(range(1000)), 8)) == list(range(1000))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("shard 3 is not parquet")
+
+    got = []
+    with pytest.raises(ValueError, match="shard 3"):
+        for x in aio.ahead(failing(), 4):
+            got.append(x)
+    assert got == [1, 2]  # the items made before the error all arrive first
+
+    made = []
+
+    def endless():
+        for i in range(10**9):
+            made.append(i)
+            yield i
+
+    it = aio.ahead(endless(), 4)
+    assert next(it) == 0
+    it.close()  # the consumer leaves: the thread stops at its next item instead of making all of them
+    time.sleep(0.3)
+    n = len(made)
+    time.sleep(0.2)
+    assert len(made) == n <= 8
+    assert not [t for t in threading.enumerate() if t.name == "builder-ahead" and t.is_alive()]

@@ -512,3 +512,29 @@ def test_both_transports_send_the_same_body_and_meet_faults_alike(transport):
             run(one_chat(settings(srv.url, transport=transport)))
         assert srv.hits == 1
     assert KEY not in str(info.value) and "401" in str(info.value)
+
+
+def test_slots_let_an_urgent_waiter_in_first_and_a_cancelled_one_passes_its_slot_on():
+    from builder.llm.limits import Slots
+
+    async def main():
+        slots, order = Slots(1), []
+        await slots.acquire()
+
+        async def wait(name, urgent=False):
+            await slots.acquire(urgent)
+            order.append(name)
+            slots.release()
+
+        fresh = [asyncio.ensure_future(wait(f"fresh{i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        gone = asyncio.ensure_future(wait("gone", urgent=True))
+        reask = asyncio.ensure_future(wait("reask", urgent=True))
+        await asyncio.sleep(0)
+        gone.cancel()  # a cancelled waiter is skipped: the slot goes to the next in line
+        slots.release()
+        await asyncio.gather(*fresh, reask)
+        assert order == ["reask", "fresh0", "fresh1", "fresh2"]
+        assert slots._free == 1  # every slot came back
+
+    asyncio.run(main())

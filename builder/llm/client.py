@@ -59,6 +59,7 @@ import os
 import re
 import time
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 
@@ -66,7 +67,7 @@ from .. import aio
 from ..errors import BuilderError
 from .cache import CachedReply, RequestCache, request_key
 # the settings, limits and redaction live in their own modules; their names stay importable from here
-from .limits import (DEAD_AFTER, FATAL_STATUS, RETRYABLE_STATUS, UNREACHABLE_AFTER, RateLimiter, backoff_delay,  # noqa: F401
+from .limits import (DEAD_AFTER, FATAL_STATUS, RETRYABLE_STATUS, UNREACHABLE_AFTER, RateLimiter, Slots, backoff_delay,  # noqa: F401
                      estimate_prompt_tokens, is_retryable, retry_after_seconds)
 from .redaction import Redactor, display_url, url_secrets  # noqa: F401
 from .settings import (SAMPLING_KEYS, UNSUPPORTED_IN_STRICT, LLMSettings, _strict_schema, cache_key,  # noqa: F401
@@ -130,7 +131,7 @@ class LLMClient:
         self.cache = cache
         self._redact = Redactor(settings.base_url, api_key)
         self._http = TRANSPORTS[settings.transport](settings.base_url, api_key, settings.timeout, settings.concurrency)
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._slots = Slots(settings.concurrency)
         self._rpm = RateLimiter(settings.rpm) if settings.rpm else None
         self._tpm = RateLimiter(settings.tpm) if settings.tpm else None
         self._resume_at = 0.0  # monotonic time before which no request is sent (a 429's Retry-After)
@@ -140,6 +141,9 @@ class LLMClient:
         self.endpoint = display_url(settings.base_url) if settings.base_url else ""
         self.stats: Counter[str] = Counter()
         self.latencies: list[float] = []
+        # the cache file is read and written by one thread of its own: a commit (~0.5 ms) never holds up the event
+        # loop that sends the other requests, and a reply is handed on only once it is committed, as before
+        self._cache_thread = ThreadPoolExecutor(1, thread_name_prefix="llm-cache") if cache is not None else None
 
     # -- construction ------------------------------------------------------------------------------
     @classmethod
@@ -164,8 +168,13 @@ class LLMClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._cache_thread is not None:
+            self._cache_thread.shutdown(wait=True)  # a commit under way finishes first
         if self.cache is not None:
             self.cache.close()
+
+    async def _in_cache_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._cache_thread, fn, *args)
 
     # -- one request ---------------------------------------------------------------------------------
     def params_for(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -175,12 +184,15 @@ class LLMClient:
         """The cache key :meth:`chat` would use for these messages and parameters."""
         return request_key(self.settings.model, messages, self.params_for(params), self.endpoint)
 
-    async def chat(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Completion:
-        """Send one chat request (or answer it from the cache). Raises :class:`LLMError` when it fails."""
+    async def chat(self, messages: Sequence[Mapping[str, Any]], *, urgent: bool = False, **params: Any) -> Completion:
+        """Send one chat request (or answer it from the cache). Raises :class:`LLMError` when it fails.
+
+        ``urgent``: the request takes the next free slot before the queued ones (a re-ask, whose caller has waited once
+        already and holds up the results after it)."""
         merged = self.params_for(params)
         key = request_key(self.settings.model, messages, merged, self.endpoint)
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = await self._in_cache_thread(self.cache.get, key)
             if hit is not None:
                 self.stats["cached"] += 1
                 return Completion(hit.text, hit.finish_reason, Usage(hit.prompt_tokens, hit.completion_tokens), hit.latency,
@@ -193,13 +205,17 @@ class LLMClient:
         self._inflight[key] = future
         try:
             try:
-                result = await self._send(key, messages, merged)
+                result = await self._send(key, messages, merged, urgent)
+                if self.cache is not None:  # committed before anyone sees the reply (the slot is free again meanwhile)
+                    await self._in_cache_thread(self.cache.put, key, CachedReply(
+                        result.model, result.text, result.finish_reason, result.refusal, result.usage.prompt_tokens,
+                        result.usage.completion_tokens, result.latency))
             except LLMError as exc:
                 # whatever the mode is now: a request in flight when another's 400 switched it carried the format too
                 if exc.kind == "http_400" and "response_format" in merged and rejects_response_format(str(exc)):
                     self.text_mode = True
                     self.stats["response_format_rejected"] += 1
-                    result = await self.chat(messages, **{k: v for k, v in params.items() if k != "response_format"})
+                    result = await self.chat(messages, urgent=urgent, **{k: v for k, v in params.items() if k != "response_format"})
                 else:
                     raise
             future.set_result(result)
@@ -212,11 +228,11 @@ class LLMClient:
         finally:
             self._inflight.pop(key, None)
 
-    async def _send(self, key: str, messages: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> Completion:
+    async def _send(self, key: str, messages: Sequence[Mapping[str, Any]], params: dict[str, Any], urgent: bool = False) -> Completion:
         s = self.settings
         estimate = estimate_prompt_tokens(messages) if (self._tpm is not None) else 0
         charge = estimate + int(params.get("max_tokens") or 0)
-        async with self._slots:
+        async with self._slots.hold(urgent):
             attempt = 0
             while True:
                 attempt += 1
@@ -305,9 +321,6 @@ class LLMClient:
         if self._tpm is not None:
             self._tpm.settle(charge - usage.prompt_tokens - usage.completion_tokens)
         completion = Completion(text, finish_reason, usage, latency, False, self.settings.model, refusal, attempts, key)
-        if self.cache is not None:
-            self.cache.put(key, CachedReply(self.settings.model, text, finish_reason, refusal, usage.prompt_tokens,
-                                            usage.completion_tokens, latency))
         self.stats["replies"] += 1
         self._failed_in_a_row = 0
         self.stats["prompt_tokens"] += usage.prompt_tokens

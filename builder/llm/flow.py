@@ -102,7 +102,7 @@ async def ask(client: LLMClient, messages: Messages, read: Callable[[Completion]
         return asked
     if reask is not None:
         try:
-            second = await client.chat(reask(messages, reply, reading), **params)
+            second = await client.chat(reask(messages, reply, reading), urgent=True, **params)  # ahead of fresh requests
         except LLMError as exc:
             asked.error, asked.problem, asked.detail = exc, exc.kind, f"re-ask: {exc}"
             return asked

@@ -19,7 +19,8 @@ from ..text.tokens import count_tokens_batch
 from .glossary import is_routing, meaning
 
 CJK = r"\p{Han}"
-TOKEN_SAMPLE = 2000  # tokens are counted on a uniform sample of this many records
+TOKEN_SAMPLE = 500  # tokens are counted on a uniform sample of this many records: their quantiles to about two
+# percentile points; 2,000 took 0.3 s of every stage's finish on 2 cores (tiktoken reads Chinese at ~2 µs a character)
 SAMPLES = 3
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence, TypeVar
 
+import orjson
 import polars as pl
 
 from ..config import BuildConfig, first_error, schema_validator
@@ -73,6 +74,19 @@ class Stage:
     def report_tables(self, ctx: "StageRun") -> dict[str, pl.DataFrame]:
         """Extra report tables beyond the common ones (name -> table): what the run put in ``ctx.tables``."""
         return ctx.collect_tables()
+
+
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def record_json(record: Mapping[str, Any]) -> str:
+    """A rejected record as compact JSON text (UTF-8 as is, anything else as ``str()``), by orjson: a tenth of
+    ``json.dumps``'s time, and a stage that rejects many records writes them on its event loop. Integers past
+    64 bits, which orjson refuses, go through json."""
+    try:
+        return orjson.dumps(record, default=str, option=_JSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(record, ensure_ascii=False, default=str)
 
 
 class StageRun:
@@ -174,7 +188,7 @@ class StageRun:
             "source": record.get("source") or extra.pop("source", None),
             "path": record.get("path") or extra.pop("path", None),
             "id": record.get("id") or extra.pop("id", None),
-            "record": json.dumps(record, ensure_ascii=False, default=str) if record else None,
+            "record": record_json(record) if record else None,
         }
         row.update(extra)
         self.rejected.write(row)

@@ -230,7 +230,8 @@ class SelfInstructStage(Stage):
                 settling = asyncio.get_running_loop().run_in_executor(None, run.near.settle)
 
         try:
-            async for res in in_order((work(c) for c in ctx.track(self.chunks(ctx), "requests")), window):
+            # the chunks are made by a thread (parquet reads, token counts), a window ahead of the requests
+            async for res in in_order((work(c) for c in ctx.track(aio.ahead(self.chunks(ctx), window), "requests")), window):
                 waiting.append(pool.submit(record_one, res))
                 while waiting and waiting[0].done():
                     self.apply(ctx, run, waiting.popleft().result())
