@@ -55,6 +55,7 @@ class PageText(str):
     """An extracted text with its page's link texts (what the corpus stage hands the boilerplate step)."""
 
     anchors: frozenset | None = None
+    title: str | None = None
 
 
 def page_text(raw) -> str:
@@ -62,6 +63,7 @@ def page_text(raw) -> str:
         return PageText("")
     out = PageText(raw.text)
     out.anchors = raw.meta.get("_anchors")
+    out.title = raw.title
     return out
 
 
@@ -72,13 +74,14 @@ def clean_lines(text: str, last_page: bool = True, rules: bool = True) -> tuple[
     from builder.text.markup import normalize_markup
     from builder.text.normalize import normalize
 
+    anchors, title = getattr(text, "anchors", None), getattr(text, "title", None)  # normalising returns a plain str
     text = normalize(normalize_markup(text, "html", {}))
     if not rules:
         return text, []
     remover = BoilerplateRemover()
     if hasattr(remover, "explain"):
         try:
-            out, removed = remover.explain(text, link_pages=True, anchors=getattr(text, "anchors", None))
+            out, removed = remover.explain(text, link_pages=True, anchors=anchors, title=title)  # as the corpus stage calls it
         except TypeError:  # a remover without the link-text signal
             out, removed = remover.explain(text, link_pages=True)
         return out, removed

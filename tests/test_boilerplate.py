@@ -711,3 +711,21 @@ def test_a_reports_own_risk_warning_stays_and_a_generic_one_goes():
     generic = "风险提示：以上内容仅供参考，不构成投资建议。"
     out, removed = clean("\n".join([P1, P2, P3, own, generic]))
     assert out == "\n".join([P1, P2, P3, own]) and removed == [("disclaimer", generic)]
+
+
+def test_a_prompt_under_the_repeated_headline_is_still_above_the_article():
+    title = "体检查出甲状腺结节，要不要做手术？听听专科医生怎么说"
+    text = "\n".join([title, "点击上方蓝字，关注我们", P1, P2, P3])
+    out, removed = clean(text, link_pages=True, title=title)
+    assert out == "\n".join([title, P1, P2, P3]) and removed == [("prompt", "点击上方蓝字，关注我们")]
+    out, _ = clean(text, link_pages=True)  # without the title, the headline reads as the article's first line
+    assert "点击上方蓝字" in out
+
+
+def test_a_department_card_after_the_article_goes_and_an_associations_sign_up_sentence_stays():
+    card = "临江二院甲状腺乳腺外科成立于2012年，现有医师14名，年手术量3000余台，开设甲状腺结节专病门诊。"
+    out, _ = clean("\n".join([P1, P2, P3, "科室介绍", card]))
+    assert out == "\n".join([P1, P2, P3])
+    news = "据悉，协会将于10月组织第四站对接活动。有意参加的会员单位可与产业服务部联系报名。"
+    out, removed = clean("\n".join([P1, P2, P3, news, "（图文/产业服务部 韩一凡　责任编辑：秘书处 吕梦）"]))
+    assert out == "\n".join([P1, P2, P3, news]) and [f for f, _ in removed] == ["credit"]

@@ -310,7 +310,7 @@ class BoilerplateRemover:
         return shape_family(bare) if shapes else None
 
     def explain(self, text: str, tail: bool = True, head: bool = True, link_pages: bool = False,
-                shapes: bool = True, anchors: frozenset[str] | None = None) -> tuple[str, list[tuple[str, str]]]:
+                shapes: bool = True, anchors: frozenset[str] | None = None, title: str | None = None) -> tuple[str, list[tuple[str, str]]]:
         """Return (cleaned text, [(family, removed line), …]). ``head``/``tail`` False: this page has no
         leading/trailing furniture of its own (a page in the middle of a document). ``link_pages``: the text is
         a web page's extraction, so a text without any prose line is a list of links or a menu, and a short line
@@ -318,7 +318,9 @@ class BoilerplateRemover:
         ``shapes`` False: no shape signals and no trailing sweep (a PDF page: its credits and tables are the
         book's, and its running headers have their own step). ``anchors``: the page's link texts (a web page):
         a line that is a link's text (:func:`link_form`) is furniture (``link_text``) wherever it stands when
-        it has ``LINK_MIN_CHARS`` or more, above or below the article when shorter."""
+        it has ``LINK_MIN_CHARS`` or more, above or below the article when shorter. ``title``: the document's
+        headline; the text's own copy of it (extractors repeat it on top) does not open the article, so a prompt
+        under it (点击上方蓝字，关注我们) is still above the article."""
         lines = text.split("\n")
         idx = [i for i, line in enumerate(lines) if line.strip()]
         fam: dict[int, str] = {}
@@ -361,7 +363,11 @@ class BoilerplateRemover:
                 edge[i] = self._edge_family(strip[i], shapes)
             return edge[i]
 
+        headline = re.sub(r"\s+", "", title) if title else None
+
         def is_body(i: int) -> bool:
+            if headline and re.sub(r"\s+", "", strip[i]) == headline:
+                return False
             return is_prose(_LIST_MARK.sub("", strip[i])) and edge_of(i) is None
 
         # the first and last body lines bound the leading and trailing blocks; lines between them are

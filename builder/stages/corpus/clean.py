@@ -244,7 +244,8 @@ class Boilerplate(CleanStep):
         pages = doc.pages
         for i, page in enumerate(pages):
             pages[i], removed = self.remover.explain(page, tail=i == len(pages) - 1, head=i == 0, link_pages=web,
-                                                     shapes=not doc.paged, anchors=doc.anchors if web else None)
+                                                     shapes=not doc.paged, anchors=doc.anchors if web else None,
+                                                     title=doc.raw.title if i == 0 else None)
             for family, _ in removed:
                 count(f"boilerplate_{family}")
             count("boilerplate_lines_removed", len(removed))
