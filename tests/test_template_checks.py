@@ -663,3 +663,25 @@ def test_a_tutorial_answers_how_many_steps_only_with_headings_that_are_steps():
     assert _step_headings(steps) and "确定目标人群" in _step_headings(steps)
     assert _step_headings(theses) is None
     assert _subject(steps) == "投放数据复盘"
+
+
+# -- blind round 20 failure classes ---------------------------------------------------------------------
+def test_a_headline_that_quizzes_the_reader_is_rejected():
+    body = "不少消费者看到配料表上的山梨酸钾、苯甲酸钠就担心。专家表示，防腐剂在国家标准限量内使用是安全的。" * 3
+    p = checks.check_item("headline", "为这篇文章拟标题。", body, "食品添加剂 你了解多少？", True)
+    assert p and p[0] == "headline_clickbait"
+
+
+def test_a_lead_clause_that_adds_a_fact_the_body_lacks_is_rejected():
+    body = "标题：龙湖集团多地项目交付延期\n正文：\n多地业主反映，龙湖集团旗下项目交付延期，部分楼盘存在质量问题。"
+    out = "多地业主反映，龙湖集团旗下项目交付延期，部分楼盘存在质量问题，公司正筹备赴港上市纪念庆典。"
+    p = checks.check_item("grounded", "写一句话新闻。", body, out, True)
+    assert p and p[0] == "output_not_in_input" and "a clause" in p[1] and "纪念庆典" in p[1]
+    assert checks.check_item("grounded", "写一句话新闻。", body, "多地业主反映，龙湖集团旗下项目交付延期。", True) is None
+
+
+def test_an_argument_paragraph_that_points_back_is_not_written_from_keywords_alone():
+    from builder.stages.templates.derivations.commentary import LEANS_ON_PREVIOUS
+
+    assert LEANS_ON_PREVIOUS.match("其次，平台要压实主体责任，对传谣账号及时处置。")
+    assert not LEANS_ON_PREVIOUS.match("平台要压实主体责任，对传谣账号及时处置。")

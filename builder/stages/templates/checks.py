@@ -132,7 +132,9 @@ def digest_labels(text: str) -> list[str]:
 
 
 CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u4e00-\u9fff]{1,4}了[！!]|[！!]{2,}|[？?][！!]|想不到|不敢相信|"
-                       r"(?<![“\"《])最强(?![”\"》])|必看|速看|疯传|刷屏")
+                       r"(?<![“\"《])最强(?![”\"》])|必看|速看|疯传|刷屏|"
+                       # a quiz put to the reader names a topic and no news (食品添加剂 你了解多少？, blind round 20)
+                       r"(你|您)(真的)?(了解|知道|懂)(多少|吗)|(你|您)(真的)?(会|懂)[\u4e00-\u9fff]{0,4}吗")
 
 
 def extraction(input_text: str, output: str) -> Problem | None:
@@ -151,6 +153,11 @@ def figure_core(number: str) -> str:
 
 def quotes_in(text: str) -> list[str]:
     return [m.group(1) for m in tk.DIRECT_QUOTE.finditer(text) if re.search(r"[，。！？]", m.group(1))]
+
+
+CLAUSE_MIN = 8  # characters: shorter clauses (据悉, 记者了解到) carry no fact of their own
+CLAUSE_COVERED = 0.5  # of a clause's character pairs found in the given facts: 其他多个城市交通也受到影响 over a body
+# that names no other city shares 交通/受到/影响 and little else (blind round 20)
 
 
 def check_item(kind: str, instruction: str, input_text: str | None, output: str, needs_input: bool,
@@ -183,6 +190,11 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         covered = sum(g in i2 for g in grams) / max(1, len(grams))
         if covered < 0.5:
             return "output_not_in_input", f"half of the answer is not in the given facts ({covered:.0%} of its character pairs are)"
+        for clause in re.split(r"[，,；;。！？!?：:]", output):  # a lead may rephrase, not add a clause of its own
+            c = norm(clause)
+            pairs = {c[k:k + 2] for k in range(len(c) - 1)}
+            if len(c) >= CLAUSE_MIN and sum(p in i2 for p in pairs) < CLAUSE_COVERED * len(pairs):
+                return "output_not_in_input", f"a clause of the answer is not in the given facts: {clause.strip()[:30]!r}"
         return headline_event(input_text, output)
     elif kind == "transform" and input_text:
         if output.strip() == input_text.strip():

@@ -55,12 +55,17 @@ def _argument_structure(a: Article):
     return f"中心论点：{thesis}\n分论点：\n{numbered(middle)}\n结论：{end}"
 
 
+# a paragraph that opens by pointing back (其次，… 此外，… 但是，…) continues the one before it: written from its
+# keywords alone it reads as a middle without a start (blind round 20: an answer opening on 其次，)
+LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第[二三四五六七八九十]|同时|与此同时|而且|并且|然而|但是|但|不过|因此|所以|可见|由此可见|总之|换言之|反过来|相反|当然|况且|何况)[，,、]?")
+
+
 @derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")
 def _argument_paragraphs(a: Article):
     out = []
     for p in a.paragraphs[1:-1]:
         sents = tk.split_sentences(p)
-        if len(p) < 60 or len(sents) < 2:
+        if len(p) < 60 or len(sents) < 2 or LEANS_ON_PREVIOUS.match(p):
             continue
         kw = tk.keywords(p, 5)
         out.append({"text": p, "topic_sentence": sents[0], "keywords": "、".join(kw),
