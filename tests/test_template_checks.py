@@ -592,7 +592,9 @@ def test_a_closing_byline_or_photo_credit_is_no_part_of_the_text():
 def test_a_headline_may_not_name_a_place_or_person_its_lead_does_not():
     lead = "据报道，日本冲绳县一名女子遇害，警方逮捕了一名嫌疑人。"
     assert checks.check_item("headline", "为导语拟标题", lead, "冲绳女子遇害 主犯系美国士兵", True)[0] == "output_not_in_input"
-    assert checks.check_item("headline", "为导语拟标题", lead, "冲绳一女子遇害 嫌疑人被捕", True) is None
+    assert checks.check_item("headline", "为导语拟标题", lead, "冲绳一女子遇害 警方逮捕嫌疑人", True) is None
+    # the price of precision: a verb the lead does not use goes too, even a fair paraphrase (被捕 for 逮捕)
+    assert checks.check_item("headline", "为导语拟标题", lead, "冲绳一女子遇害 嫌疑人被捕", True)[0] == "output_not_in_input"
 
 
 def test_half_width_and_unmatched_quotes_become_chinese_pairs_and_a_photo_wire_head_goes():
@@ -607,7 +609,7 @@ def test_a_clickbait_headline_is_no_answer():
     text = "英国一位女士放弃了殡仪馆的工作，转行做职业美人鱼，每小时收入最高100英镑。她每周训练两次。"
     p = checks.check_item("headline", "为这篇稿件拟标题", text, "英国美女在殡仪馆工作太痛苦，转行当美人鱼！", True)
     assert p[0] == "headline_clickbait"
-    assert checks.check_item("headline", "为这篇稿件拟标题", text, "英国女子辞去殡仪馆工作 转行当职业美人鱼", True) is None
+    assert checks.check_item("headline", "为这篇稿件拟标题", text, "英国女子放弃殡仪馆工作 转行做职业美人鱼", True) is None
 
 
 def test_a_digest_of_company_notices_gets_no_headline_and_a_transcript_or_quotes_still_do():
