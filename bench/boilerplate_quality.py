@@ -27,6 +27,7 @@ the fitted sets).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -249,8 +250,9 @@ BATCH2 = {"stock_news.html", "provincial_threeaudit.html", "column_qa.html", "ho
 
 def written_batch(name: str) -> int:
     """Which batch of written pages a file belongs to: 1 and 2 by name, later batches by their ``bN_`` prefix."""
-    if name[:1] == "b" and name[1:2].isdigit() and name[2:3] == "_":
-        return int(name[1])
+    m = re.match(r"b(\d+)_", name)
+    if m:
+        return int(m.group(1))
     return 2 if name in BATCH2 else 1
 
 
