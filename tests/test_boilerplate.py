@@ -729,3 +729,26 @@ def test_a_department_card_after_the_article_goes_and_an_associations_sign_up_se
     news = "据悉，协会将于10月组织第四站对接活动。有意参加的会员单位可与产业服务部联系报名。"
     out, removed = clean("\n".join([P1, P2, P3, news, "（图文/产业服务部 韩一凡　责任编辑：秘书处 吕梦）"]))
     assert out == "\n".join([P1, P2, P3, news]) and [f for f, _ in removed] == ["credit"]
+
+
+@pytest.mark.parametrize("line,family", [
+    ("（县融媒体中心记者刘洋/文陈晨/图）", "credit"),
+    ("（澄江日报记者 陶文静　通讯员 施晓峰）", "credit"),
+    ("本文刊载于《栖居》2025年10月刊，原题《一棵柠檬树的三年》。", "source"),
+    ("（根据现场速记整理，以发言人实际发言为准）", "source"),
+    ("本视频仅供新闻报道使用，转播请注明出处", "copyright"),
+])
+def test_batch_10_credit_source_and_notice_shapes_are_furniture(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_a_bracketed_sentence_about_the_reporter_is_the_articles():
+    aside = "（记者来到现场时，村民已经散去）"
+    out, removed = clean("\n".join([P1, aside, P2, P3]))
+    assert aside in out and removed == []
+
+
+def test_a_subscription_box_after_the_article_is_cut():
+    out, removed = clean("\n".join([P1, P2, P3, "订阅轻舟 Blog", "产品更新和幕后故事，每月一封，不打扰。"]))
+    assert out == "\n".join([P1, P2, P3]) and [f for f, _ in removed] == ["tail", "tail"]
