@@ -389,3 +389,27 @@ def test_a_subcategory_off_by_default_is_built_when_enabled(tmp_path):
     df = pl.read_parquet(work / "data")
     assert df.filter(pl.col("subcategory") == "brief_expansion").height > 0
     assert not df.filter(pl.col("subcategory") == "keywords_to_paragraph").height  # the others stay off
+
+
+def test_one_written_answer_serves_one_like_input_per_article(tmp_path):
+    from builder.stages.templates import LIKE_INPUT, REPEAT_MIN_CHARS, WRITTEN_ANSWERS
+    from builder.text.normalize import compare_form
+    from builder.text.shingles import char_ngrams, jaccard
+
+    ctx, stage, work = run_stage(tmp_path)
+    df = pl.read_parquet(work / "data")
+    from builder.stages.templates.catalog import load_catalog
+
+    checks_of = {s.id: s.check for s in load_catalog(prompts_dir() / "templates")}
+    seen: dict[tuple[str, str], list[tuple[str, set]]] = {}
+    for r in df.iter_rows(named=True):
+        said = compare_form(r["output"])
+        if checks_of[r["subcategory"]] not in WRITTEN_ANSWERS or len(said) < REPEAT_MIN_CHARS:
+            continue
+        given = char_ngrams(r["input"] or "", 2)
+        for other, grams in seen.get((r["source_id"], said), []):
+            assert jaccard(grams, given) < LIKE_INPUT, f"{r['subcategory']} repeats {other}'s answer from a like input"
+        seen.setdefault((r["source_id"], said), []).append((r["subcategory"], given))
+    # the demo has such pairs (the one-sentence lead as 导语 and 一句话新闻): they are rejected with the reason
+    rej = pl.read_parquet(work / "rejected").filter(pl.col("reason") == "output_repeats_item")
+    assert rej.height > 0 and rej["detail"].str.contains("the same answer as this article's").all()

@@ -25,6 +25,8 @@ import xxhash
 
 from ...errors import BuilderError
 from ...resources import prompts_dir
+from ...text.normalize import compare_form
+from ...text.shingles import char_ngrams, jaccard
 from ...shards import FAMILIES, INSTRUCTION_SCHEMA, iter_rows, shard_files
 from ...items import SplitRule, item_id
 from ...llm.client import display_url
@@ -93,6 +95,18 @@ def _phrasings_ok(sub: SubCategory, phrasings: list[str], output: str | None) ->
 
 
 # answers whose genre does not matter (the paragraph converted, what the text names): no genre contract to keep
+# sub-categories whose answer is a text the item asks to write (not an exercise on a given text, not a label): one such
+# text answers one like input per article
+WRITTEN_ANSWERS = frozenset(("write", "grounded", "qa"))
+REPEAT_MIN_CHARS = 30
+LIKE_INPUT = 0.6  # character-bigram Jaccard of two inputs that ask for the same answer alike
+
+def answer_key(sub: SubCategory, cand: dict[str, Any]) -> str:
+    """The compare form of an item's answer where it is a written text of some length, else "" (may repeat)."""
+    said = compare_form(cand["output"] or "") if sub.check in WRITTEN_ANSWERS else ""
+    return said if len(said) >= REPEAT_MIN_CHARS else ""
+
+
 GENRE_FREE_CHECKS = frozenset(("transform", "extract", "quotes", "numbers", "five_w", "timeline"))
 
 
@@ -336,6 +350,19 @@ class TemplatesStage(Stage):
 
         # model-made inputs, for the sampled items only (nothing over the cap is paid for)
         kept: dict[str, list[dict[str, Any]]] = {s.id: samples[s.id].items() for s in catalog}
+        # one written answer to one like input per article, decided before any model-made input is paid for
+        repeats = self.repeated_answers(catalog, kept)
+        for sub in catalog:
+            mine = []
+            for k, cand in enumerate(kept[sub.id]):
+                other = repeats.get((sub.id, k))
+                if other is None:
+                    mine.append(cand)
+                    continue
+                ctx.reject("output_repeats_item", f"{sub.id}: the same answer as this article's {other} item",
+                           {"subcategory": sub.id, "source_id": cand["source_id"], "output": (cand["output"] or "")[:200]},
+                           source=cand["source"], path=cand["path"], id=cand.get("source_id"))
+            kept[sub.id] = mine
         needs_llm = {sid: items for sid, items in kept.items() if "llm" in (by_id[sid].input_source, by_id[sid].output_source) and items}
         if needs_llm:
             kept.update(self.fill_llm_inputs(ctx, needs_llm, by_id, stats, checks))
@@ -382,6 +409,28 @@ class TemplatesStage(Stage):
         empty = [s.id for s in catalog if not kept[s.id]]
         if empty:
             ctx.note(f"{len(empty)} of {len(catalog)} sub-categories have no items: {', '.join(empty[:12])}{' …' if len(empty) > 12 else ''}")
+
+    @staticmethod
+    def repeated_answers(catalog: list[SubCategory], kept: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, int], str]:
+        """(sub-category, index in its kept list) -> the earlier sub-category whose item of the same article has the
+        same answer from a like input. The same commentary under 短评 and 据题写评 (both given the title), or the same
+        lead under 导语 and 一句话新闻 (both given the body), is one example twice (blind round 22); the same article
+        as the answer to an outline or to a title is two tasks and stays. The first in catalog order keeps it."""
+        held: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}
+        out: dict[tuple[str, int], str] = {}
+        for sub in catalog:
+            for k, cand in enumerate(kept[sub.id]):
+                said = answer_key(sub, cand)
+                if not said:
+                    continue
+                given = char_ngrams(cand.get("input") or "", 2)
+                group = held.setdefault((cand["source_id"], said), [])
+                like = next((other for other, grams in group if jaccard(grams, given) >= LIKE_INPUT), None)
+                if like is None:
+                    group.append((sub.id, given))
+                else:
+                    out[(sub.id, k)] = like
+        return out
 
     # -- balance across corpus sources -------------------------------------------------------------
     def cap_sources(self, ctx: StageRun, records: list[dict[str, Any]], stats: dict[str, Counter]) -> list[dict[str, Any]]:
