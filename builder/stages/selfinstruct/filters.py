@@ -218,7 +218,7 @@ class NearDuplicates:
         self.block = block
         if self.threshold < 1.0:
             import scipy.sparse  # noqa: F401 - half a second: paid before the first request, not in the middle of a run
-        self.forms: list[tuple[str, str]] = []
+        self.forms: list[tuple[str, str] | None] = []  # None once a row is settled and out of the join
         self.kept_ids: dict[int, str] = {}
         self._pending: list[int] = []
         self._lock = threading.Lock()  # the stage settles a block in a thread while the event loop adds rows
@@ -274,6 +274,13 @@ class NearDuplicates:
             if repeat is not None:
                 self._dropped.add(row)
             out.append((row, repeat))
+        # only the rows in the join are compared again (with later rows); an exact repeat's forms are done with:
+        # with a model that repeats itself, most items are such repeats and their forms were most of the memory
+        joined = set(distinct) if self.threshold < 1.0 and rows else set()
+        with self._lock:
+            for row in rows:
+                if row not in joined:
+                    forms[row] = None
         return out
 
     def resolve(self) -> dict[int, Repeat]:
