@@ -215,6 +215,10 @@ class RayPool:
     def __exit__(self, exc_type, exc, tb) -> None:
         return None
 
+    def each_worker(self, func: Callable[[], Any]) -> bool:
+        """Nothing to start: a Ray worker is a process of its own and loads what a task needs when it first runs."""
+        return False
+
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator]:
         ray = self.ray
         ahead = max(ahead, 2 * self.cpus + 1)

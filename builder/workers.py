@@ -242,6 +242,15 @@ class WorkerPool:
         else:
             kill_pool(self.pool)
 
+    def each_worker(self, func: Callable[[], Any]) -> bool:
+        """Start ``func()`` once per worker and return at once (False, nothing started, without worker processes).
+        While the workers are idle anyway (the dedup stage loads its compiled kernels in them while this process
+        finds candidate pairs), the first real task is not the one that pays for it."""
+        if self.pool is None:
+            return False
+        self._background = [self.pool.submit(func) for _ in range(self.pool._max_workers)]
+        return True
+
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator] | None:
         pool = self.pool
         if pool is None:

@@ -39,6 +39,13 @@ MEMBER_EXCERPT = 60
 MAX_FLAGGED_MEMBERS = 5000  # members listed in the large-cluster table, all clusters together
 
 
+
+def load_kernels() -> None:
+    """Import (or compile) the compiled verification loops; run in each worker (see ``DedupStage.run``)."""
+    from ..text.minhash.kernels import warm
+
+    warm()
+
 class DedupStage(Stage):
     name = "dedup"
     needs = ("corpus",)
@@ -72,15 +79,10 @@ class DedupStage(Stage):
         # one pool for the whole stage, forked now while this process is small (forked workers share its
         # pages, and later pools would each copy a grown parent), fed a few batches ahead without barriers
         seconds: dict[str, float] = {}  # the stage's own steps, next to the engine's (report table "timings")
-        t0 = time.perf_counter()
-        if s.near and s.verify:  # the compiled verification loops, loaded before the workers fork so they inherit them
-            from ..text.minhash.kernels import warm
-
-            warm()
-        seconds["stage.load_kernels"] = time.perf_counter() - t0
         executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
         workers = executor.workers
         pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
+        kernels = s.near and s.verify  # the compiled verification loops (numba, cached next to their module)
         dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=pool.mapper(2 * workers + 1),
                             collapse_exact=self.settings["exact"])
         with pool:
@@ -96,6 +98,13 @@ class DedupStage(Stage):
 
                 dd.add(texts())
                 ctx.log(f"{dd.count} documents sketched; {s.describe()}")
+                t0 = time.perf_counter()
+                # the workers verify: they load the kernels now, while this process finds the candidate pairs
+                # (0.75-1.25 s a run, once on the critical path when this process loaded them before forking; this
+                # process does not even import them, numba's import alone is 0.4 s)
+                if kernels and not pool.each_worker(load_kernels):
+                    load_kernels()  # no worker processes: verification runs here
+                seconds["stage.load_kernels"] = time.perf_counter() - t0
                 cl = dd.cluster()
                 res = dd.resolve(cl, self.settings["keep"], published, sources, self.settings["source_priority"])
                 removed = res.removed
