@@ -752,3 +752,19 @@ def test_a_bracketed_sentence_about_the_reporter_is_the_articles():
 def test_a_subscription_box_after_the_article_is_cut():
     out, removed = clean("\n".join([P1, P2, P3, "订阅轻舟 Blog", "产品更新和幕后故事，每月一封，不打扰。"]))
     assert out == "\n".join([P1, P2, P3]) and [f for f, _ in removed] == ["tail", "tail"]
+
+
+@pytest.mark.parametrize("line,family", [
+    ("审 判 长：韩立新", "credit"),
+    ("部分图片来源：2024年“美丽青川”摄影大赛投稿作品", "source"),
+])
+def test_batch_11_bench_and_picture_source_lines_are_furniture(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_a_follow_prompt_behind_an_arrow_and_a_player_notice_are_prompts_at_the_edge():
+    out, removed = clean("\n".join(["↑点击上方“清溪发布”关注我们", "温馨提示：如视频无法播放，请使用Chrome或Edge浏览器并刷新页面",
+                                    P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [f for f, _ in removed] == ["prompt", "prompt"]
+    assert "审判长韩立新庭后表示，银行卡不能出租、出借、出售。" in clean("\n".join([P1, "审判长韩立新庭后表示，银行卡不能出租、出借、出售。", P2, P3]))[0]
