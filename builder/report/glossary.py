@@ -46,6 +46,7 @@ REASONS: dict[str, str] = {
     "over_cap": "beyond the sub-category's item cap (a seeded sample is kept)",
     "over_source_cap": "the corpus source is over its share of the items ([templates] max_source_share)",
     "duplicate_item": "the same instruction, input and output as an earlier item",
+    "output_repeats_item": "the same written answer from a like input as another sub-category's item of the article (the first in catalog order keeps it)",
     "skipped_needs_llm": "the input or answer must be written by a model and no endpoint is configured",
     "llm_failed": "the model request for the input or answer failed (retried by the next run)",
     "llm_empty_reply": "the model answered with nothing usable",
