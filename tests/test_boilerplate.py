@@ -768,3 +768,27 @@ def test_a_follow_prompt_behind_an_arrow_and_a_player_notice_are_prompts_at_the_
                                     P1, P2, P3]), link_pages=True)
     assert out == "\n".join([P1, P2, P3]) and [f for f, _ in removed] == ["prompt", "prompt"]
     assert "审判长韩立新庭后表示，银行卡不能出租、出借、出售。" in clean("\n".join([P1, "审判长韩立新庭后表示，银行卡不能出租、出借、出售。", P2, P3]))[0]
+
+
+def test_readers_comments_with_a_reaction_bar_each_are_cut_with_the_name_above_the_first():
+    comments = ["鲸鱼不睡觉", "单曲循环第五首，听到最后一句真的哭了", "1小时前 · 回复 · 赞 58",
+                "南桥旧时光", "从《风过南桥》听到现在，终于等到巡演了！蓉城站冲", "2小时前 · 回复 · 赞 31"]
+    out, removed = clean("\n".join([P1, P2, P3] + comments), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == len(comments)
+    closing = "以上，谢邀。"  # an answer's short last line above its reaction bar is the answer's
+    out, _ = clean("\n".join([P1, P2, P3, closing, "▲ 赞同 2316 ▼ 328 条评论 分享 收藏"]), link_pages=True)
+    assert out.endswith(closing)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("（撰稿：公司金融部 陈思远　编辑：办公室 林晓）", "credit"),
+    ("认证车主：启航E7 2024款 长续航版", "forum"),
+])
+def test_batch_12_credit_and_badge_lines_are_furniture(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_a_banks_standing_risk_warning_under_the_article_goes():
+    out, removed = clean("\n".join([P1, P2, P3, "风险提示", "理财非存款，产品有风险，投资须谨慎。本网站所载产品信息仅供参考。"]))
+    assert out == "\n".join([P1, P2, P3]) and {f for f, _ in removed} == {"disclaimer"}

@@ -120,7 +120,9 @@ def shape_family(s: str) -> str | None:
 
 
 _REACTION_WORDS = re.compile(r"条评论|个评论|人赞同|赞同|评论|分享|收藏|喜欢|举报|回复|转发|点赞|在看|阅读全文|阅读|赞|踩|浏览|关注")
-_REACTION_REST = re.compile(r"[\s▲▼△▽👍👎💬⭐·•|｜/,，()（）\[\]【】:：+]|\d[\d,.]*\s*[万千kKwW]?")
+# what else a reaction bar holds: marks, counts, and when the comment was posted (1小时前 · 回复 · 赞 58)
+_REACTION_REST = re.compile(r"[\s▲▼△▽👍👎💬⭐·•|｜/,，()（）\[\]【】:：+]|\d+\s*(秒|分钟|小时|天|周|个月)前|刚刚|昨天|前天|"
+                            r"\d{1,2}月\d{1,2}日|\d{1,2}[:：]\d{2}|\d[\d,.]*\s*[万千kKwW]?")
 
 
 def is_reaction_bar(s: str) -> bool:
@@ -130,6 +132,20 @@ def is_reaction_bar(s: str) -> bool:
         return False
     words = _REACTION_WORDS.findall(s)
     return len(words) >= 2 and not _REACTION_REST.sub("", _REACTION_WORDS.sub("", s))
+
+
+def _commenter_above(idx: list[int], n: int, strip: dict[int, str], i: int) -> int:
+    """The line that opens a reader's comment ending in the reaction bar at ``idx[n]`` (== i): a short name with no
+    punctuation (鲸鱼不睡觉) and at most one non-sentence comment line between it and the bar; else the bar itself."""
+    for back in (2, 1):
+        if n - back < 0:
+            continue
+        top = strip[idx[n - back]]
+        between = [strip[idx[k]] for k in range(n - back + 1, n)]
+        if (len(top) <= 12 and not re.search(r"[\W_]", top.replace(" ", ""), re.UNICODE)
+                and all(len(x) <= 60 and not is_prose(x) for x in between)):
+            return idx[n - back]
+    return i
 
 
 def promo_family(s: str) -> str | None:
@@ -347,7 +363,11 @@ class BoilerplateRemover:
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
-                if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare)):
+                bar = is_reaction_bar(bare)
+                if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare) or bar):
+                    if bar:  # a reader's name and comment above the first comment's reaction bar go with it
+                        i = _commenter_above(idx, n, strip, i)
+                        n = idx.index(i)
                     before = sum(len(strip[b]) for b in body if b < i)
                     after = sum(len(strip[b]) for b in body if b > i)
                     if before >= self.min_body_chars and before >= after:
