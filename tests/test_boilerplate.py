@@ -792,3 +792,13 @@ def test_batch_12_credit_and_badge_lines_are_furniture(line, family):
 def test_a_banks_standing_risk_warning_under_the_article_goes():
     out, removed = clean("\n".join([P1, P2, P3, "风险提示", "理财非存款，产品有风险，投资须谨慎。本网站所载产品信息仅供参考。"]))
     assert out == "\n".join([P1, P2, P3]) and {f for f, _ in removed} == {"disclaimer"}
+
+
+def test_an_official_reply_in_a_reply_block_is_extracted():
+    """A 领导留言板 page keeps the office's reply in reply-* blocks, which trafilatura drops as blog comments."""
+    from builder.stages.corpus.extract import extract_html
+
+    page = (ROOT / "bench" / "corpus" / "pages_written" / "b12_leader_liuyan_reply.html").read_text(encoding="utf-8")
+    doc = extract_html(page)
+    for line in ("网友您好！您反映的问题已收悉", "经实地调查，城东高铁站晚上9点以后到站的列车每天有11趟", "感谢您对我市交通工作的关心和支持！"):
+        assert line in doc.text, line

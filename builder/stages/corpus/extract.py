@@ -419,6 +419,33 @@ def unwrap_layout_tables(html: str):
     return tree if changed else None
 
 
+_REPLY_CLASS = re.compile(r"""class\s*=\s*["'][^"']*\breply-""", re.I)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+REPLY_MIN_HAN = 150  # Han characters of a reply-* block that is the page's content, not a blog comment's reply
+
+
+def keep_official_replies(page):
+    """The page (an lxml tree) with each ``reply-*`` block that holds an answer of its own (two or more paragraphs,
+    ``REPLY_MIN_HAN`` Han characters or more: a 领导留言板 or 问政 page's official reply) renamed ``answer-*``, so the
+    extractor does not drop it as a comment; None when there is none. A blog's reply-title or reply link stays."""
+    import lxml.html
+
+    if isinstance(page, str):
+        try:
+            page = lxml.html.fromstring(page)
+        except (ValueError, lxml.etree.ParserError):
+            return None
+    changed = False
+    for el in page.xpath('//*[contains(@class, "reply-")]'):
+        tokens = (el.get("class") or "").split()
+        if not any(t.startswith("reply-") for t in tokens):
+            continue
+        if len(el.findall(".//p")) >= 2 and len(_HAN.findall(el.text_content())) >= REPLY_MIN_HAN:
+            el.set("class", " ".join("answer-" + t[len("reply-"):] if t.startswith("reply-") else t for t in tokens))
+            changed = True
+    return page if changed else None
+
+
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     """Main text, title, date and author with trafilatura; None when no article text is found.
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
@@ -426,6 +453,9 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
 
     html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
     page = unwrap_layout_tables(html) if _HAS_CELL.search(html) and _HAS_P.search(html) else None
+    if _REPLY_CLASS.search(html):
+        kept = keep_official_replies(html if page is None else page)
+        page = kept if kept is not None else page
     doc = trafilatura.bare_extraction(html if page is None else page, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
