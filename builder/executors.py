@@ -215,9 +215,8 @@ class RayPool:
     def __exit__(self, exc_type, exc, tb) -> None:
         return None
 
-    def each_worker(self, func: Callable[[], Any]) -> bool:
+    def each_worker(self, func: Callable[[], Any]) -> None:
         """Nothing to start: a Ray worker is a process of its own and loads what a task needs when it first runs."""
-        return False
 
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator]:
         ray = self.ray

@@ -229,7 +229,9 @@ class WorkerPool:
     A worker that dies raises :class:`TaskError` at once (``multiprocessing.Pool`` would wait forever)."""
 
     def __init__(self, workers: int):
+        self.workers = workers
         self.pool = new_pool(workers) if workers > 1 else None  # every worker forked now
+        self._background: list = []  # calls started by each_worker, kept so their failures are not lost silently
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -242,14 +244,12 @@ class WorkerPool:
         else:
             kill_pool(self.pool)
 
-    def each_worker(self, func: Callable[[], Any]) -> bool:
-        """Start ``func()`` once per worker and return at once (False, nothing started, without worker processes).
-        While the workers are idle anyway (the dedup stage loads its compiled kernels in them while this process
-        finds candidate pairs), the first real task is not the one that pays for it."""
-        if self.pool is None:
-            return False
-        self._background = [self.pool.submit(func) for _ in range(self.pool._max_workers)]
-        return True
+    def each_worker(self, func: Callable[[], Any]) -> None:
+        """Start ``func()`` once per worker and return at once (nothing without worker processes). While the
+        workers are idle anyway (the dedup stage loads its compiled kernels in them while this process finds
+        candidate pairs), the first real task is not the one that pays for it."""
+        if self.pool is not None:
+            self._background = [self.pool.submit(func) for _ in range(self.workers)]
 
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator] | None:
         pool = self.pool

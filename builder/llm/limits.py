@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable, Mapping, Sequence
 
 from ..backoff import backoff_delay, retry_after_seconds
 
@@ -104,16 +105,10 @@ class Slots:
                     return
         self._free += 1
 
-    def hold(self, urgent: bool = False) -> "_Held":
-        return _Held(self, urgent)
-
-
-class _Held:
-    def __init__(self, slots: Slots, urgent: bool):
-        self.slots, self.urgent = slots, urgent
-
-    async def __aenter__(self) -> None:
-        await self.slots.acquire(self.urgent)
-
-    async def __aexit__(self, *exc) -> None:
-        self.slots.release()
+    @asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()

@@ -39,12 +39,12 @@ MEMBER_EXCERPT = 60
 MAX_FLAGGED_MEMBERS = 5000  # members listed in the large-cluster table, all clusters together
 
 
-
 def load_kernels() -> None:
     """Import (or compile) the compiled verification loops; run in each worker (see ``DedupStage.run``)."""
     from ..text.minhash.kernels import warm
 
     warm()
+
 
 class DedupStage(Stage):
     name = "dedup"
@@ -98,13 +98,11 @@ class DedupStage(Stage):
 
                 dd.add(texts())
                 ctx.log(f"{dd.count} documents sketched; {s.describe()}")
-                t0 = time.perf_counter()
                 # the workers verify: they load the kernels now, while this process finds the candidate pairs
-                # (0.75-1.25 s a run, once on the critical path when this process loaded them before forking; this
-                # process does not even import them, numba's import alone is 0.4 s)
-                if kernels and not pool.each_worker(load_kernels):
-                    load_kernels()  # no worker processes: verification runs here
-                seconds["stage.load_kernels"] = time.perf_counter() - t0
+                # (0.75-1.25 s a run, on the critical path when this process loaded them before forking). Without
+                # worker processes, or on Ray, verification loads them at its first call
+                if kernels:
+                    pool.each_worker(load_kernels)
                 cl = dd.cluster()
                 res = dd.resolve(cl, self.settings["keep"], published, sources, self.settings["source_priority"])
                 removed = res.removed

@@ -246,6 +246,7 @@ class NearDuplicates:
             rows, self._pending = self._pending, []
         forms = self.forms
         alike: dict[int, list[tuple[float, float, int]]] = {}
+        distinct: list[int] = []  # rows that enter the join: compared with every later row
         if self.threshold < 1.0 and rows:
             if self._join is None:
                 self._join = GramJoin(self.threshold)
@@ -276,7 +277,7 @@ class NearDuplicates:
             out.append((row, repeat))
         # only the rows in the join are compared again (with later rows); an exact repeat's forms are done with:
         # with a model that repeats itself, most items are such repeats and their forms were most of the memory
-        joined = set(distinct) if self.threshold < 1.0 and rows else set()
+        joined = set(distinct)
         with self._lock:
             for row in rows:
                 if row not in joined:

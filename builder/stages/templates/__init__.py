@@ -94,12 +94,12 @@ def _phrasings_ok(sub: SubCategory, phrasings: list[str], output: str | None) ->
     return [checks.stated_length(p, output) is None for p in phrasings]
 
 
-# answers whose genre does not matter (the paragraph converted, what the text names): no genre contract to keep
 # sub-categories whose answer is a text the item asks to write (not an exercise on a given text, not a label): one such
 # text answers one like input per article
 WRITTEN_ANSWERS = frozenset(("write", "grounded", "qa"))
 REPEAT_MIN_CHARS = 30
 LIKE_INPUT = 0.6  # character-bigram Jaccard of two inputs that ask for the same answer alike
+
 
 def answer_key(sub: SubCategory, cand: dict[str, Any]) -> str:
     """The compare form of an item's answer where it is a written text of some length, else "" (may repeat)."""
@@ -107,6 +107,7 @@ def answer_key(sub: SubCategory, cand: dict[str, Any]) -> str:
     return said if len(said) >= REPEAT_MIN_CHARS else ""
 
 
+# answers whose genre does not matter (the paragraph converted, what the text names): no genre contract to keep
 GENRE_FREE_CHECKS = frozenset(("transform", "extract", "quotes", "numbers", "five_w", "timeline"))
 
 
