@@ -158,6 +158,11 @@ class RayExecutor:
                 refs = [task.remote(fref, chunk, timeout) for chunk in chunks]
                 for k, chunk in enumerate(chunks):
                     outcomes = self._get(ray, refs[k], timeout * len(chunk) + GRACE if timeout > 0 else None)
+                    # fetched: never cancelled below. A consumer that stops pulling after the last item (export's
+                    # zip) left the generator suspended with every ref of its batch still listed, and cancelling
+                    # finished tasks with force trips Ray 2.60's CHECK "Tried to complete task that was not
+                    # pending", which aborts the driver (docs/ray.md)
+                    refs[k] = None
                     if outcomes is None:
                         outcomes = list(self._isolate(ray, fref, chunk, timeout))
                     for item, outcome in zip(chunk, outcomes):
@@ -165,7 +170,8 @@ class RayExecutor:
                 refs = []
         finally:
             for ref in refs:  # stopped early (an error, Ctrl-C): nothing of ours keeps running
-                ray.cancel(ref, force=True)
+                if ref is not None:
+                    ray.cancel(ref, force=True)
 
     def _get(self, ray, ref, timeout: float | None) -> list | None:
         """A task's outcomes, or None when its worker died on every retry (or it hung in C code)."""
