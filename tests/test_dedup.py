@@ -279,6 +279,51 @@ def test_demo_dedup_removes_exactly_the_six_planted_reposts(tmp_path, shards):
     assert manifests["dedup"].counters["duplicate_exact"] + manifests["dedup"].counters["duplicate_near"] == 6
 
 
+def test_partitioned_components_are_the_driver_components(tmp_path):
+    """Large-star/small-star rounds over partitioned edge files label every row by its component's smallest row,
+    exactly as the driver's own computation does: random graphs, long chains (the most rounds), stars, self loops."""
+    from builder.text.minhash.components import partitioned_components
+    from builder.text.minhash.engine import _components
+
+    rng = np.random.default_rng(7)
+    graphs = []
+    for k in range(12):
+        n = int(rng.integers(2, 4000))
+        e = int(rng.integers(0, 2 * n))
+        graphs.append((n, rng.integers(0, n, e), rng.integers(0, n, e)))
+    perm = rng.permutation(3000)
+    graphs.append((3000, perm[:-1], perm[1:]))  # one path through shuffled rows
+    graphs.append((500, np.full(499, 250), np.r_[0:250, 251:500]))  # a star around a middle row
+    graphs.append((10, np.array([3, 4, 4]), np.array([3, 4, 9])))  # self loops
+    graphs.append((5, np.empty(0, np.int64), np.empty(0, np.int64)))
+    for k, (n, a, b) in enumerate(graphs):
+        out = partitioned_components(n, a, b, tmp_path / f"g{k}", map)
+        assert out is not None, k
+        assert np.array_equal(out[0], _components(n, a, b)), k
+        assert not any((tmp_path / f"g{k}").iterdir())  # every round's files are removed once read
+    # rounds that cannot converge give None (the engine then computes the components in the driver)
+    assert partitioned_components(3000, perm[:-1], perm[1:], tmp_path / "short", map, max_rounds=1) is None
+
+
+def test_demo_dedup_same_rows_with_components_in_worker_tasks(tmp_path):
+    """driver_max_edges = 0 sends the connected components to the pool's tasks: the same rows, rejects and counters."""
+    frames = {}
+    for name, extra in (("driver", ""), ("tasks", "[dedup]\ndriver_max_edges = 0\n")):
+        (tmp_path / name).mkdir()
+        cfg = _demo_config(tmp_path / name, build="workers = 2\n", extra=extra)
+        manifests, build = _run(cfg)
+        out = build.output / "dedup"
+        frames[name] = [pl.read_parquet(out / part / "*.parquet").drop("created", strict=False)
+                        for part in ("data", "rejected")]
+        counters = dict(manifests["dedup"].counters)
+        rounds = counters.pop("partitioned_component_rounds", 0)
+        frames[name].append(counters)
+        assert (rounds > 0) == (name == "tasks")
+    for a, b in zip(frames["driver"][:2], frames["tasks"][:2]):
+        assert a.equals(b)
+    assert frames["driver"][2] == frames["tasks"][2]
+
+
 def test_dedup_settings_defaults_and_errors(tmp_path):
     cfg = _demo_config(tmp_path)
     build = load_config(cfg)

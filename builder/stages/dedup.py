@@ -60,7 +60,8 @@ class DedupStage(Stage):
 
     def config_fingerprint(self) -> dict[str, Any]:
         fp = super().config_fingerprint()
-        fp["stage"] = {k: v for k, v in self.settings.items() if k != "batch_size"}  # batch size never changes results
+        # neither the batch size nor where the components are computed changes results
+        fp["stage"] = {k: v for k, v in self.settings.items() if k not in ("batch_size", "driver_max_edges")}
         return fp
 
     def run(self, ctx: StageRun) -> None:
@@ -84,7 +85,7 @@ class DedupStage(Stage):
         pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
         kernels = s.near and s.verify  # the compiled verification loops (numba, cached next to their module)
         dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=pool.mapper(2 * workers + 1),
-                            collapse_exact=self.settings["exact"])
+                            collapse_exact=self.settings["exact"], driver_max_edges=self.settings["driver_max_edges"])
         with pool:
             try:
                 def texts() -> Iterator[list[str]]:

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .candidates import LSH_PARTITIONS, _unpack, containment_candidates, lsh_candidates, partition_pairs
+from .components import partitioned_components
 from .settings import KEEP_POLICIES, MinHashSettings
 from .sketch import U32, U64, sketch_batch
 from .verify import verify_chunk
@@ -97,10 +98,13 @@ class MinHashDeduper:
     ``mapper`` runs the per-batch work (``StageRun.map`` in a stage: all cores, ordered, bounded).
     ``store_dir``: scratch folder for the stored forms (code points, needed for verification); None
     keeps them in memory, which is right for small inputs such as a few thousand instructions.
+    ``driver_max_edges``: graphs with more edges than this have their connected components computed by the
+    mapper's tasks over partitioned edge files (:mod:`.components`) instead of in this process (None: never).
     """
 
     def __init__(self, settings: MinHashSettings | None = None, store_dir: Path | str | None = None,
-                 mapper: Mapper | None = None, batch_size: int = 256, collapse_exact: bool = True):
+                 mapper: Mapper | None = None, batch_size: int = 256, collapse_exact: bool = True,
+                 driver_max_edges: int | None = None):
         self.s = settings or MinHashSettings()
         self.store_dir = Path(store_dir) if store_dir is not None else None
         if self.store_dir is not None:
@@ -111,6 +115,8 @@ class MinHashDeduper:
         self._exchange = self.store_dir is not None and self.mapper is not map and self.s.lsh_backend == "bands"
         self.batch_size = batch_size
         self.collapse_exact = collapse_exact
+        self.driver_max_edges = driver_max_edges
+        self.component_rounds = 0  # large/small-star rounds of the last partitioned computation (0: none ran)
         self.exact: list[int] = []
         self._chars: list[np.ndarray] = []
         self._nsh: list[np.ndarray] = []
@@ -124,6 +130,19 @@ class MinHashDeduper:
 
     def _time(self, step: str, seconds: float) -> None:
         self.seconds[step] = self.seconds.get(step, 0.0) + seconds
+
+    def components(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Connected components over all rows (labelled by their smallest row): in this process up to
+        ``driver_max_edges`` edges, beyond that by partitioned tasks where there is a mapper and a scratch folder."""
+        big = self.driver_max_edges is not None and len(a) > self.driver_max_edges
+        if big and self.store_dir is not None and self.mapper is not map:
+            t0 = time.perf_counter()
+            out = partitioned_components(self.count, a, b, self.store_dir / "components", self.mapper)
+            self._time("clustering.partitioned_components", time.perf_counter() - t0)
+            if out is not None:
+                labels, self.component_rounds = out
+                return labels
+        return _components(self.count, a, b)
 
     @property
     def count(self) -> int:
@@ -177,7 +196,7 @@ class MinHashDeduper:
         if not len(pairs):
             return np.empty((0, cols))
         # pairs of one neighbourhood go to the same chunk, so each document is read and hashed about once
-        comp = _components(self.count, pairs[:, 0], pairs[:, 1])
+        comp = self.components(pairs[:, 0], pairs[:, 1])
         order = np.lexsort((pairs[:, 1], pairs[:, 0], comp[pairs[:, 0]]))
         chunk = 4096
         tasks = []
@@ -318,8 +337,11 @@ class MinHashDeduper:
         # different events): a repost of event A that lost its distinguishing sentence cannot chain A to B
         ex = np.flatnonzero(rep != np.arange(n))
         slot_pairs = pairs[slot & (jac >= s.threshold_for(small_chars))] if len(pairs) else np.empty((0, 2), np.int64)
-        labels, blocked = _constrained_components(n, ex, rep[ex], a[is_j], b[is_j], jac[is_j], slot_pairs)
+        labels, blocked = _constrained_components(n, ex, rep[ex], a[is_j], b[is_j], jac[is_j], slot_pairs,
+                                                  components=self.components)
         stats["jaccard_edges_blocked"] = blocked
+        if self.component_rounds:
+            stats["partitioned_component_rounds"] = self.component_rounds
         sizes = np.bincount(labels)[labels] if n else np.empty(0, np.int64)
         stats["near_clusters"] = int(np.count_nonzero(np.bincount(labels) > 1)) if n else 0
         # 6. directed containment: smaller (shingles, then characters, then later row) inside larger
@@ -400,14 +422,16 @@ def _pack_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _constrained_components(n: int, ea: np.ndarray, eb: np.ndarray, ja: np.ndarray, jb: np.ndarray, jw: np.ndarray,
-                            cannot: np.ndarray) -> tuple[np.ndarray, int]:
+                            cannot: np.ndarray, components: Callable | None = None) -> tuple[np.ndarray, int]:
     """Union-find labels: exact edges (ea, eb) first, then Jaccard edges by weight, skipping any that would put
     both rows of a ``cannot`` pair in one group. Returns (labels 0..k-1, Jaccard edges skipped).
 
     An edge can only be skipped inside a connected component (of all edges) that holds both rows of a
     ``cannot`` pair; every other component is taken whole, in numpy, and only the edges of those few go
-    through the ordered union-find (the result is the same: groups are labelled by their smallest row)."""
-    allc = _components(n, np.concatenate((ea, ja)), np.concatenate((eb, jb)))
+    through the ordered union-find (the result is the same: groups are labelled by their smallest row).
+    ``components(a, b)`` computes the plain components (default: :func:`_components` in this process)."""
+    edges = (np.concatenate((ea, ja)), np.concatenate((eb, jb)))
+    allc = components(*edges) if components is not None else _components(n, *edges)
     cannot = np.asarray(cannot, np.int64).reshape(-1, 2)
     torn = np.unique(allc[cannot[:, 0]][allc[cannot[:, 0]] == allc[cannot[:, 1]]])
     if not len(torn):
