@@ -248,6 +248,14 @@ def main() -> None:
 BATCH2 = {"stock_news.html", "provincial_threeaudit.html", "column_qa.html", "hospital_news.html", "app_h5.html"}
 
 
+def page_host(name: str, raw) -> str:
+    """The group a page's lines are counted in by repeated_across_pages: its host when the page names its URL; the
+    pages of one written site (bN_samehost_1/2/3, written without a URL) share one, as a crawl of the site would
+    give them; any other page is a group of its own."""
+    host = raw.meta.get("hostname") if raw else None
+    return host or re.sub(r"_\d+\.html$", "", name) if "_samehost_" in name else (host or name)
+
+
 def written_batch(name: str) -> int:
     """Which batch of written pages a file belongs to: 1 and 2 by name, later batches by their ``bN_`` prefix."""
     m = re.match(r"b(\d+)_", name)
@@ -267,7 +275,7 @@ def written(variant: str, show: bool, batch: int | None = None, repeats: int = 0
             continue
         raw = extract((WRITTEN / name).read_bytes(), variant)
         pages[name] = (lab["furniture"], lab["body"], page_text(raw))
-        hosts[name] = (raw.meta.get("hostname") if raw else None) or name
+        hosts[name] = page_host(name, raw)
     for b in sorted({written_batch(n) for n in pages}):
         part = {n: v for n, v in pages.items() if written_batch(n) == b}
         report(f"written html batch {b} ({variant}, {len(part)} pages)", score(part, show))
@@ -279,7 +287,7 @@ def written(variant: str, show: bool, batch: int | None = None, repeats: int = 0
         for name, lab in labels.items():
             raw = extract((WRITTEN / name).read_bytes(), variant) if name not in pages else None
             if name not in pages:
-                hosts[name] = (raw.meta.get("hostname") if raw else None) or name
+                hosts[name] = page_host(name, raw)
             everything[name] = pages.get(name) or (lab["furniture"], lab["body"], page_text(raw))
         rep = repeated_lines(everything, hosts, repeats)
         shared = Counter(hosts[n] for n in everything)

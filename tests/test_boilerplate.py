@@ -802,3 +802,36 @@ def test_an_official_reply_in_a_reply_block_is_extracted():
     doc = extract_html(page)
     for line in ("网友您好！您反映的问题已收悉", "经实地调查，城东高铁站晚上9点以后到站的列车每天有11趟", "感谢您对我市交通工作的关心和支持！"):
         assert line in doc.text, line
+
+
+def test_a_mood_poll_under_the_article_cuts_the_comments_after_it_and_a_comment_meta_line_opens_them_too():
+    comments = ["看完本文，你的心情是？", "期待 412 观望 87 无感 23", "竹海听风", "不卖数值这句话我截图了，上线后来对照",
+                "玩点网友 · 11-06 15:02 · 顶 268", "押镖的老刘", "38G……我的固态硬盘又要清理一轮了", "玩点网友 · 11-06 15:30 · 顶 133"]
+    out, removed = clean("\n".join([P1, P2, P3] + comments), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == len(comments)
+    # without the poll, the first comment's meta line (who, when, 顶 N) opens the comments, its name and text with it
+    out, removed = clean("\n".join([P1, P2, P3] + comments[2:]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == len(comments) - 2
+    from builder.text.boilerplate import is_comment_meta
+    assert not is_comment_meta("新华社 · 11月6日 · 北京")  # no reaction: a dateline's parts
+    assert not is_comment_meta("记者 · 11-06 15:02 · 顶着烈日，工人们仍在作业。")  # a sentence is never a meta line
+
+
+def test_a_folded_articles_button_goes_and_a_date_and_time_field_is_not_a_code():
+    out, removed = clean("\n".join([P1, "展开剩余 68%", P2, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [("nav", "展开剩余 68%")]
+    talk = "报告时间：2025年11月7日（星期五）下午15:00—16:30"  # a lecture notice's own field, above its abstract
+    assert clean("\n".join([talk, P1, P2, P3]), link_pages=True)[0].startswith(talk)
+    from builder.text.boilerplate import is_symbol_heavy
+    assert is_symbol_heavy("$某某(SZ000999)$ #话题#") and not is_symbol_heavy(talk)
+
+
+def test_a_papers_title_in_h1_is_kept_and_a_section_heading_of_the_body_never_replaces_it():
+    title = "快递进村的“最后一公里”由谁买单——基于西岭省12个县的调查"
+    section = "四、结论与政策建议与展望"
+    html = _page(f"<title>{title}</title>", f"<h1>{title}</h1>{ARTICLE}<h2>{section}</h2>")
+    assert choose_title(html, section, body=P1 + "\n" + section + "\n" + P2) == title
+    # a <title> that names only the section still loses to the headline heading the body repeats
+    head = "青川市公安局通报今年以来破获电信网络诈骗案件"
+    html = _page("<title>新闻动态--青川学会官网</title>", f"<h5>{head}</h5>{ARTICLE}<h2>{section}</h2>")
+    assert choose_title(html, "新闻动态--青川学会官网", body=P1 + "\n" + section + "\n" + P2) == head

@@ -66,12 +66,16 @@ def is_reaction_count(s: str) -> bool:
     return len(s) <= 24 and bool(_REACTION.search(s)) and is_counter_line(s)
 
 
+_DATE_PARTS = re.compile(r"\d+\s*[年月日号时点分]|\d{1,2}[:：]\d{2}")
+
+
 def is_symbol_heavy(s: str) -> bool:
     """Tickers, tags and codes rather than text ($某某(SZ000999)$, #话题#): 40% or more ASCII letters, digits and
-    marks, no sentence. A Chinese date line is not (2025年7月2日)."""
+    marks, no sentence. The figures of a Chinese date or time are text (2025年7月2日, 报告时间：11月7日下午15:00—16:30)."""
     if len(s) < 6 or _SENTENCE.search(s) or _SIGNED_DATE.match(s):
         return False
-    return sum(1 for ch in s if ch.isascii() and not ch.isspace()) >= 0.4 * len(s.replace(" ", ""))
+    rest = _DATE_PARTS.sub("", s).replace(" ", "")
+    return sum(1 for ch in rest if ch.isascii()) >= 0.4 * len(s.replace(" ", ""))
 
 
 def is_counter_line(s: str) -> bool:
@@ -132,6 +136,26 @@ def is_reaction_bar(s: str) -> bool:
         return False
     words = _REACTION_WORDS.findall(s)
     return len(words) >= 2 and not _REACTION_REST.sub("", _REACTION_WORDS.sub("", s))
+
+
+_META_SEP = re.compile(r"\s*[·•|｜]\s*")
+_POSTED = re.compile(r"^(\d+\s*(秒|分钟|小时|天|周|个月)前|刚刚|昨天|前天|((19|20)\d{2}[-/.])?\d{1,2}[-/.]\d{1,2}(\s+\d{1,2}[:：]\d{2})?|"
+                     r"\d{1,2}月\d{1,2}日(\s*\d{1,2}[:：]\d{2})?|\d{1,2}[:：]\d{2})$")
+_REACTED = re.compile(r"^(顶|踩|赞|点赞|回复|评论|举报|支持|反对)\s*[（(]?\d*[）)]?$")
+
+
+def is_comment_meta(s: str) -> bool:
+    """The meta line of a reader's comment: its parts split by · or |, one of them when it was posted
+    (11-06 15:02, 3小时前) and one a reaction with its count (顶 268, 回复), the rest short labels
+    (玩点网友, IP属地浙江) with no sentence: 玩点网友 · 11-06 15:02 · 顶 268."""
+    if len(s) > 60 or _SENTENCE.search(s):
+        return False
+    parts = [p for p in _META_SEP.split(s) if p]
+    if len(parts) < 3:
+        return False
+    posted = sum(bool(_POSTED.match(p)) for p in parts)
+    reacted = sum(bool(_REACTED.match(p)) for p in parts)
+    return posted == 1 and reacted >= 1 and all(len(p) <= 12 for p in parts)
 
 
 def _commenter_above(idx: list[int], n: int, strip: dict[int, str], i: int) -> int:
@@ -363,7 +387,7 @@ class BoilerplateRemover:
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
-                bar = is_reaction_bar(bare)
+                bar = is_reaction_bar(bare) or is_comment_meta(bare)
                 if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare) or bar):
                     if bar:  # a reader's name and comment above the first comment's reaction bar go with it
                         i = _commenter_above(idx, n, strip, i)

@@ -290,11 +290,15 @@ def choose_title(html: str, extracted: str | None, sitename: str | None = None, 
         starts = [(h, ch) for h, ch in inside if len(ch) >= 8]
         if starts:
             return min(starts, key=lambda x: (cpage.find(x[1]), -len(x[1])))[0]
-    if body:
+    # a title that the page's <h1> states too is the page's headline, however little of it the body repeats (a
+    # paper's title); a heading that is a line of the body is a section of it (四、结论与政策建议), never the headline
+    h1_says = any(compare_form(_page_text(h)) == ct for h in _H1_TAG.findall(html[:200_000]))
+    if body and not h1_says:
         cbody = compare_form(body[:3000])
         share = _bigram_share(ct, cbody)
         if share < 0.5:
-            scored = [(_bigram_share(ch, cbody), h) for h, ch in heads if len(ch) >= 8]
+            lines = {compare_form(x) for x in body.split("\n") if x.strip()}
+            scored = [(_bigram_share(ch, cbody), h) for h, ch in heads if len(ch) >= 8 and ch not in lines]
             best = max(scored, default=(0.0, None))
             if best[0] >= 0.7 and best[0] >= share + 0.3:
                 return best[1]
