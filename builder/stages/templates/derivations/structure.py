@@ -14,7 +14,7 @@ def _sections(a: Article):
     out, head, buf = [], None, []
     for kind, t in a.blocks + [("heading", "")]:
         if kind == "heading":
-            if head and buf and sum(len(x) for x in buf) >= 40:
+            if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
                 heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
                 out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading)})
             head, buf = t, []
@@ -24,6 +24,15 @@ def _sections(a: Article):
     if out and closing and out[-1]["text"].endswith(closing) and out[-1]["text"] != closing:
         out[-1]["text"] = out[-1]["text"][: -len(closing)].rstrip("\n")  # the article's closing remark is not the last step's
     return out if len(out) >= 2 else None
+
+
+BARE_ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}|\d{1,2})\s*[、.．]\s*$")
+
+
+def _heads_its_text(heading: str, text: list[str]) -> bool:
+    """A heading that stands over its text: not a list item's link line (-- 《解释器开发》的写作感受) and not over a
+    text that opens with a bare number of its own (3、 then the item: the list's items and headings are out of step)."""
+    return bool(heading) and not re.match(r"^[-—–=*>·•]", heading) and not BARE_ENUMERATOR.match(text[0])
 
 
 def _is_action(heading: str) -> bool:
