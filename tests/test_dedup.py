@@ -305,6 +305,24 @@ def test_partitioned_components_are_the_driver_components(tmp_path):
     assert partitioned_components(3000, perm[:-1], perm[1:], tmp_path / "short", map, max_rounds=1) is None
 
 
+def test_partitioned_components_that_do_not_converge_are_computed_in_the_driver_and_counted(tmp_path, articles, monkeypatch):
+    import builder.text.minhash.engine as engine
+
+    texts = list(articles[:20]) + [a + "。本文转自某某日报。" for a in articles[:5]]
+    runs = {}
+    for name, limit in (("driver", None), ("fallback", 0)):
+        dd = MinHashDeduper(MinHashSettings(), store_dir=tmp_path / name, batch_size=8,
+                            mapper=lambda f, items: map(f, items), driver_max_edges=limit)
+        if limit == 0:
+            monkeypatch.setattr(engine, "partitioned_components", lambda *a, **k: None)
+        dd.add([texts])
+        runs[name] = dd.cluster()
+        dd.close()
+    assert runs["fallback"].stats.pop("partitioned_components_done_in_driver") >= 1
+    assert np.array_equal(runs["driver"].labels, runs["fallback"].labels) and runs["driver"].stats == runs["fallback"].stats
+    assert runs["driver"].stats["near_clusters"] >= 5
+
+
 def test_demo_dedup_same_rows_with_components_in_worker_tasks(tmp_path):
     """driver_max_edges = 0 sends the connected components to the pool's tasks: the same rows, rejects and counters."""
     frames = {}

@@ -117,6 +117,7 @@ class MinHashDeduper:
         self.collapse_exact = collapse_exact
         self.driver_max_edges = driver_max_edges
         self.component_rounds = 0  # large/small-star rounds of the last partitioned computation (0: none ran)
+        self.component_fallbacks = 0  # partitioned computations that did not converge, done again in this process
         self.exact: list[int] = []
         self._chars: list[np.ndarray] = []
         self._nsh: list[np.ndarray] = []
@@ -142,6 +143,7 @@ class MinHashDeduper:
             if out is not None:
                 labels, self.component_rounds = out
                 return labels
+            self.component_fallbacks += 1
         return _components(self.count, a, b)
 
     @property
@@ -342,6 +344,8 @@ class MinHashDeduper:
         stats["jaccard_edges_blocked"] = blocked
         if self.component_rounds:
             stats["partitioned_component_rounds"] = self.component_rounds
+        if self.component_fallbacks:
+            stats["partitioned_components_done_in_driver"] = self.component_fallbacks
         sizes = np.bincount(labels)[labels] if n else np.empty(0, np.int64)
         stats["near_clusters"] = int(np.count_nonzero(np.bincount(labels) > 1)) if n else 0
         # 6. directed containment: smaller (shingles, then characters, then later row) inside larger
