@@ -835,3 +835,11 @@ def test_a_papers_title_in_h1_is_kept_and_a_section_heading_of_the_body_never_re
     head = "青川市公安局通报今年以来破获电信网络诈骗案件"
     html = _page("<title>新闻动态--青川学会官网</title>", f"<h5>{head}</h5>{ARTICLE}<h2>{section}</h2>")
     assert choose_title(html, "新闻动态--青川学会官网", body=P1 + "\n" + section + "\n" + P2) == head
+
+
+def test_a_bracketed_section_label_with_a_call_word_is_a_heading_and_a_bracketed_call_is_a_prompt():
+    qa = ["【咨询内容】", "我在一家公司工作了三年，公司最近以经营困难为由要求我主动辞职，我该怎么办？", "【律师解答】", P1, P2, P3]
+    out, removed = clean("\n".join(qa), link_pages=True)
+    assert out.startswith("【咨询内容】") and "【律师解答】" in out
+    out, removed = clean("\n".join([P1, P2, "【点击关注】", P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [("prompt", "【点击关注】")]

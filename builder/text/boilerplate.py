@@ -172,6 +172,19 @@ def _commenter_above(idx: list[int], n: int, strip: dict[int, str], i: int) -> i
     return i
 
 
+# what a short bracketed call is made of besides its call words: adverbs and the things it points at
+_CALL_FILL = re.compile(r"立即|马上|免费|在线|一键|快来|欢迎|请|更多|详情|全文|原文|我们|本号|公众号|微信|官微|客户端|APP|App|二维码|这里")
+
+
+def is_bracketed_label(s: str) -> bool:
+    """A bracketed section label (【咨询内容】, 【报名须知】): a few characters with a noun left over once the call
+    words, adverbs and their objects are taken out; 【点击关注】, 【立即咨询】 and 【扫码关注我们】 leave nothing."""
+    inner = s[1:-1].strip()
+    if len(inner) > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", inner):
+        return False
+    return len(_CALL_FILL.sub("", _CALL.sub("", inner))) >= 2
+
+
 def promo_family(s: str) -> str | None:
     """In-body promotion by its shape, wherever it stands: an ad marker, an arrow link that asks to act, a
     whole bracketed line that asks to act. A sentence in brackets that asks nothing ((文中受访者均为化名)) stays."""
@@ -183,7 +196,7 @@ def promo_family(s: str) -> str | None:
         return "ads"
     if _ARROW_LINK.search(s) and _CALL.search(s) and "。" not in s:
         return "prompt"
-    if _BRACKETED.match(s) and _CALL.search(s) and s.count("。") <= 1:
+    if _BRACKETED.match(s) and _CALL.search(s) and s.count("。") <= 1 and not is_bracketed_label(s):
         return "prompt"
     if "。" not in s and (_POINTER.match(s) and _CALL.search(s) or _CALL_AT_END.search(s)):
         return "prompt"  # ▶ 问医生：…？立即咨询; a line that ends on a button (…立即咨询, …马上领取)
