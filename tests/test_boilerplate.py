@@ -843,3 +843,37 @@ def test_a_bracketed_section_label_with_a_call_word_is_a_heading_and_a_bracketed
     assert out.startswith("【咨询内容】") and "【律师解答】" in out
     out, removed = clean("\n".join([P1, P2, "【点击关注】", P3]))
     assert out == "\n".join([P1, P2, P3]) and removed == [("prompt", "【点击关注】")]
+
+
+def test_a_public_accounts_in_body_furniture_goes_from_the_top_and_the_closing_blocks():
+    top = ["【老周说钱】每周三、周六晚上更新，用大白话算清普通人家的钱袋子。", "文｜老周 配图｜来自网络，侵权联系删除"]
+    closing = ["——全文完——", "风险提示：以上仅为作者家庭的个人做法，不构成对任何产品的推荐或投资建议。",
+               "觉得有点用的话，顺手点个赞，再转给同样为存钱发愁的朋友～", "往期干货：", "大额存单提前支取，利息到底怎么算？",
+               "读者精选留言：", "@晴天小铺：按老周的方法分了三个账户，心里踏实多了。", "老周回复：下期就写这个，敬请期待。"]
+    out, removed = clean("\n".join(top + [P1, P2, P3] + closing), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == len(top) + len(closing)
+    # decorated block headings open the tail too: — 往期推荐 —, · 专家名片 ·
+    for heading in ("— 往期推荐 —", "· 专家名片 ·"):
+        out, _ = clean("\n".join([P1, P2, P3, heading, "杭若澄，呼吸与危重症医学科主任医师，擅长慢阻肺的诊治。"]), link_pages=True)
+        assert out == "\n".join([P1, P2, P3]), heading
+
+
+@pytest.mark.parametrize("line", ["↑ 戳上方“宁川二院”蓝字，健康知识早知道", "点上方蓝字「鹭川城事」并设为星标，本城新鲜事一条不落",
+                                  "蓝字关注，和我们一起见证成长", "本文为「驭见车评」原创，个人转发随意，机构及媒体转载请先联系授权。"])
+def test_a_public_accounts_follow_prompt_or_original_notice_above_the_article_goes(line):
+    out, removed = clean("\n".join([line, P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == 1
+
+
+@pytest.mark.parametrize("line", ["本文由「鹭川农商银行·夜市惠」支持丨活动期间在夜市刷鹭农卡满30元立减5元",
+                                  "点击下方卡片，查看云穹S6本地最新报价", "云穹S6 增程版 | 厂商指导价21.98-26.58万 | 获取底价"])
+def test_a_sponsorship_line_or_a_price_card_inside_the_article_goes(line):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [("sponsor", line)]
+
+
+@pytest.mark.parametrize("closing", ["让我们为这些坚守岗位的人点个赞！", "不少网友在评论区留言表示，希望夜市能一直开下去。",
+                                     "据了解，该平台每天更新各区的空气质量数据。", "全文完整收录在该市档案馆的年鉴里。"])
+def test_a_closing_sentence_that_praises_reports_or_mentions_an_update_stays(closing):
+    out, _ = clean("\n".join([P1, P2, P3, closing]), link_pages=True)
+    assert out.endswith(closing)

@@ -58,6 +58,8 @@ _BRACKETED_UNIT = re.compile(r"^[（(【\[]\s*[\u4e00-\u9fffA-Za-z·、\s]{2,16}
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
+# the rules and dashes a WeChat editor sets around a block's heading: — 往期推荐 —, · 专家名片 ·, ——全文完——
+_DECOR = re.compile(r"^[—\-–·•=~*#\s]+|[—\-–·•=~*#\s]+$")
 _REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
 
 
@@ -401,7 +403,7 @@ class BoilerplateRemover:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
                 bar = is_reaction_bar(bare) or is_comment_meta(bare)
-                if len(bare) <= 400 and (self.tail_re.match(bare) or is_reaction_count(bare) or bar):
+                if len(bare) <= 400 and (self.tail_re.match(_DECOR.sub("", bare)) or is_reaction_count(bare) or bar):
                     if bar:  # a reader's name and comment above the first comment's reaction bar go with it
                         i = _commenter_above(idx, n, strip, i)
                         n = idx.index(i)
