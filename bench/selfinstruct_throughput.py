@@ -63,6 +63,9 @@ def start_server(replies: bool) -> tuple[subprocess.Popen, str]:
     return proc, line.split()[1]
 
 
+SHARD_ROWS = 5000  # [build] shard_rows' default
+
+
 def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0):
     import polars as pl
 
@@ -77,10 +80,14 @@ def make_build(folder: Path, url: str, n: int, concurrency: int, offset: int = 0
         f'timeout = 60\nmax_retries = 2\n\n[selfinstruct]\nchunk_tokens = 300\nanswer_max_chars = 2000\nanswer_min_chars = 5\n',
         encoding="utf-8")
     build = load_config(folder / "build.toml")
-    rows = [{"id": f"doc{offset + i:06d}", "source": "bench", "path": f"d{i}.txt", "title": f"运营经验第{offset + i}篇",
-             "text": doc_text(offset + i), "published": None, "author": None, "format": "txt", "meta": "{}"} for i in range(n)]
     d = build.output / "dedup"
-    write_parquet(pl.DataFrame(rows, schema=DOCUMENT_SCHEMA), d / "data" / "part-00000.parquet")
+    # shards of 5,000 rows, made one at a time, as the dedup stage writes them: one file of n rows (the earlier
+    # shape) put the whole input in memory twice, here and where the stage reads it, and the peak grew with n
+    for k, start in enumerate(range(0, n, SHARD_ROWS)):
+        rows = [{"id": f"doc{offset + i:06d}", "source": "bench", "path": f"d{i}.txt", "title": f"运营经验第{offset + i}篇",
+                 "text": doc_text(offset + i), "published": None, "author": None, "format": "txt", "meta": "{}"}
+                for i in range(start, min(n, start + SHARD_ROWS))]
+        write_parquet(pl.DataFrame(rows, schema=DOCUMENT_SCHEMA), d / "data" / f"part-{k:05d}.parquet")
     Manifest(stage="dedup", config_hash="bench", inputs={}, output=f"bench-{n}-{offset}", rows={"data": n}).write(d)
     return build
 
@@ -194,6 +201,8 @@ def main() -> None:
                          "(~0.3 s) weigh 0.5% instead of 5%")
     ap.add_argument("--no-peer", action="store_true", help="skip distilabel")
     ap.add_argument("--made-up", action="store_true", help="answer with made-up items even when the real replies are there")
+    ap.add_argument("--memory", type=int, nargs="+", metavar="N", help="request counts of the memory runs (default 1000 10000)")
+    ap.add_argument("--memory-only", action="store_true", help="skip the throughput runs")
     ap.add_argument("--memory-child", nargs=3, metavar=("URL", "N", "CONCURRENCY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault(KEY_ENV, "bench-key")
@@ -226,7 +235,7 @@ def main() -> None:
             run_builder(Path(tmp) / "warm", url, 2, 1, 900000)
             if peer:
                 run_distilabel(Path(tmp) / "dwarm", url, prompts_for(Path(tmp) / "pwarm", url, 2, 950000), 1)
-            for c in (1, 8, 32):
+            for c in (() if args.memory_only else (1, 8, 32)):
                 n = max(15, c * rounds)
                 bound = c / LATENCY
                 took, requests, counters, cpu = run_builder(Path(tmp) / f"b{c}", url, n, c, offset, server.pid)
@@ -262,7 +271,7 @@ def main() -> None:
                 line += f"; distilabel (all its processes) {r['peer_cpu'][0] * 1000:.1f}, endpoint {r['peer_cpu'][1] * 1000:.2f}"
             print(line)
         print(f"(load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the fake server shares them)")
-        for n_mem in ((500, 2000) if args.quick else (1000, 10000)):
+        for n_mem in args.memory or ((500, 2000) if args.quick else (1000, 10000)):
             out = subprocess.run([sys.executable, __file__, "--memory-child", url, str(n_mem), "64"], capture_output=True, text=True,
                                  cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
             if out.returncode:

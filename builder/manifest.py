@@ -168,8 +168,14 @@ def code_fingerprint(module: str) -> str:
     """A hash of the source of ``module`` and of every ``builder`` module it imports, transitively.
 
     A stage's manifest records it, so a change to the stage's code, or to a shared module it uses
-    (cleaning rules, the MinHash engine), makes the stage stale; an edit elsewhere does not."""
+    (cleaning rules, the MinHash engine), or to a ``.toml`` data file beside them (the boilerplate rules), makes the
+    stage stale; an edit elsewhere does not."""
     h = xxhash.xxh3_128()
-    for name, path in code_modules(module).items():
+    modules = code_modules(module)
+    for name, path in modules.items():
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    # the data files beside that code are code too (builder/text/boilerplate_rules.toml: a new rule changes the text)
+    for folder in sorted({path.parent for path in modules.values()}):
+        for data in sorted(folder.glob("*.toml")):
+            h.update(str(data.relative_to(_PACKAGE_DIR)).encode() + b"\0" + data.read_bytes() + b"\0")
     return h.hexdigest()

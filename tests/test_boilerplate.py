@@ -877,3 +877,35 @@ def test_a_sponsorship_line_or_a_price_card_inside_the_article_goes(line):
 def test_a_closing_sentence_that_praises_reports_or_mentions_an_update_stays(closing):
     out, _ = clean("\n".join([P1, P2, P3, closing]), link_pages=True)
     assert out.endswith(closing)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("【A03版·城事】2025年06月14日星期六", "edition"), ("▶ 相关报道见A04版《车上的“护学员”》", "edition"),
+    ("【逐浪新闻稿】即时发布", "edition"), ("本文约2600字，读完大概需要7分钟", "edition"),
+    ("首发于专栏「生活里的物理课」，请勿搬运", "edition"), ("【1月16日更新】这篇上了热榜，补充两点大家问得最多的。", "edition"),
+    ("利益相关：无。文中提到的加湿器是自己买的。", "edition"), ("—— 以下为节目文字稿，经删节整理 ——", "edition"),
+    ("□ 本报记者 霍闻笙 通讯员 艾青禾", "credit"), ("稿件来源：临沅日报全媒体中心", "source"),
+    ("【口播】本期节目由「拾页手账」支持，新用户首单立减10元", "sponsor"), ("（文字整理：回声坊编辑部 实习生 邹小禾）", "credit"),
+])
+def test_batch_16_edition_release_transcript_and_column_lines_are_furniture(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_a_press_releases_about_block_a_notices_attachments_and_a_podcasts_chapters_go():
+    about = ["###", "关于逐浪运动", "逐浪运动创立于2014年，总部位于成都，是一家专注于跑步和户外运动装备的公司。"]
+    out, removed = clean("\n".join([P1, P2, P3] + about), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == 3
+    files = ["附件：1.云岭县2026年度城乡居民医保参保缴费指南", "2.各乡镇（街道）医保代办点地址及联系方式", "（附件请登录县政府门户网站查阅）"]
+    out, _ = clean("\n".join([P1, P2, P3] + files), link_pages=True)
+    assert out == "\n".join([P1, P2, P3])
+    chapters = ["时间轴", "02:15 从辞职到开店", "14:40 一本书到底赚多少钱", "27:30 借阅卡和会员制"]
+    out, removed = clean("\n".join(chapters + [P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and {f for f, _ in removed} == {"chapters"}
+    # an event's own schedule stays: clock times, no 时间轴 heading
+    schedule = ["08:30 签到入场", "09:00 开幕式", "10:30 分组讨论"]
+    out, _ = clean("\n".join([P1] + schedule + [P2, P3]), link_pages=True)
+    assert all(x in out for x in schedule)
+    # 关于 a topic over the article's own paragraph stays (no company facts under it)
+    out, _ = clean("\n".join([P1, P2, "关于退款", "退款将在七个工作日内原路退回，逾期未到账的可拨打客服电话咨询。", P3]), link_pages=True)
+    assert "关于退款" in out

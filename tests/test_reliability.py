@@ -418,6 +418,10 @@ def test_a_code_change_in_a_shared_module_makes_only_the_stages_using_it_stale(t
         manifest.code_fingerprint.cache_clear()
         st = {s.name: s for s in pipeline.statuses(build, upto="dedup")}
         assert st["corpus"].state == "done" and (st["dedup"].state, st["dedup"].reason) == ("stale", "code changed")
+        rules = code / "text" / "boilerplate_rules.toml"  # the boilerplate rules are a data file, and code all the same
+        rules.write_text(rules.read_text(encoding="utf-8") + "\n# a new rule\n", encoding="utf-8")
+        manifest.code_fingerprint.cache_clear()
+        assert pipeline.statuses(build, upto="corpus")[0].reason == "code changed"
         clean = code / "stages" / "corpus" / "clean.py"
         clean.write_text(clean.read_text(encoding="utf-8") + "\n# a changed cleaning rule\n", encoding="utf-8")
         manifest.code_fingerprint.cache_clear()

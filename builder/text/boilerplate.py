@@ -48,7 +48,7 @@ _SEPARATED = re.compile(r"\s*[|｜·•]\s*|\s+/\s+")
 _ARROW_LINK = re.compile(r"^(?:>>|<<|»|«|＞＞|→)|(?:>>|<<|»|«|＞＞|→)\s*$")
 _CALL = re.compile(r"点击|查看|观看|阅读|进入|了解|报名|领取|关注|添加|下载|扫码|扫一扫|订阅|加入|预约|咨询|戳")
 # a whole line in brackets that asks the reader to act (（更多精彩内容请关注某某官方微博）, 【看房团报名中，添加微信…】)
-_POINTER = re.compile(r"^[▶►☞👉▷➤⏩]")
+_POINTER = re.compile(r"^[▶►☞👉▷➤⏩▼⬇👇]")
 _CALL_AT_END = re.compile(r"(立即|马上|点击|免费|在线)(咨询|购买|下载|查看|领取|报名|预约|抢购|试听|问诊)\s*[>》»]*$")
 _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 # an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
@@ -58,6 +58,35 @@ _BRACKETED_UNIT = re.compile(r"^[（(【\[]\s*[\u4e00-\u9fffA-Za-z·、\s]{2,16}
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
+_CHAPTER = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s+[^。！？!?]{2,30}$")
+_CHAPTER_HEADING = re.compile(r"^(本期|节目|视频)?(时间轴|时间线|章节|分章|目录)\s*[:：]?$")
+
+
+def _chapter_marks(idx: list[int], strip: dict[int, str]) -> dict[int, str]:
+    """A podcast's or video's chapter list (时间轴 / 02:15 从辞职到开店 / 14:40 …): three or more timestamped lines in
+    a row, under a 时间轴 heading or with a minute count no clock has (52:20); an event's schedule (08:00 签到,
+    09:00 开幕式) is the notice's own."""
+    out: dict[int, str] = {}
+    run: list[int] = []
+    for n, i in enumerate(idx + [None]):
+        m = _CHAPTER.match(strip[i]) if i is not None else None
+        if m:
+            run.append(n)
+            continue
+        if len(run) >= 3:
+            heading = run[0] > 0 and bool(_CHAPTER_HEADING.match(strip[idx[run[0] - 1]]))
+            clockless = any(int(_CHAPTER.match(strip[idx[k]]).group(1)) >= 24 for k in run)
+            if heading or clockless:
+                for k in run:
+                    out[idx[k]] = "chapters"
+                if heading:
+                    out[idx[run[0] - 1]] = "chapters"
+        run = []
+    return out
+
+
+_ABOUT = re.compile(r"^关于\s*([\u4e00-\u9fffA-Za-z]{2,16})\s*$")
+_COMPANY_FACTS = re.compile(r"(创立|成立|创办|始创)于|是一家|总部(位于|设在)")
 # the rules and dashes a WeChat editor sets around a block's heading: — 往期推荐 —, · 专家名片 ·, ——全文完——
 _DECOR = re.compile(r"^[—\-–·•=~*#\s]+|[—\-–·•=~*#\s]+$")
 _REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
@@ -336,6 +365,15 @@ class BoilerplateRemover:
         self.any_line = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern, _ in self.line_rules)) if self.line_rules else None
         self.max_line = max((m for _, _, m in self.line_rules), default=0)
 
+    @staticmethod
+    def _about_block(idx: list[int], n: int, strip: dict[int, str]) -> bool:
+        """关于某某 over the company's standing paragraph (某某创立于2014年…): a press release's boilerplate."""
+        m = _ABOUT.match(strip[idx[n]])
+        if not m or n + 1 >= len(idx):
+            return False
+        nxt = strip[idx[n + 1]]
+        return nxt.startswith(m.group(1)[:2]) and bool(_COMPANY_FACTS.search(nxt[:60]))
+
     def _line_family(self, s: str) -> str | None:
         if s[:1] == "|":
             s = _CELL_MARKS.sub("", s)
@@ -397,13 +435,16 @@ class BoilerplateRemover:
                     f = "link_text"
             if f:
                 fam[i] = f
+        for i, f in _chapter_marks(idx, strip).items():
+            fam.setdefault(i, f)
         body = [i for i in idx if i not in fam and is_prose(_LIST_MARK.sub("", strip[i]))]
         end = len(lines)
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
                 bar = is_reaction_bar(bare) or is_comment_meta(bare)
-                if len(bare) <= 400 and (self.tail_re.match(_DECOR.sub("", bare)) or is_reaction_count(bare) or bar):
+                if len(bare) <= 400 and (self.tail_re.match(bare) or self.tail_re.match(_DECOR.sub("", bare))
+                                         or is_reaction_count(bare) or bar or self._about_block(idx, n, strip)):
                     if bar:  # a reader's name and comment above the first comment's reaction bar go with it
                         i = _commenter_above(idx, n, strip, i)
                         n = idx.index(i)

@@ -259,6 +259,7 @@ class NearDuplicates:
                 if near:
                     alike.setdefault(b, []).append((j, inp, -a))
         out: list[tuple[int, Repeat | None]] = []
+        joined = set(distinct)
         for row in rows:
             form = forms[row]
             exact = (form[0].split("\x1f")[0], form[1])
@@ -272,12 +273,11 @@ class NearDuplicates:
                     repeat = Repeat(-neg, "near", round(j, 4), round(inp, 4))
                 else:
                     self._kept_by_form[exact] = row
-            if repeat is not None:
+            if repeat is not None and row in joined:  # only rows of the join can be found alike later
                 self._dropped.add(row)
             out.append((row, repeat))
         # only the rows in the join are compared again (with later rows); an exact repeat's forms are done with:
         # with a model that repeats itself, most items are such repeats and their forms were most of the memory
-        joined = set(distinct)
         with self._lock:
             for row in rows:
                 if row not in joined:
