@@ -54,6 +54,7 @@ REASONS: dict[str, str] = {
     "llm_input_copies_output": "the model-made input repeats the answer",
     "llm_output_copies_input": "the model-made answer repeats the input",
     "output_copies_input": "the answer is the input or a part of it",
+    "output_not_chinese": "a Chinese task answered in Latin letters only (a subheading \"Slient Down\" for a Chinese paragraph)",
     "output_only_joins_input": "the answer only pastes the given sentences together: nothing is written",
     "genre_uncertain": "the router's genre leads the runner-up by less than the answers of the sub-category need (genres.toml answer_margin)",
     "not_the_news": "a lead, summary or one-sentence news that shares too little with the headline: background, not the news",
