@@ -909,3 +909,23 @@ def test_a_press_releases_about_block_a_notices_attachments_and_a_podcasts_chapt
     # 关于 a topic over the article's own paragraph stays (no company facts under it)
     out, _ = clean("\n".join([P1, P2, "关于退款", "退款将在七个工作日内原路退回，逾期未到账的可拨打客服电话咨询。", P3]), link_pages=True)
     assert "关于退款" in out
+
+
+@pytest.mark.parametrize("line,family", [
+    ("信息提供：桂香里社区居委会城建组", "source"), ("数据提供：省高速公路联网运营中心路网监测室", "source"),
+    ("海报设计：言小溪 | 文字：路网监测室 | 编辑：阮棠", "credit"), ("本期赞助｜「云匣」家庭网盘，首月免费试用", "sponsor"),
+    ("拾贝周刊 · 第142期 · 本期正文约3200字", "edition"),
+])
+def test_batch_17_supplier_credit_sponsor_and_issue_lines_are_furniture(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]))
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, line)]
+
+
+def test_a_star_prompt_a_call_for_contributions_and_a_marked_reading_list_go_at_the_edges():
+    top = "👆 点一下上面的蓝色名字，把桂香里邻里设成星标"
+    end = ["欢迎课题组投稿最新成果，投稿邮箱：tougao@mail.example", "▍推荐阅读", "▸ 稻田养蟹会改变土壤微生物群落吗？"]
+    out, removed = clean("\n".join([top, P1, P2, P3] + end), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == 4
+    # a sentence about a journal that welcomes submissions, inside the article, stays
+    mid = "该刊编辑部表示，欢迎更多基层研究者投稿，分享一线的观察。"
+    assert mid in clean("\n".join([P1, mid, P2, P3]), link_pages=True)[0]
