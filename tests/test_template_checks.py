@@ -716,3 +716,13 @@ def test_a_list_items_link_line_is_not_a_section_heading_and_a_bare_number_does_
     assert _heads_its_text("搭建计划结构", ["先把目标拆成三到五个可以检查的阶段，每个阶段写清楚产出。"])
     assert not _heads_its_text("-- 《解释器开发》的写作感受", ["这是一本讲解释器开发的书，作者记下了写作过程。"])
     assert not _heads_its_text("编词典要多久", ["3、", "《牛津英语词典》从A编到ant花了10年，剩下的部分又花了60年才编完。"])
+
+
+def test_a_single_latin_name_is_a_fair_answer_and_an_h1_that_names_the_column_confirms_nothing():
+    para = "路透社当天援引知情人士的话报道了这一消息，称相关谈判仍在进行。"
+    assert checks.common("这条消息的信源是谁？", para, "Reuters", True) is None
+    from builder.stages.corpus.extract import choose_title
+    body = "青川市教育局关于做好2026年春季学期开学工作的通知\n各区县教育局：为做好春季学期开学工作，现将有关事项通知如下。"
+    html = ("<html><head><title>通知公告</title></head><body><h1>通知公告</h1>"
+            "<h2>青川市教育局关于做好2026年春季学期开学工作的通知</h2><p>各区县教育局：为做好春季学期开学工作，现将有关事项通知如下。</p></body></html>")
+    assert choose_title(html, "通知公告", body=body) == "青川市教育局关于做好2026年春季学期开学工作的通知"

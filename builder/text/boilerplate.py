@@ -48,7 +48,7 @@ _SEPARATED = re.compile(r"\s*[|｜·•]\s*|\s+/\s+")
 _ARROW_LINK = re.compile(r"^(?:>>|<<|»|«|＞＞|→)|(?:>>|<<|»|«|＞＞|→)\s*$")
 _CALL = re.compile(r"点击|查看|观看|阅读|进入|了解|报名|领取|关注|添加|下载|扫码|扫一扫|订阅|加入|预约|咨询|戳")
 # a whole line in brackets that asks the reader to act (（更多精彩内容请关注某某官方微博）, 【看房团报名中，添加微信…】)
-_POINTER = re.compile(r"^[▶►☞👉▷➤⏩▼⬇👇]")
+_POINTER = re.compile(r"^[▶►☞👉▷➤⏩👇]|^[▼⬇]\s*\S{0,6}(下方|下图|下面|海报|卡片|链接|二维码|小程序)")  # ▼ also marks a WeChat subheading
 _CALL_AT_END = re.compile(r"(立即|马上|点击|免费|在线)(咨询|购买|下载|查看|领取|报名|预约|抢购|试听|问诊)\s*[>》»]*$")
 _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 # an ad marker: 【广告】…, ADVERTISEMENT, 推广 alone
@@ -59,13 +59,13 @@ _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，
 
 
 _CHAPTER = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s+[^。！？!?]{2,30}$")
-_CHAPTER_HEADING = re.compile(r"^(本期|节目|视频)?(时间轴|时间线|章节|分章|目录)\s*[:：]?$")
+_CHAPTER_HEADING = re.compile(r"^(本期|节目|视频|播客)?(时间轴|章节|分章)\s*[:：]?$")
 
 
 def _chapter_marks(idx: list[int], strip: dict[int, str]) -> dict[int, str]:
     """A podcast's or video's chapter list (时间轴 / 02:15 从辞职到开店 / 14:40 …): three or more timestamped lines in
-    a row, under a 时间轴 heading or with a minute count no clock has (52:20); an event's schedule (08:00 签到,
-    09:00 开幕式) is the notice's own."""
+    a row, rising, under a 时间轴 or 章节 heading. An event's schedule (08:00 签到, 09:00 开幕式), race results
+    (31:25 张三) and an incident's timeline (时间线 / 14:05 列车驶出站台) are the article's own."""
     out: dict[int, str] = {}
     run: list[int] = []
     for n, i in enumerate(idx + [None]):
@@ -75,12 +75,11 @@ def _chapter_marks(idx: list[int], strip: dict[int, str]) -> dict[int, str]:
             continue
         if len(run) >= 3:
             heading = run[0] > 0 and bool(_CHAPTER_HEADING.match(strip[idx[run[0] - 1]]))
-            clockless = any(int(_CHAPTER.match(strip[idx[k]]).group(1)) >= 24 for k in run)
-            if heading or clockless:
+            marks = [tuple(map(int, _CHAPTER.match(strip[idx[k]]).group(1, 2))) for k in run]
+            if heading and marks == sorted(marks):
                 for k in run:
                     out[idx[k]] = "chapters"
-                if heading:
-                    out[idx[run[0] - 1]] = "chapters"
+                out[idx[run[0] - 1]] = "chapters"
         run = []
     return out
 
@@ -207,13 +206,18 @@ def _commenter_above(idx: list[int], n: int, strip: dict[int, str], i: int) -> i
 _CALL_FILL = re.compile(r"立即|马上|免费|在线|一键|快来|欢迎|请|更多|详情|全文|原文|我们|本号|公众号|微信|官微|客户端|APP|App|二维码|这里")
 
 
+_LABEL_NOUN = re.compile(r"(内容|解答|须知|方式|时间|地点|条件|流程|对象|要求|说明|问题|回复|答复|结果|范围|材料|事项)$")
+
+
 def is_bracketed_label(s: str) -> bool:
-    """A bracketed section label (【咨询内容】, 【报名须知】): a few characters with a noun left over once the call
-    words, adverbs and their objects are taken out; 【点击关注】, 【立即咨询】 and 【扫码关注我们】 leave nothing."""
+    """A bracketed section label (【咨询内容】, 【报名须知】): a few characters ending in a label noun once the call
+    words, adverbs and their objects are taken out; 【点击关注】 and 【扫码关注我们】 leave nothing, 【关注上海发布】 and
+    【预约看房】 leave no label noun: calls."""
     inner = s[1:-1].strip()
     if len(inner) > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", inner):
         return False
-    return len(_CALL_FILL.sub("", _CALL.sub("", inner))) >= 2
+    rest = _CALL_FILL.sub("", _CALL.sub("", inner))
+    return len(rest) >= 2 and bool(_LABEL_NOUN.search(rest))
 
 
 def promo_family(s: str) -> str | None:

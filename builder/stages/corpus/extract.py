@@ -292,12 +292,16 @@ def choose_title(html: str, extracted: str | None, sitename: str | None = None, 
             return min(starts, key=lambda x: (cpage.find(x[1]), -len(x[1])))[0]
     # a title that the page's <h1> states too is the page's headline, however little of it the body repeats (a
     # paper's title); a heading that is a line of the body is a section of it (四、结论与政策建议), never the headline
-    h1_says = any(compare_form(_page_text(h)) == ct for h in _H1_TAG.findall(html[:200_000]))
+    # (an <h1> that only names the column, 通知公告 over the notice's own heading, says nothing: a short title or the
+    # site's name is not confirmed by it)
+    h1_says = len(ct) >= 8 and ct != compare_form(sitename or "") and any(
+        compare_form(_page_text(h)) == ct for h in _H1_TAG.findall(html[:200_000]))
     if body and not h1_says:
         cbody = compare_form(body[:3000])
         share = _bigram_share(ct, cbody)
         if share < 0.5:
-            lines = {compare_form(x) for x in body.split("\n") if x.strip()}
+            # a line of the body after its first (extractors repeat the headline on top) is a section of it
+            lines = {compare_form(x) for x in [x for x in body.split("\n") if x.strip()][1:]}
             scored = [(_bigram_share(ch, cbody), h) for h, ch in heads if len(ch) >= 8 and ch not in lines]
             best = max(scored, default=(0.0, None))
             if best[0] >= 0.7 and best[0] >= share + 0.3:

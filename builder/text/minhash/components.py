@@ -13,6 +13,7 @@ Records are (node, neighbour) packed into one uint64, the node in the high 32 bi
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -106,8 +107,16 @@ def partitioned_components(n: int, a: np.ndarray, b: np.ndarray, folder: Path, m
     """Labels (each row's smallest connected row) of the graph with edges (a, b) over rows 0..n-1, computed by
     tasks over partitioned edge files in ``folder``. Returns (labels, rounds), or None when the rounds did not
     converge or the result is not a valid labelling (the caller then computes the components itself)."""
+    if n >= 1 << 32:  # rows are packed in 32 bits
+        return None
     folder.mkdir(parents=True, exist_ok=True)
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    try:
+        return _rounds(n, np.asarray(a, np.int64), np.asarray(b, np.int64), folder, mapper, max_rounds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # every round's files, whatever happened
+
+
+def _rounds(n: int, a: np.ndarray, b: np.ndarray, folder: Path, mapper: Mapper, max_rounds: int) -> tuple[np.ndarray, int] | None:
     keep = a != b
     a, b = a[keep], b[keep]
     parts = partitions_for(len(a))

@@ -198,7 +198,7 @@ class MinHashDeduper:
         if not len(pairs):
             return np.empty((0, cols))
         # pairs of one neighbourhood go to the same chunk, so each document is read and hashed about once
-        comp = self.components(pairs[:, 0], pairs[:, 1])
+        comp = _components(self.count, pairs[:, 0], pairs[:, 1])  # only orders the chunks: no rounds of tasks for it
         order = np.lexsort((pairs[:, 1], pairs[:, 0], comp[pairs[:, 0]]))
         chunk = 4096
         tasks = []
