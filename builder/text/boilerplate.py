@@ -447,7 +447,8 @@ class BoilerplateRemover:
             for n, i in enumerate(idx):
                 bare = _LIST_MARK.sub("", strip[i])
                 bar = is_reaction_bar(bare) or is_comment_meta(bare)
-                if len(bare) <= 400 and (self.tail_re.match(bare) or self.tail_re.match(_DECOR.sub("", bare))
+                undecorated = _DECOR.sub("", bare)  # — 往期推荐 —, ▍推荐阅读; ### stays itself
+                if len(bare) <= 400 and (self.tail_re.match(bare) or (undecorated != bare and self.tail_re.match(undecorated))
                                          or is_reaction_count(bare) or bar or self._about_block(idx, n, strip)):
                     if bar:  # a reader's name and comment above the first comment's reaction bar go with it
                         i = _commenter_above(idx, n, strip, i)
