@@ -726,3 +726,19 @@ def test_a_single_latin_name_is_a_fair_answer_and_an_h1_that_names_the_column_co
     html = ("<html><head><title>通知公告</title></head><body><h1>通知公告</h1>"
             "<h2>青川市教育局关于做好2026年春季学期开学工作的通知</h2><p>各区县教育局：为做好春季学期开学工作，现将有关事项通知如下。</p></body></html>")
     assert choose_title(html, "通知公告", body=body) == "青川市教育局关于做好2026年春季学期开学工作的通知"
+
+
+def test_a_story_in_traditional_script_is_given_a_topic_by_its_simplified_words():
+    genres = load_genres(prompts_dir() / "templates" / "genres.toml")
+    simple = "学校组织学生开展课后服务，家长和老师都很满意。"  # in traditional script no keyword is written alike
+    title = "学校课后服务受家长欢迎"
+    from opencc import OpenCC
+    s2t = OpenCC("s2t")
+    assert genres.topic(simple, title) == "教育"
+    assert genres.topic(s2t.convert(simple), s2t.convert(title)) == "教育"
+
+
+def test_one_keyword_said_twice_gives_no_topic():
+    genres = load_genres(prompts_dir() / "templates" / "genres.toml")
+    # a story about levelling arcades for pedestrians says 安全 twice and nothing else of 公共安全
+    assert genres.topic("嘉和市推动骑楼整平计划，行人通行更安全，消除安全隐患。", "嘉和市推动骑楼整平计划 行人通行更安全") is None

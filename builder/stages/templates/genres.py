@@ -109,9 +109,14 @@ class GenreClassifier:
 
     def topic(self, text: str, title: str | None = None) -> str | None:
         """The topic with the most keyword hits, when it is clear: at least ``min_topic_hits``, twice the runner-up,
-        and, when a title is given, named by the title too (a story about a mermaid contest is not 体育赛事)."""
+        and, when a title is given, named by the title too (a story about a mermaid contest is not 体育赛事). A story
+        in traditional script is counted in simplified script, as the keywords are written (社區 is 社区)."""
+        if title is not None and _simplified(title) != title:
+            text, title = _simplified(text), _simplified(title)
         scored = sorted(((sum(text.count(k) for k in t.keywords), t) for t in self.topics), key=lambda x: -x[0])
         if not scored or scored[0][0] < self.min_topic_hits:
+            return None
+        if sum(k in text for k in scored[0][1].keywords) < 2:  # one word said twice (安全 of a pedestrian story) is no topic
             return None
         hits, best = scored[0]
         if len(scored) > 1 and hits < 2 * scored[1][0]:
@@ -158,3 +163,15 @@ def load_genres(path: Path, overrides: dict[str, str] | None = None) -> GenreCla
         raise BuilderError(f"{path}: answer_margin: unknown genre '{unknown[0]}' (genres: {', '.join(genres)})")
     return GenreClassifier(genres, default, float(data.get("min_score", 1)), topics, int(data.get("min_topic_hits", 2)),
                            dict(overrides or {}), {g: float(v) for g, v in margins.items()}, float(data.get("label_margin", 0)))
+
+
+def _simplified(text: str) -> str:
+    from opencc import OpenCC  # pure Python, loads its tables on first use
+
+    global _T2S
+    if _T2S is None:
+        _T2S = OpenCC("t2s")
+    return _T2S.convert(text)
+
+
+_T2S = None
