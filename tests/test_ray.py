@@ -66,8 +66,8 @@ def _in_ray_child(body: str, *args: str) -> object:
     for _ in range(RAY_CHILD_TRIES):
         last = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
         lines = [line for line in last.stdout.splitlines() if line.startswith("RESULT ")]
-        if lines:
-            return json.loads(lines[-1][len("RESULT "):])
+        if lines:  # the raylet may write a warning onto the same stdout line, after the result: read the JSON value only
+            return json.JSONDecoder().raw_decode(lines[-1][len("RESULT "):])[0]
     raise AssertionError(f"the Ray child failed {RAY_CHILD_TRIES} times (rc {last.returncode}): {last.stderr[-2000:]}")
 
 
