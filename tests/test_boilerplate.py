@@ -959,3 +959,56 @@ def test_review_cases_race_results_an_incident_timeline_and_netizens_quoted_in_a
     quoted = ["网友评论：", "“终于等到这一天了。”", "对此，主办方表示，将认真听取各方意见，进一步完善活动方案和安全保障措施。"]
     out, _ = clean("\n".join([P1, P2] + quoted + [P3]), link_pages=True)
     assert out.endswith(P3) and quoted[2] in out
+
+
+@pytest.mark.parametrize("line,family", [
+    ("■ 本报记者 蒲晓岚 特约通讯员 甘一鸣", "credit"), ("（供稿单位：江屿发电公司党委工作部）", "credit"),
+    ("数据来源：上市公司公告、汇澜数据终端", "source"), ("（本文原载《澄浦史志》2025年第1期，网络发布时有删节）", "source"),
+    ("摘自《江城文史》2024年第3期", "source"),
+])
+def test_batch_18_19_bylines_suppliers_and_where_a_piece_ran_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("lead,family", [
+    ("■ 基层党建品牌巡礼（十二）", "series"), ("※ 这是「老物件复活计划」的第7篇，前六篇在我的专栏文集里", "series"),
+    ("🕯 这里是拾灯读书会第37期线下共读的文字记录", "series"), ("本文是同名视频的文字版，内容略有增补", "series"),
+])
+def test_batch_18_19_a_series_line_above_the_piece_goes(lead, family):
+    out, removed = clean("\n".join([lead, P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and removed == [(family, lead)]
+
+
+@pytest.mark.parametrize("end", [
+    "（作者系江岳省社会科学院社会学研究所副研究员。本文为省社科基金重点项目“超大城市社区治理”的阶段性成果）",
+    "本项目公开募捐方案已在民政部门备案，备案编号：53100000FC2025017",
+    "💗 想为寒门学子出一份力？长按下方图片识别，小额也是心意",
+    "欢迎转发扩散；其他媒体如需刊用本文，请先与总会宣传联络部联系",
+    "📞 身边有烦心事？拨打新闻热线0591-8733 6110，或在榕视频App首页点“我要爆料”",
+    "本文观点仅代表书友个人感受，书中引文均据2024年10月第1版",
+    "📅 下期预告：第38期共读书目为《盐井村的秋天》，时间暂定11月22日",
+    "—— 完 ——", "作者简介：麻致远，澄浦县地方志办公室退休干部，长期从事地方史研究。",
+    "封面和文中照片都是我自己拍的，想转去别的平台请先私信我",
+    "要是这篇对你有点用，顺手点赞投币，你们的支持就是继续拆机的动力！",
+    "对应的视频版在我主页的视频列表里，标题一样，搜一下就能找到",
+])
+def test_batch_18_19_closing_notes_under_the_piece_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+@pytest.mark.parametrize("line", [
+    "数据来源的可靠性，是这次评估中专家反复追问的问题。",
+    "这是他参加的第7次全国比赛，也是他离金牌最近的一次。",
+    "调查发现，很多业主长按电梯按钮也没有反应，识别系统经常失灵。",
+    "本文观点仅供讨论，欢迎读者批评指正。",
+    "第三届论坛的作者简介环节被安排在了下午，每位作者有三分钟时间。",
+    "他说，完成这项工作一共用了三年。",
+])
+def test_batch_18_19_body_sentences_like_the_new_rules_stay(line):
+    """Sentences that share the new rules' words but are the article's: they stay mid-article and at the end."""
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, line, P3]), link_pages=True)
+    assert line in out
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)
