@@ -256,3 +256,26 @@ def test_table_of_years_and_figures_under_one_header_row_is_a_table_not_chart_re
     regions = analyse(rows)
     assert [r.kind for r in regions] == ["table"]
     assert regions[0].lines == ["年份 | 营收 | 利润", "2020 | 62 | 8", "2021 | 75 | 11", "2022 | 58 | 5", "2023 | 81 | 12"]
+
+
+@pytest.mark.parametrize("name", ["report_tables_chart.pdf", "report_tables_chart_cid.pdf"])
+def test_rows_from_loose_character_boxes_hold_a_tables_labels_and_figures_together(name):
+    """The fallback for pages whose PDFium rectangles are flat (a CID font not embedded and no CJK font on the
+    machine: the glyphs have no height, so the rectangles split a row's labels from its figures). The loose
+    character boxes come from the font size alone, so this holds on any machine, with or without CJK fonts."""
+    import pypdfium2 as pdfium
+
+    from builder.stages.corpus.pdf_layout import FLAT, build_rows, char_runs
+
+    pdf = pdfium.PdfDocument((FIXTURES / name).read_bytes())
+    try:
+        tp = pdf[0].get_textpage()
+        runs = char_runs(tp)
+        tp.close()
+    finally:
+        pdf.close()
+    assert all(top - bottom > FLAT for _, bottom, _, top, _ in runs)
+    rows = [[c.text for c in r.cells] for r in build_rows(runs)]
+    assert ["指标", "2023年", "2024年"] in [r[:3] for r in rows]
+    assert ["社零总额（万亿元）", "47.1", "48.8"] in [r[:3] for r in rows]
+    assert ["餐饮", "1260", "32%"] in [r[-3:] for r in rows]

@@ -91,6 +91,8 @@ def page_rows(page) -> list[Row]:
             text = tp.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", "").strip()
             if text:
                 boxes.append((left, bottom, right, top, text))
+        if any(b[3] - b[1] < FLAT for b in boxes):
+            boxes = char_runs(tp)
         rows = build_rows(boxes)
         for row in rows:
             inset = 0.2 * row.height
@@ -105,6 +107,37 @@ def page_rows(page) -> list[Row]:
         return rows
     finally:
         tp.close()
+
+
+FLAT = 0.5  # points: a text box this flat has no glyph metrics behind it
+
+
+def char_runs(tp) -> list[tuple[float, float, float, float, str]]:
+    """Text boxes made from PDFium's loose character boxes (font size, ascent and descent): for pages whose
+    rectangles are flat.
+
+    A CID font that the PDF names but does not embed (STSong-Light, common in Chinese reports) gets its glyph
+    boxes from a system font; on a machine without a CJK font PDFium gives those characters zero height, and
+    its rectangles then drop short runs (表, 指标) and put the rest on lines of their own, so a table's labels
+    and its figures never meet in a row. The loose boxes do not depend on the glyphs. A run ends at a space,
+    a line break, a gap wider than 0.6 em, a step back, or a change of line."""
+    runs: list[list] = []
+    cur: list | None = None
+    for i in range(tp.count_chars()):
+        ch = tp.get_text_range(i, 1)
+        if not ch or ch.isspace():
+            cur = None
+            continue
+        left, bottom, right, top = tp.get_charbox(i, loose=True)
+        h = max(top - bottom, 1.0)
+        if cur is not None and (abs(bottom - cur[1]) > 0.3 * h or left - cur[2] > 0.6 * h or left < cur[2] - 0.5 * h):
+            cur = None
+        if cur is None:
+            cur = [left, bottom, right, top, ch]
+            runs.append(cur)
+        else:
+            cur[1], cur[2], cur[3], cur[4] = min(cur[1], bottom), max(cur[2], right), max(cur[3], top), cur[4] + ch
+    return [tuple(r) for r in runs]
 
 
 def build_rows(boxes: list[tuple[float, float, float, float, str]]) -> list[Row]:
