@@ -1012,3 +1012,48 @@ def test_batch_18_19_body_sentences_like_the_new_rules_stay(line):
     assert line in out
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("本项目由澜江公益基金会“乡村儿童阅读计划”资助", "sponsor"), ("【商家故事】第58期｜本期主角：城东的一家面馆", "edition"),
+    ("本文由饱饱商家学院原创，采访整理：汪栗", "credit"),
+])
+def test_batch_20_21_funder_issue_and_write_up_lines_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "（本文节选自《冷运时代》2025年第11期封面报道，完整版见当期杂志）",
+    "↓ 长按或扫码，两分钟填完报名表 ↓",
+    "📣 你的小店也有故事？点击文末「我要投稿」",
+    "📲 应用商店搜“今日青禾”，看更多县里的新鲜事",
+    "*文中经营数据由商家本人提供，仅作经验交流参考",
+    "◎ 遇到可疑情况拿不准？青屿农商银行24小时客服：96288（按0转人工）",
+    "附件：处罚决定书（扫描件）.pdf",
+])
+def test_batch_20_21_closing_notes_under_the_piece_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+def test_batch_20_21_a_marked_reading_list_heading_opens_the_tail_and_a_column_note_goes_with_the_hotline_under_it():
+    out, removed = clean("\n".join([P1, P2, P3, "● 往期回顾", "● 那个总在图书角待到天黑的男孩", "● 一箱书，走过的第1000公里"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and len(removed) == 3
+    out, removed = clean("\n".join([P1, P2, P3, "往期推荐 ▼", "🐼 小熊猫“芝麻”一岁啦！生日蛋糕是苹果做的"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3])
+    note = "▶ 本栏目所载内容仅作金融知识普及之用，不作为办理任何业务的依据；理财有风险，投资需谨慎。"
+    out, removed = clean("\n".join([P1, P2, P3, note, "◎ 遇到可疑情况拿不准？本行24小时客服：96288"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3])
+
+
+@pytest.mark.parametrize("line", [
+    "本项目由省科技厅资助，总投资1.2亿元，预计明年底建成投用。",
+    "附件是一份手写的清单，列出了老人这些年资助过的二十多名学生。",
+    "长按电源键三秒，手机就会进入安全模式。",
+    "市民可拨打热线反映问题，相关部门将在三个工作日内答复。",
+    "文中提到的三家企业，目前都已经完成了整改。",
+])
+def test_batch_20_21_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)

@@ -87,7 +87,7 @@ def _chapter_marks(idx: list[int], strip: dict[int, str]) -> dict[int, str]:
 _ABOUT = re.compile(r"^关于\s*([\u4e00-\u9fffA-Za-z]{2,16})\s*$")
 _COMPANY_FACTS = re.compile(r"(创立|成立|创办|始创)于|是一家|总部(位于|设在)")
 # the rules and dashes a WeChat editor sets around a block's heading: — 往期推荐 —, · 专家名片 ·, ——全文完——
-_DECOR = re.compile(r"^[—\-–·•=~*#▍▎▌■□◆◇\s]+|[—\-–·•=~*#▍▎▌■□◆◇\s]+$")
+_DECOR = re.compile(r"^[—\-–·•=~*#▍▎▌■□◆◇●○◎▶►▼▽▲△\s]+|[—\-–·•=~*#▍▎▌■□◆◇●○◎▶►▼▽▲△\s]+$")
 _REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
 
 
