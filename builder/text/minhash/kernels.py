@@ -170,11 +170,78 @@ def slot_runs(cp, cp_off, set_len, a, b, la, lb, n, hash_bits, max_slot_chars): 
     return res[:m], unchecked
 
 
+@njit(cache=True, nogil=True)
+def shared_fingerprints(docs, run_end, fp_counts, usable, need):  # pragma: no cover - compiled
+    """Containment candidates from the sorted fingerprint index: (a, b, shared) for every pair a < b that
+    shares at least 2 fingerprints and at least ``ceil(need * min(usable[a], usable[b]))`` of them.
+
+    ``docs[k]`` is the document of the k-th entry of the index sorted by (fingerprint, document);
+    ``run_end[k]`` is the end of its fingerprint's run, or 0 when the run is skipped (stock phrasing or a
+    fingerprint of one document). Each document's entries are visited in turn (a counting pass puts them
+    in document order) and every later document of the same runs is counted in one dense array, reset
+    after each document: no pair is materialised before it is known to share enough."""
+    n = len(fp_counts)
+    off = np.zeros(n + 1, np.int64)
+    for d in range(n):
+        off[d + 1] = off[d] + fp_counts[d]
+    fill = off[:-1].copy()
+    pos = np.empty(off[n], np.int64)
+    for k in range(len(docs)):
+        if run_end[k] > k + 1:  # a later member exists in a kept run
+            d = docs[k]
+            pos[fill[d]] = k
+            fill[d] += 1
+    cnt = np.zeros(n, np.int32)
+    touched = np.empty(n, np.int64)
+    cap = 1024
+    out_a = np.empty(cap, np.int64)
+    out_b = np.empty(cap, np.int64)
+    out_h = np.empty(cap, np.int64)
+    m = 0
+    for a in range(n):
+        nt = 0
+        for q in range(off[a], fill[a]):
+            k = pos[q]
+            for j in range(k + 1, run_end[k]):
+                b = docs[j]
+                if cnt[b] == 0:
+                    touched[nt] = b
+                    nt += 1
+                cnt[b] += 1
+        for t in range(nt):
+            b = touched[t]
+            h = cnt[b]
+            cnt[b] = 0
+            smaller = min(usable[a], usable[b])
+            if h >= 2 and h >= np.ceil(smaller * need):
+                if m == cap:
+                    cap *= 2
+                    na = np.empty(cap, np.int64)
+                    nb = np.empty(cap, np.int64)
+                    nh = np.empty(cap, np.int64)
+                    na[:m] = out_a[:m]
+                    nb[:m] = out_b[:m]
+                    nh[:m] = out_h[:m]
+                    out_a, out_b, out_h = na, nb, nh
+                out_a[m] = a
+                out_b[m] = b
+                out_h[m] = h
+                m += 1
+    return out_a[:m], out_b[:m], out_h[:m]
+
+
+def warm_containment() -> None:
+    """Load (or compile) the containment kernel only: what the process that finds candidates needs."""
+    shared_fingerprints(np.array([0, 1], np.int32), np.array([2, 2], np.int64), np.array([1, 1], np.int64),
+                        np.array([1, 1], np.int64), 0.5)
+
+
 def warm() -> None:
     """Load (or compile) every kernel now: a parent calls this before forking its workers, so they inherit them."""
     sets = np.array([1, 2, 3, 2, 3, 4], np.uint64)
     off = np.array([0, 3, 6], np.int64)
     one = np.array([0], np.int64)
     intersections(sets, off, one, one + 1)
+    warm_containment()
     cp = np.arange(1, 13, dtype=np.uint32)
     slot_runs(cp, np.array([0, 6, 12], np.int64), np.array([2, 2], np.int64), one, one + 1, one + 6, one + 6, 5, 48, 12)
