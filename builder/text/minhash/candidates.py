@@ -196,7 +196,9 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     need = max(s.containment_threshold - s.containment_margin, 0.05)
     from .kernels import shared_fingerprints
 
-    a, b, hits = shared_fingerprints(docs, run_end.astype(np.int64), fp_counts.astype(np.int64), usable.astype(np.int64), need)
+    if len(docs) >= 2**31:
+        raise ValueError(f"{len(docs)} fingerprints: the containment index holds fewer than 2**31")
+    a, b, hits = shared_fingerprints(docs, run_end.astype(np.int32, copy=False), fp_counts.astype(np.int64), usable.astype(np.int64), need)
     if not len(a):
         return np.empty(0, U64), np.empty(0)
     codes = _pack(rows_of[a], rows_of[b])

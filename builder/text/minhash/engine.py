@@ -11,7 +11,6 @@ container for the excerpt it contains, whatever the dates or the order.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -128,7 +127,6 @@ class MinHashDeduper:
         self._where: list[tuple] = []  # per row: (file, cp byte offset, cp count, set byte offset, set count) or (cp, set)
         self._bands: list[tuple[str, np.ndarray, int] | None] = []  # per batch: (band file, partition offsets, first row)
         self._batches = 0
-        self._kernels: threading.Thread | None = None
         self.seconds: dict[str, float] = {}
 
     def _time(self, step: str, seconds: float) -> None:
@@ -162,11 +160,6 @@ class MinHashDeduper:
     def add(self, text_batches: Iterable[Sequence[str]]) -> None:
         """Sketch every text of every batch (batches are consumed lazily, so they can come from shards)."""
         t0 = time.perf_counter()
-        if self.mapper is not map and self.s.near and self.s.containment and self._kernels is None:
-            # the containment candidates run here after sketching, in a compiled loop: load it (numba's import
-            # and the cached machine code, ~0.5-1 s) while the workers sketch and this process mostly waits
-            self._kernels = threading.Thread(target=_warm_containment, name="dedup-kernels", daemon=True)
-            self._kernels.start()
         for sk in self.mapper(sketch_batch, self._tasks(text_batches)):
             self._bands.append((sk.bands, sk.band_offsets, len(self.exact)) if sk.bands else None)
             self.exact.extend(sk.exact)
@@ -272,9 +265,11 @@ class MinHashDeduper:
                 chosen = np.zeros(n, bool)
                 chosen[reps] = True
                 fp = np.concatenate(self._fp)[np.repeat(chosen, fpc_all)]  # the fingerprints of reps, in row order
-                if self._kernels is not None:
-                    self._kernels.join()
-                cc, cest = containment_candidates(fp, fpc_all[reps], reps, s)
+                task = (fp, fpc_all[reps], reps, s)
+                # a compiled loop (numba): in a worker where there is a mapper (the workers load the compiled
+                # kernels for verification anyway), so this process needs neither numba's import nor its memory
+                cc, cest = (containment_candidates(*task) if self.mapper is map
+                            else next(iter(self.mapper(_containment_task, [task]))))
                 del fp, chosen
                 if not s.verify:
                     est = dict(zip(cc.tolist(), cest.tolist()))
@@ -408,10 +403,9 @@ class MinHashDeduper:
             shutil.rmtree(self.store_dir, ignore_errors=True)
 
 
-def _warm_containment() -> None:
-    from .kernels import warm_containment
-
-    warm_containment()
+def _containment_task(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: :func:`.candidates.containment_candidates` of (fingerprints, counts, rows, settings)."""
+    return containment_candidates(*task)
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -185,7 +185,7 @@ def shared_fingerprints(docs, run_end, fp_counts, usable, need):  # pragma: no c
     for d in range(n):
         off[d + 1] = off[d] + fp_counts[d]
     fill = off[:-1].copy()
-    pos = np.empty(off[n], np.int64)
+    pos = np.empty(off[n], np.int32)  # index positions (int32: the caller refuses 2**31 fingerprints or more)
     for k in range(len(docs)):
         if run_end[k] > k + 1:  # a later member exists in a kept run
             d = docs[k]
@@ -232,7 +232,7 @@ def shared_fingerprints(docs, run_end, fp_counts, usable, need):  # pragma: no c
 
 def warm_containment() -> None:
     """Load (or compile) the containment kernel only: what the process that finds candidates needs."""
-    shared_fingerprints(np.array([0, 1], np.int32), np.array([2, 2], np.int64), np.array([1, 1], np.int64),
+    shared_fingerprints(np.array([0, 1], np.int32), np.array([2, 2], np.int32), np.array([1, 1], np.int64),
                         np.array([1, 1], np.int64), 0.5)
 
 
