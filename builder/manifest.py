@@ -176,6 +176,6 @@ def code_fingerprint(module: str) -> str:
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     # the data files beside that code are code too (builder/text/boilerplate_rules.toml: a new rule changes the text)
     for folder in sorted({path.parent for path in modules.values()}):
-        for data in sorted(folder.glob("*.toml")):
+        for data in sorted([*folder.glob("*.toml"), *folder.glob("*.npz")]):  # rules and the boilerplate line model
             h.update(str(data.relative_to(_PACKAGE_DIR)).encode() + b"\0" + data.read_bytes() + b"\0")
     return h.hexdigest()

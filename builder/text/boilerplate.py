@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import tomllib
 
@@ -353,12 +354,26 @@ def is_prose(line: str) -> bool:
     return n >= 16 and bool(_SENTENCE.search(line))
 
 
+LEARNED_MAX_CHARS = 80  # the line model judges short lines only: furniture is rarely longer, paragraphs are
+_ENDS_SENTENCE = re.compile(r"[。！？!?…]+[”’」』）)]*$")
+
+
 @dataclass
 class BoilerplateRemover:
     extra: list[str] = field(default_factory=list)
     rules_file: str = str(RULES_FILE)
+    # the learned second opinion on web pages' non-prose lines (:mod:`.line_model`): "default" is the shipped
+    # model, None none; a line goes when its probability reaches the threshold (1.0: never)
+    line_model: Any = "default"
+    line_model_threshold: float = 0.9
+    # (line, where, prose) for every line of a web page, after the rules: what the line model is trained on
+    on_lines: Callable[[list[tuple[str, str, bool]]], None] | None = None
 
     def __post_init__(self):
+        if self.line_model == "default":
+            from .line_model import default_model
+
+            self.line_model = default_model()
         rules = load_rules(self.rules_file)
         self.line_rules = list(rules["line"])
         self.edge_rules = rules["edge"]
@@ -503,11 +518,46 @@ class BoilerplateRemover:
                 fam[i] = f
         if tail and shapes and hi is not None:
             self._sweep_trailing([i for i in idx if hi < i < end and i not in table], strip, fam)
+        if link_pages and shapes and not link_page and (self.on_lines is not None or self._learned()):
+            # not judged: table rows, the text's copy of the headline, a short section heading opening the text
+            # (收盘播报 above a digest) and a tagged headline above the article (【青川日报】…: a digest's first
+            # item), label：value lines (时间：… 地点：… above a report are the story's own)
+            keep = table | {i for i in idx if (headline and re.sub(r"\s+", "", strip[i]) == headline) or is_field_line(strip[i])
+                            or (i == lone_heading and len(strip[i]) <= 8) or (i < first and _TAGGED_HEADLINE.match(strip[i]))}
+            self._learned_pass(idx, strip, fam, keep, first, last)
         if not fam and not trimmed:
             return text.strip(), []
         kept = [line for i, line in enumerate(lines) if i not in fam]
         removed = trimmed + [(fam[i], strip[i]) for i in idx if i in fam]
         return "\n".join(kept).strip(), removed
+
+    def _learned(self) -> bool:
+        return self.line_model is not None and self.line_model_threshold < 1.0
+
+    def _learned_pass(self, idx: list[int], strip: dict[int, str], fam: dict[int, str], keep: set[int], first: int,
+                      last: int) -> None:
+        """The line model's pass over what the rules kept: a short line that is not prose and does not end a
+        sentence goes as ``learned`` when the model's probability reaches the threshold (:mod:`.line_model`).
+        ``keep``: lines it does not judge (table rows, the text's own copy of the headline)."""
+
+        def where(i: int) -> str:
+            return "lead" if i < first else "tail" if i > last else "mid"
+
+        def prose(i: int) -> bool:
+            return is_prose(_LIST_MARK.sub("", strip[i]))
+
+        if self.on_lines is not None:
+            self.on_lines([(strip[i], where(i), prose(i)) for i in idx])
+        if not self._learned():
+            return
+        # a notice's signer (the office above its date) stays, as the trailing sweep keeps it
+        signer = {idx[n - 1] for n, i in enumerate(idx) if n and _SIGNED_DATE.match(strip[i])}
+        keep = keep | signer
+        for i in idx:
+            if i in fam or i in keep or len(strip[i]) > LEARNED_MAX_CHARS or prose(i) or _ENDS_SENTENCE.search(strip[i]):
+                continue  # a line that ends a sentence is the article's (开始搓搓手了！！！ closes a paragraph broken in two)
+            if self.line_model.probability(strip[i], where(i), False) >= self.line_model_threshold:
+                fam[i] = "learned"
 
     @staticmethod
     def _sweep_trailing(trailing: list[int], strip: dict[int, str], fam: dict[int, str]) -> None:

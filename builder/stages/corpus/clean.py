@@ -237,7 +237,8 @@ class Boilerplate(CleanStep):
 
     @cached_property
     def remover(self) -> BoilerplateRemover:
-        return BoilerplateRemover(extra=list(self.settings.get("boilerplate_extra", [])))
+        return BoilerplateRemover(extra=list(self.settings.get("boilerplate_extra", [])),
+                                  line_model_threshold=float(self.settings.get("line_model_threshold", 0.9)))
 
     def __call__(self, doc, count):
         web = doc.raw.format in ("html", "web") and not doc.paged  # an extracted web page (a crawled PDF is not)
