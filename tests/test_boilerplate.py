@@ -1061,3 +1061,42 @@ def test_batch_20_21_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("记录：邵青禾、任苒 | 摄影：周叙、林可 | 整理：阿苇", "credit"), ("本版责编：高二（3）班 孟夏 | 美编：俞小棠", "credit"),
+    ("本期内容由全科医学科潘晓禾主治医师撰写", "credit"),
+])
+def test_batch_22_23_credit_lines_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "⚠ 以上内容为健康科普，具体诊疗请遵医嘱", "⚠ 户外运动具有一定风险，报名即视为已了解并自愿承担",
+    "☎ 符合条件的困难群众可拨打12348公共法律服务热线", "📞 12319城管服务热线，全天24小时受理市容市貌问题",
+    "✎ 《枫声》常年征稿，欢迎同学们把习作交给各班语文课代表",
+    "📷 看到占道经营、乱堆乱放？点公众号菜单「随手拍」上传照片", "返校小贴士：集体返校请至少提前七个工作日联系校友会",
+    "致谢：本次监测得到溪口镇生态环境保护专项资金的支持",
+])
+def test_batch_22_23_closing_notes_under_the_piece_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+def test_batch_22_23_a_series_number_above_the_piece_goes_and_a_numbered_subheading_above_the_first_paragraph_stays():
+    out, removed = clean("\n".join(["【最美退役军人风采录】之十二", P1, P2, P3]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and removed == [("series", "【最美退役军人风采录】之十二")]
+    text = "\n".join(["一｜新开了哪些课", P1, P2, P3])
+    assert clean(text, link_pages=True)[0] == text
+
+
+@pytest.mark.parametrize("line", [
+    "记录下这一幕的，是一位在现场值守了整夜的志愿者。",
+    "以上内容为初步调查结果，最终结论将由专家组在下月公布。",
+    "户外运动具有一定风险，这是每一位领队都会反复强调的一句话，但真正做到的人并不多。",
+    "致谢环节，几位受助学生的家长也走上台来。",
+])
+def test_batch_22_23_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)

@@ -56,6 +56,7 @@ _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 _AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
 # a tagged headline (【晨报直击】中环海滨长廊夜景): a bracketed tag and a few words, no sentence end
 _BRACKETED_UNIT = re.compile(r"^[（(【\[]\s*[\u4e00-\u9fffA-Za-z·、\s]{2,16}[）)】\]]$")
+_NUMBERED_HEADING = re.compile(r"^([一二三四五六七八九十]{1,3}|\d{1,2})\s*[|｜]")
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
@@ -512,7 +513,8 @@ class BoilerplateRemover:
                 f = "link_list"
             if f is None and link_pages and i < first and i != lone_heading and len(strip[i]) <= 6 and not re.search(r"[。！？!?；;…:：]", strip[i]):
                 f = "nav"  # a breadcrumb's last crumb or a menu word above the article
-            if f is None and link_pages and i < first and len(strip[i]) <= 40 and is_separated_row(strip[i], 2):
+            if f is None and link_pages and i < first and len(strip[i]) <= 40 and is_separated_row(strip[i], 2) \
+                    and not _NUMBERED_HEADING.match(strip[i]):  # 一｜新开了哪些课 is the article's first subheading
                 f = "byline"  # an author's tagline above the answer or post (城市更新项目协调员 · 做过四年加装电梯)
             if f:
                 fam[i] = f
