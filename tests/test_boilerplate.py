@@ -1100,3 +1100,31 @@ def test_batch_22_23_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("end", [
+    "民警提醒，可在手机应用商店搜索下载国家反诈中心APP。",
+    "市民办理业务后记得收藏好回执单，以备查询。",
+    "温馨提示：近期气温骤降，请广大市民注意防寒保暖，出行注意安全。",
+    "这是该市今年举办的第十期农民工技能培训班。",
+    "市民如有疑问，可拨打服务热线：12345咨询。",
+    "读者可拨打本报新闻热线反映身边的新鲜事。",
+    "冬季户外运动存在一定风险，市民需根据自身情况量力而行，出发前查看天气预报，结伴同行。",
+])
+def test_review_cases_a_closing_sentence_that_shares_a_new_rules_words_stays(end):
+    """Closing sentences a review of batches 18-23's rules put forward: each ends a sentence, so it is the article's."""
+    out, _ = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out.endswith(end)
+
+
+@pytest.mark.parametrize("line", [
+    "本活动由市文明办主办，某银行冠名。", "数据来源：国家统计局，截至去年底全国共有中小学校20万所。", "记录｜一位乡村教师的三十年",
+])
+def test_review_cases_a_line_inside_the_article_that_shares_a_new_rules_words_stays(line):
+    assert family_inside(line) is None
+
+
+def test_review_case_a_numbered_subheading_above_the_first_paragraph_stays():
+    for heading in ("1. 提高思想认识", "一、注意事项", "一｜新开了哪些课"):
+        text = "\n".join([heading, P1, P2, P3])
+        assert clean(text, link_pages=True)[0] == text

@@ -26,5 +26,5 @@ def test_rejected_counts_and_samples_come_from_every_shard_in_order(tmp_path):
     sources = dict(tables["sources"].select("source", "rejected").iter_rows())
     assert sources == {"a": 3, "b": 3, None: 1}
     samples = tables["samples"].filter(pl.col("kind") == "rejected")
-    assert samples["id"].to_list() == ["r1", "r2", "r3", "r5", "r6"]
+    assert samples["id"].to_list() == ["r1", "r3", "r2", "r6", "r5"]  # grouped by reason, in order of first appearance
     assert samples["excerpt"].to_list()[0] == "why r1 | p/r1"

@@ -644,6 +644,17 @@ def test_a_definition_with_two_definition_verbs_names_the_term_not_the_term_and_
     assert [d["term"] for d in _definitions(a)] == ["ROI"]
 
 
+def test_immediately_is_no_definition_and_a_pronoun_is_no_term():
+    """Found by a blind reader of the written-pages build: 您可以立即报警 gave the question 您可以立指的是什么？"""
+    from builder.stages.templates.derivations.core import Article
+    from builder.stages.templates.derivations.knowledge import _definitions
+
+    text = ("如果对方强行收房，您可以立即报警并保留现场照片。他随即把情况告诉了物业。"
+            "GMV即成交总额，是衡量直播间销售规模的常用指标。")
+    a = Article({"id": "d2", "title": "租客权益问答", "text": text})
+    assert [d["term"] for d in _definitions(a)] == ["GMV"]
+
+
 def test_quotation_marks_inside_a_quotation_become_single_and_unbalanced_lines_stay():
     assert tk.nested_quotes("“动力电池回收要算好“经济账”和“环境账””") == "“动力电池回收要算好‘经济账’和‘环境账’”"
     assert tk.nested_quotes("他说“好”，她说“不”。") == "他说“好”，她说“不”。"

@@ -52,8 +52,11 @@ def _rejected_summary(files: list[Path]) -> tuple[dict[str, int], pl.DataFrame |
         cols = [c for c in ("reason", "source") if c in names]
         table = shard.read(columns=cols, use_threads=False)
         reasons = table.column("reason").to_pylist()
-        for value in pc.value_counts(table.column("source")).to_pylist() if "source" in cols else ():
-            by_source[value["values"]] = by_source.get(value["values"], 0) + value["counts"]
+        if "source" in cols:
+            for value in pc.value_counts(table.column("source")).to_pylist():
+                by_source[value["values"]] = by_source.get(value["values"], 0) + value["counts"]
+        elif table.num_rows:
+            by_source[None] = by_source.get(None, 0) + table.num_rows  # a shard without the column: no source
         picks = []
         for i, r in enumerate(reasons):
             by_reason[r] = by_reason.get(r, 0) + 1
@@ -65,6 +68,8 @@ def _rejected_summary(files: list[Path]) -> tuple[dict[str, int], pl.DataFrame |
             samples += shard.read(columns=show, use_threads=False).take(picks).to_pylist()
     per_source = (pl.DataFrame({"source": list(by_source), "rejected": list(by_source.values())},
                                schema={"source": pl.String, "rejected": pl.UInt32}) if has_source else None)
+    first = {r: k for k, r in enumerate(dict.fromkeys(row["reason"] for row in samples))}
+    samples.sort(key=lambda row: first[row["reason"]])  # grouped by reason, reasons in order of first appearance
     return by_reason, per_source, samples
 
 
@@ -110,8 +115,9 @@ def build_report(stage_dir: Path, stage_name: str, counters: Mapping[str, int], 
     tables: dict[str, pl.DataFrame] = {}
     kept, dropped = rows.get("data", 0), rows.get("rejected", 0)
     rejected_files = shard_files(stage_dir / "rejected")
-    by_reason, rejected_by_source, rejected_samples = (_rejected_summary(rejected_files)
-                                                        if rejected_files and dropped else ({}, None, []))
+    by_reason, rejected_by_source, rejected_samples = _rejected_summary(rejected_files) if rejected_files else ({}, None, [])
+    if not dropped:
+        by_reason, rejected_samples = {}, []
     routed = sum(n for r, n in by_reason.items() if is_routing(r, routing))
     rows_in = counters.get("rows_in", kept + dropped - routed)
 

@@ -56,7 +56,8 @@ _BRACKETED = re.compile(r"^[【\[（(〔].{2,90}[】\]）)〕]$")
 _AD_MARK = re.compile(r"^(?:[【\[（(]\s*(?:广告|推广|赞助|AD|Ad)\s*[】\]）)]|(?:广告|推广|ADVERTISEMENT|Advertisement|Sponsored|AD)\s*$)")
 # a tagged headline (【晨报直击】中环海滨长廊夜景): a bracketed tag and a few words, no sentence end
 _BRACKETED_UNIT = re.compile(r"^[（(【\[]\s*[\u4e00-\u9fffA-Za-z·、\s]{2,16}[）)】\]]$")
-_NUMBERED_HEADING = re.compile(r"^([一二三四五六七八九十]{1,3}|\d{1,2})\s*[|｜]")
+# a numbered subheading: 一｜新开了哪些课, 1. 提高思想认识, 二、注意事项 (never a byline's tagline or the line model's)
+_NUMBERED_HEADING = re.compile(r"^([一二三四五六七八九十]{1,3}\s*[|｜、.．]|\d{1,2}\s*[|｜、.．])\s*\S")
 _TAGGED_HEADLINE = re.compile(r"^[【\[][^】\]]{1,10}[】\]]\s*[^。！？!?，,；;]{2,40}$")
 
 
@@ -525,7 +526,8 @@ class BoilerplateRemover:
             # (收盘播报 above a digest) and a tagged headline above the article (【青川日报】…: a digest's first
             # item), label：value lines (时间：… 地点：… above a report are the story's own)
             keep = table | {i for i in idx if (headline and re.sub(r"\s+", "", strip[i]) == headline) or is_field_line(strip[i])
-                            or (i == lone_heading and len(strip[i]) <= 8) or (i < first and _TAGGED_HEADLINE.match(strip[i]))}
+                            or (i == lone_heading and len(strip[i]) <= 8) or (i < first and _TAGGED_HEADLINE.match(strip[i]))
+                            or _NUMBERED_HEADING.match(strip[i])}
             self._learned_pass(idx, strip, fam, keep, first, last)
         if not fam and not trimmed:
             return text.strip(), []

@@ -51,7 +51,8 @@ NOT_A_SOURCE = re.compile(r"^(他|她|他们|她们|我们|大家|有人|记者|
                           r"虽然|但是|不过|如果|因为|所以|而且|然而|其实|尽管|只是|可是)|[他她们]$|^.{0,1}$|[上中里内外时后前这那此其该些]$")
 DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
-DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
+# 即 defines (GMV即成交总额) except inside 立即/随即/旋即/当即 (您可以立即报警 is no definition of 您可以立)
+DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|(?<![立随旋当])即(?![可使将便时刻])|是一种|是一项|简单说就是|简单来说就是)")
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -193,7 +193,7 @@ def containment_candidates(fp: np.ndarray, fp_counts: np.ndarray, rows_of: np.nd
     # a brief whose title and first sentences are common wording in a large corpus still finds its article
     usable = fp_counts - np.bincount(docs[(run_len > s.max_posting)[run_of]], minlength=n)
     del run_of
-    need = max(s.containment_threshold - s.containment_margin, 0.05)
+    need = float(max(s.containment_threshold - s.containment_margin, 0.05))  # one compiled signature
     from .kernels import shared_fingerprints
 
     if len(docs) >= 2**31:
