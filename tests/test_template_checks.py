@@ -753,3 +753,16 @@ def test_one_keyword_said_twice_gives_no_topic():
     genres = load_genres(prompts_dir() / "templates" / "genres.toml")
     # a story about levelling arcades for pedestrians says 安全 twice and nothing else of 公共安全
     assert genres.topic("嘉和市推动骑楼整平计划，行人通行更安全，消除安全隐患。", "嘉和市推动骑楼整平计划 行人通行更安全") is None
+
+
+def test_a_reordering_exercise_needs_paragraphs_that_each_end_a_sentence():
+    """Blind readers found a photo caption shuffled into the answer and subheadings placed anywhere."""
+    from builder.stages.templates.derivations.core import Article
+    from builder.stages.templates.derivations.exercises import _in_order, _shuffled
+
+    paras = ["第一段交代了事情的起因和经过。", "第二段写到了现场的情况。", "第三段引用了负责人的说法。", "第四段介绍了下一步的安排。"]
+    a = Article({"id": "r1", "title": "某地开展专项行动", "text": "\n".join(paras)})
+    assert _in_order(a) == "\n".join(paras) and _shuffled(a) is not None
+    captioned = paras[:2] + ["验收组专家在鹤洲河段现场查看护滩带施工质量"] + paras[2:]  # a caption: no sentence end
+    b = Article({"id": "r2", "title": "某地开展专项行动", "text": "\n".join(captioned)})
+    assert _in_order(b) is None and _shuffled(b) is None

@@ -139,10 +139,23 @@ def _opencc(cls):
     return _CC["s2t"]
 
 
+_ENDS_SENTENCE = re.compile(r"[。！？!?…]+[”’」』）)]*$")
+
+
+def _reorderable(a: Article) -> list[str] | None:
+    """The paragraphs of a reordering exercise: 4 to 10, each ending a sentence. An article with a subheading or
+    a photo caption among its paragraphs makes none (blind readers of the written-pages build found captions
+    shuffled into the answer and subheadings placed anywhere: a heading has no order of its own to restore)."""
+    paras = a.paragraphs
+    if not 4 <= len(paras) <= 10 or not all(_ENDS_SENTENCE.search(p.strip()) for p in paras):
+        return None
+    return paras
+
+
 @derivation("shuffled_paragraphs", "the paragraphs in a seeded shuffled order, labelled 【1】【2】…")
 def _shuffled(a: Article):
-    paras = a.paragraphs
-    if not 4 <= len(paras) <= 10:
+    paras = _reorderable(a)
+    if paras is None:
         return None
     order = list(range(len(paras)))
     rng = a.rng("shuffle")
@@ -157,7 +170,8 @@ def _shuffled(a: Article):
 
 @derivation("paragraphs_in_order", "all paragraphs in their real order")
 def _in_order(a: Article):
-    return "\n".join(a.paragraphs) if 4 <= len(a.paragraphs) <= 10 else None
+    paras = _reorderable(a)
+    return "\n".join(paras) if paras is not None else None
 
 
 @derivation("weibo_post", "a media Weibo post: 【title】the lead (≤140 characters) #topic#")
