@@ -524,10 +524,12 @@ class BoilerplateRemover:
         if link_pages and shapes and not link_page and (self.on_lines is not None or self._learned()):
             # not judged: table rows, the text's copy of the headline, a short section heading opening the text
             # (收盘播报 above a digest) and a tagged headline above the article (【青川日报】…: a digest's first
-            # item), label：value lines (时间：… 地点：… above a report are the story's own)
+            # item), label：value lines (时间：… 地点：… above a report are the story's own), numbered subheadings,
+            # and a notice's signer (the office above its date: the trailing sweep keeps it too)
             keep = table | {i for i in idx if (headline and re.sub(r"\s+", "", strip[i]) == headline) or is_field_line(strip[i])
                             or (i == lone_heading and len(strip[i]) <= 8) or (i < first and _TAGGED_HEADLINE.match(strip[i]))
                             or _NUMBERED_HEADING.match(strip[i])}
+            keep |= {idx[n - 1] for n, i in enumerate(idx) if n and _SIGNED_DATE.match(strip[i])}
             self._learned_pass(idx, strip, fam, keep, first, last)
         if not fam and not trimmed:
             return text.strip(), []
@@ -542,7 +544,7 @@ class BoilerplateRemover:
                       last: int) -> None:
         """The line model's pass over what the rules kept: a short line that is not prose and does not end a
         sentence goes as ``learned`` when the model's probability reaches the threshold (:mod:`.line_model`).
-        ``keep``: lines it does not judge (table rows, the text's own copy of the headline)."""
+        ``keep``: lines it does not judge (see :meth:`explain`)."""
 
         def where(i: int) -> str:
             return "lead" if i < first else "tail" if i > last else "mid"
@@ -554,9 +556,6 @@ class BoilerplateRemover:
             self.on_lines([(strip[i], where(i), prose(i)) for i in idx])
         if not self._learned():
             return
-        # a notice's signer (the office above its date) stays, as the trailing sweep keeps it
-        signer = {idx[n - 1] for n, i in enumerate(idx) if n and _SIGNED_DATE.match(strip[i])}
-        keep = keep | signer
         for i in idx:
             if i in fam or i in keep or len(strip[i]) > LEARNED_MAX_CHARS or prose(i) or _ENDS_SENTENCE.search(strip[i]):
                 continue  # a line that ends a sentence is the article's (开始搓搓手了！！！ closes a paragraph broken in two)

@@ -139,23 +139,20 @@ def _opencc(cls):
     return _CC["s2t"]
 
 
-_ENDS_SENTENCE = re.compile(r"[。！？!?…]+[”’」』）)]*$")
-
-
-def _reorderable(a: Article) -> list[str] | None:
-    """The paragraphs of a reordering exercise: 4 to 10, each ending a sentence. An article with a subheading or
-    a photo caption among its paragraphs makes none (blind readers of the written-pages build found captions
-    shuffled into the answer and subheadings placed anywhere: a heading has no order of its own to restore)."""
+@derivation("reorder_paragraphs", "the paragraphs of a reordering exercise: 4 to 10, each ending a sentence (list)")
+def _reorder_paragraphs(a: Article):
+    """An article with a subheading or a photo caption among its paragraphs makes no exercise (blind readers of
+    the written-pages build found captions shuffled into the answer and subheadings placed anywhere: neither has
+    an order of its own to restore). Not :func:`whole_paragraph`: its cut-sentence test refuses a paragraph that
+    opens 与往年不同的是, which a reordering exercise can stand on."""
     paras = a.paragraphs
-    if not 4 <= len(paras) <= 10 or not all(_ENDS_SENTENCE.search(p.strip()) for p in paras):
-        return None
-    return paras
+    return paras if 4 <= len(paras) <= 10 and all(PARAGRAPH_END.search(p.strip()) for p in paras) else None
 
 
 @derivation("shuffled_paragraphs", "the paragraphs in a seeded shuffled order, labelled 【1】【2】…")
 def _shuffled(a: Article):
-    paras = _reorderable(a)
-    if paras is None:
+    paras = a.get("reorder_paragraphs")
+    if not paras:
         return None
     order = list(range(len(paras)))
     rng = a.rng("shuffle")
@@ -170,8 +167,8 @@ def _shuffled(a: Article):
 
 @derivation("paragraphs_in_order", "all paragraphs in their real order")
 def _in_order(a: Article):
-    paras = _reorderable(a)
-    return "\n".join(paras) if paras is not None else None
+    paras = a.get("reorder_paragraphs")
+    return "\n".join(paras) if paras else None
 
 
 @derivation("weibo_post", "a media Weibo post: 【title】the lead (≤140 characters) #topic#")
