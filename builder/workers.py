@@ -93,6 +93,23 @@ def _call_chunk(func: Callable[[T], R], chunk: list[T], timeout: float) -> list[
     return [call_guarded(func, item, timeout) for item in chunk]
 
 
+HEAP_MMAP_BYTES = 32 << 20  # glibc's largest mmap threshold on 64-bit
+HEAP_TRIM_BYTES = 128 << 20
+
+
+def keep_heap() -> bool:
+    """Let glibc's malloc serve the per-batch numpy temporaries (0.1-30 MB) from the heap and keep freed
+    memory up to 128 MB: by default each one is a fresh mmap, and its pages fault in again on every batch,
+    which made a dedup worker's shingling 1.4x slower than the same code in one process. Not glibc: no-op."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(-3, HEAP_MMAP_BYTES)) and bool(libc.mallopt(-1, HEAP_TRIM_BYTES))  # M_MMAP/M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
 def _worker_init(parent: int, setup: Callable[..., None] | None = None, setup_args: tuple = ()) -> None:  # pragma: no cover - worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -106,6 +123,7 @@ def _worker_init(parent: int, setup: Callable[..., None] | None = None, setup_ar
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+    keep_heap()
     if setup is not None:
         setup(*setup_args)
 

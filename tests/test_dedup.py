@@ -481,6 +481,28 @@ def test_comparison_form_equals_compare_form_on_every_bmp_character(articles):
         assert form_code_points(a).tobytes().decode("utf-32-le") == compare_form(a)
 
 
+def test_texts_sent_as_one_utf8_buffer_give_the_same_sketches_as_a_list_of_strings(articles):
+    import polars as pl
+
+    from builder.text.minhash.settings import MinHashSettings
+    from builder.text.minhash.sketch import Utf8Batch, batch_code_points, sketch_batch
+
+    texts = articles[:6] + ["", None, "ΣΑΣ ΟΔΟΣ", "한국어 텍스트", "e\u0301cole 𠀀𠀁 ext-B 😀", "短"]
+    batch = Utf8Batch.from_series(pl.Series(texts, dtype=pl.String))
+    strings = [t or "" for t in texts]
+    assert len(batch) == len(texts) and batch.strings() == strings
+    for got, want in zip(batch_code_points(batch), batch_code_points(strings)):
+        assert np.array_equal(got, want)
+    part = batch[3:9]  # a slice is re-based and still decodes to the same texts
+    assert part.strings() == strings[3:9] and len(batch[5:5]) == 0
+    s = MinHashSettings()
+    a, b = sketch_batch((1, batch, s, None)), sketch_batch((1, strings, s, None))
+    assert a.exact == b.exact and np.array_equal(a.sig, b.sig) and np.array_equal(a.n_shingles, b.n_shingles)
+    assert np.array_equal(a.fp, b.fp) and np.array_equal(a.chars, b.chars)
+    sliced = Utf8Batch.from_series(pl.Series(texts, dtype=pl.String)[4:])  # an Arrow array with an offset
+    assert sliced.strings() == strings[4:]
+
+
 def test_engine_defaults_are_the_schema_defaults():
     schema = json.loads((ROOT / "schemas" / "config" / "dedup.schema.json").read_text(encoding="utf-8"))
     s = MinHashSettings()

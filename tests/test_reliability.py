@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -534,3 +535,19 @@ def test_ctrl_c_in_dedup_stops_its_worker_pool_promptly(tmp_path, make_build, cl
     assert stderr.strip().splitlines()[-1] == "interrupted: run the same command again to resume" and "Traceback" not in stderr
     _, alive = psutil.wait_procs(workers, timeout=5)
     assert not alive and Manifest.read(out / "dedup") is None
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_workers_keep_their_heap_for_batch_temporaries():
+    import ctypes
+
+    from builder.workers import keep_heap
+
+    assert keep_heap()
+    # the threshold took: a 4 MB block now comes from the heap, not from its own mmap (glibc marks those with bit 2)
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    p = libc.malloc(4 << 20)
+    size_field = ctypes.c_size_t.from_address(p - ctypes.sizeof(ctypes.c_size_t)).value
+    libc.free(ctypes.c_void_p(p))
+    assert not size_field & 2

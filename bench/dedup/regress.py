@@ -58,7 +58,14 @@ def decisions(texts: list[str]) -> dict:
 
     dd = MinHashDeduper(MinHashSettings(), batch_size=256)
     try:
-        dd.add([texts[i : i + 5000] for i in range(0, len(texts), 5000)])
+        batches = [texts[i : i + 5000] for i in range(0, len(texts), 5000)]
+        try:  # as the dedup stage sends them (older checkouts: lists of str)
+            from builder.text.minhash.sketch import Utf8Batch
+
+            batches = [Utf8Batch.from_series(pl.Series(b, dtype=pl.String)) for b in batches]
+        except ImportError:
+            pass
+        dd.add(batches)
         cl = dd.cluster()
         res = dd.resolve(cl, "earliest")
         sims = dd.removal_measures(cl, res)

@@ -29,6 +29,7 @@ import xxhash
 
 from ..shards import REJECTED_SCHEMA, shard_files
 from ..text.minhash import MinHashDeduper, MinHashSettings, describe_bands, removal_match
+from ..text.minhash.sketch import Utf8Batch
 from ..executors import executor_for
 from .base import Stage, StageRun
 
@@ -95,7 +96,7 @@ class DedupStage(Stage):
                         sources.extend(df["source"].to_list())
                         published.extend(df["published"].to_list())
                         paths.extend(df["path"].to_list())
-                        yield df["text"].fill_null("").to_list()
+                        yield Utf8Batch.from_series(df["text"])  # no str per text, here or in the pickle
 
                 dd.add(texts())
                 ctx.log(f"{dd.count} documents sketched; {s.describe()}")
