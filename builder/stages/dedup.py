@@ -97,14 +97,15 @@ class DedupStage(Stage):
                         published.extend(df["published"].to_list())
                         paths.extend(df["path"].to_list())
                         yield Utf8Batch.from_series(df["text"])  # no str per text, here or in the pickle
+                    # the workers verify: they load the compiled kernels (0.8 s each) as soon as the last sketch task
+                    # is handed out, so a worker done with its last batch loads them while the other finishes (this
+                    # process loading them before forking put them on the critical path). Without worker processes,
+                    # or on Ray, verification loads them at its first call
+                    if kernels:
+                        pool.each_worker(load_kernels)
 
                 dd.add(texts())
                 ctx.log(f"{dd.count} documents sketched; {s.describe()}")
-                # the workers verify: they load the kernels now, while this process finds the candidate pairs
-                # (0.75-1.25 s a run, on the critical path when this process loaded them before forking). Without
-                # worker processes, or on Ray, verification loads them at its first call
-                if kernels:
-                    pool.each_worker(load_kernels)
                 cl = dd.cluster()
                 res = dd.resolve(cl, self.settings["keep"], published, sources, self.settings["source_priority"])
                 removed = res.removed
