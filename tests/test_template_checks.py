@@ -766,3 +766,39 @@ def test_a_reordering_exercise_needs_paragraphs_that_each_end_a_sentence():
     captioned = paras[:2] + ["验收组专家在鹤洲河段现场查看护滩带施工质量"] + paras[2:]  # a caption: no sentence end
     b = Article({"id": "r2", "title": "某地开展专项行动", "text": "\n".join(captioned)})
     assert _in_order(b) is None and _shuffled(b) is None
+
+
+@pytest.mark.parametrize("headline", ["关于做好2025年秋季学期义务教育招生入学工作的通知", "《梧源市既有住宅加装电梯管理办法》政策解读",
+                                      "雁屿南站旅客乘车服务指南", "临溪城东片区6月18日至20日计划停电检修公告"])
+def test_a_filing_label_is_not_a_headline_to_learn(headline):
+    body = f"{headline}的有关事项如下。市教育局近日印发文件，对今年的招生入学、停电检修和乘车服务作出安排，请各单位和市民周知。"
+    p = checks.check_item("headline", "请为下面这篇稿件拟一个标题。", body, headline, True)
+    assert p and p[0] == "headline_is_label"
+    news = "江城地铁5号线南延段开通试运营"
+    lead = "3月18日上午，江城地铁5号线南延段正式开通试运营，沿线8座新车站同步启用。"
+    assert checks.check_item("headline", "请为下面这篇稿件拟一个标题。", lead, news, True) is None
+
+
+def test_a_subheading_with_quotation_marks_ends_the_section_before_it():
+    doc = {"id": "club", "title": "读书会共读《河湾纪事》", "published": None, "author": None,
+           "text": "本周六下午，二十多位书友在城南书房共读长篇小说《河湾纪事》。\n沉默的祖父\n"
+                   "讨论最热烈的是祖父这个人物。他一辈子话很少，书里几乎没有他完整的一段对白，可他每天天不亮就去河边试水深。\n"
+                   "我们身边的“渡口”\n"
+                   "交流环节，书友们聊起了自己生活里的“渡口”。有人想起小时候外婆家门口那条要坐船才能过去的江，也有人说起老家的车站。\n"
+                   "“慢一点读”\n"}
+    a = Article(doc)
+    secs = a.get("sections")
+    assert [s["heading"] for s in secs] == ["沉默的祖父", "我们身边的“渡口”"]
+    assert "渡口”\n" not in secs[0]["text"] and "交流环节" in secs[1]["text"]
+    assert ("para", "“慢一点读”") in a.blocks  # a line that is one quotation is speech, not a heading
+
+
+def test_faq_turns_under_a_product_launch_are_not_a_reporters_questions():
+    turns = ("问：新平台支持哪些产线？\n答：目前支持电子装配、汽车零部件和食品包装三类产线，后续还会陆续扩展到更多行业和场景。\n"
+             "问：部署需要多长时间？\n答：一般两天即可完成部署和调试，企业不需要另外采购服务器，也不需要额外的专业运维人员。\n"
+             "问：收费方式是怎样的？\n答：按年订阅，首年提供免费试用三个月，期间的模型训练和技术支持服务全部免费提供。\n")
+    launch = {"id": "launch", "title": "远岫科技发布新一代工业视觉检测平台", "published": None, "author": None,
+              "text": "远岫科技今天在江城发布新一代工业视觉检测平台，面向中小制造企业提供质检服务。\n" + turns}
+    assert Article(launch).get("qa_turns") and Article(launch).get("interview_questions") is None
+    talk = dict(launch, id="talk", title="专访远岫科技总经理林澈：让中小工厂用得起视觉质检")
+    assert Article(talk).get("interview_questions").count("\n") == 2

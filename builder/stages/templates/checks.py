@@ -146,6 +146,12 @@ CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u
                        r"(你|您)(真的)?(了解|知道|懂)(多少|吗)|(你|您)(真的)?(会|懂)[\u4e00-\u9fff]{0,4}吗")
 
 
+# a filing label, not a headline: 关于做好…工作的通知, 《…管理办法》政策解读, 雁屿南站旅客乘车服务指南 (blind round 25: "a
+# label that does not bring out the core information"); the text under it is a notice or a guide, and its headline
+# tells a reader nothing an instruction to "write a headline that brings out the news" asks for
+LABEL_HEADLINE = re.compile(r"^关于.{2,60}的(公告|通告|通知|通报|决定|意见|批复|函)$|(政策解读|解读|指南|须知|一览表?|汇总|公告|通告|通知)$")
+
+
 def extraction(input_text: str, output: str) -> Problem | None:
     hay = norm(input_text)
     for el in elements(output):
@@ -218,6 +224,8 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             return "input_is_digest", f"the input is a digest of {len(labels)} items ({'、'.join(labels[:3])}…), not one report"
         if CLICKBAIT.search(output):
             return "headline_clickbait", f"the headline baits rather than tells: {CLICKBAIT.search(output).group(0)!r}"
+        if LABEL_HEADLINE.search(output):
+            return "headline_is_label", f"the headline files the text rather than tells its news: {output[:30]!r}"
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"

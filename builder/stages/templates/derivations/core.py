@@ -78,7 +78,9 @@ class Article:
                 out.append(("heading", p.rstrip("。：:")))
                 continue
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if (out and len(p) <= 16 and not re.search(r"[，。！？：；、“”,.!?:;]", p)
+            # quotation marks for emphasis may stand in one (我们身边的“渡口”, blind round 25: a section ran on past it);
+            # a line that is all one quotation is speech
+            if (out and len(p) <= 16 and not re.search(r"[，。！？：；、,.!?:;]", p) and not re.fullmatch(r"“[^“”]*”", p)
                     and not re.search(r"[以的和与在了是为对从将把被及或等]$", p) and not re.match(r"[为以和与的及或并而]", nxt)):
                 out.append(("heading", p))  # a markdown heading whose ## the corpus stage removed (not a line broken mid-sentence)
                 continue

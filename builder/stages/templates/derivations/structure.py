@@ -118,10 +118,19 @@ def _qa_turns(a: Article):
     return out if len(out) >= 2 else None
 
 
-@derivation("interview_questions", "the reporter's questions, numbered")
+# what makes question-and-answer turns an interview rather than a FAQ (问：…答： under a product launch or a policy
+# notice: blind round 25 found "the reporter's questions" listed from a launch's FAQ)
+INTERVIEW_SIGN = re.compile(r"专访|对话|访谈|采访|面对面|答记者问|记者问|接受.{0,12}记者")
+
+
+@derivation("interview_questions", "the reporter's questions, numbered (turns put by a reporter or host, or in an interview)")
 def _interview_questions(a: Article):
     turns = a.get("qa_turns")
-    return numbered([t["question"] for t in turns]) if turns and len(turns) >= 3 else None
+    if not turns or len(turns) < 3:
+        return None
+    asked = any(re.match(r"^(?:记者|主持人|本报)[:：]", p) for p in a.paragraphs)
+    lead_in = " ".join([a.doc.get("title") or ""] + a.paragraphs[:3])
+    return numbered([t["question"] for t in turns]) if asked or INTERVIEW_SIGN.search(lead_in) else None
 
 
 @derivation("interviewee", "who is interviewed, from 专访/对话 X：… titles")
