@@ -1161,3 +1161,37 @@ def test_batch_24_25_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("公告编号：沣红公〔2025〕9号", "edition"), ("📋 事项编码：330500-GR-0317", "edition"),
+    ("📎 附件：1.救灾捐赠资金接收明细（单位）.xls 2.救灾捐赠资金接收明细（个人）.xls", "edition"),
+    ("📄 附件：2025年第三季度报告全文（PDF，1.2MB）", "edition"),
+    ("本公告同时刊登于10月15日《沣宁日报》第4版。", "edition"),
+    ("🔖 本通知已同步推送至本园微信公众号及各班家长群，请家长留意查收。", "edition"),
+    ("（图为去年油菜花节期间的石桥镇花田。资料图片 摄影：甘露）", "photo"),
+])
+def test_batch_27_filing_attachment_publication_and_caption_lines_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "【温馨提示】本指南根据现行规定编写，如遇政策调整，以窗口实际受理要求为准。",
+    "👉 相关指南：新生儿落户后如何办理医保缴费？",
+    "✍ 对本指南有意见建议？欢迎在页面下方“本页内容对您有帮助吗”处留言评价",
+])
+def test_batch_27_a_guides_standing_note_pointer_and_feedback_call_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+@pytest.mark.parametrize("line", [
+    "附件中的表格列出了每一笔捐赠的去向，接受社会监督。",
+    "这份通知同时刊登在了区政府网站上，家长们可以对照查看。",
+    "（记者在现场看到，图为志愿者正在分拣物资的情景，场面忙而不乱，很多人是第一次参加。）",
+    "对本次调整有意见建议的市民，可在10月20日前通过12345热线反映。",
+])
+def test_batch_27_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)
