@@ -1195,3 +1195,31 @@ def test_batch_27_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("▲ 鹿鸣岗遗址发掘区全景（由北向南）", "photo"), ("（图1：大坝左侧的钓位，背后就是风口）", "photo"),
+    ("« 上一期：“征信修复”是骗局！不良记录无法花钱洗白", "prevnext"), ("下一期：信用卡分期的“低费率”，实际年化是多少？", "prevnext"),
+])
+def test_batch_26_captions_and_issue_links_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "⚠ 温馨提示：本文内容仅供金融知识普及，不构成任何投资建议。",
+    "📲 下载汇溪银行手机银行App，在“安全中心”可一键临时冻结账户",
+])
+def test_batch_26_a_columns_standing_note_and_app_plug_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+@pytest.mark.parametrize("line", [
+    "▲ 第一，发现可疑来电要立即挂断，不要透露任何验证码。",
+    "下载手机银行App以后，记得第一时间开启登录保护和转账限额。",
+    "上一期节目播出后，不少观众打来电话询问报名方式。",
+])
+def test_batch_26_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)
