@@ -45,8 +45,9 @@ class LocalExecutor:
             on_error: Callable[[TaskFailed], Any] | None = None) -> Iterator[Any]:
         return run_tasks(func, items, self.workers, batch_size, timeout, on_error)
 
-    def pool(self) -> WorkerPool:
-        return WorkerPool(self.workers)
+    def pool(self, setup: Callable[[], None] | None = None) -> WorkerPool:
+        """One pool for a stage; ``setup()`` runs once in each worker as it starts."""
+        return WorkerPool(self.workers, setup)
 
 
 def import_ray():
@@ -201,7 +202,8 @@ class RayExecutor:
                 yield "worker_died", (f"its Ray worker died while processing it ({type(exc).__name__}); it was retried "
                                       f"{RAY_TASK_RETRIES} times alone and died again")
 
-    def pool(self) -> "RayPool":
+    def pool(self, setup: Callable[[], None] | None = None) -> "RayPool":
+        """Ray starts its workers itself: ``setup`` is not run (a task that needs what it prepares does it at first use)."""
         return RayPool(self)
 
 
@@ -220,9 +222,6 @@ class RayPool:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         return None
-
-    def each_worker(self, func: Callable[[], Any]) -> None:
-        """Nothing to start: a Ray worker is a process of its own and loads what a task needs when it first runs."""
 
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator]:
         ray = self.ray

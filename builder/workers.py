@@ -246,10 +246,9 @@ class WorkerPool:
     ``mapper(ahead)`` gives an ordered map with at most ``ahead`` tasks in flight and no round barrier.
     A worker that dies raises :class:`TaskError` at once (``multiprocessing.Pool`` would wait forever)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, setup: Callable[[], None] | None = None):
         self.workers = workers
-        self.pool = new_pool(workers) if workers > 1 else None  # every worker forked now
-        self._background: list = []  # calls started by each_worker, kept so their failures are not lost silently
+        self.pool = new_pool(workers, setup) if workers > 1 else None  # every worker forked now, setup() run in each
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -261,13 +260,6 @@ class WorkerPool:
             self.pool.shutdown(wait=True)
         else:
             kill_pool(self.pool)
-
-    def each_worker(self, func: Callable[[], Any]) -> None:
-        """Start ``func()`` once per worker and return at once (nothing without worker processes). While the
-        workers are idle anyway (the dedup stage loads its compiled kernels in them while this process finds
-        candidate pairs), the first real task is not the one that pays for it."""
-        if self.pool is not None:
-            self._background = [self.pool.submit(func) for _ in range(self.workers)]
 
     def mapper(self, ahead: int) -> Callable[[Callable, Iterable], Iterator] | None:
         pool = self.pool

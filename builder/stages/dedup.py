@@ -47,6 +47,15 @@ def load_kernels() -> None:
     warm()
 
 
+def load_kernels_aside() -> None:
+    """Each worker's setup: load the compiled kernels in a thread while the worker sketches. The sketch leaves
+    some of the CPU idle (waiting for batches, writing its store), and loading them once sketching was done put
+    0.8 s on the stage's critical path; a worker that needs them before they are in waits at the import."""
+    import threading
+
+    threading.Thread(target=load_kernels, daemon=True, name="dedup-kernels").start()
+
+
 class DedupStage(Stage):
     name = "dedup"
     needs = ("corpus",)
@@ -83,8 +92,9 @@ class DedupStage(Stage):
         seconds: dict[str, float] = {}  # the stage's own steps, next to the engine's (report table "timings")
         executor = executor_for(self.build)  # this machine's pool or a Ray cluster ([build] executor)
         workers = executor.workers
-        pool = executor.pool()  # killed on any exit: Ctrl-C or a dead worker never hangs the stage
         kernels = s.near and s.verify  # the compiled verification loops (numba, cached next to their module)
+        # killed on any exit: Ctrl-C or a dead worker never hangs the stage
+        pool = executor.pool(load_kernels_aside if kernels else None)
         dd = MinHashDeduper(s, store_dir=store, batch_size=self.settings["batch_size"], mapper=pool.mapper(2 * workers + 1),
                             collapse_exact=self.settings["exact"], driver_max_edges=self.settings["driver_max_edges"])
         with pool:
@@ -97,12 +107,6 @@ class DedupStage(Stage):
                         published.extend(df["published"].to_list())
                         paths.extend(df["path"].to_list())
                         yield Utf8Batch.from_series(df["text"])  # no str per text, here or in the pickle
-                    # the workers verify: they load the compiled kernels (0.8 s each) as soon as the last sketch task
-                    # is handed out, so a worker done with its last batch loads them while the other finishes (this
-                    # process loading them before forking put them on the critical path). Without worker processes,
-                    # or on Ray, verification loads them at its first call
-                    if kernels:
-                        pool.each_worker(load_kernels)
 
                 dd.add(texts())
                 ctx.log(f"{dd.count} documents sketched; {s.describe()}")
