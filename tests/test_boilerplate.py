@@ -1223,3 +1223,11 @@ def test_batch_26_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+def test_a_service_account_lookup_under_the_piece_goes_but_a_report_of_one_stays():
+    end = "🔍 想查某本书在哪个书架？关注“筠江市图书馆”微信服务号，回复书名即可查询。"
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+    body = "不少读者关注“筠江市图书馆”微信服务号后，会在后台留言推荐想读的新书。"
+    assert clean("\n".join([P1, P2, P3, body]), link_pages=True)[0].endswith(body)

@@ -802,3 +802,23 @@ def test_faq_turns_under_a_product_launch_are_not_a_reporters_questions():
     assert Article(launch).get("qa_turns") and Article(launch).get("interview_questions") is None
     talk = dict(launch, id="talk", title="专访远岫科技总经理林澈：让中小工厂用得起视觉质检")
     assert Article(talk).get("interview_questions").count("\n") == 2
+
+
+def test_a_reordering_exercise_is_not_made_from_an_article_with_subheadings():
+    """Blind round 26: five book reviews whose titles were headings, shuffled without them, have no order to restore."""
+    from builder.stages.templates.derivations.exercises import _in_order
+
+    text = "\n".join(["本期为读者推荐四本新书。", "《一粒种子的远行》", "植物学者用通俗的笔调讲了种子如何搬家。",
+                      "《老城门下》", "几位退休教师历时五年走访整理了老城的街巷。", "《慢慢学会做饭》", "作者收录了四十道家常菜。",
+                      "以上新书已在一楼新书展示区上架。"])
+    assert _in_order(Article({"id": "books", "title": "新书速递", "text": text})) is None
+
+
+def test_a_classification_item_gives_the_categories_to_choose_from(tmp_path):
+    genres = load_genres(GENRES)
+    text = ("3月18日上午，江城地铁5号线南延段正式开通试运营，沿线8座新车站同步启用，市民乘坐地铁出行更加方便。\n"
+            "南延段全长12.6公里，开通后沿线居民到市中心的通勤时间缩短20分钟，公交接驳线路同步调整。\n"
+            "市轨道交通集团表示，试运营期间将加密早晚高峰发车班次，保障乘客出行安全。")
+    a = Article({"id": "metro", "title": "江城地铁5号线南延段开通试运营", "text": text}, topic_of=genres.topic)
+    choices = a.get("topic_choices")
+    assert a.get("topic") in choices.split("、") and "交通出行" in choices and "教育" in choices

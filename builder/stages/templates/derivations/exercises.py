@@ -145,6 +145,8 @@ def _reorder_paragraphs(a: Article):
     the written-pages build found captions shuffled into the answer and subheadings placed anywhere: neither has
     an order of its own to restore). Not :func:`whole_paragraph`: its cut-sentence test refuses a paragraph that
     opens 与往年不同的是, which a reordering exercise can stand on."""
+    if any(kind == "heading" for kind, _ in a.blocks):  # its paragraphs without their headings lose their order
+        return None
     paras = a.paragraphs
     return paras if 4 <= len(paras) <= 10 and all(PARAGRAPH_END.search(p.strip()) for p in paras) else None
 

@@ -68,6 +68,14 @@ def _tags(a: Article):
     return "、".join(f"#{t}" for t in tags[:6]) if len(tags) >= 3 else None
 
 
+@derivation("topic_choices", "the event categories to choose from (genres.toml topics), joined by 、")
+def _topic_choices(a: Article):
+    # a classification asked without its categories has no one right answer (blind round 26: 经济贸易 for a company's
+    # results, 灾害应急 for a donation report, each defensible and neither what a reader would have picked)
+    topics = getattr(getattr(a._topic_of, "__self__", None), "topics", None)
+    return "、".join(t.name for t in topics) if topics else None
+
+
 @derivation("topic", "the event category from genres.toml topics (交通, 教育 …)")
 def _topic(a: Article):
     if a._topic_of is None:
