@@ -1231,3 +1231,39 @@ def test_a_service_account_lookup_under_the_piece_goes_but_a_report_of_one_stays
     assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
     body = "不少读者关注“筠江市图书馆”微信服务号后，会在后台留言推荐想读的新书。"
     assert clean("\n".join([P1, P2, P3, body]), link_pages=True)[0].endswith(body)
+
+
+@pytest.mark.parametrize("line,family", [
+    ("▲ 除夕傍晚，“岑港拖12”号船员在船上包饺子。", "photo"), ("▲ 签约仪式现场。（融媒记者 黄诗涵 摄）", "photo"),
+    ("（本文根据卢晓芳教练11月的直播课内容整理）", "edition"), ("本报评论员", "credit"),
+    ("庾氏后人·明远 2025-12-07", "comments"),
+])
+def test_batch_28_29_captions_notes_bylines_and_commenters_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "⚠ 免责声明：本文仅为科普，不能代替执业兽医的面诊和诊断",
+    "※ 为保护客户隐私，文中客户姓名均为化名。",
+    "【安全提示】本文内容仅供学员参考，实际操作以考场规定和教练指导为准。",
+])
+def test_batch_28_29_disclaimers_and_name_notes_under_the_piece_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+def test_batch_28_29_a_counted_comments_heading_and_an_emoji_reading_list_open_the_tail():
+    for heading in ("族人留言（2）", "📖 延伸阅读："):
+        out, removed = clean("\n".join([P1, P2, P3, heading, "· 猫咪一天该喝多少水？一张表算清楚"]), link_pages=True)
+        assert out == "\n".join([P1, P2, P3]) and len(removed) == 2
+
+
+@pytest.mark.parametrize("line", [
+    "▲ 第二，出现“解冻”“验证”等字样的短信一律不要点击其中的链接。",
+    "本报评论员在文中提出，城市更新要先问居民的意见。",
+    "文中提到的几位老人，如今都已年过八旬。",
+])
+def test_batch_28_29_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)
