@@ -822,3 +822,10 @@ def test_a_classification_item_gives_the_categories_to_choose_from(tmp_path):
     a = Article({"id": "metro", "title": "江城地铁5号线南延段开通试运营", "text": text}, topic_of=genres.topic)
     choices = a.get("topic_choices")
     assert a.get("topic") in choices.split("、") and "交通出行" in choices and "教育" in choices
+
+
+def test_a_headline_from_a_lead_may_not_add_a_word_jieba_cannot_tag():
+    lead = "近日，我校化学与化工学院储能材料团队在钠离子电池低温电解液研究方面取得新进展。相关成果发表在学术期刊上。"
+    p = checks.check_item("headline", "只看导语，拟一个标题。", lead, "我校团队研发出可低温快充的钠离子电池电解液", True)
+    assert p and p[0] == "output_not_in_input"
+    assert checks.check_item("headline", "只看导语，拟一个标题。", lead, "我校团队钠离子电池低温电解液研究取得新进展", True) is None
