@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from builder.config import load_config, parse_config
@@ -64,3 +66,30 @@ def test_the_readme_config_example_is_valid(tmp_path):
     block = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
     cfg = parse_config(block, tmp_path / "build.toml")
     assert cfg.stage("corpus")["crawl"]["feeds"] and cfg.stage("llm")["base_url"]
+
+
+def test_init_writes_the_schema_defaults_of_the_cleaning_settings(tmp_path):
+    """A new project starts from the tuned limits (the repeated n-gram limit is 0.5: official phrasing repeats)."""
+    import json
+    import tomllib
+
+    from builder.init import write_init
+
+    cfg = tomllib.loads(write_init(tmp_path / "p").read_text(encoding="utf-8"))
+    root = Path(__file__).resolve().parents[1]
+    schema = json.loads((root / "schemas" / "config" / "corpus.schema.json").read_text(encoding="utf-8"))
+
+    def defaults(node):  # every property default under the schema's "clean" object
+        if isinstance(node, dict):
+            if "clean" in node.get("properties", {}):
+                return {k: v.get("default") for k, v in node["properties"]["clean"]["properties"].items()}
+            for v in node.values():
+                found = defaults(v)
+                if found:
+                    return found
+        return None
+
+    want = defaults(schema)
+    assert want and cfg["corpus"]["clean"]
+    for key, value in cfg["corpus"]["clean"].items():
+        assert value == want[key], key

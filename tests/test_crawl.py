@@ -522,3 +522,18 @@ def test_crawl_real_news_pages(realdata, tmp_path):
     assert len(real) >= len(pages) * 0.8, [r["path"] + " " + r["reason"] for r in rejected]
     people = next(d for d in real if d["path"].endswith("people_1.html"))
     assert people["title"] and len(people["text"]) > 200
+
+
+def test_a_chinese_page_sent_with_a_latin1_header_is_read_as_chinese():
+    from builder.stages.corpus.crawl_feeds import decode_html, decode_xml
+
+    page = ("<html><head><title>河湾镇首届乡村篮球联赛开赛</title></head><body><p>5月10日晚，河湾镇首届乡村篮球联赛在镇文体广场开幕，"
+            "二十四支村队将在一个月里同场竞技。</p></body></html>")
+    text, how = decode_html(page.encode("gbk"), "text/html; charset=ISO-8859-1")
+    assert "河湾镇首届乡村篮球联赛" in text and "overruled" in how
+    french = "<html><body><p>Le café de la gare ouvre à sept heures, été comme hiver.</p></body></html>"
+    text, how = decode_html(french.encode("latin-1"), "text/html; charset=ISO-8859-1")
+    assert "café" in text and "overruled" not in how
+    feed = ('<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><title>河湾镇新闻</title>'
+            '<item><title>河湾镇首届乡村篮球联赛开赛，二十四支村队同场竞技</title></item></channel></rss>')
+    assert "河湾镇新闻" in decode_xml(feed.encode("gbk"), None)

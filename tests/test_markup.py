@@ -147,3 +147,11 @@ def test_layout_table_cells_of_a_web_page_become_plain_lines_and_data_tables_sta
     assert out.split("\n") == ["", "现在位置： 首页 >> 东区新闻 >> 正文", "青川市今年新建社区食堂四十二家。", "| 指标 | 数值 |", "| 食堂 | 42 |"]
     assert counts["layout_cell"] == 3
     assert normalize_markup("| 青川 |", "md", {}) == "| 青川 |"  # only extracted web pages have layout tables
+
+
+@pytest.mark.parametrize("value", [42, 3.5])
+def test_a_number_in_the_text_field_is_rejected_with_a_type_reason_but_a_numeric_date_stays(value):
+    raw = record_to_raw({"content": value}, {}, "jsonl", "#L9")
+    assert not isinstance(raw, RawDoc) and raw.reason == "text_field_type" and "number" in raw.detail and "L9" in raw.detail
+    ok = record_to_raw({"content": PARA, "published": 20260314}, {}, "jsonl", "#L10")
+    assert isinstance(ok, RawDoc)

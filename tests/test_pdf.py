@@ -279,3 +279,12 @@ def test_rows_from_loose_character_boxes_hold_a_tables_labels_and_figures_togeth
     assert ["指标", "2023年", "2024年"] in [r[:3] for r in rows]
     assert ["社零总额（万亿元）", "47.1", "48.8"] in [r[:3] for r in rows]
     assert ["餐饮", "1260", "32%"] in [r[-3:] for r in rows]
+
+
+def test_a_blank_line_or_an_indent_starts_a_new_paragraph_even_after_a_full_line():
+    full = "市政府今天召开新闻发布会介绍今年上半年全市经济运行情况和下半年重点工作安排记者从会上了解到今年"
+    indented = join_pdf_lines("\n".join([full, full, "\u3000\u3000" + full, full + "。"]))
+    assert indented == full * 2 + "\n\n" + full * 2 + "。"  # the previous line runs full width and ends no sentence
+    blank = join_pdf_lines("\n".join([full, full, "", full, full + "。"]))
+    assert blank == full * 2 + "\n\n" + full * 2 + "。"
+    assert join_pdf_lines("\n".join([full, full, full + "。"])) == full * 3 + "。"  # no indent, no blank: one paragraph

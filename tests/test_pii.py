@@ -51,3 +51,14 @@ def test_push_scan_finds_what_masking_missed_by_its_own_detection(monkeypatch):
     monkeypatch.setattr(pii, "EMAIL", __import__("re").compile(r"(?!x)x"))
     out, counts = pii.mask(text)
     assert "email" not in counts and pii.scan(out) == {"email": ["a.b@example.com"]}
+
+
+def test_push_scan_finds_accounts_and_ids_without_the_masking_patterns(monkeypatch):
+    import re
+
+    text = "有问题加我QQ同号 12345678，或者微信同号 lanjiang_88，身份证 110105194912310021"  # check digit wrong on purpose
+    for name in ("QQ", "WECHAT", "ID_NUMBER"):  # masking's patterns broken: the scan does not use them
+        monkeypatch.setattr(pii, name, re.compile(r"(?!x)x"))
+    found = pii.scan(text)
+    assert found["qq"] == ["12345678"] and found["wechat"] == ["lanjiang_88"] and found["id_number"] == ["110105194912310021"]
+    assert pii.scan("QQ音乐的会员价格下调，微信支付也有活动。") == {}

@@ -129,7 +129,8 @@ def mask(text: str) -> tuple[str, dict[str, int]]:
 
 def scan(text: str) -> dict[str, list[str]]:
     """PII still present in a text, by kind, found independently of ``mask``'s patterns: every digit run is
-    checked as an ID (stdnum), a card (Luhn) and a phone (phonenumbers); every @ as an address."""
+    checked as an ID (stdnum, or a birth date in its place), a card (Luhn) and a phone (phonenumbers); every @ as
+    an address; an account id in a window after a QQ or WeChat word."""
     found: dict[str, list[str]] = {}
     if not text:
         return found
@@ -143,7 +144,7 @@ def scan(text: str) -> dict[str, list[str]]:
         if len(digits) == 18 and re.fullmatch(r"\d{17}[\dXx]", digits):
             from stdnum.cn import ric
 
-            if ric.is_valid(digits.upper()) or ID_NUMBER.fullmatch(digits):
+            if ric.is_valid(digits.upper()) or _birth_date_ok(digits[6:14]):  # a wrong check digit is still an ID
                 add("id_number", run)
                 continue
         if digits.isdigit() and digits[0] in "3456" and _luhn_ok(digits):
@@ -155,7 +156,27 @@ def scan(text: str) -> dict[str, list[str]]:
                 add(kind, m.group(0).strip())
     for m in re.finditer(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", text):
         add("email", m.group(0))
-    for kind, pattern in (("qq", QQ), ("wechat", WECHAT)):
-        for m in pattern.finditer(text):
-            add(kind, m.group(1))
+    # account ids by a window after their context word, not masking's anchored patterns: 加我QQ 12345678, 微信同号 abc_123
+    for kind, word, account in (("qq", _SCAN_QQ, r"(?<!\d)[1-9]\d{4,11}(?!\d)"),
+                                ("wechat", _SCAN_WECHAT, r"(?<![A-Za-z0-9_-])[A-Za-z][-_A-Za-z0-9]{5,19}(?![A-Za-z0-9_-])")):
+        for m in word.finditer(text):
+            a = re.search(account, text[m.end() : m.end() + SCAN_WINDOW + 20])
+            if a and a.start() <= SCAN_WINDOW:  # the account starts within the window after the word
+                add(kind, a.group(0))
     return found
+
+
+SCAN_WINDOW = 12  # characters after a QQ or WeChat word in which the push scan looks for the account
+_SCAN_QQ = re.compile(r"(?i)(?<![A-Za-z])(QQ|扣扣|企鹅号)")
+_SCAN_WECHAT = re.compile(r"(?i)(?<![A-Za-z])(微信|薇信|威信|V信|vx|wx|weixin|wechat)(?![A-Za-z])")
+
+
+def _birth_date_ok(yyyymmdd: str) -> bool:
+    """Digits 7-14 of an 18-digit ID are a birth date (the push scan's own test, not masking's ID pattern)."""
+    import datetime
+
+    try:
+        born = datetime.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= datetime.date.today().year

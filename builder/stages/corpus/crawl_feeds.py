@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urljoin
 
-from .decode import DecodeError, decode, declared_codec
+from .decode import DecodeError, decode, declared_codec, distrust_latin
 from .extract import html_to_text, parse_date
 
 XML_DECL = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
@@ -40,6 +40,9 @@ def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
     """Decode a page: the HTTP header's charset, else the meta tag, else detection. (text, how)."""
     declared = header_charset(content_type)
     if declared:
+        better = distrust_latin(body, declared)  # a Chinese page sent as "charset=ISO-8859-1" (a server default)
+        if better is not None:
+            return better.text, f"header:{declared}:overruled:{better.encoding}"
         try:
             return body.decode(declared), f"header:{declared}"
         except UnicodeDecodeError:
@@ -51,6 +54,9 @@ def decode_xml(body: bytes, content_type: str | None) -> str:
     """Decode a feed or sitemap: header charset, XML declaration, then detection."""
     for name in (header_charset(content_type), codec(m.group(1).decode()) if (m := XML_DECL.search(body[:512])) else None):
         if name:
+            better = distrust_latin(body, name)
+            if better is not None:
+                return better.text
             try:
                 return body.decode(name)
             except UnicodeDecodeError:

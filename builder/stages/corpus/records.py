@@ -217,11 +217,14 @@ def record_to_raw(record: dict[str, Any], fields: dict[str, str], fmt: str, suff
     """Map one record to a RawDoc through the field mapping, or say why it has no usable text.
 
     The text field may be a string or a list of paragraphs (joined with blank lines); an object or a list
-    of non-strings is rejected as ``text_field_type``. Metadata fields that are not text are dropped."""
+    of non-strings, and a number, are rejected as ``text_field_type``. Metadata fields that are not text are dropped."""
     want = fields.get("text", "text/content")
     counts = record.pop(COUNTS_FIELD, None) if COUNTS_FIELD in record else None
+    value = pick(record, fields, "text")
     try:
-        text = value_text(pick(record, fields, "text"), want)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:  # (NaN is a null)
+            raise FieldTypeError(f"field '{want}' is a number ({value!r}), not text")  # metadata numbers stay text
+        text = value_text(value, want)
     except FieldTypeError as exc:
         return UnreadableFile("text_field_type", f"record {suffix[1:]}: {exc}")
     if not text or not text.strip():
