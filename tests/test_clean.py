@@ -208,3 +208,16 @@ def test_a_bad_step_entry_is_a_one_line_config_error(entry, says):
     with pytest.raises(ConfigError) as err:
         configured_steps(dict(DEFAULTS, steps=["markup", entry]))
     assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_commentary_byline_removed_from_the_text_becomes_the_author():
+    from builder.stages.corpus.clean import Cleaner
+    from builder.stages.corpus.extract import RawDoc
+
+    body = ("营商环境是一个地方的“软实力”，也是企业用脚投票的“风向标”。把这件事办好，既要有登高望远的谋划，更要有久久为功的韧劲。\n"
+            "优化营商环境没有“完成时”，只有“进行时”。这几年，我省在压缩审批时限上下了不少功夫，但也要清醒看到，一些地方仍存在中梗阻。\n"
+            "营商环境只有更好，没有最好。只要一项一项抓落实，一年接着一年干，就一定能让更多企业安心扎根、放心发展。")
+    raw = RawDoc(text="本报评论员\n" + body, title="让营商环境“优”无止境", format="html")
+    cleaner = Cleaner(dict(DEFAULTS))
+    text, dropped = cleaner(raw, {})
+    assert dropped is None and "本报评论员" not in text and raw.author == "本报评论员"

@@ -829,3 +829,10 @@ def test_a_headline_from_a_lead_may_not_add_a_word_jieba_cannot_tag():
     p = checks.check_item("headline", "只看导语，拟一个标题。", lead, "我校团队研发出可低温快充的钠离子电池电解液", True)
     assert p and p[0] == "output_not_in_input"
     assert checks.check_item("headline", "只看导语，拟一个标题。", lead, "我校团队钠离子电池低温电解液研究取得新进展", True) is None
+
+
+def test_an_institutions_own_voice_is_no_feature_or_commentary_answer():
+    assert checks.institution_voice("走进我馆二楼，一只南宋青瓷碗静静躺在展柜里。欢迎在后台留言告诉我们。") == "我馆"
+    assert checks.institution_voice("我院院长表示，明年将新增两个病区。") == "我院"
+    for text in ("本报记者来到现场，看到工人们正在抢修。", "我市今年新增绿地120公顷。", "本行业的从业者普遍面临转型。"):
+        assert checks.institution_voice(text) is None

@@ -121,6 +121,10 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
                                 cand.get("dateline", ""), cand.get("article_text", ""))
     if problem:
         return problem[0], f"{sub.id}: {problem[1]}"
+    if sub.family == "观点创作":
+        voice = checks.institution_voice(cand["output"] or "")
+        if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write
+            return "institution_voice", f"{sub.id}: the answer speaks as the publishing institution ({voice!r})"
     if sub.check == "qa":  # the question is in the instruction: every phrasing that may be drawn must ask a question the answer addresses
         asks = [good and checks.question_problem(checks.question_of(p, cand["input"]), cand["output"] or "") is None
                 for p, good in zip(cand["phrasings"], cand["phrasing_ok"])]
