@@ -221,3 +221,18 @@ def test_a_commentary_byline_removed_from_the_text_becomes_the_author():
     cleaner = Cleaner(dict(DEFAULTS))
     text, dropped = cleaner(raw, {})
     assert dropped is None and "本报评论员" not in text and raw.author == "本报评论员"
+
+
+def test_repeated_ngram_share_hashed_in_numpy_equals_the_string_reference():
+    import random
+
+    from builder.text.quality import dup_ngram_ratio, dup_ngram_ratio_reference
+
+    rnd = random.Random(7)
+    sentences = ["今年夏粮收购进度已经过半。", "国家粮食和物资储备局有关负责人表示，今年收购价格总体平稳。", "据了解，各地已启动预案。",
+                 "A股今日收涨 1.2%，成交额 9000 亿元。", "😀表情与𠀀扩展字也算字符。"]
+    for _ in range(500):
+        text = "\n".join("".join(rnd.choice(sentences) for _ in range(rnd.randint(1, 6))) for _ in range(rnd.randint(1, 4)))
+        for n in (5, 10):
+            assert dup_ngram_ratio(text, n) == pytest.approx(dup_ngram_ratio_reference(text, n), abs=1e-12)
+    assert dup_ngram_ratio("", 10) == 0.0 and dup_ngram_ratio("独一无二的一句话没有任何重复的片段出现在这里", 5) == 0.0
