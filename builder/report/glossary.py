@@ -63,6 +63,8 @@ REASONS: dict[str, str] = {
     "question_malformed": "the question is not a well-formed Chinese question",
     "stated_length_exceeded": "the answer is longer than the length the instruction states",
     "headline_clickbait": "the headline baits (美女, 竟然, 震惊, !!) rather than tells the news",
+    "headline_is_label": "the headline files the text (关于…的通知, …政策解读, …服务指南) rather than tells its news",
+    "institution_voice": "an opinion-writing answer speaks as the publishing institution (我馆, 本公司): its own post, not an article to learn",
     "input_is_digest": "the input is a digest of several items (company A：… company B：…), not one report to headline",
     "subject_is_outlet": "the 5W subject is the outlet of the dateline, not who acted",
     "timeline_out_of_order": "the timeline's dates are not in order",
