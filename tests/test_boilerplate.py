@@ -1277,3 +1277,29 @@ def test_batch_28_29_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+@pytest.mark.parametrize("line", ["工人在恒钧动力新产线上巡检设备。 阎菲 摄", "▲ 傍晚，郑海平在灯塔顶层擦拭透镜。许澜 摄",
+                                  "图为消防官兵用喷雾水枪稀释泄漏的一甲胺。张东清摄"])
+def test_batch_30_31_a_caption_closed_by_its_photographer_is_furniture_anywhere(line):
+    assert family_inside(line) == "photo"
+
+
+@pytest.mark.parametrize("end", [
+    "* 本文仅代表作者个人观点，不代表望舒观察立场。", "枕石，专栏作者，前中学语文教师", "喜欢这篇文章？欢迎订阅枕石专栏，每周四更新。",
+    "【晚报热线】如果您身边也有平凡而温暖的故事，欢迎拨打热线告诉我们。",
+    "温馨提示：各地医保政策可能有所调整，具体以就医地和参保地医保部门公布的为准。",
+])
+def test_batch_30_31_a_columns_closing_lines_go(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and [line for _, line in removed] == [end]
+
+
+@pytest.mark.parametrize("line", [
+    "她在给老人量完血压后说，今年村里的慢性病随访率提高了不少，明年还想把体检做得更细。",
+    "喜欢这份工作吗？老周笑了笑，说干了三十年，早就离不开了。",
+])
+def test_batch_30_31_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+    out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
+    assert out.endswith(line)
