@@ -836,3 +836,18 @@ def test_an_institutions_own_voice_is_no_feature_or_commentary_answer():
     assert checks.institution_voice("我院院长表示，明年将新增两个病区。") == "我院"
     for text in ("本报记者来到现场，看到工人们正在抢修。", "我市今年新增绿地120公顷。", "本行业的从业者普遍面临转型。"):
         assert checks.institution_voice(text) is None
+
+
+def test_an_opinion_pieces_genre_label_is_not_part_of_its_headline():
+    text = ("课外补习越演越烈，家长焦虑，孩子疲惫。要让孩子走出补习竞赛，学校先要把课上好，把作业设计好。\n"
+            "我们应当看到，补习热的根子在课堂。课上讲透了，课后自然少了补的理由。\n"
+            "学校不能把教学任务推给家庭，更不能把评价交给补习班。")
+    a = Article({"id": "ed", "title": "社论：让孩子走出“补习竞赛”，学校要先把课上好", "text": text})
+    assert a.get("title") == "让孩子走出“补习竞赛”，学校要先把课上好"
+    b = Article({"id": "ed2", "title": "评论：好", "text": text})  # too short without the label: kept whole
+    assert b.get("title") in ("评论：好", None)
+
+
+def test_a_qa_answer_told_as_the_authors_own_story_is_counted_as_first_person():
+    assert checks.first_person("我就专门拍了一期切菜声的视频，结果播放量是我所有视频里最高的。") == 2
+    assert checks.first_person("我们建议新手先固定更新时间，我国短视频用户已超过十亿。") == 0

@@ -157,6 +157,12 @@ LABEL_HEADLINE = re.compile(r"^关于.{2,60}的(公告|通告|通知|通报|决�
 INSTITUTION_SELF = re.compile(r"(?:我|本)(?:馆|院|校|行|园|局|站|所|厅|委|中心|公司|协会|学会)(?!业|我素)")  # (本行业, 我行我素)
 
 
+def first_person(text: str) -> int:
+    """How often a text says 我 of its author (not 我们, 我国, 我市 …): an answer to a reader's question that tells the
+    author's own experience (blind round 28: 我就专门拍了一期…播放量最高) is the post it was cut from, not advice."""
+    return len(re.findall(r"我(?![们国省市县区乡镇校院馆行局司厅部委])", text))
+
+
 def institution_voice(output: str) -> str | None:
     """The first self-reference of a publishing institution in an answer that should read as an article, or None."""
     m = INSTITUTION_SELF.search(output)

@@ -12,12 +12,18 @@ from .core import Article, derivation
 TITLE_TAG = re.compile(r"\s*[（(](?:组?图|多图|视频|图文|附视频|附图|高清组图|实录)[）)]\s*$")  # a portal's media tag, not the headline
 
 
+GENRE_LABEL = re.compile(r"^\s*(?:社论|本报社论|评论员文章|本报评论员|特约评论员|时评|快评|短评|锐评|评论|述评)\s*[：:|｜]\s*")
+
+
 @derivation("title", "the article's own title")
 def _title(a: Article):
     t = TITLE_TAG.sub("", tk.chinese_quotes(tk.clean_residue(a.doc.get("title") or ""))).strip()  # 龙湖"暗伤" -> 龙湖“暗伤”
     column = tk.column_label(t)
     if column:  # 棱镜|…, 【资讯汇总】…, #（关注夏收）（3）…: the outlet's column, not the headline
         t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜:：\s]{2,6}\s*[|｜])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
+    # a genre label in front of an opinion piece's headline (社论：让孩子走出…, blind round 28): the page files it, the
+    # headline does not say it (the router reads the document's own title, label included)
+    t = GENRE_LABEL.sub("", t, count=1) if len(GENRE_LABEL.sub("", t, count=1)) >= 6 else t
     if not 4 <= len(t) <= 60:
         return None
     body = a.get("body") or ""
