@@ -1303,3 +1303,20 @@ def test_batch_30_31_body_sentences_like_the_new_rules_stay(line):
     assert family_inside(line) is None
     out, _ = clean("\n".join([P1, P2, P3, line]), link_pages=True)
     assert out.endswith(line)
+
+
+def test_a_familys_required_words_never_hide_a_line_its_patterns_match():
+    """``requires`` only skips lines none of the family's patterns could match: checked on every labelled line start."""
+    import re
+    import tomllib
+
+    data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    labels = tomllib.loads((ROOT / "bench" / "corpus" / "pages_written" / "labels.toml").read_text(encoding="utf-8"))
+    lines = {line for page in labels.values() for key in ("furniture", "body") for line in page.get(key, [])}
+    lines |= {"免责声明：本文仅供参考", "理财非存款，产品有风险，投资须谨慎", "文中人物均为化名。"}
+    guarded = [spec for spec in data.values() if spec.get("requires")]
+    assert guarded
+    for spec in guarded:
+        full = re.compile("|".join(f"(?:{p})" for p in spec["patterns"]))
+        needs = re.compile(spec["requires"])
+        assert not [line for line in lines if full.search(line) and not needs.search(line)]

@@ -241,12 +241,29 @@ def promo_family(s: str) -> str | None:
     return None
 
 
+class _Guarded:
+    """A family's patterns behind a test for words one of them must contain (``requires`` in the rules file): the
+    disclaimer family's long alternation took 40% of the boilerplate step on long article lines that say none of
+    声明, 风险, 转载, 仅 …; a line that has one goes through the patterns as before."""
+
+    def __init__(self, compiled: re.Pattern, requires: re.Pattern):
+        self.compiled, self.requires, self.pattern = compiled, requires, compiled.pattern
+
+    def search(self, s: str):
+        return self.compiled.search(s) if self.requires.search(s) else None
+
+    def match(self, s: str):
+        return self.compiled.match(s) if self.requires.search(s) else None
+
+
 @lru_cache(maxsize=4)
 def load_rules(path: str = str(RULES_FILE)) -> dict:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     rules = {"line": [], "edge": [], "tail": None, "min_body_chars": 200}
     for family, spec in data.items():
         pattern = re.compile("|".join(f"(?:{p})" for p in spec["patterns"]))
+        if spec.get("requires"):  # words one of which every pattern of the family needs: a cheap test first
+            pattern = _Guarded(pattern, re.compile(spec["requires"]))
         if spec["where"] == "tail":
             rules["tail"] = pattern
             rules["min_body_chars"] = int(spec.get("min_body_chars", 200))
