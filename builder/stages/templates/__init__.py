@@ -125,9 +125,9 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
         voice = checks.institution_voice(cand["output"] or "")
         if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write
             return "institution_voice", f"{sub.id}: the answer speaks as the publishing institution ({voice!r})"
-    if sub.check == "qa" and checks.first_person(cand["output"] or "") >= 2:  # 我就专门拍了一期…: a blogger's own story
-        return "first_person_answer", f"{sub.id}: the answer tells the author's own experience (我…), not advice to the asker"
     if sub.check == "qa":  # the question is in the instruction: every phrasing that may be drawn must ask a question the answer addresses
+        if checks.first_person(cand["output"] or "") >= 2:  # 我就专门拍了一期…: a blogger's own story
+            return "first_person_answer", f"{sub.id}: the answer tells the author's own experience (我…), not advice to the asker"
         asks = [good and checks.question_problem(checks.question_of(p, cand["input"]), cand["output"] or "") is None
                 for p, good in zip(cand["phrasings"], cand["phrasing_ok"])]
         cand["phrasing_ok"] = asks  # at least the first passed above

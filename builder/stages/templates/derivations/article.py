@@ -23,7 +23,8 @@ def _title(a: Article):
         t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜:：\s]{2,6}\s*[|｜])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
     # a genre label in front of an opinion piece's headline (社论：让孩子走出…, blind round 28): the page files it, the
     # headline does not say it (the router reads the document's own title, label included)
-    t = GENRE_LABEL.sub("", t, count=1) if len(GENRE_LABEL.sub("", t, count=1)) >= 6 else t
+    unlabelled = GENRE_LABEL.sub("", t, count=1)
+    t = unlabelled if len(unlabelled) >= 6 else t
     if not 4 <= len(t) <= 60:
         return None
     body = a.get("body") or ""
