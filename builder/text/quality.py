@@ -50,17 +50,19 @@ def check_dup_lines(text: str, max_ratio: float):
 def dup_ngram_ratio(text: str, n: int) -> float:
     """Share of characters covered by character n-grams that occur more than once (no whitespace).
 
-    The n-grams are hashed in numpy, all positions at once, by the dedup stage's shingle hash
-    (:func:`builder.text.minhash.sketch.positional_hashes`): the same grams as :func:`dup_ngram_ratio_reference`,
-    1.8x faster on generated articles."""
+    The n-grams are hashed in numpy, all positions at once (a 64-bit polynomial hash of the code points: the same
+    grams as :func:`dup_ngram_ratio_reference`). Not the dedup engine's ``positional_hashes``: importing it would make
+    the corpus stage's code fingerprint, and so its freshness, depend on the dedup engine."""
     import numpy as np
-
-    from .minhash.sketch import positional_hashes
 
     s = _SPACE.sub("", text)
     if len(s) < n * 2:
         return 0.0
-    h = positional_hashes(np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), n)
+    cp = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    h = np.zeros(len(cp) - n + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * np.uint64(0x100000001B3) + cp[k : k + len(h)]
     _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
     if counts.max() == 1:  # the common case: nothing repeats
         return 0.0
