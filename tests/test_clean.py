@@ -236,3 +236,23 @@ def test_repeated_ngram_share_hashed_in_numpy_equals_the_string_reference():
         for n in (5, 10):
             assert dup_ngram_ratio(text, n) == pytest.approx(dup_ngram_ratio_reference(text, n), abs=1e-12)
     assert dup_ngram_ratio("", 10) == 0.0 and dup_ngram_ratio("独一无二的一句话没有任何重复的片段出现在这里", 5) == 0.0
+
+
+@pytest.mark.parametrize("text", ["", "abc 123", "青川市公安局昨日通报，破获案件二百一十六起。", "𠀀𪚥兀﨑㐀 mixed ｱ ＡＢＣ",
+                                  "記者從市政府獲悉\n\n第二段　全角空格", "\ud800 lone surrogate 中"])
+def test_han_share_counted_in_numpy_equals_the_regex_count(text):
+    import re
+
+    from builder.text.normalize import cjk_ratio, han_count
+
+    regex = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+    assert han_count(text) == len(regex.findall(text))
+    nonspace = len(text) - sum(text.count(c) for c in " \n\t")
+    assert cjk_ratio(text) == (len(regex.findall(text)) / nonspace if nonspace else 0.0)
+
+
+@pytest.mark.parametrize("text", ["没有需要折叠的字符，标点（全角）保留！", "全角数字１２３和ＡＢＣ", "部首⻄⻔与竖排︵括号︶", "不间断\u00a0空格"])
+def test_fold_skips_texts_without_foldable_characters_and_translates_the_others(text):
+    from builder.text.normalize import _table, fold
+
+    assert fold(text) == text.translate(_table())

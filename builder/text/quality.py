@@ -108,6 +108,8 @@ def garbled_ratio(text: str) -> float:
     several replacement characters)."""
     if "\ufffd\ufffd" in text:
         text = _REPLACEMENT_RUN.sub("\ufffd", text)
+    if not GARBLED.search(text):  # the common case: no damage at all
+        return 0.0
     bad = sum(len(m) for m in GARBLED.findall(text))
     return bad / len(text) if text else 0.0
 
