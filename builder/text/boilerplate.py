@@ -302,14 +302,16 @@ class _Family:
 
 class _LengthTiers:
     """Rules ``(family, pattern, max_len)`` grouped by the line lengths they admit: for a line of n characters, the
-    rules whose max_len is at least n, in their file order, and one alternation of their patterns that says whether
-    any of them can match. Which family matches is still decided rule by rule, in order."""
+    rules whose max_len may be at least n, in their file order, and one alternation of their patterns that says
+    whether any of them can match; which family matches is still decided rule by rule (and by each max_len), in
+    order. Lines up to ``floor`` characters share one tier of every rule: each tier is a regex compiled in every
+    worker, and eight tiers took 0.25 s there, three times the one alternation of them all."""
 
-    def __init__(self, rules: list[tuple[str, Any, int]]):
-        self.limits = sorted({max_len for _, _, max_len in rules})
+    def __init__(self, rules: list[tuple[str, Any, int]], floor: int = 80):
+        self.limits = sorted({max(max_len, floor) for _, _, max_len in rules})
         self.tiers = []
         for limit in self.limits:
-            admitted = [rule for rule in rules if rule[2] >= limit]
+            admitted = [rule for rule in rules if max(rule[2], floor) >= limit]
             self.tiers.append((admitted, re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in admitted))))
 
     def of(self, n: int) -> tuple[list, re.Pattern | None]:
@@ -514,8 +516,8 @@ class BoilerplateRemover:
         bare = _unlisted(s)
         families, any_family = self.line_tiers.of(len(bare))
         if any_family is not None and any_family.match(bare):
-            for family, pattern, _ in families:
-                if pattern.match(bare):
+            for family, pattern, max_len in families:
+                if len(bare) <= max_len and pattern.match(bare):
                     return family
         if self.extra_re is not None and len(s) <= MAX_EXTRA_LINE and self.extra_re.search(s):
             return "extra"

@@ -110,9 +110,11 @@ def _sample(data: bytes, name: str) -> str | None:
         return None
 
 
-# one GB18030 character at a time, so a "?" is seen at the position where it stands
-_GB_UNITS = re.compile(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x81-\xfe][\x40-\x7e\x80-\xfe]|(?P<mark>\?\xa3)|(?P<lost>[\x81-\xfe]\?)|[\x00-\x80]|[\x81-\xff]",
-                       re.S)
+# GB18030 read one character at a time, so a "?" is seen at the position where it stands: a run of characters
+# without a "?" is one match (a four-byte, a two-byte, an ASCII character other than "?", a lone byte not before
+# "?"), then the "?" cases; the same cut as matching unit by unit, with one call per run instead of per character
+_GB_UNITS = re.compile(rb"(?:[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x81-\xfe][\x40-\x7e\x80-\xfe]|[\x00-\x3e\x40-\x80]"
+                       rb"|[\x81-\xfe](?!\?)|\xff)+|(?P<mark>\?\xa3)|(?P<lost>[\x81-\xfe]\?)|\?", re.S)
 
 
 def repair_question_marks(data: bytes) -> tuple[bytes, int, int]:
