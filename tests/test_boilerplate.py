@@ -685,6 +685,12 @@ def test_a_subheading_the_extractor_dropped_between_two_of_its_paragraphs_is_put
     html = f"<div><p>{P1}</p><h3>先看精神，再看体温</h3><p>{P2}</p><h3>相关阅读</h3><div>别处</div><p>{P3}</p></div>"
     assert restore_headings(html, "\n".join([P1, P2, P3])) == "\n".join([P1, "先看精神，再看体温", P2, P3])
     assert restore_headings(html, "\n".join([P1, "先看精神，再看体温", P2, P3])).count("先看精神") == 1
+    # an inline box (相关阅读 and its link) between the paragraph and the heading: the heading still goes back (batch 32)
+    boxed = (f"<div><p>{P1}</p><div class='insert'><span>相关阅读</span><a href='/a.html'>午睡睡多久最合适</a></div>"
+             f"<h3>哪些情况需要警惕？</h3><p>{P2}</p></div>")
+    assert restore_headings(boxed, "\n".join([P1, P2])) == "\n".join([P1, "哪些情况需要警惕？", P2])
+    # not when the paragraph before the heading is not the line above (the heading would land in the wrong place)
+    assert restore_headings(boxed, "\n".join([P2, P1])) == "\n".join([P2, P1])
 
 
 @pytest.mark.parametrize("line,family", [

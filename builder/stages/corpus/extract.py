@@ -480,26 +480,52 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
                   published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
 
 
-# a subheading standing directly between two paragraphs in the markup (nothing else between them)
-_P_HEAD_P = re.compile(r"<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>\s*<(h[2-6])\b[^>]*>(.*?)</\2\s*>"
-                       r"(?=\s*<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>)", re.S | re.I)
+# a subheading directly over a paragraph in the markup, and the paragraphs of the page
+# (a heading's text runs into no other heading or paragraph: a page's unclosed <h2> must not swallow the article)
+_HEAD_P = re.compile(r"<(h[2-6])\b[^>]*>((?:(?!</?(?:h[1-6]|p)\b).)*?)</\1\s*>(?=\s*<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>)",
+                     re.S | re.I)
+_P = re.compile(r"<p\b[^>]*>((?:(?!</p\s*>).)*)</p\s*>", re.S | re.I)
+
+
+_BOX_TAG = re.compile(r"<(/?)(?:div|section|aside|figure|ul|ol|table)\b", re.I)
+
+
+def _closed_boxes(markup: str) -> bool:
+    """Markup between a paragraph and a heading that holds only whole boxes (an inline 相关阅读 card): the heading
+    stands in the paragraph's container, not in a box of its own after it (a quiz under the article: 随堂小测)."""
+    depth = 0
+    for m in _BOX_TAG.finditer(markup):
+        depth += -1 if m.group(1) else 1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def restore_headings(html: str, text: str) -> str:
     """Put back the subheadings the extractor dropped (先看精神，再看体温 between two of its paragraphs; it keeps them
-    on some pages and not on others): a <h2>–<h6> of 2–30 characters that stands directly between two paragraphs in
-    the markup, both of them consecutive lines of the extracted text, goes between them. Nothing else is added."""
+    on some pages and not on others): a <h2>–<h6> of 2–30 characters directly over a paragraph in the markup goes
+    before that paragraph's line when the paragraph before the heading in the markup (a whole inline box such as
+    相关阅读 may stand between them: :func:`_closed_boxes`) is the line above it in the extracted text. Nothing else is
+    added."""
+    import bisect
     import html as htmllib
 
     from ...text.normalize import compare_form
 
-    found = _P_HEAD_P.findall(html)
-    if not found:
+    heads = list(_HEAD_P.finditer(html))
+    if not heads:
         return text
+    paras = list(_P.finditer(html))
+    ends = [m.end() for m in paras]
+    found = []
+    for h in heads:
+        k = bisect.bisect_right(ends, h.start()) - 1
+        if k >= 0 and _closed_boxes(html[ends[k]:h.start()]):
+            found.append((paras[k].group(1), h.group(2), h.group(3)))
     lines = text.split("\n")
     at = {f: i for i, f in reversed(list(enumerate(compare_form(line) for line in lines))) if f}
     inserts: dict[int, str] = {}
-    for before, _, head, after in found:
+    for before, head, after in found:
         raw = " ".join(htmllib.unescape(_TAG.sub("", head)).split())
         form = compare_form(raw)
         if not 2 <= len(form) <= 30 or form in at:
