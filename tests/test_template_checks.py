@@ -851,3 +851,45 @@ def test_an_opinion_pieces_genre_label_is_not_part_of_its_headline():
 def test_a_qa_answer_told_as_the_authors_own_story_is_counted_as_first_person():
     assert checks.first_person("我就专门拍了一期切菜声的视频，结果播放量是我所有视频里最高的。") == 2
     assert checks.first_person("我们建议新手先固定更新时间，我国短视频用户已超过十亿。") == 0
+
+
+OPENING = "清晨六点，梧溪古镇还没醒透，62岁的周德顺已经推开了修表铺的木门。这间铺子他守了三十年，柜台上摆着一把用了十几年的镊子。"
+
+
+@pytest.fixture
+def lac():
+    tk.use_analyser("lac")
+    yield
+    tk.use_analyser("jieba")
+
+
+def test_a_writing_task_shows_the_facts_its_answer_states(lac):
+    from builder.stages.templates.catalog import facts_filter
+
+    block = facts_filter(OPENING)
+    assert block.startswith("\n事实：\n")
+    for fact in ("人物：周德顺", "地点：梧溪古镇", "62岁", "三十年"):
+        assert fact in block, fact
+    assert "十几年" not in block  # a count in passing is no fact to give
+    assert facts_filter("风从河面吹过来，街上一片安静。") == ""  # nothing checkable: no block
+
+
+def test_write_facts_rejects_an_answer_with_a_name_or_figure_the_input_does_not_give(lac):
+    from builder.stages.templates.catalog import facts_filter
+
+    given = "标题：修表匠的三十年" + facts_filter(OPENING)
+    assert checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", given, OPENING, True) is None
+    title_only = "标题：修表匠的三十年"
+    p = checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", title_only, OPENING, True)
+    assert p[0] == "output_adds_facts" and ("周德顺" in p[1] or "62" in p[1] or "梧溪" in p[1])
+    # the plain write check lets the same item through: it only asks that the answer is not the input
+    assert checks.check_item("write", "请为这篇特写写一个场景式开头。", title_only, OPENING, True) is None
+
+
+def test_unstated_facts_include_times_shares_documents_and_familiar_names(lac):
+    text = ("晚上十点，分诊台前还排着七八个人。这是一个普通的周五夜班。据统计，近六成事故发生在高峰，3月下旬起施行《棠城市急救条例》。"
+            "小谭笑着说，向德顺一边把药箱塞进车里一边说，两个人四处看看，个别地方急于把赛事做大。")
+    found = {v for _, v in tk.unstated_facts("", text)}
+    assert {"晚上十点", "周五", "七八个", "六成", "3月下旬", "《棠城市急救条例》", "小谭", "向德顺"} <= found
+    assert not {"两个", "四处", "方急于"} & found  # counts in passing are no facts; 地方急于 is no name
+    assert tk.unstated_facts(text, text) == []

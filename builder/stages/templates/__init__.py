@@ -96,7 +96,7 @@ def _phrasings_ok(sub: SubCategory, phrasings: list[str], output: str | None) ->
 
 # sub-categories whose answer is a text the item asks to write (not an exercise on a given text, not a label): one such
 # text answers one like input per article
-WRITTEN_ANSWERS = frozenset(("write", "grounded", "qa"))
+WRITTEN_ANSWERS = frozenset(("write", "write_facts", "grounded", "qa"))
 REPEAT_MIN_CHARS = 30
 LIKE_INPUT = 0.6  # character-bigram Jaccard of two inputs that ask for the same answer alike
 

@@ -17,6 +17,7 @@ import jinja2.meta
 
 from ...config import schema_validator
 from ...errors import BuilderError
+from . import textkit as tk
 from .derivations import DERIVATIONS
 
 GENRES_FILE = "genres.toml"
@@ -32,6 +33,16 @@ def inner_quotes(text: str) -> str:
 
 
 _ENV.filters["inner_quotes"] = inner_quotes
+
+
+def facts_filter(text: str) -> str:
+    """``{{ body | facts }}``: the facts a writing task gives with its title (:func:`textkit.facts_block`) under their
+    label on lines of their own, or nothing when the text states none."""
+    block = tk.facts_block(text)
+    return f"\n事实：\n{block}" if block else ""
+
+
+_ENV.filters["facts"] = facts_filter
 
 
 def jinja_env() -> jinja2.Environment:

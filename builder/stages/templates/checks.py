@@ -183,6 +183,19 @@ def figure_core(number: str) -> str:
     return core if len(core) >= 2 else number
 
 
+def added_fact(input_text: str, output: str, kinds: tuple[str, ...] = ("人物", "地点", "机构"),
+               figures=tk.numbers) -> tuple[str, str] | None:
+    """(what, value) of the first figure (``figures(output)``), date or name of ``kinds`` in the output that the input
+    lacks, or None. A figure counts as given when its number without the measure word is (二十四个 for 二十四支)."""
+    names = tk.entities(output)
+    for what, found in (("figure", figures(output)), ("date", tk.dates(output)),
+                        ("name", [w for k in kinds for w in names.get(k, [])])):
+        missing = [x for x in found if x not in input_text and (what != "figure" or figure_core(x) not in input_text)]
+        if missing:
+            return what, missing[0]
+    return None
+
+
 def quotes_in(text: str) -> list[str]:
     return [m.group(1) for m in tk.DIRECT_QUOTE.finditer(text) if re.search(r"[，。！？]", m.group(1))]
 
@@ -199,7 +212,7 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
     if p:
         return p
     source = input_text if needs_input and input_text else article_text
-    if kind == "write" and input_text:
+    if kind in ("write", "write_facts") and input_text:
         o, i = norm(output), norm(input_text)
         if o and (o == i or (len(o) >= 12 and o in i)):
             return "output_copies_input", "the answer is the input or a part of it: nothing is written"
@@ -209,14 +222,18 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             gone = [w for w in named if norm(w) not in norm(m.group(2))]
             if gone:
                 return "not_the_news", f"the post's 【headline】 names {gone[0]!r}, which its text leaves out"
-            return headline_event(f"标题：{m.group(1)}", m.group(2))
+            p = headline_event(f"标题：{m.group(1)}", m.group(2))
+            if p:
+                return p
+        if kind == "write_facts":  # written from a title and given facts (or from the text before it): it may describe
+            missing = tk.unstated_facts(input_text, output)  # and argue, not add a fact a reader can check
+            if missing:
+                return "output_adds_facts", f"the answer states a fact the input does not give ({missing[0][0]}): {missing[0][1]!r}"
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
-        for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
-                            ("name", [w for k in ("人物", "地点") for w in tk.entities(o)[k]])):
-            missing = [x for x in found if x not in input_text and (what != "figure" or figure_core(x) not in input_text)]
-            if missing:
-                return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
+        missing = added_fact(input_text, o, kinds=("人物", "地点"))
+        if missing:
+            return "output_not_in_input", f"the answer adds a {missing[0]} the given facts lack: {missing[1]!r}"
         o2, i2 = norm(output), norm(input_text)
         grams = {o2[k:k + 2] for k in range(len(o2) - 1)}
         covered = sum(g in i2 for g in grams) / max(1, len(grams))

@@ -844,4 +844,59 @@ def entities(text: str) -> dict[str, list[str]]:
     """Names of a text, confirmed against it."""
     return named_entities(split_paragraphs(text) or [text], text)
 
+
+FACT_KINDS = ("人物", "地点", "机构", "时间", "数字", "文件")
+# times a reader can check besides dates: 3月下旬, 晚上十点, 凌晨三点半, 周五
+_CLOCK_TAIL = r"(?:半|(?:\d{1,2}|[零一二三四五六七八九十]{1,3})分?)?"  # 六点四十, 六点四十分
+_WHEN = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:上旬|中旬|下旬|初|底|中)"
+                   r"|(?:凌晨|清晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|深夜|半夜)(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})[点时]" + _CLOCK_TAIL +
+                   r"|(?:\d{1,2}|[二两三四五六七八九]|十[一二]?)点" + _CLOCK_TAIL +  # not 一点 (a little) nor 一时 (for a while)
+                   r"|(?:周|星期|礼拜)[一二三四五六日天]")
+_SHARE = re.compile(r"[一二三四五六七八九十]成|[两二三四五六七八九十]倍|[一二三四五六七八九十]{1,3}个百分点"
+                    r"|[一二两三四五六七八九十][十百千万亿][一二三四五六七八九十百千万亿]*[多余]?(?=[^一二三四五六七八九十百千万亿]|$)"
+                    r"|\d+(?:号线|路公交|路车|号楼|栋|层|次列车)")  # 三百万, 两千多; 2号线, 3号楼
+_TITLED = re.compile(r"《[^》]{2,30}》")
+# a person a feature names by a familiar form (小谭, 老周) or by surname and name before what they say or do (周德顺笑着);
+# used only to reject an answer that names someone its input does not (a name the analyser missed), never listed
+_NAMED_PERSON = re.compile(r"(?<![一双对各多某另])[小老][" + "".join(sorted(SURNAMES)) + r"](?=[，。、：；！？“”\s]|说|笑|问|把|在|是|也|又|就|还|的)"
+                           r"|(?<![一双对各多某另地])[" + "".join(sorted(SURNAMES)) + r"][\u4e00-\u9fff]{1,2}(?=说|笑着|告诉|回忆|介绍|指着|一边|蹲|拎|推开|摆摆手|点点头|已经|正在|每天|总是|常常|站在|坐在|走进|走到|拿起|接过)")
+
+
+def figures(text: str) -> list[str]:
+    """The figures a reader can check (62岁, 1400多, 三十年, 七八个, 六成, 两倍), each once; not a count in passing that a
+    single numeral makes (两个, 四处, 三次)."""
+    out = [n for n in numbers(text) if any(ch.isdigit() for ch in n) or len(n) >= 3]
+    return list(dict.fromkeys(out + _SHARE.findall(text)))
+
+
+def facts(text: str) -> dict[str, list[str]]:
+    """The checkable facts a written text states, by kind: the people, places and organisations it names, its dates
+    and times (3月下旬, 晚上十点, 周五), its figures (:func:`figures`) and the documents it names by 《title》. A writing
+    task that shows these beside its title asks for a text made from given facts; the ``write_facts`` check then
+    holds the answer to them (:func:`unstated_facts`)."""
+    found = {k: drop_aliases(v) for k, v in entities(text).items()}
+    when = list(dict.fromkeys(dates(text) + _WHEN.findall(text)))
+    when = [w for w in when if not any(w != o and w in o for o in when)]  # 10月14日 holds 14日…: the longer one
+    found.update({"时间": when, "数字": [f for f in figures(text) if not any(f in w for w in when)],
+                  "文件": list(dict.fromkeys(_TITLED.findall(text)))})
+    return {k: found[k] for k in FACT_KINDS if found.get(k)}
+
+
+def unstated_facts(given: str, text: str) -> list[tuple[str, str]]:
+    """(kind, value) of each checkable fact of ``text`` (:func:`facts`, and persons by a familiar form or before a
+    verb) that ``given`` does not contain; a figure counts as given when its number is (二十四个 for 二十四支)."""
+    out = []
+    for kind, values in facts(text).items():
+        for v in values:
+            core = re.sub(UNIT + "$", "", v) if kind == "数字" else v
+            if v not in given and (len(core) < 2 or core not in given):
+                out.append((kind, v))
+    out += [("人物", m) for m in dict.fromkeys(_NAMED_PERSON.findall(text)) if m not in given]
+    return out
+
+
+def facts_block(text: str) -> str:
+    """:func:`facts` as lines (人物：周德顺、… / 数字：12.6公里、28万), "" when the text states none."""
+    return "\n".join(f"{k}：{'、'.join(v)}" for k, v in facts(str(text)).items())
+
 QUESTION_LINE = re.compile(r"^(?:记者|问|Q|主持人)[:：]")

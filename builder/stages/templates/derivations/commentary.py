@@ -12,6 +12,10 @@ from .core import Article, derivation, numbered, first_sentence
 THESIS = re.compile(r"我们认为|笔者认为|在我们看来|说到底|归根结底|关键在于|值得警惕|应当|必须")
 
 
+# a claim about something named earlier (这一步值得迈出去, 此举应当坚持): alone it says nothing (blind round 29)
+ANAPHORA = re.compile(r"^(?:我们认为|笔者认为|在我们看来)?[，,]?\s*(?:这|那|此|其)(?:一步|件事|种|个|些|举|项|样|么|一)")
+
+
 @derivation("thesis", "the central claim of a commentary (我们认为 … / 应当 …)")
 def _thesis(a: Article):
     sentences = [s for p in a.paragraphs for s in tk.split_sentences(p)]
@@ -19,11 +23,33 @@ def _thesis(a: Article):
         for s in sentences:
             if marker in s:
                 i = s.index(marker)
-                return s[i:].lstrip("，,") if i < len(s) - 10 else s
+                claim = s[i:].lstrip("，,") if i < len(s) - 10 else s
+                if not ANAPHORA.match(claim):
+                    return claim
     first_last = tk.split_sentences(a.paragraphs[0]) + tk.split_sentences(a.paragraphs[-1]) if a.paragraphs else []
     for s in first_last:
-        if THESIS.search(s) and 12 <= len(s) <= 120:
+        if THESIS.search(s) and 12 <= len(s) <= 120 and not ANAPHORA.match(s):
             return s
+    return None
+
+
+# a sentence that takes a position: the thesis markers, an ought or a must-not, a judgement said as one
+STANCE = re.compile(THESIS.pattern + r"|我的看法|我认为|在我看来|不能|不应|不该|应该|需要|值得|是对的|是错的|站不住|不可取|"
+                    r"恰恰|与其|不妨")
+
+
+@derivation("stance_opening", "the commentary's opening up to the paragraph that states its position (one or two paragraphs)")
+def _stance_opening(a: Article):
+    """The 开篇 of a commentary: the news hook and the position it takes. The first paragraph when it takes one; else
+    the first two when the second does (a hook told in full, then 我的看法很明确：…); else None: an opening that only
+    tells the news is no answer to 交代由头、亮明立意 (blind round 28)."""
+    paras = a.paragraphs
+    if len(paras) < 3:
+        return None
+    for n in (1, 2):
+        opening = "\n".join(paras[:n])
+        if STANCE.search(paras[n - 1]) and len(opening) <= 600:
+            return opening
     return None
 
 
