@@ -454,12 +454,41 @@ def keep_official_replies(page):
     return page if changed else None
 
 
+# a paragraph that holds only a picture, and the short paragraph under it: the picture's caption in the CMS layout
+# most Chinese news sites use (<p align=center><img></p><p align=center>枫林苑小区老旧小区改造项目开工现场</p>)
+_IMAGE_THEN_CAPTION = re.compile(r"(<p\b[^>]*>\s*(?:<a\b[^>]*>\s*)?<img\b[^>]*>\s*(?:</a\s*>\s*)?</p\s*>\s*)"
+                                 r"<p\b[^>]*>((?:[^<]|<(?:span|font|em|b|strong|i)\b[^>]*>|</(?:span|font|em|b|strong|i)\s*>){2,200}?)</p\s*>",
+                                 re.I)
+_CAPTION_MAX = 40
+
+
+def drop_image_captions(html: str) -> tuple[str, int]:
+    """(html without the captions of pictures, how many): the paragraph right under a picture-only paragraph when it
+    is short (up to 40 characters) and no sentence (no 。！？, not a numbered heading, not a 《title》 alone). Removed before extraction,
+    since the text alone no longer shows that the line sat under a picture; counted as ``boilerplate_image_caption``."""
+    import html as htmllib
+
+    n = 0
+
+    def drop(m: re.Match) -> str:
+        nonlocal n
+        text = " ".join(htmllib.unescape(_TAG.sub("", m.group(2))).split())
+        if (not 2 <= len(text) <= _CAPTION_MAX or re.search(r"[。！？!?；;]", text) or re.fullmatch(r"《[^》]+》", text)
+                or re.match(r"^(?:[一二三四五六七八九十]{1,3}|\d{1,2})[、.．]", text)):  # 《冬夜读书示子聿》 under a picture heads a poem
+            return m.group(0)
+        n += 1
+        return m.group(1)
+
+    return _IMAGE_THEN_CAPTION.sub(drop, html), n
+
+
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     """Main text, title, date and author with trafilatura; None when no article text is found.
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
     html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
+    html, captions = drop_image_captions(html) if "<img" in html or "<IMG" in html else (html, 0)
     page = unwrap_layout_tables(html) if _HAS_CELL.search(html) and _HAS_P.search(html) else None
     if _REPLY_CLASS.search(html):
         kept = keep_official_replies(html if page is None else page)
@@ -475,6 +504,8 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     anchors = page_anchors(html)
     if anchors:
         meta["_anchors"] = anchors  # for the boilerplate step (popped by the cleaner, never stored)
+    if captions:
+        meta["_counts"] = {"boilerplate_image_caption": captions, "boilerplate_lines_removed": captions}
     title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
     return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
                   published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
@@ -505,8 +536,8 @@ def restore_headings(html: str, text: str) -> str:
     """Put back the subheadings the extractor dropped (先看精神，再看体温 between two of its paragraphs; it keeps them
     on some pages and not on others): a <h2>–<h6> of 2–30 characters directly over a paragraph in the markup goes
     before that paragraph's line when the paragraph before the heading in the markup (a whole inline box such as
-    相关阅读 may stand between them: :func:`_closed_boxes`) is the line above it in the extracted text. Nothing else is
-    added."""
+    相关阅读 or a chart with its note may stand between them: :func:`_closed_boxes`) is the line above it in the
+    extracted text, or above the box's own lines there. Nothing else is added."""
     import bisect
     import html as htmllib
 
@@ -519,20 +550,27 @@ def restore_headings(html: str, text: str) -> str:
     ends = [m.end() for m in paras]
     found = []
     for h in heads:
-        k = bisect.bisect_right(ends, h.start()) - 1
-        if k >= 0 and _closed_boxes(html[ends[k]:h.start()]):
-            found.append((paras[k].group(1), h.group(2), h.group(3)))
+        last = bisect.bisect_right(ends, h.start()) - 1
+        for k in range(last, max(last - 4, -1), -1):  # passed: a paragraph in a box just above (a chart's note), a picture
+            if not _TAG.sub("", paras[k].group(1)).strip():
+                continue
+            if _closed_boxes(html[ends[k]:h.start()]):
+                found.append((paras[k].group(1), h.group(2), h.group(3), html[ends[k]:h.start()]))
+                break
     lines = text.split("\n")
     at = {f: i for i, f in reversed(list(enumerate(compare_form(line) for line in lines))) if f}
     inserts: dict[int, str] = {}
-    for before, head, after in found:
+    for before, head, after, gap in found:
         raw = " ".join(htmllib.unescape(_TAG.sub("", head)).split())
         form = compare_form(raw)
         if not 2 <= len(form) <= 30 or form in at:
             continue
         i = at.get(compare_form(htmllib.unescape(_TAG.sub("", before))))
         j = at.get(compare_form(htmllib.unescape(_TAG.sub("", after))))
-        if i is not None and j == i + 1 and j not in inserts:
+        if i is None or j is None or not 0 < j - i <= 3 or j in inserts:
+            continue
+        boxed = compare_form(htmllib.unescape(_TAG.sub(" ", gap)))  # the lines between are the box's own text
+        if all(compare_form(lines[x]) in boxed for x in range(i + 1, j)):
             inserts[j] = raw
     if not inserts:
         return text
@@ -573,7 +611,11 @@ def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     doc = extract_html(d.text)
     if doc is None:
         raise UnreadableFile("no_main_text", "trafilatura found no article text in the page")
-    doc.meta.update(_counts_meta(d))
+    counts = {**doc.meta.get("_counts", {})}
+    for k, v in _counts_meta(d).get("_counts", {}).items():
+        counts[k] = counts.get(k, 0) + v
+    if counts:
+        doc.meta["_counts"] = counts
     return [doc]
 
 
