@@ -870,7 +870,7 @@ def test_a_writing_task_shows_the_facts_its_answer_states(lac):
     assert block.startswith("\n事实：\n")
     for fact in ("人物：周德顺", "地点：梧溪古镇", "62岁", "三十年"):
         assert fact in block, fact
-    assert "十几年" not in block  # a count in passing is no fact to give
+    assert "十几年" in block and "三十、" not in block  # a count a reader could check; 三十 only inside 三十年
     assert facts_filter("风从河面吹过来，街上一片安静。") == ""  # nothing checkable: no block
 
 

@@ -854,7 +854,11 @@ _WHEN = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})月(?:上�
                    r"|(?:周|星期|礼拜)[一二三四五六日天]")
 _SHARE = re.compile(r"[一二三四五六七八九十]成|[两二三四五六七八九十]倍|[一二三四五六七八九十]{1,3}个百分点"
                     r"|[一二两三四五六七八九十][十百千万亿][一二三四五六七八九十百千万亿]*[多余]?(?=[^一二三四五六七八九十百千万亿]|$)"
-                    r"|\d+(?:号线|路公交|路车|号楼|栋|层|次列车)")  # 三百万, 两千多; 2号线, 3号楼
+                    r"|\d+(?:号线|路公交|路车|号楼|栋|层|次列车|号)"  # 三百万, 两千多; 2号线, 3号楼, 临渡7号
+                    # a count a reader could check (七个村子, 五辆, 十一针, 十五圈, 十几万元): a numeral of two or more
+                    # characters, or 三 to 九, before a measure word; not 一个, 两个 (a count in passing), not 万一, 千万
+                    r"|(?<![一二两三四五六七八九十百千万亿几])(?:[二两三四五六七八九十几][十百千万亿几][一二三四五六七八九十百千万亿几]*|十[一二三四五六七八九]?|[三四五六七八九])"
+                    r"(?:个|辆|针|圈|次|天|年|岁|人|位|名|家|户|所|座|条|件|趟|遍|本|台|头|只|斤|里|米|元|块|万元|亿元|公里|小时|分钟|张|份|盒|箱|袋|层|趟)")
 _TITLED = re.compile(r"《[^》]{2,30}》")
 # a person a feature names by a familiar form (小谭, 老周) or by surname and name before what they say or do (周德顺笑着);
 # used only to reject an answer that names someone its input does not (a name the analyser missed), never listed
@@ -865,8 +869,8 @@ _NAMED_PERSON = re.compile(r"(?<![一双对各多某另])[小老][" + "".join(so
 def figures(text: str) -> list[str]:
     """The figures a reader can check (62岁, 1400多, 三十年, 七八个, 六成, 两倍), each once; not a count in passing that a
     single numeral makes (两个, 四处, 三次)."""
-    out = [n for n in numbers(text) if any(ch.isdigit() for ch in n) or len(n) >= 3]
-    return list(dict.fromkeys(out + _SHARE.findall(text)))
+    out = list(dict.fromkeys([n for n in numbers(text) if any(ch.isdigit() for ch in n) or len(n) >= 3] + _SHARE.findall(text)))
+    return [n for n in out if not any(n != o and n in o for o in out)]  # 三十 inside 三十年: the longer one
 
 
 def facts(text: str) -> dict[str, list[str]]:
@@ -892,6 +896,13 @@ def unstated_facts(given: str, text: str) -> list[tuple[str, str]]:
             if v not in given and (len(core) < 2 or core not in given):
                 out.append((kind, v))
     out += [("人物", m) for m in dict.fromkeys(_NAMED_PERSON.findall(text)) if m not in given]
+    # and a person jieba tags that the analyser of the build missed (邬长顺): jieba errs towards names, which here
+    # only costs an item
+    toks = jieba_pos_tokens(text)
+    names = [w for w, f in toks if f == "nr" and 2 <= len(w) <= 3 and w[0] in SURNAMES]  # not 辟谣, which jieba tags nr
+    names += [w + toks[k + 1][0] for k, (w, f) in enumerate(toks[:-1])  # 邬 + 长顺: a surname jieba cut from its name
+              if f == "nr" and len(w) == 1 and re.fullmatch(r"[\u4e00-\u9fff]{1,2}", toks[k + 1][0]) and toks[k + 1][1][:1] in "nx"]
+    out += [("人物", w) for w in dict.fromkeys(names) if w not in given and not any(w in o or o in w for _, o in out)]
     return out
 
 
