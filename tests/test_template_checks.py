@@ -893,3 +893,12 @@ def test_unstated_facts_include_times_shares_documents_and_familiar_names(lac):
     assert {"晚上十点", "周五", "七八个", "六成", "3月下旬", "《棠城市急救条例》", "小谭", "向德顺"} <= found
     assert not {"两个", "四处", "方急于"} & found  # counts in passing are no facts; 地方急于 is no name
     assert tk.unstated_facts(text, text) == []
+
+
+def test_quotes_are_given_facts_and_a_cited_body_the_input_lacks_is_not(lac):
+    text = "据职途研究院发布的调查，七成受访者表示焦虑。他说：“这条路我走了二十年，闭着眼都能走。”一成不变的做法不行。乘坐18路公交。"
+    block = tk.facts_block(text)
+    assert "引语：“这条路我走了二十年，闭着眼都能走。”" in block and "一成" not in block and "18路" in block
+    found = dict((v, k) for k, v in tk.unstated_facts("标题：焦虑", text))
+    assert found.get("职途研究院") == "机构"
+    assert not [v for k, v in tk.unstated_facts("标题：焦虑\n" + block + "\n机构：职途研究院", text)]
