@@ -70,6 +70,7 @@ REASONS: dict[str, str] = {
     "subject_is_outlet": "the 5W subject is the outlet of the dateline, not who acted",
     "timeline_out_of_order": "the timeline's dates are not in order",
     "output_not_in_input": "an extraction answer that is not found in the article",
+    "output_adds_facts": "a writing task whose answer states a fact (a name, figure, time, document or quote) its input does not give",
     "output_too_long": "the answer is longer than the sub-category allows",
     "output_too_short": "the answer is shorter than the sub-category needs",
     "input_too_short": "the input is shorter than the sub-category needs (a digest of a short text says nothing)",
