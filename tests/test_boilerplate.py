@@ -1398,6 +1398,7 @@ def test_a_short_line_under_a_picture_is_its_caption_and_is_counted():
     ("宋怀瑾在门诊为患儿家长讲解睡眠监测结果。受访者供图", True),
     ("小花母亲说，女儿的左眼被塞了不止几十块小纸片。 小花母亲供图", False),  # a quoted sentence: the article's (realdata)
     ("图表：江岳市住房公积金新政主要变化　制图：柯一鸣", True),
+    ("韩予舟冲过终点线。（图/风速体育 裴野）", True),
 ])
 def test_captions_that_end_on_their_credit(line, gone):
     assert (family_inside(line) == "photo") is gone
@@ -1410,3 +1411,8 @@ def test_a_subheading_after_a_chart_box_with_its_note_is_put_back():
             f"<h3>租房提取有什么新规定？</h3><p>{P2}</p></div>")
     assert restore_headings(html, "\n".join([P1, "图表：新政主要变化", P2])) == "\n".join(
         [P1, "图表：新政主要变化", "租房提取有什么新规定？", P2])
+
+
+def test_a_government_page_feedback_widget_is_furniture():
+    out, removed = clean("\n".join([P1, P2, P3, "本页内容对您是否有帮助？"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "nav"
