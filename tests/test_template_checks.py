@@ -902,3 +902,10 @@ def test_quotes_are_given_facts_and_a_cited_body_the_input_lacks_is_not(lac):
     found = dict((v, k) for k, v in tk.unstated_facts("标题：焦虑", text))
     assert found.get("职途研究院") == "机构"
     assert not [v for k, v in tk.unstated_facts("标题：焦虑\n" + block + "\n机构：职途研究院", text)]
+
+
+def test_facts_list_places_and_organisations_only_by_their_shape(lac):
+    found = tk.facts("老街坊们说，机耕道修好了，亩均增收三百元，桶装水送到了城西区。棠城市第二人民医院的医生也来了。")
+    listed = found.get("地点", []) + found.get("机构", [])
+    assert "城西区" in listed and "棠城市第二人民医院" in listed
+    assert not {"老街坊", "机耕", "亩均", "桶装水"} & set(listed)
