@@ -909,3 +909,10 @@ def test_facts_list_places_and_organisations_only_by_their_shape(lac):
     listed = found.get("地点", []) + found.get("机构", [])
     assert "城西区" in listed and "棠城市第二人民医院" in listed
     assert not {"老街坊", "机耕", "亩均", "桶装水"} & set(listed)
+
+
+def test_a_thesis_must_say_what_its_title_is_about():
+    from builder.stages.templates.derivations.commentary import _names_the_subject
+
+    assert _names_the_subject("我们认为，青年就业需要更多接地气的岗位和服务。", "为青年就业多铺几条“接地气”的路")
+    assert not _names_the_subject("数字背后，是一道关乎未来的考题。", "为青年就业多铺几条“接地气”的路")

@@ -16,19 +16,27 @@ THESIS = re.compile(r"我们认为|笔者认为|在我们看来|说到底|归根
 ANAPHORA = re.compile(r"^(?:我们认为|笔者认为|在我们看来)?[，,]?\s*(?:这|那|此|其)(?:一步|件事|种|个|些|举|项|样|么|一)")
 
 
+def _names_the_subject(claim: str, title: str) -> bool:
+    """The claim says what the piece is about: one of its content words is in the headline, or shares two characters
+    with it (数字背后…考题 under 为青年就业多铺几条路 does not; blind round 33)."""
+    words = [w for w, f in tk.pos_tokens(claim) if len(w) >= 2 and f[:1] in ("n", "v", "a") and w not in tk.GENERIC]
+    return not title or tk.names_subject(words, title)
+
+
 @derivation("thesis", "the central claim of a commentary (我们认为 … / 应当 …)")
 def _thesis(a: Article):
+    title = a.doc.get("title") or ""
     sentences = [s for p in a.paragraphs for s in tk.split_sentences(p)]
     for marker in ("我们认为", "笔者认为", "在我们看来"):
         for s in sentences:
             if marker in s:
                 i = s.index(marker)
                 claim = s[i:].lstrip("，,") if i < len(s) - 10 else s
-                if not ANAPHORA.match(claim):
+                if not ANAPHORA.match(claim) and _names_the_subject(claim, title):
                     return claim
     first_last = tk.split_sentences(a.paragraphs[0]) + tk.split_sentences(a.paragraphs[-1]) if a.paragraphs else []
     for s in first_last:
-        if THESIS.search(s) and 12 <= len(s) <= 120 and not ANAPHORA.match(s):
+        if THESIS.search(s) and 12 <= len(s) <= 120 and not ANAPHORA.match(s) and _names_the_subject(s, title):
             return s
     return None
 
