@@ -1399,6 +1399,9 @@ def test_a_short_line_under_a_picture_is_its_caption_and_is_counted():
     ("小花母亲说，女儿的左眼被塞了不止几十块小纸片。 小花母亲供图", False),  # a quoted sentence: the article's (realdata)
     ("图表：江岳市住房公积金新政主要变化　制图：柯一鸣", True),
     ("韩予舟冲过终点线。（图/风速体育 裴野）", True),
+    ("巡查队员在马家湾堤段查看堤防情况。（钟立言 摄）", True),
+    ("郑维安在病房查房。（受访者供图）", True),
+    ("图片来源于网络，如有侵权请联系删除", True),
 ])
 def test_captions_that_end_on_their_credit(line, gone):
     assert (family_inside(line) == "photo") is gone
@@ -1416,3 +1419,8 @@ def test_a_subheading_after_a_chart_box_with_its_note_is_put_back():
 def test_a_government_page_feedback_widget_is_furniture():
     out, removed = clean("\n".join([P1, P2, P3, "本页内容对您是否有帮助？"]), link_pages=True)
     assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "nav"
+
+
+def test_a_closing_call_to_pass_the_post_on_is_furniture_after_the_article():
+    out, removed = clean("\n".join([P1, P2, P3, "转发提醒身边的人，就是在保护他们！"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "prompt"

@@ -916,3 +916,10 @@ def test_a_thesis_must_say_what_its_title_is_about():
 
     assert _names_the_subject("我们认为，青年就业需要更多接地气的岗位和服务。", "为青年就业多铺几条“接地气”的路")
     assert not _names_the_subject("数字背后，是一道关乎未来的考题。", "为青年就业多铺几条“接地气”的路")
+
+
+@pytest.mark.parametrize("label", ["本台评论：", "清溪快评｜", "本报评论："])
+def test_a_column_label_is_not_part_of_an_opinion_headline(label):
+    from builder.stages.templates.derivations.article import GENRE_LABEL
+
+    assert GENRE_LABEL.sub("", label + "别让预付卡成了“套路卡”") == "别让预付卡成了“套路卡”"

@@ -12,7 +12,7 @@ from .core import Article, derivation
 TITLE_TAG = re.compile(r"\s*[（(](?:组?图|多图|视频|图文|附视频|附图|高清组图|实录)[）)]\s*$")  # a portal's media tag, not the headline
 
 
-GENRE_LABEL = re.compile(r"^\s*(?:社论|本报社论|评论员文章|本报评论员|特约评论员|时评|快评|短评|锐评|评论|述评)\s*[：:|｜]\s*")
+GENRE_LABEL = re.compile(r"^\s*(?:社论|本报社论|评论员文章|本报评论员|特约评论员|时评|快评|短评|锐评|评论|述评|本台评论|本报评论|本网评论|本刊评论|[\u4e00-\u9fff]{2,4}(?:快评|短评|时评|锐评))\s*[：:|｜]\s*")
 
 
 @derivation("title", "the article's own title")
