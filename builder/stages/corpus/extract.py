@@ -366,6 +366,7 @@ _BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol
 # paragraphs, its 楼主/发表于 line and the author's name would fuse into one body line
 _HAS_CELL = re.compile(r"<td\b", re.I)
 _HAS_P = re.compile(r"<p\b|<br\b", re.I)
+_HAS_IMG = re.compile(r"<img\b", re.I)
 
 
 _INLINE = frozenset({"br", "i", "a", "span", "font", "strong", "b", "em", "img", "u", "s", "small", "big", "sup", "sub",
@@ -488,7 +489,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     import trafilatura
 
     html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
-    html, captions = drop_image_captions(html) if "<img" in html or "<IMG" in html else (html, 0)
+    html, captions = drop_image_captions(html) if _HAS_IMG.search(html) else (html, 0)
     page = unwrap_layout_tables(html) if _HAS_CELL.search(html) and _HAS_P.search(html) else None
     if _REPLY_CLASS.search(html):
         kept = keep_official_replies(html if page is None else page)
@@ -611,11 +612,9 @@ def read_html(data: bytes, encoding: str = "auto") -> list[RawDoc]:
     doc = extract_html(d.text)
     if doc is None:
         raise UnreadableFile("no_main_text", "trafilatura found no article text in the page")
-    counts = {**doc.meta.get("_counts", {})}
-    for k, v in _counts_meta(d).get("_counts", {}).items():
-        counts[k] = counts.get(k, 0) + v
+    counts = Counter(doc.meta.get("_counts", {})) + Counter(d.counts())  # the extractor's and the decoder's
     if counts:
-        doc.meta["_counts"] = counts
+        doc.meta["_counts"] = dict(counts)
     return [doc]
 
 

@@ -177,23 +177,7 @@ def extraction(input_text: str, output: str) -> Problem | None:
     return None
 
 
-def figure_core(number: str) -> str:
-    """A figure without its measure word: 二十四个 and 二十四支 name the same count."""
-    core = re.sub(tk.UNIT + "$", "", number)
-    return core if len(core) >= 2 else number
-
-
-def added_fact(input_text: str, output: str, kinds: tuple[str, ...] = ("人物", "地点", "机构"),
-               figures=tk.numbers) -> tuple[str, str] | None:
-    """(what, value) of the first figure (``figures(output)``), date or name of ``kinds`` in the output that the input
-    lacks, or None. A figure counts as given when its number without the measure word is (二十四个 for 二十四支)."""
-    names = tk.entities(output)
-    for what, found in (("figure", figures(output)), ("date", tk.dates(output)),
-                        ("name", [w for k in kinds for w in names.get(k, [])])):
-        missing = [x for x in found if x not in input_text and (what != "figure" or figure_core(x) not in input_text)]
-        if missing:
-            return what, missing[0]
-    return None
+figure_core = tk.figure_core
 
 
 def quotes_in(text: str) -> list[str]:
@@ -231,9 +215,11 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
                 return "output_adds_facts", f"the answer states a fact the input does not give ({missing[0][0]}): {missing[0][1]!r}"
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
-        missing = added_fact(input_text, o, kinds=("人物", "地点"))
-        if missing:
-            return "output_not_in_input", f"the answer adds a {missing[0]} the given facts lack: {missing[1]!r}"
+        for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),
+                            ("name", [w for k in ("人物", "地点") for w in tk.entities(o)[k]])):
+            missing = [x for x in found if x not in input_text and (what != "figure" or figure_core(x) not in input_text)]
+            if missing:
+                return "output_not_in_input", f"the answer adds a {what} the given facts lack: {missing[0]!r}"
         o2, i2 = norm(output), norm(input_text)
         grams = {o2[k:k + 2] for k in range(len(o2) - 1)}
         covered = sum(g in i2 for g in grams) / max(1, len(grams))

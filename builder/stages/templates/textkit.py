@@ -875,6 +875,12 @@ _NAMED_PERSON = re.compile(r"(?<![一双对各多某另])[小老][" + "".join(so
                            r"|(?<![一双对各多某另地])[" + "".join(sorted(SURNAMES)) + r"][\u4e00-\u9fff]{1,2}(?=说|笑着|告诉|回忆|介绍|指着|一边|蹲|拎|推开|摆摆手|点点头|已经|正在|每天|总是|常常|站在|坐在|走进|走到|拿起|接过)")
 
 
+def figure_core(number: str) -> str:
+    """A figure without its measure word: 二十四个 and 二十四支 name the same count (a name or a date is itself)."""
+    core = re.sub(UNIT + "$", "", number)
+    return core if len(core) >= 2 else number
+
+
 def figures(text: str) -> list[str]:
     """The figures a reader can check (62岁, 1400多, 三十年, 七八个, 六成, 两倍), each once; not a count in passing that a
     single numeral makes (两个, 四处, 三次)."""
@@ -905,10 +911,7 @@ def unstated_facts(given: str, text: str) -> list[tuple[str, str]]:
     verb) that ``given`` does not contain; a figure counts as given when its number is (二十四个 for 二十四支)."""
     out = []
     for kind, values in facts(text).items():
-        for v in values:
-            core = re.sub(UNIT + "$", "", v) if kind == "数字" else v
-            if v not in given and (len(core) < 2 or core not in given):
-                out.append((kind, v))
+        out += [(kind, v) for v in values if v not in given and (kind != "数字" or figure_core(v) not in given)]
     out += [("人物", m) for m in dict.fromkeys(_NAMED_PERSON.findall(text)) if m not in given]
     bodies = [m.lstrip("据由在从对向被与和及让经称是的") for m in _NAMED_BODY.findall(text)]  # 据职途研究院: the name
     out += [("机构", m) for m in dict.fromkeys(bodies)
