@@ -583,7 +583,8 @@ def test_a_line_that_is_a_link_of_its_page_is_furniture_wherever_it_stands():
                 "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
                 "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
     text, dropped = Cleaner(settings)(raw, counters)
-    assert dropped is None and counters["boilerplate_link_text"] >= 3
+    # 推荐阅读：<a>…</a> goes by its label (the edition family's one-link line) before its link is asked about
+    assert dropped is None and counters["boilerplate_link_text"] >= 2 and counters["boilerplate_edition"] == 1
     for gone in ("青川县召开防汛工作调度会议", "白沙镇开展农村电商培训", "我县启动城乡居民医保", "标签"):
         assert gone not in text, gone
     for kept in (P1[4:], P2, P3, "相关案例已在青川反诈专栏公开", "一、全年办案情况"):
@@ -1424,3 +1425,43 @@ def test_a_government_page_feedback_widget_is_furniture():
 def test_a_closing_call_to_pass_the_post_on_is_furniture_after_the_article():
     out, removed = clean("\n".join([P1, P2, P3, "转发提醒身边的人，就是在保护他们！"]), link_pages=True)
     assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "prompt"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("编者按：急诊科被称为医院的“前哨”。深夜的急诊室里，每一分钟都有故事发生。", "editor_note"),
+    ("【编者按】今年是云津博物馆建馆六十周年，本刊推出“馆藏背后的人”系列报道。", "editor_note"),
+    ("图为居民在菜园里栽种蔬菜苗。雁州日报全媒体记者 邱阳 摄", "photo"),
+    ("图为查勘员通过视频连线为客户远程定损。（安澜保险澄阳分公司供图）", "photo"),
+    ("钟国梁会长（资料图）", "photo"),
+    ("▲凌晨三点，东岭市场蔬菜交易区。摄影：阿屿", "photo"),
+    ("录音、剪辑：阿屿", "credit"),
+    ("相关链接：关于开展2025年度会员单位信用评价工作的通知", "edition"),
+    ("【澄江财经日报评论版每周一、三、五出版，欢迎投稿：pinglun@cjcaijing.cn】", "edition"),
+    ("视频加载中，请稍候……", "edition"),
+    ("以下为视频内容文字整理，有删节。", "edition"),
+    ("【限时】锐科技年度评测合集上线，回复“评测”免费领取电子版", "sponsor"),
+    ("字体：大中小　分享", "nav"),
+])
+def test_batch_40_43_editor_notes_captions_credits_links_and_promos_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("line", [
+    "图为什么会被压缩？因为平台会对上传的图片重新编码，画质随之下降，这是很多摄影爱好者都遇到过的问题。",
+    "相关链接已经发到了家长群，家长可以在群里查看报名的具体要求。",
+    "编者按照读者的意见，对这篇文章做了修改。",
+])
+def test_batch_40_43_body_sentences_like_the_new_rules_stay(line):
+    assert family_inside(line) is None
+
+
+def test_an_accounts_sign_off_after_the_article_goes():
+    out, removed = clean("\n".join([P1, P2, P3, "关注“鹭川城事指南”，办事不迷路。"]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "prompt"
+
+
+def test_a_title_chained_to_its_column_and_site_by_underscores_keeps_the_headline():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("打着“免费体检”幌子骗取老人养老钱 4名被告人获刑_检察要闻_澄阳市临溪区人民检察院") == "打着“免费体检”幌子骗取老人养老钱 4名被告人获刑"
+    assert tidy_title("稳住基本盘——专访协会会长钟国梁_协会动态_澄阳市医疗器械行业协会") == "稳住基本盘——专访协会会长钟国梁"

@@ -7,7 +7,7 @@ as ``commentary/`` cannot decide the genre. ``selfmedia_tutorial`` and ``explain
 (explainer/how-to).
 
     builder run dedup -c bench/quality/build.toml     # once, for the real documents
-    python bench/quality/genre_eval.py [--errors] [--heldout]
+    python bench/quality/genre_eval.py [--errors] [--heldout] [--pages out/quality-fresh8]
 """
 
 from __future__ import annotations
@@ -70,6 +70,21 @@ def real_documents(build_out: Path) -> list[dict]:
     return out
 
 
+def page_documents(build_out: Path) -> list[dict]:
+    """The written pages that carry their writer's genre in bench/corpus/pages_written/labels.toml (batches 40 on),
+    as a build over them extracted them (fresh8_build.toml); "other" (数据新闻, roundups) is left out."""
+    folder = build_out / "dedup" / "data"
+    if not shard_files(folder):
+        return []
+    labels = tomllib.loads((ROOT / "bench" / "corpus" / "pages_written" / "labels.toml").read_text(encoding="utf-8"))
+    out = []
+    for d in iter_rows(folder):
+        lab = labels.get(Path(d["path"] or "").name, {})
+        if lab.get("genre") in CLASSES:
+            out.append(dict(d, label=lab["genre"], origin="pages"))
+    return out
+
+
 def route(classifier, doc: dict) -> tuple[str, float, tuple[str, ...]]:
     d = dict(doc, path="")
     first = next((p for p in tk.split_paragraphs(d.get("text") or "") if p != (d.get("title") or "")), "")
@@ -129,6 +144,7 @@ def main() -> None:
     ap.add_argument("--genres", default=str(ROOT / "prompts" / "templates" / "genres.toml"))
     ap.add_argument("--errors", action="store_true", help="list every misrouted document")
     ap.add_argument("--heldout", action="store_true", help="also the held-out written set (heldout_articles.py), never used for tuning")
+    ap.add_argument("--pages", help="also the written pages with a genre label, from this build's output (out/quality-fresh8)")
     ap.add_argument("--margins", action="store_true", help="how far decisions lead the runner-up, right and wrong apart (all sets)")
     args = ap.parse_args()
     classifier = load_genres(Path(args.genres))
@@ -140,6 +156,8 @@ def main() -> None:
     if args.heldout:
         sets.append(("held-out written 1 (tuned on once, after its first run)", [dict(d, origin="heldout") for d in heldout_articles()]))
         sets.append(("held-out written 2 (one fix after its first run: policy Q&A titles)", [dict(d, origin="heldout2") for d in heldout2_articles()]))
+    if args.pages:
+        sets.append((f"written pages with their writer's genre ({args.pages})", page_documents(Path(args.pages))))
     for name, docs in sets:
         if docs:
             res = evaluate(docs, classifier)
@@ -148,7 +166,8 @@ def main() -> None:
         held = [dict(d, origin="heldout") for d in heldout_articles()] + [dict(d, origin="heldout2") for d in heldout2_articles()]
         margins(real + written + held, classifier)
     if args.errors:
-        for e in evaluate(real + written, classifier)["errors"]:
+        pages = page_documents(Path(args.pages)) if args.pages else []
+        for e in evaluate(real + written + pages, classifier)["errors"]:
             print(f"{e[0]:>10} -> {e[1]:<10} [{e[2]}] {e[3][:40]}  score {e[4]:.0f}  {'；'.join(e[5][:3])}")
 
 

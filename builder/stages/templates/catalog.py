@@ -35,11 +35,13 @@ def inner_quotes(text: str) -> str:
 _ENV.filters["inner_quotes"] = inner_quotes
 
 
-def facts_filter(text: str) -> str:
-    """``{{ body | facts }}``: the facts a writing task gives with its title (:func:`textkit.facts_block`) under their
-    label on lines of their own, or nothing when the text states none."""
-    block = tk.facts_block(text)
-    return f"\n事实：\n{block}" if block else ""
+def facts_filter(text: str, hook: bool = False) -> str:
+    """``{{ body | facts }}``: the material a writing task gives with its title: the sentences of the answer that state
+    a checkable fact (:func:`textkit.facts_block`), one per line under 素材, or nothing when it states none.
+    ``{{ body | facts(hook=True) }}`` gives a commentary's news hook too: its opening sentences before it takes a
+    position, which tell an event the writer cannot make up (为拼搏喝彩: 一名年轻选手在终点前意外摔倒…)."""
+    block = tk.facts_block(text, hook)
+    return f"\n素材：\n{block}" if block else ""
 
 
 _ENV.filters["facts"] = facts_filter

@@ -143,7 +143,9 @@ def digest_labels(text: str) -> list[str]:
 CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u4e00-\u9fff]{1,4}了[！!]|[！!]{2,}|[？?][！!]|想不到|不敢相信|"
                        r"(?<![“\"《])最强(?![”\"》])|必看|速看|疯传|刷屏|"
                        # a quiz put to the reader names a topic and no news (食品添加剂 你了解多少？, blind round 20)
-                       r"(你|您)(真的)?(了解|知道|懂)(多少|吗)|(你|您)(真的)?(会|懂)[\u4e00-\u9fff]{0,4}吗")
+                       r"(你|您)(真的)?(了解|知道|懂)(多少|吗)|(你|您)(真的)?(会|懂)[\u4e00-\u9fff]{0,4}吗|"
+                       # a teaser that points at what it will not name (这几种“兼职”都是骗局, blind round 34), a reading prompt
+                       r"这(几|些)(种|个|类|件|招|点|条|样|位|家)|一[文图]看懂|戳这里|看这里|(快|速|建议)收藏|^(警惕|注意|提醒)[！!]")
 
 
 # a filing label, not a headline: 关于做好…工作的通知, 《…管理办法》政策解读, 雁屿南站旅客乘车服务指南 (blind round 25: "a
@@ -213,6 +215,13 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             missing = tk.unstated_facts(input_text, output)  # and argue, not add a fact a reader can check
             if missing:
                 return "output_adds_facts", f"the answer states a fact the input does not give ({missing[0][0]}): {missing[0][1]!r}"
+            given = [ln[2:] for ln in input_text.splitlines() if ln.startswith("- ") and ln[2:] in output]
+            left = output
+            for sent in given:
+                left = left.replace(sent, "")
+            if given and len(norm(left)) < 0.4 * len(norm(output)):
+                return "output_mostly_given", ("the answer is mostly the sentences the input gives "
+                                               f"({1 - len(norm(left)) / max(1, len(norm(output))):.0%}): little is written")
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
         o = output
         for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o)),

@@ -41,6 +41,17 @@ def _thesis(a: Article):
     return None
 
 
+@derivation("title_thesis", "the thesis when the headline says it: every noun of the headline is in the thesis")
+def _title_thesis(a: Article):
+    """The thesis of a 立意拟题 item: a headline is its answer only when it says the thesis, not the news hook (blind
+    round 34: 说到底，预付卡是一份信任的契约 answered by 健身房“跑路”之后，预付卡的钱该由谁兜底)."""
+    thesis, title = a.get("thesis"), a.get("title")
+    if not thesis or not title:
+        return None
+    nouns = [w for w, f in tk.pos_tokens(title) if len(w) >= 2 and f[:1] == "n" and w not in tk.GENERIC]
+    return thesis if nouns and all(w in thesis for w in nouns) else None
+
+
 # a sentence that takes a position: the thesis markers, an ought or a must-not, a judgement said as one
 STANCE = re.compile(THESIS.pattern + r"|我的看法|我认为|在我看来|不能|不应|不该|应该|需要|值得|是对的|是错的|站不住|不可取|"
                     r"恰恰|与其|不妨")
@@ -101,8 +112,8 @@ def _argument_paragraphs(a: Article):
         sents = tk.split_sentences(p)
         if len(p) < 60 or len(sents) < 2 or LEANS_ON_PREVIOUS.match(p):
             continue
-        kw = tk.keywords(p, 5)
-        out.append({"text": p, "topic_sentence": sents[0], "keywords": "、".join(kw),
+        kw = tk.point_words(p, a.get("entity_names"), "\n".join(a.text_lines), a.doc.get("title") or "")
+        out.append({"text": p, "topic_sentence": sents[0], "keywords": "、".join(kw) if len(kw) >= 3 else None,
                     "sentences": "\n".join(f"- {s}" for s in sents)})
     return out or None
 

@@ -107,21 +107,9 @@ def _edit_paragraphs(a: Article):
             "typo": typo[0] if typo else None,
             "typo_fixes": "、".join(typo[1]) if typo else None,
             "traditional": trad if trad != p else None,
-            "keywords": "、".join(_paragraph_keywords(p, a.get("entity_names"), "\n".join(a.text_lines), a.doc.get("title") or "")),
+            "keywords": "、".join(tk.point_words(p, a.get("entity_names"), "\n".join(a.text_lines), a.doc.get("title") or "")),
         })
     return out or None
-
-
-def _paragraph_keywords(p: str, names: tuple[str, ...], body: str = "", title: str = "") -> list[str]:
-    """A paragraph's key points: its keywords that are nouns or verbs, each as the whole term the paragraph uses
-    (魔盒 of 数聚魔盒 is a fragment of a name), none a piece of another, none a speech verb (坦言), and each a word
-    the article uses again, a name or a headline word (商都 of 友商都, used once, is a cut in the wrong place)."""
-    tags = dict(tk.pos_tokens(p))
-    words = [w for w in tk.whole_words(tk.keywords(p, 8), p) if not tk.only_inside_names(w, p) and not tk.figure_piece(w, p)
-             and w not in tk.GENERIC and w not in tk.SAID_AFTER and tags.get(w, "x")[:1] in ("n", "v", "e")
-             and (not body or tk.recurring(w, body, title, names))]
-    words = list(dict.fromkeys(tk.whole_term(w, p, names) for w in words))
-    return [w for w in words if not any(w != o and w in o for o in words)][:5]
 
 
 _CC: dict[str, Any] = {}

@@ -13,9 +13,10 @@ from .core import Article, derivation, numbered
 def _sections(a: Article):
     out, head, buf = [], None, []
     for kind, t in a.blocks + [("heading", "")]:
-        if kind == "heading":
+        if kind == "heading" or (head and _untold_heading(t)):
             if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
                 heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
+                heading = KNOWING.sub("", heading) if len(KNOWING.sub("", heading)) >= 3 else heading
                 out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading)})
             head, buf = t, []
         elif head:
@@ -26,7 +27,16 @@ def _sections(a: Article):
     return out if len(out) >= 2 else None
 
 
+# a heading that says "get to know X" (认识四类商品角色) names X: asked as a step it reads 认识…该怎么做 (blind round 34)
+KNOWING = re.compile(r"^(?:先|首先)?(?:认识|了解|理解|读懂|看懂|弄懂|搞懂|弄清|搞清|弄清楚|搞清楚|明白|知道)(?:一下)?")
+
 BARE_ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}|\d{1,2})\s*[、.．]\s*$")
+
+
+def _untold_heading(line: str) -> bool:
+    """A short line of no sentence end after a heading: a subheading the page did not mark (“踢球让他们更自信”), which
+    opens the next section (blind round 35: a section ran over two, and a heading was asked for both)."""
+    return len(line) <= 24 and not re.search(r"[。！？!?…；;：:]$", line.rstrip("”’」』）)"))
 
 
 def _heads_its_text(heading: str, text: list[str]) -> bool:
@@ -43,10 +53,21 @@ def _is_action(heading: str) -> bool:
             and not re.search(r"(指标|成本|率|数据|术语|概念|含义|定义|逻辑|原理)$", heading))
 
 
+CN_ENUMERATED = re.compile(r"^\s*[一二三四五六七八九十]{1,3}、")
+
+
 @derivation("section_headings", "the headings as a numbered list (steps of a tutorial)")
 def _section_headings(a: Article):
+    """None when the text numbers more parts (一、 二、 …) than it has headings: a part whose heading runs on into its
+    text (四、温馨提示：各地…) is a part the list would miss (blind round 34: three parts listed of four)."""
     secs = a.get("sections")
-    return numbered([s["heading"] for s in secs]) if secs and len(secs) >= 3 else None
+    if not secs or len(secs) < 3:
+        return None
+    numbered_parts = sum(1 for _, t in a.blocks if CN_ENUMERATED.match(t))
+    numbered_heads = sum(1 for kind, t in a.blocks if kind == "heading" and CN_ENUMERATED.match(t))
+    if numbered_heads and numbered_parts > numbered_heads:
+        return None
+    return numbered([s["heading"] for s in secs])
 
 
 @derivation("step_headings", "the headings as a numbered list when they are steps: each names an action to take")
