@@ -1465,3 +1465,47 @@ def test_a_title_chained_to_its_column_and_site_by_underscores_keeps_the_headlin
 
     assert tidy_title("打着“免费体检”幌子骗取老人养老钱 4名被告人获刑_检察要闻_澄阳市临溪区人民检察院") == "打着“免费体检”幌子骗取老人养老钱 4名被告人获刑"
     assert tidy_title("稳住基本盘——专访协会会长钟国梁_协会动态_澄阳市医疗器械行业协会") == "稳住基本盘——专访协会会长钟国梁"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("▲书房的留言本上，写满了读者的心里话。（图/受访者提供）", "photo"),
+    ("▲混双决胜局中，夏振川（右）与搭档甘蕾配合接杀。协会供图", "photo"),
+    ("▲梧源市住房公积金管理中心服务大厅。资料图", "photo"),
+    ("图解：新生儿出生“一件事”办理流程", "photo"),
+    ("杨若溪在果园里直播销售猕猴桃。（白岭镇人民政府供图）", "photo"),
+    ("栏目说明：本栏目每周选登一封读者来信，邀请执业律师作答。来信请发至 laixin@mingli-fw.example", "edition"),
+    ("【数读澄川】系列报道持续更新中，敬请关注。", "edition"),
+    ("【打印本页】 【关闭窗口】", "nav"),
+])
+def test_batch_44_47_captions_notes_and_window_buttons_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("end", [
+    "律师简介：郑一鸣，澄湖青禾律师事务所合伙人，执业十二年，主要从事建设工程等领域的诉讼业务。",
+    "本文仅为普法参考，不构成具体法律意见。个案情况请咨询专业律师。",
+    "微信搜索“青屿出行”小程序，可查询实时到站信息。",
+    "更多园区招商动态，请关注澜州商报",
+])
+def test_batch_44_47_a_bio_disclaimer_or_plug_after_the_article_goes(end):
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3]), removed
+
+
+def test_a_table_cell_post_with_a_centred_picture_keeps_its_paragraphs():
+    from builder.stages.corpus.extract import unwrap_layout_tables
+
+    html = (f"<table><tr><td>{P1}<br><br>{P2}<br><br><center><img src='/a.jpg'><br>果农在直播。（某镇供图）</center><br>"
+            f"{P3}<br></td></tr></table>")
+    tree = unwrap_layout_tables(html)
+    paras = [p.text_content() for p in tree.iter("p")]
+    assert paras == [P1, P2, "果农在直播。（某镇供图）", P3]
+
+
+@pytest.mark.parametrize("line,family", [
+    ("【温馨提示】关注本院微信服务号，可在线查询检验报告、预约体检科复诊。", "sponsor"),
+    ("【明理提示】遇到家装纠纷，可拨打本网热线预约律师免费咨询。", "sponsor"),
+    ("【温馨提示】如有疑问可拨打12345热线咨询。", None),  # the guide's own service line
+])
+def test_an_outlets_own_plug_under_a_notice_label_is_furniture_anywhere(line, family):
+    assert family_inside(line) == family

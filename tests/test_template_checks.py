@@ -1003,3 +1003,52 @@ def test_a_commentary_on_staged_pity_videos_is_not_filed_under_account_running()
     text = ("短视频里的“滞销果农”是临时请来的群演，果园是租来的摆拍场地。平台算法偏爱强情绪内容，审核却跟不上；"
             "网友的善意被透支，直播间里的流量成了密码。监管部门应当依法追责虚假宣传。")
     assert clf.topic(text, "当“苦情人设”成了流量密码") != "新媒体运营"
+
+
+def test_a_commentarys_material_gives_its_news_hook_and_a_reply_said_in_quotes(lac):
+    from builder.stages.templates.catalog import facts_filter
+
+    text = ("在刚刚结束的一场全国田径比赛中，一名年轻选手在终点前意外摔倒，她爬起来坚持跑完全程。这一幕在网上广为流传。"
+            "我们认为，体育精神的核心不仅在于夺取金牌。\n"
+            "店方承认“为了拍视频好看”，并表示已停止相关做法。靠演出来的热闹，换不来第二次光顾。")
+    block = facts_filter(text, hook=True)
+    assert "- 在刚刚结束的一场全国田径比赛中，一名年轻选手在终点前意外摔倒，她爬起来坚持跑完全程。" in block
+    assert "- 这一幕在网上广为流传。" in block and "我们认为" not in block  # the hook ends where the position begins
+    assert "- 店方承认“为了拍视频好看”，并表示已停止相关做法。" in block
+    assert "换不来第二次光顾" not in block
+    assert "一名年轻选手" not in facts_filter(text)  # without hook=True only sentences of facts: no count in 一名
+
+
+def test_interview_questions_are_asked_on_the_background_the_interview_gives():
+    doc = {"id": "i", "title": "专访市环境保护局局长唐继东：今年要啃下三块“硬骨头”", "published": None, "author": None,
+           "text": "去年，澄阳市空气质量优良天数比例达到86.3%，首次进入全省前五。记者近日专访了市环境保护局局长唐继东。\n"
+                   "记者：去年空气质量明显好转，您认为最关键的举措是什么？\n唐继东：主要是抓住了工业和扬尘两个“大头”，完成了31家重点企业的超低排放改造。\n"
+                   "记者：水环境方面还有哪些短板？\n唐继东：短板主要在城乡接合部，部分村庄生活污水收集不到位，小型养殖场粪污直排。\n"
+                   "记者：普通市民能做些什么？\n唐继东：绿色出行、垃圾分类，从身边的小事做起，发现污染问题及时拨打热线举报。\n"}
+    a = Article(doc)
+    assert a.get("interview_intro").startswith("去年，澄阳市空气质量优良天数比例达到86.3%")
+    assert "记者：" not in a.get("interview_intro")
+
+
+def test_the_last_section_cut_short_of_the_closing_paragraph_is_not_whole():
+    doc = {"id": "s", "title": "槐香里小区适老化改造见闻", "published": None, "author": None,
+           "text": "今年3月起，街道对报名的82户老人家庭开展居家适老化改造。\n一户一方案\n设计师先上门待半天，看老人怎么起床、怎么进卫生间、晚上起夜走哪条路，再据此确定改造清单。\n"
+                   "后续维护还要跟上\n改造也遇到过难题，部分老人担心动了墙面不好看，社区为此组织了两次样板间开放日，顾虑就少了很多。\n"
+                   "街道与施工企业约定两年免费维修期，扶手松了、灯坏了有人管，老人才能真正用得放心。\n"}
+    secs = Article(doc).get("sections")
+    assert secs[0]["whole"] and not secs[-1]["whole"] and "维修期" not in secs[-1]["text"]
+
+
+def test_event_classification_is_asked_of_news_only():
+    from builder.stages.templates.catalog import load_catalog
+
+    cat = load_catalog(prompts_dir() / "templates")
+    assert [tuple(s.genres) for s in cat if s.id == "event_classification"] == [("news",)]
+
+
+@pytest.mark.parametrize("sub", ["feature_writing", "feature_opening", "feature_section", "feature_ending"])
+def test_feature_writing_from_a_brief_is_off_by_default(sub):
+    from builder.stages.templates.catalog import load_catalog
+
+    cat = load_catalog(prompts_dir() / "templates")
+    assert [bool(s.off) for s in cat if s.id == sub] == [True]

@@ -374,6 +374,7 @@ _HAS_IMG = re.compile(r"<img\b", re.I)
 
 _INLINE = frozenset({"br", "i", "a", "span", "font", "strong", "b", "em", "img", "u", "s", "small", "big", "sup", "sub",
                      "ignore_js_op"})
+_BLOCK_IN_POST = frozenset({"center", "div", "p", "figure", "figcaption"})  # blocks of plain text between a post's lines
 MIN_BROKEN_CELL_CHARS = 100  # a cell of <br>-separated lines is a post, not a data cell, from this much text
 
 
@@ -384,12 +385,14 @@ def _breaks_to_paragraphs(cell) -> bool:
     import lxml.html
 
     kids = list(cell)
-    if any(not isinstance(k.tag, str) or k.tag not in _INLINE for k in kids):
+    if any(not isinstance(k.tag, str) or k.tag not in _INLINE | _BLOCK_IN_POST for k in kids):
         return False
     lines = [cell.text or ""]
     for k in kids:
         if k.tag == "br":
             lines.append(k.tail or "")
+        elif k.tag in _BLOCK_IN_POST:  # a picture and its caption centred between the lines (blind batch 47): a line of its own
+            lines += [k.text_content(), k.tail or ""]
         else:
             lines[-1] += k.text_content() + (k.tail or "")
     lines = [line.strip() for line in lines if line.strip()]
