@@ -1509,3 +1509,40 @@ def test_a_table_cell_post_with_a_centred_picture_keeps_its_paragraphs():
 ])
 def test_an_outlets_own_plug_under_a_notice_label_is_furniture_anywhere(line, family):
     assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("line,family", [
+    ("郭振声（左二）在田间向农户讲解无人机操作", "photo"),
+    ("图为城东街道某小区新加装的电梯。（资料图）", "photo"),
+    ("图为居民身份证异地办理流程示意图。市局人口管理支队制图", "photo"),
+    ("延伸阅读：二孩家庭如何分配房间？这几种布局值得参考", "edition"),
+    ("相关链接：", "edition"),
+    ("【征稿】“云帆评论”栏目常年征集科技评论稿件", "sponsor"),
+])
+def test_batch_48_51_captions_links_and_calls_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_an_interviewees_bio_after_the_interview_goes():
+    end = "受访者简介：樊静秋，栎川师范学院生命科学学院副教授，长期从事萤火虫分类与保护研究。"
+    out, removed = clean("\n".join([P1, P2, P3, end]), link_pages=True)
+    assert out == "\n".join([P1, P2, P3])
+
+
+def test_a_reply_block_of_div_paragraphs_is_an_official_answer_not_a_comment():
+    from builder.stages.corpus.extract import keep_official_replies
+
+    para = "经我局工作人员实地查看，柳塘村公交站点确实存在候车设施不足的问题，给群众出行带来不便，我们将尽快整改到位。"
+    html = (f"<html><body><article><div>{P1}</div><section class='reply-body'><div class='letter-sub'>【县交通运输局回复】</div>"
+            f"<div class='para'>{para}</div><div class='para'>{para}</div><div class='para'>{para}</div></section></article></body></html>")
+    page = keep_official_replies(html)
+    assert page is not None and page.xpath('//*[contains(@class, "answer-body")]')
+
+
+def test_a_heading_that_opens_the_next_wechat_section_is_put_back():
+    from builder.stages.corpus.extract import restore_headings
+
+    html = (f"<section><p>{P1}</p></section>\n<section><h2 style='color:#2f6fb3'>一、别把保本当成唯一标准</h2><p>{P2}</p></section>"
+            f"<div class='quiz'><h3>随堂小测</h3><p>{P3}</p></div>")
+    out = restore_headings(html, "\n".join([P1, P2, P3]))
+    assert out == "\n".join([P1, "一、别把保本当成唯一标准", P2, P3])  # the quiz's heading in a box of its own stays out

@@ -884,7 +884,7 @@ def test_an_answer_that_is_mostly_its_given_sentences_is_rejected(lac):
     given = "标题：修表匠的三十年" + facts_filter(OPENING)
     p = checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", given, OPENING + "他笑了。", True)
     assert p[0] == "output_mostly_given"
-    longer = OPENING + "镊子旁边是一盏旧台灯，灯罩上落着薄薄的灰；门外的青石板还湿着，偶尔有早起的人挑着担子走过，脚步声传得很远。"
+    longer = OPENING + "镊子旁边是一盏旧台灯，灯罩上落着薄薄的灰；门外的青石板还湿着，偶尔有早起的人挑着担子走过，脚步声传得很远。铺子里很静，只有墙上几只老挂钟在不紧不慢地走，嘀嗒声此起彼伏，像在互相应和。"
     assert checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", given, longer, True) is None
 
 
@@ -892,7 +892,7 @@ def test_write_facts_rejects_an_answer_with_a_name_or_figure_the_input_does_not_
     from builder.stages.templates.catalog import facts_filter
 
     given = "标题：修表匠的三十年" + facts_filter(OPENING)
-    scene = OPENING + "镊子旁边是一盏旧台灯，灯罩上落着薄薄的灰；门外的青石板还湿着，偶尔有早起的人挑着担子走过，脚步声传得很远。"
+    scene = OPENING + "镊子旁边是一盏旧台灯，灯罩上落着薄薄的灰；门外的青石板还湿着，偶尔有早起的人挑着担子走过，脚步声传得很远。铺子里很静，只有墙上几只老挂钟在不紧不慢地走，嘀嗒声此起彼伏，像在互相应和。"
     assert checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", given, scene, True) is None
     title_only = "标题：修表匠的三十年"
     p = checks.check_item("write_facts", "请为这篇特写写一个场景式开头。", title_only, OPENING, True)
@@ -1052,3 +1052,14 @@ def test_feature_writing_from_a_brief_is_off_by_default(sub):
 
     cat = load_catalog(prompts_dir() / "templates")
     assert [bool(s.off) for s in cat if s.id == sub] == [True]
+
+
+def test_a_predicate_is_no_term_to_define_and_a_paragraph_pointing_back_is_no_keyword_task():
+    from builder.stages.templates.derivations.commentary import LEANS_ON_PREVIOUS
+
+    a = Article({"id": "d", "title": "文旅惠民卡怎么办", "published": None, "author": None,
+                 "text": "惠民卡售价为每张98元，有效期为自激活之日起12个月；本县户籍居民凭身份证办理，可享受半价优惠，即每张49元。\n"
+                         "所谓惠民卡，是指由县文旅局发行、可在全县景区通用的年卡。\n第三段说明办理地点和时间，窗口周末照常开放。"})
+    terms = [d["term"] for d in (a.get("definitions") or [])]
+    assert "惠民卡" in terms and not any(t.startswith("可") for t in terms)
+    assert LEANS_ON_PREVIOUS.match("这些问题，恰恰说明年轻人对公共文化服务有着真实的需求。")

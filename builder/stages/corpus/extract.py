@@ -455,7 +455,8 @@ def keep_official_replies(page):
         tokens = (el.get("class") or "").split()
         if not any(t.startswith("reply-") for t in tokens):
             continue
-        if len(el.findall(".//p")) >= 2 and len(_HAN.findall(el.text_content())) >= REPLY_MIN_HAN:
+        paras = el.findall(".//p") or [d for d in el.findall("./div") if len(_HAN.findall(d.text_content())) >= 20]
+        if len(paras) >= 2 and len(_HAN.findall(el.text_content())) >= REPLY_MIN_HAN:  # <div class="para"> too (batch 48)
             el.set("class", " ".join("answer-" + t[len("reply-"):] if t.startswith("reply-") else t for t in tokens))
             changed = True
     return page if changed else None
@@ -531,12 +532,20 @@ _BOX_TAG = re.compile(r"<(/?)(?:div|section|aside|figure|ul|ol|table)\b", re.I)
 def _closed_boxes(markup: str) -> bool:
     """Markup between a paragraph and a heading that holds only whole boxes (an inline 相关阅读 card): the heading
     stands in the paragraph's container, not in a box of its own after it (a quiz under the article: 随堂小测)."""
-    depth = 0
+    depth, sibling = 0, False
     for m in _BOX_TAG.finditer(markup):
+        if depth == -1 and not m.group(1) and m.group(0).lower() != "<section":
+            return False  # the paragraph's section closed and something else than the next section opens
         depth += -1 if m.group(1) else 1
         if depth < 0:
+            # …or the paragraph's <section> closes and the heading opens the next one: a WeChat post's parts are
+            # sibling sections, each a heading and its paragraphs (blind batch 49); a <div> after the article (the
+            # quiz) is not one
+            if depth == -1 and m.group(0).lower() == "</section":
+                sibling = True
+                continue
             return False
-    return depth == 0
+    return depth == 0 and not (sibling and _TAG.sub("", markup).strip())
 
 
 def restore_headings(html: str, text: str) -> str:
