@@ -323,7 +323,8 @@ def test_app_promotion_after_the_article_goes_while_the_same_words_inside_it_sta
                       "更多精彩内容，请下载东方快讯客户端。", "打开易闻新闻APP 查看更多高清图片"])
     out, removed = clean(text)
     assert out == "\n".join([P1, inside, P2, P3])
-    assert [fam for fam, _ in removed] == ["prompt"] * 4
+    # the last, an invitation to open an app, goes by the line family wherever it stands (batch 52: 打开…APP“澜城”频道，查看…)
+    assert [fam for fam, _ in removed] == ["prompt"] * 3 + ["sponsor"]
 
 
 def test_closing_sentence_that_asks_readers_to_install_an_app_is_kept():
@@ -345,7 +346,7 @@ def test_reader_counts_app_invitations_with_a_comma_and_a_top_menu_row_go_at_the
     end = ["打开APP，阅读全文", "下载飞鸟新闻APP，看更多热点资讯"]
     out, removed = clean("\n".join([*top, P1, P2, P3, *end]))
     assert out == "\n".join([P1, P2, P3])
-    assert [fam for fam, _ in removed] == ["nav", "prompt", "prompt", "prompt"]
+    assert [fam for fam, _ in removed] == ["nav", "prompt", "sponsor", "prompt"]
 
 
 def test_two_clause_headline_above_the_article_is_not_a_menu_row():
@@ -1546,3 +1547,29 @@ def test_a_heading_that_opens_the_next_wechat_section_is_put_back():
             f"<div class='quiz'><h3>随堂小测</h3><p>{P3}</p></div>")
     out = restore_headings(html, "\n".join([P1, P2, P3]))
     assert out == "\n".join([P1, "一、别把保本当成唯一标准", P2, P3])  # the quiz's heading in a box of its own stays out
+
+
+@pytest.mark.parametrize("line,family", [
+    ("【澜视评论】每天早7点半，在澜视新闻客户端与您聊聊身边事。", "sponsor"),
+    ("【行云小贴士】汀湾古镇夜游船票可在行云APP提前预订，节假日建议错峰出行。", "sponsor"),
+    ("👉 想了解各区具体报名时间？后台回复“课后服务”即可领取汇总表。", "sponsor"),
+    ("打开澜视新闻APP“澜城”频道，查看三桥通车后公交线路调整详情。", "sponsor"),
+    ("主场球票火热预售中，扫码进入官方票务小程序，季票会员享九折优惠", "sponsor"),
+])
+def test_batch_52_55_plugs_inside_the_article_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("line", [
+    "市民可通过“i澜城”APP预约停车位，目前已有3万余人注册使用。",
+    "【政策解读】新规明确，电动自行车不得在楼道内停放、充电。",
+])
+def test_a_news_line_that_names_an_app_or_opens_on_a_label_stays(line):
+    assert family_inside(line) is None
+
+
+def test_a_title_chained_to_its_site_and_column_by_hyphens_keeps_the_headline():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("预付卡退费难？这份维权步骤请收好-汀阳新闻网-消费维权") == "预付卡退费难？这份维权步骤请收好"
+    assert tidy_title("中国-东盟博览会开幕-新华网") == "中国-东盟博览会开幕"

@@ -1063,3 +1063,23 @@ def test_a_predicate_is_no_term_to_define_and_a_paragraph_pointing_back_is_no_ke
     terms = [d["term"] for d in (a.get("definitions") or [])]
     assert "惠民卡" in terms and not any(t.startswith("可") for t in terms)
     assert LEANS_ON_PREVIOUS.match("这些问题，恰恰说明年轻人对公共文化服务有着真实的需求。")
+
+
+def test_a_plug_left_in_the_article_is_no_paragraph_of_it():
+    lines = ["三桥今天正式通车，过江时间由40分钟缩短到8分钟。", "打开澜视新闻APP“澜城”频道，查看三桥通车后公交线路调整详情。",
+             "【澜视评论】每天早7点半，在澜视新闻客户端与您聊聊身边事。", "市交通部门表示，沿线公交线路将同步调整。"]
+    assert tk.page_lines(lines) == [lines[0], lines[3]]
+
+
+@pytest.mark.parametrize("kind,text,out", [
+    ("headline", "柏岭县34家长者食堂今年投入运营，覆盖全县9个乡镇，老人步行可达。", "一个夏天，柏岭县建成34家长者食堂"),
+])
+def test_a_headline_may_not_add_a_season_or_a_day(kind, text, out):
+    p = checks.check_item(kind, "为这篇稿件拟标题", text, out, True)
+    assert p is not None and "夏天" in p[1]
+
+
+def test_a_lead_may_not_add_a_day_the_body_never_gives():
+    body = "标题：三桥通车\n正文：三桥全长2.6公里，通车后过江时间由40分钟缩短到8分钟。"
+    p = checks.check_item("grounded", "请写导语", body, "记者昨天从市交通局获悉，三桥通车后过江时间由40分钟缩短到8分钟。", True)
+    assert p is not None and p[0] == "output_not_in_input" and "昨天" in p[1]

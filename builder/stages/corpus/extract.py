@@ -182,6 +182,7 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:�
                          # an ASCII double hyphen only ever separates the site's name (…活动--溪城市第一人民医院);
                          # the Chinese dash —— opens a subtitle and is left alone
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
+SITE_NAME = re.compile(r"(网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报|电视台|广播电台|融媒|发布)$")
 TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
 
 
@@ -193,6 +194,9 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     head = t.split("_")[0].strip()
     if head != t and len(head) >= 6 and re.search(r"[\u4e00-\u9fff]", head):
         t = head  # …获刑_检察要闻_澄阳市临溪区人民检察院: an underscore only ever chains the column and the site (blind batch 42)
+    parts = re.split(r"\s*(?:-|\||｜)\s*", t)
+    if len(parts) >= 3 and len(parts[0]) >= 6 and any(SITE_NAME.search(x) for x in parts[1:]):
+        t = parts[0]  # 预付卡退费难？…请收好-汀阳新闻网-消费维权: the site and its column chained by hyphens (blind batch 53)
     for _ in range(2):
         m = SITE_SUFFIX.search(t)
         if m and len(t) - len(m.group(0)) >= 6:
