@@ -992,7 +992,8 @@ def test_a_parts_list_is_not_made_when_a_numbered_part_has_no_heading_of_its_own
     assert a.get("sections") and a.get("section_headings") is None
 
 
-@pytest.mark.parametrize("headline", ["警惕！这几种“兼职”都是骗局，一文看懂怎么防", "这几个兼职诈骗套路，市民要当心"])
+@pytest.mark.parametrize("headline", ["警惕！这几种“兼职”都是骗局，一文看懂怎么防", "这几个兼职诈骗套路，市民要当心",
+                                      "近期兼职诈骗套路，你中招了吗？"])
 def test_a_teaser_headline_that_names_nothing_is_no_answer(headline):
     text = "近期我市接连发生多起以兼职刷单为名的电信网络诈骗案件，市公安局反诈中心提醒市民提高警惕。"
     assert checks.check_item("headline", "为这篇稿件拟标题", text, headline, True)[0] == "headline_clickbait"

@@ -145,7 +145,9 @@ CLICKBAIT = re.compile(r"美女|美男|竟然|竟是|震惊|惊呆|吓坏|太[\u
                        # a quiz put to the reader names a topic and no news (食品添加剂 你了解多少？, blind round 20)
                        r"(你|您)(真的)?(了解|知道|懂)(多少|吗)|(你|您)(真的)?(会|懂)[\u4e00-\u9fff]{0,4}吗|"
                        # a teaser that points at what it will not name (这几种“兼职”都是骗局, blind round 34), a reading prompt
-                       r"这(几|些)(种|个|类|件|招|点|条|样|位|家)|一[文图]看懂|戳这里|看这里|(快|速|建议)收藏|^(警惕|注意|提醒)[！!]")
+                       r"这(几|些)(种|个|类|件|招|点|条|样|位|家)|一[文图]看懂|戳这里|看这里|(快|速|建议)收藏|^(警惕|注意|提醒)[！!]|"
+                       # a quiz put to the reader over a roundup: 4月这些网络谣言，你信了吗？ (blind round 39)
+                       r"(你|您)(信|中招|踩坑|上当|看懂|get)了(吗|没)")
 
 
 # a filing label, not a headline: 关于做好…工作的通知, 《…管理办法》政策解读, 雁屿南站旅客乘车服务指南 (blind round 25: "a
