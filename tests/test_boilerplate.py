@@ -1573,3 +1573,12 @@ def test_a_title_chained_to_its_site_and_column_by_hyphens_keeps_the_headline():
 
     assert tidy_title("预付卡退费难？这份维权步骤请收好-汀阳新闻网-消费维权") == "预付卡退费难？这份维权步骤请收好"
     assert tidy_title("中国-东盟博览会开幕-新华网") == "中国-东盟博览会开幕"
+
+
+def test_round_40_a_credit_in_brackets_and_a_site_name_after_a_hyphen():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert family_inside("（图片由桂花街道司法所提供）") == "photo"
+    assert tidy_title("在第41公里，他们为陌生人喊到嗓子哑-枫港国际马拉松") == "在第41公里，他们为陌生人喊到嗓子哑"
+    assert tidy_title("中国-东盟博览会开幕") == "中国-东盟博览会开幕"
+    assert tidy_title("2024-2025赛季女排联赛开幕") == "2024-2025赛季女排联赛开幕"

@@ -1084,3 +1084,21 @@ def test_a_lead_may_not_add_a_day_the_body_never_gives():
     body = "标题：三桥通车\n正文：三桥全长2.6公里，通车后过江时间由40分钟缩短到8分钟。"
     p = checks.check_item("grounded", "请写导语", body, "记者昨天从市交通局获悉，三桥通车后过江时间由40分钟缩短到8分钟。", True)
     assert p is not None and p[0] == "output_not_in_input" and "昨天" in p[1]
+
+
+def test_round_40_faults_a_question_for_news_a_name_for_a_title_and_numbered_parts():
+    p = checks.check_item("grounded", "把下面的报道浓缩成一句话新闻", "标题：夜间消费账本\n正文：一季度夜间消费额28.6亿元。",
+                          "晚上九点以后，栖梧人把钱花在了哪里？", True)
+    assert p[0] == "answer_is_question"
+    a = Article({"id": "n", "title": "柘阳县农村信用合作联社", "published": None, "author": None,
+                 "text": "今年以来，柘阳县农村信用合作联社累计投放春耕备耕贷款4.63亿元。\n惠及农户5217户。\n投放量同比增长18.4%。"})
+    assert a.get("title") is None
+    b = Article({"id": "v", "title": "探访城南博物馆", "published": None, "author": None,
+                 "text": "城南博物馆今天重新开放。\n馆内新增三个展厅。\n市民可预约参观。"})
+    assert b.get("title") == "探访城南博物馆"  # a verb: a headline, not a name
+    doc = {"id": "t", "title": "新能源车过冬指南", "published": None, "author": None,
+           "text": "入冬以来，不少车主发现续航缩水，其实用对方法就能减小缩水幅度，下面分几步说。\n01 出门前，插着枪预热\n"
+                   "建议在连着充电枪的状态下提前二十到三十分钟开启电池和座舱预热，用的是电网的电，上车后续航不打折。\n"
+                   "02 座椅加热比暖风更省电\n暖风空调是冬季的耗电大户，座椅加热的功率通常只有几十到一百多瓦，体感差别不大却能省下不少电。\n"
+                   "03 胎压要勤查\n气温每下降十摄氏度胎压大约降低零点一巴，胎压偏低滚动阻力变大，能耗也跟着上升，入冬后要勤查。\n"}
+    assert Article(doc).get("section_headings").splitlines() == ["1. 出门前，插着枪预热", "2. 座椅加热比暖风更省电", "3. 胎压要勤查"]

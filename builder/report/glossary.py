@@ -71,6 +71,7 @@ REASONS: dict[str, str] = {
     "timeline_out_of_order": "the timeline's dates are not in order",
     "output_not_in_input": "an extraction answer that is not found in the article",
     "output_adds_facts": "a writing task whose answer states a fact (a name, figure, time, document or quote) its input does not give",
+    "answer_is_question": "a lead, summary or one-sentence news that asks a question instead of telling the news",
     "output_mostly_given": "a writing task whose answer is mostly the fact sentences its input gives: little is left to write",
     "output_too_long": "the answer is longer than the sub-category allows",
     "output_too_short": "the answer is shorter than the sub-category needs",

@@ -197,6 +197,9 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     parts = re.split(r"\s*(?:-|\||｜)\s*", t)
     if len(parts) >= 3 and len(parts[0]) >= 6 and any(SITE_NAME.search(x) for x in parts[1:]):
         t = parts[0]  # 预付卡退费难？…请收好-汀阳新闻网-消费维权: the site and its column chained by hyphens (blind batch 53)
+    m = re.fullmatch(r"(.{8,}[^\d\s-])-([\u4e00-\u9fff]{2,12})", t)
+    if m and re.search(r"[，,\s：:]", m.group(1)):
+        t = m.group(1)  # 在第41公里，他们为陌生人喊到嗓子哑-枫港国际马拉松: a headline, then the site's name (blind round 40)
     for _ in range(2):
         m = SITE_SUFFIX.search(t)
         if m and len(t) - len(m.group(0)) >= 6:

@@ -225,6 +225,8 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
                 return "output_mostly_given", ("the answer is mostly the sentences the input gives "
                                                f"({1 - len(norm(left)) / max(1, len(norm(output))):.0%}): little is written")
     elif kind == "grounded" and input_text:  # written from given facts: no figure, date or name the facts lack
+        if re.search(r"[？?]$", output.strip()):  # a lead's question is no news (blind round 40: …钱花在了哪里？ as 一句话新闻)
+            return "answer_is_question", f"the answer asks rather than tells: {output.strip()[-30:]!r}"
         o = output
         for what, found in (("figure", tk.numbers(o)), ("date", tk.dates(o) + TIME_WORD.findall(o)),
                             ("name", [w for k in ("人物", "地点") for w in tk.entities(o)[k]])):

@@ -18,7 +18,8 @@ from ...text.sentences import split_sentences  # noqa: F401 - used as tk.split_s
 
 MD_HEADING = re.compile(r"^#{1,6}\s*(.+?)\s*#*$")
 # 一、标题 / （一）标题 / 1. 标题 / 1、标题 / 第一章 标题 / 第一步：
-NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十\d]{1,3}[章节步部分]\s*[:：]?)\s*(.+)$")
+NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）|\d{1,2}[.、．](?!\d)|第[一二三四五六七八九十\d]{1,3}[章节步部分]\s*[:：]?"
+                      r"|0\d\s+(?=\D))\s*(.+)$")  # 01 出门前，插着枪预热: a self-media post's numbered part (blind round 40)
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 
 DATE = re.compile(

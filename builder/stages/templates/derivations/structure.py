@@ -15,7 +15,7 @@ def _sections(a: Article):
     for kind, t in a.blocks + [("heading", "")]:
         if kind == "heading" or (head and _untold_heading(t)):
             if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
-                heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
+                heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|0\d\s+|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
                 heading = KNOWING.sub("", heading) if len(KNOWING.sub("", heading)) >= 3 else heading
                 out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading), "whole": True})
             head, buf = t, []
@@ -44,7 +44,8 @@ def _untold_heading(line: str) -> bool:
 def _heads_its_text(heading: str, text: list[str]) -> bool:
     """A heading that stands over its text: not a list item's link line (-- 《解释器开发》的写作感受) and not over a
     text that opens with a bare number of its own (3、 then the item: the list's items and headings are out of step)."""
-    return bool(heading) and not re.match(r"^[-—–=*>·•]", heading) and not BARE_ENUMERATOR.match(text[0])
+    return (bool(heading) and not re.match(r"^[-—–=*>·•]", heading) and not BARE_ENUMERATOR.match(text[0])
+            and not re.fullmatch(r"[（(].*[）)]", heading))  # （图片由…提供）: a caption in brackets heads nothing (blind round 40)
 
 
 def _is_action(heading: str) -> bool:
