@@ -471,6 +471,17 @@ def is_prose(line: str) -> bool:
     return n >= 16 and bool(_SENTENCE.search(line))
 
 
+def line_family(line: str) -> str | None:
+    """The family that removes ``line`` wherever it stands (the ``line`` rule families and in-body promotion
+    shapes), else None: the same rules as the corpus stage, for a stage that meets text cleaned by older rules."""
+    return _rules_only()._line_family(line.strip())
+
+
+@lru_cache(maxsize=1)
+def _rules_only() -> "BoilerplateRemover":
+    return BoilerplateRemover(line_model=None)
+
+
 LEARNED_MAX_CHARS = 80  # the line model judges short lines only: furniture is rarely longer, paragraphs are
 _ENDS_SENTENCE = re.compile(r"[。！？!?…]+[”’」』）)]*$")
 

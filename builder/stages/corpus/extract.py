@@ -178,11 +178,12 @@ def html_to_text(data: bytes, encoding: str = "auto") -> str:
     return html_decode(data, encoding).text
 
 
-SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报)[^_|\-–—]{0,6})\s*$"
+SITE_ENDINGS = "网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报"  # how a site's name ends (新华网, 证券时报, 澜视新闻)
+SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:" + SITE_ENDINGS + r")[^_|\-–—]{0,6})\s*$"
                          # an ASCII double hyphen only ever separates the site's name (…活动--溪城市第一人民医院);
                          # the Chinese dash —— opens a subtitle and is left alone
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
-SITE_NAME = re.compile(r"(网|报|新闻|频道|在线|官网|客户端|日报|晚报|时报|电视台|广播电台|融媒|发布)$")
+SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布)$")
 TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
 
 
