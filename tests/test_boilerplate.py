@@ -1582,3 +1582,55 @@ def test_round_40_a_credit_in_brackets_and_a_site_name_after_a_hyphen():
     assert tidy_title("在第41公里，他们为陌生人喊到嗓子哑-枫港国际马拉松") == "在第41公里，他们为陌生人喊到嗓子哑"
     assert tidy_title("中国-东盟博览会开幕") == "中国-东盟博览会开幕"
     assert tidy_title("2024-2025赛季女排联赛开幕") == "2024-2025赛季女排联赛开幕"
+
+
+def test_readers_comment_boxes_go_before_extraction_by_their_class_and_are_counted():
+    from builder.stages.corpus.extract import read_html
+
+    comments = ("<div class='discuss_container'><div class='discuss_title'>留言</div><ul>"
+                "<li><span class='nickname'>澜川老戏迷</span><p>付老师的戏我看过三回，嗓子是真亮。</p></li>"
+                "<li><span class='nickname'>晴天</span><p>谢谢师父，永远是您的学生。</p></li></ul></div>"
+                "<div class='pl_item'>这篇写得好，支持反诈宣传进社区。</div>")
+    page = (f"<html><head><title>反诈_青川日报</title></head><body><div class='pl-3 rich_media_content'><h1>反诈</h1>"
+            f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></div>{comments}</body></html>")
+    raw = read_html(page.encode("utf-8"))[0]
+    assert P1[:20] in raw.text and P3[:20] in raw.text  # pl-3 is a grid's padding, not 评论
+    assert "嗓子是真亮" not in raw.text and "永远是您的学生" not in raw.text and "支持反诈" not in raw.text
+    assert raw.meta["_counts"]["boilerplate_comment_box"] == 2
+
+
+def test_a_box_named_like_comments_that_holds_the_article_stays():
+    from builder.stages.corpus.extract import read_html
+
+    page = (f"<html><body><div class='commentary-body'><p>{P1}</p><p>{P2}</p></div>"
+            f"<div class='pinglun'><p>{P3}</p><p>{P1}</p><p>{P2}</p></div></body></html>")
+    raw = read_html(page.encode("utf-8"))[0]
+    assert P3[:20] in raw.text  # a 评论 page's body: more than half the page's text
+
+
+def test_a_layout_table_of_text_divs_keeps_one_line_per_paragraph():
+    from builder.stages.corpus.extract import read_html
+
+    page = (f"<html><body><table width='980'><tr><td class='zuobian'><div class='weizhi'>您的位置：首页 → 新闻动态</div>"
+            f"<h1>反诈</h1><div class='neirong'><div class='duan'>{P1}</div><div class='duan'>{P2}</div>"
+            f"<div class='duan'>{P3}</div></div></td><td>最新动态</td></tr></table></body></html>")
+    lines = read_html(page.encode("utf-8"))[0].text.split("\n")
+    assert P2 in lines and P3 in lines  # not run together into one table row
+
+
+def test_br_lines_in_a_wrapper_inside_a_table_cell_stay_lines():
+    from builder.stages.corpus.extract import unwrap_layout_tables
+
+    html = (f"<table><tr><td class='content'><div id='vsb_content'>{P1}<br><b>就业地域：近六成留在省内</b><br>{P2}<br>{P3}<br>"
+            f"</div></td></tr></table>")
+    paras = [p.text_content() for p in unwrap_layout_tables(html).iter("p")]
+    assert paras == [P1, "就业地域：近六成留在省内", P2, P3]
+
+
+@pytest.mark.parametrize("line,family", [
+    ("【演出预告】新编花鼓戏《渡口灯》4月20日晚将在澜川大剧院再度上演，购票请点击文末“阅读原文”。", "sponsor"),
+    ("【活动报名】周六上午读书会在市图书馆三楼举行，报名请扫码添加管理员。", "sponsor"),
+    ("【演出信息】新编花鼓戏《渡口灯》4月20日晚在澜川大剧院上演，票价40元至120元。", None),  # the article's own facts
+])
+def test_an_event_plug_under_a_bracketed_label_is_furniture_anywhere(line, family):
+    assert family_inside(line) == family

@@ -376,7 +376,7 @@ _BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol
 # profile, an old site's article column); the extractor joins a cell's text into one line, so the post's
 # paragraphs, its 楼主/发表于 line and the author's name would fuse into one body line
 _HAS_CELL = re.compile(r"<td\b", re.I)
-_HAS_P = re.compile(r"<p\b|<br\b", re.I)
+_HAS_P = re.compile(r"<p\b|<br\b|<div\b", re.I)
 _HAS_IMG = re.compile(r"<img\b", re.I)
 
 
@@ -416,9 +416,24 @@ def _breaks_to_paragraphs(cell) -> bool:
     return True
 
 
+TEXT_BLOCK_MIN_HAN = 20  # a <div> with this many Han characters of its own text is a paragraph, not a wrapper
+
+
+def _text_blocks(cell) -> int:
+    """How many <div>s under ``cell`` hold a paragraph's worth of text of their own (an old site's article cell,
+    one <div class="duan"> per paragraph: blind batch 61), up to 2."""
+    n = 0
+    for div in cell.iter("div"):
+        if len(_HAN.findall(div.text or "")) >= TEXT_BLOCK_MIN_HAN:
+            n += 1
+            if n >= 2:
+                break
+    return n
+
+
 def unwrap_layout_tables(html: str):
-    """The page as an lxml tree with each layout table (a cell holding two or more paragraphs, or a post of
-    <br>-separated lines) turned into plain blocks, so its paragraphs stay lines; None when no table is a layout
+    """The page as an lxml tree with each layout table (a cell holding two or more paragraphs, as <p> or as
+    <div>s of text, or a post of <br>-separated lines) turned into plain blocks, so its paragraphs stay lines; None when no table is a layout
     table (data tables stay)."""
     import lxml.html
 
@@ -430,11 +445,12 @@ def unwrap_layout_tables(html: str):
     for table in list(tree.iter("table")):
         layout = False
         for cell in table.iter("td"):
-            if len(cell.findall(".//p")) >= 2:
+            if len(cell.findall(".//p")) >= 2 or _text_blocks(cell) >= 2:
                 layout = True
-            elif (len(cell.findall("br")) >= 2 and len(cell.text_content()) >= MIN_BROKEN_CELL_CHARS
-                  and _breaks_to_paragraphs(cell)):
-                layout = True
+            elif any(len(el.findall("br")) >= 2 and len(el.text_content()) >= MIN_BROKEN_CELL_CHARS
+                     and _breaks_to_paragraphs(el) for el in list(cell.iter()) if isinstance(el.tag, str)):
+                layout = True  # the lines in the cell itself or in a wrapper inside it (<div id="vsb_content">,
+                # an e-paper's <founder-content>: blind batches 50 and 59)
         if layout:
             for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
                 el.tag = "div"
@@ -468,6 +484,41 @@ def keep_official_replies(page):
             el.set("class", " ".join("answer-" + t[len("reply-"):] if t.startswith("reply-") else t for t in tokens))
             changed = True
     return page if changed else None
+
+
+# readers' comment boxes under an article, by the class or id Chinese CMSs give them: WeChat's discuss_container,
+# cmt-item, pl_item / pl-tit (评论), pinglunqu, liuyan (留言), gentie (跟帖); trafilatura knows only "comment*"
+# (not pl-3 / pl-md-2, a grid's padding; not commentary; not pinglun-zhengwen, a commentary page's body)
+_COMMENT_TOKEN = re.compile(r"(?i)^(?:discuss|cmts?(?:$|[-_])|comment(?!ary)|pinglun(?:qu)?(?:$|[-_](?:list|qu|area|box|item|tit))"
+                            r"|pl[-_](?!\d|sm|md|lg|xl|2xl|auto)|liuyan|gentie)")
+_COMMENT_ATTR = re.compile(r"""(?:class|id)\s*=\s*["'](?:[^"']*\s)?(?:discuss|cmt|comment|pinglun|pl[-_]|liuyan|gentie)""", re.I)
+COMMENT_BOX_MAX_SHARE = 0.5  # a box holding half the page's Han text or more is the page, whatever its class says
+
+
+def drop_comment_boxes(page) -> tuple[object | None, int]:
+    """(the page as an lxml tree without its readers' comment boxes, how many), or (None, 0) when it has none:
+    an element whose class or id token names a comment box (``_COMMENT_TOKEN``), unless it is the page's body or
+    holds half or more of its Han text. Removed before extraction: a comment's text alone reads like a short
+    paragraph (付老师的《采茶记》我看过三回，嗓子是真亮。)."""
+    import lxml.html
+
+    if isinstance(page, str):
+        try:
+            page = lxml.html.fromstring(page)
+        except (ValueError, lxml.etree.ParserError):
+            return None, 0
+    total = len(_HAN.findall(page.text_content())) or 1
+    boxes = []
+    for el in page.iter():
+        if not isinstance(el.tag, str) or el.tag in ("html", "body", "article", "main"):
+            continue
+        tokens = (el.get("class") or "").split() + (el.get("id") or "").split()
+        if any(_COMMENT_TOKEN.match(t) for t in tokens) and not any(b in el.iterancestors() for b in boxes):
+            if len(_HAN.findall(el.text_content())) < COMMENT_BOX_MAX_SHARE * total:
+                boxes.append(el)
+    for el in boxes:
+        el.drop_tree()
+    return (page, len(boxes)) if boxes else (None, 0)
 
 
 # a paragraph that holds only a picture, and the short paragraph under it: the picture's caption in the CMS layout
@@ -509,6 +560,10 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     if _REPLY_CLASS.search(html):
         kept = keep_official_replies(html if page is None else page)
         page = kept if kept is not None else page
+    comment_boxes = 0
+    if _COMMENT_ATTR.search(html):
+        pruned, comment_boxes = drop_comment_boxes(html if page is None else page)
+        page = pruned if pruned is not None else page
     doc = trafilatura.bare_extraction(html if page is None else page, url=url, with_metadata=True, **{**TRAFILATURA_OPTIONS, **options})
     if doc is None:
         return None
@@ -520,8 +575,9 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     anchors = page_anchors(html)
     if anchors:
         meta["_anchors"] = anchors  # for the boilerplate step (popped by the cleaner, never stored)
-    if captions:
-        meta["_counts"] = {"boilerplate_image_caption": captions, "boilerplate_lines_removed": captions}
+    counts = {k: v for k, v in (("boilerplate_image_caption", captions), ("boilerplate_comment_box", comment_boxes)) if v}
+    if counts:
+        meta["_counts"] = {**counts, "boilerplate_lines_removed": captions}
     title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
     return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
                   published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
