@@ -1634,3 +1634,30 @@ def test_br_lines_in_a_wrapper_inside_a_table_cell_stay_lines():
 ])
 def test_an_event_plug_under_a_bracketed_label_is_furniture_anywhere(line, family):
     assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("line,family", [
+    ("图为云屏县实验小学课后服务中的陶艺课。资料图", "photo"),
+    ("点击右上角关注“老周说县域”，每天一篇，带你看懂县城里的大事小情。", "prompt"),
+])
+def test_batch_64_67_captions_and_follow_calls(line, family):
+    out, removed = clean("\n".join([P1, P2, line, P3]) if family == "photo" else "\n".join([P1, P2, P3, line]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == family, removed
+
+
+def test_a_letters_own_line_about_a_course_is_no_ad():
+    first = "日前，学校校长信箱收到学员柴慧芳的来信，反映热门课程报名难的问题。经征得本人同意，现将来信及学校答复刊登如下。"
+    out, _ = clean("\n".join([first, P2, P3]))
+    assert out.startswith(first)
+    out, removed = clean("\n".join([P1, P2, P3, "写作训练营火热报名中，报名请扫码。"]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "ads"
+
+
+def test_a_post_written_as_one_section_per_paragraph_keeps_its_paragraphs():
+    from builder.stages.corpus.extract import read_html
+
+    sections = "".join(f"<section><span style='font-size:15px'>{p}</span></section>" for p in (P1, P2, P3))
+    page = (f"<html><body><div id='js_content'><section style='text-align:center'>点击上方蓝字关注我们</section>{sections}"
+            f"<section><section><span>{P1}</span></section></section></div></body></html>")
+    lines = read_html(page.encode("utf-8"))[0].text.split("\n")
+    assert P2 in lines and P3 in lines

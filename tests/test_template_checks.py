@@ -1102,3 +1102,13 @@ def test_round_40_faults_a_question_for_news_a_name_for_a_title_and_numbered_par
                    "02 座椅加热比暖风更省电\n暖风空调是冬季的耗电大户，座椅加热的功率通常只有几十到一百多瓦，体感差别不大却能省下不少电。\n"
                    "03 胎压要勤查\n气温每下降十摄氏度胎压大约降低零点一巴，胎压偏低滚动阻力变大，能耗也跟着上升，入冬后要勤查。\n"}
     assert Article(doc).get("section_headings").splitlines() == ["1. 出门前，插着枪预热", "2. 座椅加热比暖风更省电", "3. 胎压要勤查"]
+
+
+def test_an_authors_postscript_is_no_closing_paragraph():
+    body = ["商场的无障碍设施清单看起来很漂亮，坡道、电梯、卫生间、盲道一样不少，可真用起来处处是坎，坡道太陡，卫生间上锁。",
+            "我的观点很简单：无障碍不是验收时拍照用的道具，而是每天要被使用的通道，日常管理应当写进物业考核，坡道不能堆物。",
+            "推婴儿车的爸妈、拖行李箱的旅客，其实都是无障碍设施的受益者，它从来不是少数人的事，值得每一家商场认真对待。"]
+    note = "写到这里，我已经把这些问题整理好，通过市民热线反映给了商场所在区的住建部门。等有了回复，我再来更新。"
+    doc = {"id": "ps", "title": "无障碍设施不能只是摆设", "text": "\n".join(body + [note])}
+    assert Article(doc).get("last_paragraph") is None
+    assert Article(dict(doc, text="\n".join(body))).get("last_paragraph") == body[-1]

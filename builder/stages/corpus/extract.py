@@ -486,6 +486,28 @@ def keep_official_replies(page):
     return page if changed else None
 
 
+_HAS_SECTION = re.compile(r"<section\b", re.I)
+_BLOCKS = ("div", "p", "section", "table", "ul", "ol", "li", "blockquote", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "pre")
+
+
+def sections_to_paragraphs(page) -> tuple[object | None, int]:
+    """(the page as an lxml tree with each ``<section>`` that holds only text and inline elements renamed ``<p>``,
+    how many), or (None, 0) when there is none. A WeChat-style post written as one <section><span>…</span></section>
+    per paragraph is otherwise read as one run of text (blind batch 65)."""
+    import lxml.html
+
+    if isinstance(page, str):
+        try:
+            page = lxml.html.fromstring(page)
+        except (ValueError, lxml.etree.ParserError):
+            return None, 0
+    leaves = [el for el in page.iter("section") if not any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in el.iterdescendants())
+              and el.text_content().strip()]
+    for el in leaves:
+        el.tag = "p"
+    return (page, len(leaves)) if leaves else (None, 0)
+
+
 # readers' comment boxes under an article, by the class or id Chinese CMSs give them: WeChat's discuss_container,
 # cmt-item, pl_item / pl-tit (评论), pinglunqu, liuyan (留言), gentie (跟帖); trafilatura knows only "comment*"
 # (not pl-3 / pl-md-2, a grid's padding; not commentary; not pinglun-zhengwen, a commentary page's body)
@@ -560,6 +582,9 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     if _REPLY_CLASS.search(html):
         kept = keep_official_replies(html if page is None else page)
         page = kept if kept is not None else page
+    if _HAS_SECTION.search(html):
+        leaves, n_sections = sections_to_paragraphs(html if page is None else page)
+        page = leaves if leaves is not None else page
     comment_boxes = 0
     if _COMMENT_ATTR.search(html):
         pruned, comment_boxes = drop_comment_boxes(html if page is None else page)

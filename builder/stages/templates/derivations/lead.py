@@ -67,9 +67,14 @@ def _first_paragraph(a: Article):
     return a.paragraphs[0] if len(a.paragraphs) >= 3 else None
 
 
-@derivation("last_paragraph", "the closing paragraph")
+# the author's note after the piece, no ending of it: 写到这里，我已经把问题反映给了…等有了回复，我再来更新 (blind round 41)
+POSTSCRIPT = re.compile(r"写到这里|(再|会)来?更新|持续更新|后续[^。！？]{0,10}(更新|告诉大家|再报|跟进)|截至(记者)?发稿|^[（(]?(本文|作者)(写于|首发|补记)|^[（(]?(补记|附记|后记)")
+
+
+@derivation("last_paragraph", "the closing paragraph (not an author's postscript)")
 def _last_paragraph(a: Article):
-    return a.paragraphs[-1] if len(a.paragraphs) >= 3 and len(a.paragraphs[-1]) >= 40 else None
+    last = a.paragraphs[-1] if len(a.paragraphs) >= 3 else ""
+    return last if len(last) >= 40 and not POSTSCRIPT.search(last) else None
 
 
 @derivation("body_before_last", "everything but the closing paragraph")
