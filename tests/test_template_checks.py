@@ -1112,3 +1112,18 @@ def test_an_authors_postscript_is_no_closing_paragraph():
     doc = {"id": "ps", "title": "无障碍设施不能只是摆设", "text": "\n".join(body + [note])}
     assert Article(doc).get("last_paragraph") is None
     assert Article(dict(doc, text="\n".join(body))).get("last_paragraph") == body[-1]
+
+
+@pytest.mark.parametrize("title,text", [
+    ("扫码点餐很方便，可别把老人挡在门外",
+     "上周陪母亲去面馆吃早饭，服务员指了指桌角的二维码。母亲拿起手机找不到扫一扫，最后还是我替她点的。\n"
+     "回家路上她嘀咕了一句，下回一个人可不敢去了。那时候她年轻，记得什么都学得快。\n"
+     "我也赞成老年人多接触新事物，但学会需要时间。我并不反对扫码点餐，我反对的是只留扫码一条路。\n"
+     "政策有了，关键在于落实。希望市场监管部门多到店里看一看。"),
+    ("晚舟随笔｜拴住的是狗绳，守住的是邻里情分",
+     "小区里遛狗不拴绳的事，又在业主群里吵了一晚上。\n物业贴了告示，效果有限。\n邻里之间多一分体谅，事情就好办得多。"),
+])
+def test_router_reads_first_person_columns_and_column_names_as_commentary(title, text):
+    clf = load_genres(GENRES)
+    doc = {"title": title, "path": "", "author": "", "text": text}
+    assert clf.classify(doc, lead=text.split("\n")[0]).genre == "commentary"

@@ -7,7 +7,7 @@ as ``commentary/`` cannot decide the genre. ``selfmedia_tutorial`` and ``explain
 (explainer/how-to).
 
     builder run dedup -c bench/quality/build.toml     # once, for the real documents
-    python bench/quality/genre_eval.py [--errors] [--heldout] [--pages out/quality-fresh8]
+    python bench/quality/genre_eval.py [--errors] [--heldout] [--pages out/quality-fresh8 [--pages …]]
 """
 
 from __future__ import annotations
@@ -144,7 +144,9 @@ def main() -> None:
     ap.add_argument("--genres", default=str(ROOT / "prompts" / "templates" / "genres.toml"))
     ap.add_argument("--errors", action="store_true", help="list every misrouted document")
     ap.add_argument("--heldout", action="store_true", help="also the held-out written set (heldout_articles.py), never used for tuning")
-    ap.add_argument("--pages", help="also the written pages with a genre label, from this build's output (out/quality-fresh8)")
+    ap.add_argument("--pages", action="append", default=[],
+                    help="also the written pages with a genre label, from this build's output (out/quality-fresh8); repeat "
+                         "for several builds, scored together")
     ap.add_argument("--margins", action="store_true", help="how far decisions lead the runner-up, right and wrong apart (all sets)")
     args = ap.parse_args()
     classifier = load_genres(Path(args.genres))
@@ -156,8 +158,9 @@ def main() -> None:
     if args.heldout:
         sets.append(("held-out written 1 (tuned on once, after its first run)", [dict(d, origin="heldout") for d in heldout_articles()]))
         sets.append(("held-out written 2 (one fix after its first run: policy Q&A titles)", [dict(d, origin="heldout2") for d in heldout2_articles()]))
-    if args.pages:
-        sets.append((f"written pages with their writer's genre ({args.pages})", page_documents(Path(args.pages))))
+    pages = [d for folder in args.pages for d in page_documents(Path(folder))]
+    if pages:
+        sets.append((f"written pages with their writer's genre ({', '.join(args.pages)})", pages))
     for name, docs in sets:
         if docs:
             res = evaluate(docs, classifier)
@@ -166,7 +169,6 @@ def main() -> None:
         held = [dict(d, origin="heldout") for d in heldout_articles()] + [dict(d, origin="heldout2") for d in heldout2_articles()]
         margins(real + written + held, classifier)
     if args.errors:
-        pages = page_documents(Path(args.pages)) if args.pages else []
         for e in evaluate(real + written + pages, classifier)["errors"]:
             print(f"{e[0]:>10} -> {e[1]:<10} [{e[2]}] {e[3][:40]}  score {e[4]:.0f}  {'；'.join(e[5][:3])}")
 
