@@ -1064,6 +1064,8 @@ def test_a_predicate_is_no_term_to_define_and_a_paragraph_pointing_back_is_no_ke
     terms = [d["term"] for d in (a.get("definitions") or [])]
     assert "惠民卡" in terms and not any(t.startswith("可") for t in terms)
     assert LEANS_ON_PREVIOUS.match("这些问题，恰恰说明年轻人对公共文化服务有着真实的需求。")
+    assert LEANS_ON_PREVIOUS.match("原因很简单，平台的推荐算法偏好冲突和情绪。")  # answers a question the paragraph before asked
+    assert not LEANS_ON_PREVIOUS.match("原因调查正在进行，结果将向社会公布。")
 
 
 def test_a_plug_left_in_the_article_is_no_paragraph_of_it():
@@ -1127,3 +1129,10 @@ def test_router_reads_first_person_columns_and_column_names_as_commentary(title,
     clf = load_genres(GENRES)
     doc = {"title": title, "path": "", "author": "", "text": text}
     assert clf.classify(doc, lead=text.split("\n")[0]).genre == "commentary"
+
+
+def test_a_subheading_may_not_add_a_count_its_section_lacks():
+    section = ("包春梅的抽屉里，放着一摞写得密密麻麻的笔记本。谁家要几包复合肥，哪位老人托她买降压药，都一笔一笔记着。"
+               "村民包德顺今年78岁，儿女都在外地。")
+    assert checks.check_item("write_facts", "给这段文字加一个小标题。", section, "一本记了九年的“代办账”", True)[0] == "output_adds_facts"
+    assert checks.check_item("write_facts", "给这段文字加一个小标题。", section, "一摞笔记本里的“代办账”", True) is None

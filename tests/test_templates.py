@@ -413,3 +413,14 @@ def test_one_written_answer_serves_one_like_input_per_article(tmp_path):
     # the demo has such pairs (the one-sentence lead as 导语 and 一句话新闻): they are rejected with the reason
     rej = pl.read_parquet(work / "rejected").filter(pl.col("reason") == "output_repeats_item")
     assert rej.height > 0 and rej["detail"].str.contains("the same answer as this article's").all()
+
+
+def test_a_typo_exercise_answers_with_the_paragraph_and_what_was_changed():
+    setup = WorkerSetup(str(TEMPLATES), seed=7, root=str(DEMO))
+    res = process_document((demo_doc("commentary/c01_rumor_governance.md"), setup))
+    item = next(c for c in res["candidates"] if c["sub"] == "typo_correction")
+    text, changes = item["output"].rsplit("\n改动：", 1)
+    for change in changes.split("、"):
+        wrong, right = change.split("→")
+        assert wrong in item["input"] and right in text and wrong != right
+    assert text != item["input"]

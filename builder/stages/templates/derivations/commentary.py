@@ -104,7 +104,9 @@ def _argument_structure(a: Article):
 # keywords alone it reads as a middle without a start (blind round 20: an answer opening on 其次，)
 LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第[二三四五六七八九十]|同时|与此同时|而且|并且|然而|但是|但|不过|因此|所以|可见|由此可见|总之|换言之|反过来|相反|当然|况且|何况)[，,、]?"
                                # …or by pointing at what came before: 这些问题，恰恰说明… (blind round 37), 对此，…
-                               r"|^(这些|这种|这类|这样的|此类|上述|以上|那些|对此|为此|这也|这就|这一)")
+                               r"|^(这些|这种|这类|这样的|此类|上述|以上|那些|对此|为此|这也|这就|这一)"
+                               # …or by answering what came before: 原因很简单，… 答案是… 道理不难理解 (blind round 40)
+                               r"|^(原因|答案|道理|理由|结果|问题)(很简单|不难|在于|是|有[二两三四五几])")
 
 
 @derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")
