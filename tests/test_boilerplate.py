@@ -323,8 +323,9 @@ def test_app_promotion_after_the_article_goes_while_the_same_words_inside_it_sta
                       "更多精彩内容，请下载东方快讯客户端。", "打开易闻新闻APP 查看更多高清图片"])
     out, removed = clean(text)
     assert out == "\n".join([P1, inside, P2, P3])
-    # the last, an invitation to open an app, goes by the line family wherever it stands (batch 52: 打开…APP“澜城”频道，查看…)
-    assert [fam for fam, _ in removed] == ["prompt"] * 3 + ["sponsor"]
+    # the last two, an invitation to open an app and the outlet's 更多…请下载…客户端, go by the line family wherever they stand
+    # (batch 52: 打开…APP“澜城”频道，查看…; batch 71: 更多气象科普知识，欢迎关注…公众号)
+    assert [fam for fam, _ in removed] == ["prompt"] * 2 + ["sponsor"] * 2
 
 
 def test_closing_sentence_that_asks_readers_to_install_an_app_is_kept():
@@ -1661,3 +1662,28 @@ def test_a_post_written_as_one_section_per_paragraph_keeps_its_paragraphs():
             f"<section><section><span>{P1}</span></section></section></div></body></html>")
     lines = read_html(page.encode("utf-8"))[0].text.split("\n")
     assert P2 in lines and P3 in lines
+
+
+@pytest.mark.parametrize("line,family", [
+    ("（作者周砚，汽车自媒体“老周说车”主理人，从事汽车报道十二年。本文仅代表个人观点。）", "editor_note"),
+    ("本周报由梧桐里社区居委会编印，稿件来自居民和社区工作人员，欢迎投稿。", "editor_note"),
+    ("注：本文数据为初步统计，最终以统计部门发布为准。", "editor_note"),
+    ("（画面来源：消防员头盔记录仪）", "credit"),
+    ("来信人：方静怡（鹤岭区桂香街道）", "credit"),
+    ("更多气象科普知识，欢迎关注“澜平气象”微信公众号，或拨打气象服务热线12121。", "sponsor"),
+    ("【创建全国文明城市 你我共参与】", "sponsor"),
+    ("（作者说，这条街的变化他看了二十年。）", None),  # a sentence about the author, no note
+    ("注：括号内为去年同期数据。", None),  # a table's note the article needs
+])
+def test_batch_68_71_notes_credits_and_plugs_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_frameset_page_is_read_from_its_noframes_body():
+    from builder.stages.corpus.extract import read_html
+
+    page = (f"<html><head><title>镇长信箱</title></head><frameset rows='130,*'><frame src='/top.htm'><frame src='/main.asp'>"
+            f"<noframes><body><div class='weizhi'>您的位置：互动交流 &gt; 镇长信箱</div><p>{P1}</p><p>{P2}</p><p>{P3}</p></body>"
+            f"</noframes></frameset></html>")
+    raw = read_html(page.encode("utf-8"))[0]
+    assert P1[:20] in raw.text and P3[:20] in raw.text

@@ -1136,3 +1136,16 @@ def test_a_subheading_may_not_add_a_count_its_section_lacks():
                "村民包德顺今年78岁，儿女都在外地。")
     assert checks.check_item("write_facts", "给这段文字加一个小标题。", section, "一本记了九年的“代办账”", True)[0] == "output_adds_facts"
     assert checks.check_item("write_facts", "给这段文字加一个小标题。", section, "一摞笔记本里的“代办账”", True) is None
+
+
+def test_a_headline_may_not_add_a_round_magnitude_the_text_lacks():
+    text = "2003年，21岁的杜春燕分到县供电局线路班。第一次跟着师傅登塔，爬到二十多米高时腿直发抖。一本巡线日记记了二十二年。"
+    assert checks.check_item("headline", "为以下新闻写标题。", text, "在百米铁塔上，她守了二十二年", True)[0] == "output_not_in_input"
+    assert checks.check_item("headline", "为以下新闻写标题。", text, "杜春燕的巡线日记记了二十二年", True) is None
+
+
+def test_script_marks_and_a_transcript_note_leave_the_article_lines():
+    lines = ["十年前，蒋一鸣回到老家开了一家书店。本期节目，主播林夏和他聊了聊在县城做书店的那些事。以下为节目精编文字稿，有删节。",
+             "【解说】凌晨两点，消防员冲进浓烟，把祖孙二人背下楼。", "【同期】消防员 罗成：“当时楼道里什么都看不见。”"]
+    assert tk.page_lines(lines) == ["十年前，蒋一鸣回到老家开了一家书店。本期节目，主播林夏和他聊了聊在县城做书店的那些事。",
+                                    "凌晨两点，消防员冲进浓烟，把祖孙二人背下楼。", "消防员 罗成：“当时楼道里什么都看不见。”"]

@@ -571,12 +571,29 @@ def drop_image_captions(html: str) -> tuple[str, int]:
     return _IMAGE_THEN_CAPTION.sub(drop, html), n
 
 
+_FRAMESET = re.compile(r"<frameset\b", re.I)
+_NOFRAMES = re.compile(r"<noframes\b[^>]*>(.*?)</noframes\s*>", re.I | re.S)
+_HEAD = re.compile(r"<head\b[^>]*>.*?</head\s*>", re.I | re.S)
+
+
+def noframes_page(html: str) -> str:
+    """A frameset page's text for browsers without frames (an old government site serves its article so, in
+    <noframes>, blind batch 68) as the page's body; any other page unchanged. The extractor reads <body> only."""
+    if not _FRAMESET.search(html):
+        return html
+    parts = _NOFRAMES.findall(html)
+    if not parts:
+        return html
+    head = _HEAD.search(html)
+    return f"<html>{head.group(0) if head else ''}<body>{''.join(parts)}</body></html>"
+
+
 def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     """Main text, title, date and author with trafilatura; None when no article text is found.
     ``options`` go to ``trafilatura.bare_extraction`` (favor_precision, include_links …; see bench/boilerplate_quality.py)."""
     import trafilatura
 
-    html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", html))
+    html = _BLOCK_THEN_TEXT.sub(r"\1<br>", _STRAY_END.sub("", noframes_page(html)))
     html, captions = drop_image_captions(html) if _HAS_IMG.search(html) else (html, 0)
     page = unwrap_layout_tables(html) if _HAS_CELL.search(html) and _HAS_P.search(html) else None
     if _REPLY_CLASS.search(html):

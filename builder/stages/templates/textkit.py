@@ -107,7 +107,12 @@ SENTENCE_END = re.compile(r"[。！？!?”」）)…]$")
 TRAILING_CREDIT = re.compile(r"(?<=[。！？”」])\s*(?:[\u4e00-\u9fff]{2,6}发\s*)?[（(](?:完|[\u4e00-\u9fff]{0,8}(?:网|社|报|台|客户端)?\s*(?:记者|通讯员)?"
                              r"\s*[\u4e00-\u9fff·]{2,4}(?:\s*[、 ]\s*[\u4e00-\u9fff]{2,4})*\s*(?:摄|报道|供图)?)[）)]\s*$")
 CREDIT_LINE = re.compile(r"^(?:[\u4e00-\u9fff]{2,8}(?:发|供图)\s*)?[（(][^）)]{2,16}摄[）)]$")
-TRAILING_FURNITURE = re.compile(r"(?<=[。！？”」])\s*(?:返回.{0,8}首页|查看原文|阅读原文|点击查看.{0,8}|更多精彩.{0,10}|下载.{0,8}客户端.{0,10})\s*(?:>>|»|》》)?\s*$")
+TRAILING_FURNITURE = re.compile(r"(?<=[。！？”」])\s*(?:返回.{0,8}首页|查看原文|阅读原文|点击查看.{0,8}|更多精彩.{0,10}|下载.{0,8}客户端.{0,10}"
+                                # a transcript's note on itself after its introduction: …聊了聊。以下为节目精编文字稿，有删节。 (blind round 42)
+                                r"|以下(?:为|是)[^。！？]{0,16}(?:文字稿|文字实录|速记稿|实录|整理稿)[^。！？]{0,12}。?)\s*(?:>>|»|》》)?\s*$")
+# a TV or video script's segment marks at the start of a line: 【解说】, 【同期】, 【现场声】 (blind round 42: kept in the
+# inputs and answers of editing exercises); the words after them are the script's
+SCRIPT_MARK = re.compile(r"^\s*[【\[](?:解说|同期|同期声|现场声|现场|画外音|旁白|出镜|记者出镜|字幕|音乐)[】\]]\s*")
 
 
 def _plug(line: str) -> bool:
@@ -128,7 +133,7 @@ def page_lines(lines: list[str]) -> list[str]:
     cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
     if cut is not None:  # readers' comments and recommendations below the article
         lines = lines[:cut]
-    kept = [TRAILING_CREDIT.sub("", TRAILING_FURNITURE.sub("", x)) for x in lines
+    kept = [SCRIPT_MARK.sub("", TRAILING_CREDIT.sub("", TRAILING_FURNITURE.sub("", x))) for x in lines
             if not FURNITURE_LINE.match(x.strip()) and not CREDIT_LINE.match(x.strip()) and not _plug(x)]
     kept = [x for x in kept if x.strip()]
 

@@ -83,3 +83,14 @@ def _subject(a: Article):
     # the activity, not the document about it: 投放数据复盘指南 -> 投放数据复盘, 巨量千川投放入门 -> 巨量千川投放
     head = re.sub(r"(全攻略|攻略|指南|教程|手册|入门|技巧|方法论|方法|必读|宝典|秘籍)$", "", head)
     return head if 2 <= len(head) <= 16 else None
+
+
+# what the piece calls itself, for a phrasing that names it: a tutorial is 教程, a guide 指南, a policy reading 解读
+_SELF_NOUN = (("指南", "指南"), ("攻略", "攻略"), ("解读", "解读"), ("问答", "问答"), ("手册", "手册"), ("教程", "教程"))
+
+
+@derivation("genre_noun", "what a phrasing calls the piece: 教程 for a tutorial, the title's 指南/解读/攻略, else 文章")
+def _genre_noun(a: Article):
+    title = a.doc.get("title") or ""
+    named = next((noun for word, noun in _SELF_NOUN if word in title), None)
+    return named or ("教程" if a.genre == "selfmedia_tutorial" else "文章")
