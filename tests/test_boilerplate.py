@@ -1687,3 +1687,25 @@ def test_a_frameset_page_is_read_from_its_noframes_body():
             f"</noframes></frameset></html>")
     raw = read_html(page.encode("utf-8"))[0]
     assert P1[:20] in raw.text and P3[:20] in raw.text
+
+
+@pytest.mark.parametrize("line,family", [
+    ("关注“鹤川应急”微信公众号，第一时间获取预警信息和避险知识。", "sponsor"),
+    ("关注公众号“硬核拆机坊”，回复“键盘”领取2024键盘选购清单", "sponsor"),
+    ("欢迎读者就此话题发表看法，来稿请通过本报客户端“评论投稿”栏目提交。", "sponsor"),
+    ("【站内话题】你遇到过最离谱的送达时间是多少？欢迎在评论区聊聊。", "sponsor"),
+    ("温馨提示：非遗技艺体验每日10:00、15:00各一场，每场限40人，请通过本馆微信公众号“枫亭文化馆”提前预约。", "sponsor"),
+    ("转自：桐湾日报 2024年6月5日第2版", "credit"),
+    ("（转载请注明出处，侵删）", "credit"),
+    ("市民可关注“鹤川应急”微信公众号查询避难场所位置。", None),  # the article's own pointer
+    ("欢迎大家积极参与本次活动。", None),
+])
+def test_batch_72_75_follow_calls_reader_calls_and_repost_notes_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_title_loses_a_column_then_a_site_and_a_forum_board_tag():
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title("第五届枫亭非遗展演周开幕 23个项目集中亮相-新闻动态-枫亭市文化馆") == "第五届枫亭非遗展演周开幕 23个项目集中亮相"
+    assert tidy_title("[本地新闻] 盼了六年！白沙河大桥今天正式通车") == "盼了六年！白沙河大桥今天正式通车"

@@ -184,7 +184,7 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:"
                          # the Chinese dash —— opens a subtitle and is left alone
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
 SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布)$")
-TITLE_PREFIX = re.compile(r"^(?:原创|转载|独家|快讯)\s+")
+TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*)")  # [本地新闻] a forum's board tag (blind batch 74)
 
 
 def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
@@ -198,9 +198,10 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     parts = re.split(r"\s*(?:-|\||｜)\s*", t)
     if len(parts) >= 3 and len(parts[0]) >= 6 and any(SITE_NAME.search(x) for x in parts[1:]):
         t = parts[0]  # 预付卡退费难？…请收好-汀阳新闻网-消费维权: the site and its column chained by hyphens (blind batch 53)
-    m = re.fullmatch(r"(.{8,}[^\d\s-])-([\u4e00-\u9fff]{2,12})", t)
-    if m and re.search(r"[，,\s：:]", m.group(1)):
-        t = m.group(1)  # 在第41公里，他们为陌生人喊到嗓子哑-枫港国际马拉松: a headline, then the site's name (blind round 40)
+    for _ in range(2):  # …-新闻动态-枫亭市文化馆: the column, then the site (blind batch 72)
+        m = re.fullmatch(r"(.{8,}[^\d\s-])-([\u4e00-\u9fff]{2,12})", t)
+        if m and re.search(r"[，,\s：:]", m.group(1)):
+            t = m.group(1)  # 在第41公里，他们为陌生人喊到嗓子哑-枫港国际马拉松: a headline, then the site's name (blind round 40)
     for _ in range(2):
         m = SITE_SUFFIX.search(t)
         if m and len(t) - len(m.group(0)) >= 6:
@@ -621,6 +622,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     if counts:
         meta["_counts"] = {**counts, "boilerplate_lines_removed": captions}
     title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
+    title = TITLE_PREFIX.sub("", title) or title if title else title  # a thread's [本地新闻] tag, wherever the title came from
     return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
                   published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
 
