@@ -1709,3 +1709,23 @@ def test_a_title_loses_a_column_then_a_site_and_a_forum_board_tag():
 
     assert tidy_title("第五届枫亭非遗展演周开幕 23个项目集中亮相-新闻动态-枫亭市文化馆") == "第五届枫亭非遗展演周开幕 23个项目集中亮相"
     assert tidy_title("[本地新闻] 盼了六年！白沙河大桥今天正式通车") == "盼了六年！白沙河大桥今天正式通车"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("“青言”是澈大青年的评论栏目，欢迎同学们投稿发声。", "sponsor"),
+    ("【小满信箱】每周三更新，来信请发送至 xinxiang@xiaoman.example，我们会隐去个人信息后选登。", "sponsor"),
+    ("【风险提示】本文观点仅供参考，不构成任何投资建议，投资者据此操作，风险自担。", "sponsor"),
+    ("【延伸阅读】今年前三季度我省新改建农村公路4200公里", "sponsor"),
+    ("“双减”是教育部的重要政策，各校要积极参与落实。", None),
+])
+def test_batch_76_79_column_notes_and_labelled_notices_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_commentator_byline_before_the_headline_leaves_the_title_and_marks_the_author():
+    from builder.stages.corpus.extract import read_html
+
+    page = (f"<html><head><title>本网评论员：信息披露“挤牙膏”，伤的是市场信任_鼎闻证券网</title></head><body><div class='art'>"
+            f"<h1>本网评论员：信息披露“挤牙膏”，伤的是市场信任</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>")
+    raw = read_html(page.encode("utf-8"))[0]
+    assert raw.title == "信息披露“挤牙膏”，伤的是市场信任" and raw.author == "本网评论员"

@@ -184,7 +184,8 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:"
                          # the Chinese dash —— opens a subtitle and is left alone
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
 SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布)$")
-TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*)")  # [本地新闻] a forum's board tag (blind batch 74)
+TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*"  # [本地新闻] a forum's board tag (blind batch 74)
+                          r"|(?:本报|本网|本台|本刊)(?:特约)?评论员\s*[:：]\s*)")  # 本网评论员：… a byline before the headline (blind batch 77)
 
 
 def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
@@ -622,9 +623,12 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     if counts:
         meta["_counts"] = {**counts, "boilerplate_lines_removed": captions}
     title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
+    commentator = re.match(r"\s*(本报|本网|本台|本刊)(特约)?评论员(?=\s*[:：])", title or d.get("title") or "") or re.match(
+        r"\s*(本报|本网|本台|本刊)(特约)?评论员(?=\s*[:：])", d.get("title") or "")
     title = TITLE_PREFIX.sub("", title) or title if title else title  # a thread's [本地新闻] tag, wherever the title came from
+    author = validate_author(d.get("author")) or (commentator.group(0).strip() if commentator else None)  # 本网评论员：… marks a commentary
     return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
-                  published=parse_date(d.get("date")), author=validate_author(d.get("author")), format="html", meta=meta)
+                  published=parse_date(d.get("date")), author=author, format="html", meta=meta)
 
 
 # a subheading directly over a paragraph in the markup, and the paragraphs of the page
