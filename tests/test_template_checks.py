@@ -1149,3 +1149,34 @@ def test_script_marks_and_a_transcript_note_leave_the_article_lines():
              "【解说】凌晨两点，消防员冲进浓烟，把祖孙二人背下楼。", "【同期】消防员 罗成：“当时楼道里什么都看不见。”"]
     assert tk.page_lines(lines) == ["十年前，蒋一鸣回到老家开了一家书店。本期节目，主播林夏和他聊了聊在县城做书店的那些事。",
                                     "凌晨两点，消防员冲进浓烟，把祖孙二人背下楼。", "消防员 罗成：“当时楼道里什么都看不见。”"]
+
+
+def test_the_genre_model_is_trained_saved_loaded_and_overrules_the_rules_only_when_sure(tmp_path):
+    from builder.errors import BuilderError
+    from builder.stages.templates.genre_model import load_model, train
+
+    news = "本报讯 昨日，市政府召开新闻发布会，通报今年以来全市经济运行情况。据介绍，一季度全市生产总值同比增长百分之五。"
+    essay = "街角那家修鞋铺又开门了。这样的小铺子撑起的是一条街的日子，城市更新别忘了给它们留个位置。"  # no rule's word
+    rows = [(f"发布会{i}", news, news, "news") for i in range(6)] + [(f"小铺{i}", essay, essay, "commentary") for i in range(6)]
+    model = train(rows, ("news", "commentary"), steps=60)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    loaded = load_model(str(path))
+    p = loaded.probabilities("小铺", essay, essay)
+    assert p["commentary"] > 0.9 and abs(sum(p.values()) - 1) < 1e-6
+    assert train(rows, ("news", "commentary"), steps=60).weights.tolist() == model.weights.tolist()  # deterministic
+
+    toml = GENRES.read_text(encoding="utf-8").replace('model = "genre_model.npz"', f'model = "{path}"')
+    cfg = tmp_path / "genres.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    doc = {"title": "小铺", "path": "", "author": "", "text": essay}
+    rules_only = load_genres(cfg)
+    rules_only.model = None
+    assert rules_only.classify(doc).genre == "news"  # the rules find nothing: the default
+    d = load_genres(cfg).classify(doc)
+    assert d.genre == "commentary" and d.evidence[0].startswith("字符模型判为评论") and d.margin > 4
+    cfg.write_text(toml.replace("model_override = 0.7", "model_override = 1.0"), encoding="utf-8")
+    assert load_genres(cfg).classify(doc).genre == "news"  # never sure enough: the rules stand
+    cfg.write_text(toml.replace(str(path), str(tmp_path / "missing.npz")), encoding="utf-8")
+    with pytest.raises(BuilderError, match="model: cannot read"):
+        load_genres(cfg)

@@ -69,6 +69,8 @@ class GenreClassifier:
     overrides: dict[str, str] = field(default_factory=dict)  # path glob -> genre id
     answer_margin: dict[str, float] = field(default_factory=dict)  # genre -> lead over the runner-up its answers need
     label_margin: float = 0.0  # the lead a genre needs to be given as the answer of 体裁判断
+    model: Any = None  # a GenreModel (genre_model.py): the learned second opinion, or None (rules only)
+    model_override: float = 1.0  # the model's probability on another genre that overrules the rules
 
     def margin_problem(self, decision: GenreDecision, as_label: bool = False) -> str | None:
         """Why the decision is too close to stand as an answer (an article of the genre, or the genre as a label), or None."""
@@ -101,11 +103,29 @@ class GenreClassifier:
         best = scored[order[0]]
         if best.score < self.min_score:  # the default wins; the best-scoring genre is its rival
             rival = best if best.genre != self.default else (scored[order[1]] if len(order) > 1 else None)
-            return GenreDecision(self.default, best.score, (), runner_up=rival.genre if rival else "",
-                                 runner_up_score=rival.score if rival else 0.0)
-        second = scored[order[1]] if len(order) > 1 else None
-        return GenreDecision(best.genre, best.score, best.evidence, runner_up=second.genre if second else "",
-                             runner_up_score=second.score if second else 0.0)
+            decision = GenreDecision(self.default, best.score, (), runner_up=rival.genre if rival else "",
+                                     runner_up_score=rival.score if rival else 0.0)
+        else:
+            second = scored[order[1]] if len(order) > 1 else None
+            decision = GenreDecision(best.genre, best.score, best.evidence, runner_up=second.genre if second else "",
+                                     runner_up_score=second.score if second else 0.0)
+        return self._second_opinion(values, decision, {d.genre: d for d in scored})
+
+    def _second_opinion(self, values: dict[str, str], decision: GenreDecision, scored: dict[str, GenreDecision]) -> GenreDecision:
+        """The rules' decision, or the model's genre when the model puts ``model_override`` or more of its probability
+        on another one: its score and the runner-up's are then ten times the probabilities (so 0.9 against 0.06
+        leads by 8.4, and the answer margins of the contract read the model's confidence), its evidence the
+        probability and what the rules found for that genre."""
+        if self.model is None or self.model_override >= 1.0 or decision.overridden or decision.genre not in self.model.classes:
+            return decision  # a genre the model was not taught (selfmedia_tutorial) is the rules' alone
+        probs = self.model.probabilities(values["title"], values["narration"], values["text"])
+        top = max(probs, key=probs.get)
+        if top == decision.genre or top not in self.genres or probs[top] < self.model_override:
+            return decision
+        rest = max((g for g in probs if g != top), key=probs.get)
+        found = scored[top].evidence if top in scored else ()
+        evidence = (f"字符模型判为{self.name(top)}（概率{probs[top]:.2f}）",) + found
+        return GenreDecision(top, round(10 * probs[top], 2), evidence, runner_up=rest, runner_up_score=round(10 * probs[rest], 2))
 
     def topic(self, text: str, title: str | None = None) -> str | None:
         """The topic with the most keyword hits, when it is clear: at least ``min_topic_hits``, twice the runner-up,
@@ -161,8 +181,18 @@ def load_genres(path: Path, overrides: dict[str, str] | None = None) -> GenreCla
     unknown = sorted(set(margins) - set(genres))
     if unknown:
         raise BuilderError(f"{path}: answer_margin: unknown genre '{unknown[0]}' (genres: {', '.join(genres)})")
+    model = None
+    if data.get("model"):  # the learned second opinion, a file beside the config (genre_model.py)
+        from .genre_model import load_model
+
+        model_path = path.parent / data["model"]
+        try:
+            model = load_model(str(model_path))
+        except (OSError, KeyError, ValueError) as exc:
+            raise BuilderError(f"{path}: model: cannot read {model_path}: {exc}") from None
     return GenreClassifier(genres, default, float(data.get("min_score", 1)), topics, int(data.get("min_topic_hits", 2)),
-                           dict(overrides or {}), {g: float(v) for g, v in margins.items()}, float(data.get("label_margin", 0)))
+                           dict(overrides or {}), {g: float(v) for g, v in margins.items()}, float(data.get("label_margin", 0)),
+                           model, float(data.get("model_override", 1.0)))
 
 
 def _simplified(text: str) -> str:
