@@ -1729,3 +1729,29 @@ def test_a_commentator_byline_before_the_headline_leaves_the_title_and_marks_the
             f"<h1>本网评论员：信息披露“挤牙膏”，伤的是市场信任</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>")
     raw = read_html(page.encode("utf-8"))[0]
     assert raw.title == "信息披露“挤牙膏”，伤的是市场信任" and raw.author == "本网评论员"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("按：这封信是上周收到的，征得写信人同意后略作删节发出。", "editor_note"),
+    ("（来信有删节）", "editor_note"),
+    ("欢迎关注我的微信公众号“坳上的灯”，有乡村教育方面的困惑，也可以给我写信。", "sponsor"),
+    ("您好，欢迎访问国家税务总局岚川市税务局网站！", "sponsor"),
+    ("图为签约仪式现场。集团党群工作部 供图", "photo"),
+    ("按照规定，本市将于下月起实施新标准。", None),
+    ("欢迎来到这座城市的人，都会被它的夜景吸引。", None),
+])
+def test_batch_80_83_notes_greetings_and_captions_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("title,want", [
+    ("宁川城投集团与三家单位签署云皋片区综合开发合作协议-集团要闻-宁川城市建设投资集团有限公司", "宁川城投集团与三家单位签署云皋片区综合开发合作协议"),
+    ("我宫学员在全省青少年科技创新大赛中获得4个一等奖-青梧市少年宫", "我宫学员在全省青少年科技创新大赛中获得4个一等奖"),
+    ("开演前的九十分钟 - 剧院故事", "开演前的九十分钟"),
+    ("中国-东盟博览会开幕", "中国-东盟博览会开幕"),
+    ("COVID-19疫苗接种点开放", "COVID-19疫苗接种点开放"),
+])
+def test_a_title_loses_an_institution_or_a_column_after_a_hyphen(title, want):
+    from builder.stages.corpus.extract import tidy_title
+
+    assert tidy_title(title) == want

@@ -183,7 +183,9 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:"
                          # an ASCII double hyphen only ever separates the site's name (…活动--溪城市第一人民医院);
                          # the Chinese dash —— opens a subtitle and is left alone
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
-SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布)$")
+SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布"
+                       # an institution's own site (…-集团要闻-某城市建设投资集团有限公司, …-某市少年宫: blind batch 82)
+                       r"|公司|集团|少年宫|文化馆|图书馆|博物馆|科技馆|医院|大学|学院|学校|协会|商会|委员会|政府|中心)$")
 TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*"  # [本地新闻] a forum's board tag (blind batch 74)
                           r"|(?:本报|本网|本台|本刊)(?:特约)?评论员\s*[:：]\s*)")  # 本网评论员：… a byline before the headline (blind batch 77)
 
@@ -199,6 +201,12 @@ def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
     parts = re.split(r"\s*(?:-|\||｜)\s*", t)
     if len(parts) >= 3 and len(parts[0]) >= 6 and any(SITE_NAME.search(x) for x in parts[1:]):
         t = parts[0]  # 预付卡退费难？…请收好-汀阳新闻网-消费维权: the site and its column chained by hyphens (blind batch 53)
+    parts = re.split(r"\s*-\s*", t)
+    if len(parts) == 2 and len(parts[0]) >= 6 and SITE_NAME.search(parts[1]) and len(parts[1]) <= 20:
+        t = parts[0]  # 我宫学员在全省…获得4个一等奖-青梧市少年宫: a headline, then the institution's name (blind batch 82)
+    m = re.fullmatch(r"(.{6,}?)\s+-\s+([\u4e00-\u9fff]{2,8})", t)
+    if m:
+        t = m.group(1)  # 开演前的九十分钟 - 剧院故事: a spaced hyphen before a short column name (blind batch 81)
     for _ in range(2):  # …-新闻动态-枫亭市文化馆: the column, then the site (blind batch 72)
         m = re.fullmatch(r"(.{8,}[^\d\s-])-([\u4e00-\u9fff]{2,12})", t)
         if m and re.search(r"[，,\s：:]", m.group(1)):
