@@ -64,6 +64,21 @@ def default_model() -> LineModel | None:
     return LineModel.load(MODEL_FILE) if MODEL_FILE.is_file() else None
 
 
+def adam(gradient, params: list[np.ndarray], steps: int, lr: float) -> list[np.ndarray]:
+    """Minimise by Adam: ``gradient(params)`` gives the gradient of each parameter array; deterministic. Shared by
+    this model and the genre router's (builder/stages/templates/genre_model.py)."""
+    m = [np.zeros_like(x) for x in params]
+    v = [np.zeros_like(x) for x in params]
+    for t in range(1, steps + 1):
+        for x, g, mi, vi in zip(params, gradient(params), m, v):
+            mi *= 0.9
+            mi += 0.1 * g
+            vi *= 0.999
+            vi += 0.001 * g * g
+            x -= lr * (mi / (1 - 0.9**t)) / (np.sqrt(vi / (1 - 0.999**t)) + 1e-8)
+    return params
+
+
 def train(rows: list[tuple[str, str, bool, bool]], l2: float = 1e-4, steps: int = 300, lr: float = 0.05) -> LineModel:
     """Logistic regression by Adam on (line, where, prose, is_furniture) rows; deterministic (no sampling)."""
     from scipy import sparse
@@ -74,14 +89,11 @@ def train(rows: list[tuple[str, str, bool, bool]], l2: float = 1e-4, steps: int 
         indptr.append(len(indices))
     x = sparse.csr_matrix((np.ones(len(indices), np.float64), indices, indptr), shape=(len(rows), DIM))
     y = np.array([furniture for *_, furniture in rows], np.float64)
-    w, b = np.zeros(DIM), 0.0
-    m, v, mb, vb = np.zeros(DIM), np.zeros(DIM), 0.0, 0.0
-    for t in range(1, steps + 1):
+
+    def gradient(params):
+        w, b = params
         p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        g = x.T @ (p - y) / len(y) + l2 * w
-        gb = float((p - y).mean())
-        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
-        mb, vb = 0.9 * mb + 0.1 * gb, 0.999 * vb + 0.001 * gb * gb
-        w -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-        b -= lr * (mb / (1 - 0.9**t)) / (np.sqrt(vb / (1 - 0.999**t)) + 1e-8)
-    return LineModel(w.astype(np.float32), b)
+        return [x.T @ (p - y) / len(y) + l2 * w, np.array((p - y).mean())]
+
+    w, b = adam(gradient, [np.zeros(DIM), np.zeros(())], steps, lr)
+    return LineModel(w.astype(np.float32), float(b))

@@ -186,8 +186,10 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:"
 SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布"
                        # an institution's own site (…-集团要闻-某城市建设投资集团有限公司, …-某市少年宫: blind batch 82)
                        r"|公司|集团|少年宫|文化馆|图书馆|博物馆|科技馆|医院|大学|学院|学校|协会|商会|委员会|政府|中心)$")
+COMMENTATOR = r"(?:本报|本网|本台|本刊)(?:特约)?评论员"  # 本网评论员：… a byline before the headline (blind batch 77)
 TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*"  # [本地新闻] a forum's board tag (blind batch 74)
-                          r"|(?:本报|本网|本台|本刊)(?:特约)?评论员\s*[:：]\s*)")  # 本网评论员：… a byline before the headline (blind batch 77)
+                          r"|" + COMMENTATOR + r"\s*[:：]\s*)")
+_COMMENTATOR_PREFIX = re.compile(r"\s*(" + COMMENTATOR + r")\s*[:：]")
 
 
 def tidy_title(title: str | None, sitename: str | None = None) -> str | None:
@@ -388,6 +390,7 @@ _BLOCK_THEN_TEXT = re.compile(r"(</(?:div|p|center|table|figure|blockquote|ul|ol
 _HAS_CELL = re.compile(r"<td\b", re.I)
 _HAS_P = re.compile(r"<p\b|<br\b|<div\b", re.I)
 _HAS_IMG = re.compile(r"<img\b", re.I)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 _INLINE = frozenset({"br", "i", "a", "span", "font", "strong", "b", "em", "img", "u", "s", "small", "big", "sup", "sub",
@@ -468,8 +471,19 @@ def unwrap_layout_tables(html: str):
     return tree if changed else None
 
 
+def _as_tree(page):
+    """The page as an lxml tree (parsed when it is still a string), or None when it cannot be parsed."""
+    import lxml.html
+
+    if not isinstance(page, str):
+        return page
+    try:
+        return lxml.html.fromstring(page)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
 _REPLY_CLASS = re.compile(r"""class\s*=\s*["'][^"']*\breply-""", re.I)
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 REPLY_MIN_HAN = 150  # Han characters of a reply-* block that is the page's content, not a blog comment's reply
 
 
@@ -477,13 +491,9 @@ def keep_official_replies(page):
     """The page (an lxml tree) with each ``reply-*`` block that holds an answer of its own (two or more paragraphs,
     ``REPLY_MIN_HAN`` Han characters or more: a 领导留言板 or 问政 page's official reply) renamed ``answer-*``, so the
     extractor does not drop it as a comment; None when there is none. A blog's reply-title or reply link stays."""
-    import lxml.html
-
-    if isinstance(page, str):
-        try:
-            page = lxml.html.fromstring(page)
-        except (ValueError, lxml.etree.ParserError):
-            return None
+    page = _as_tree(page)
+    if page is None:
+        return None
     changed = False
     for el in page.xpath('//*[contains(@class, "reply-")]'):
         tokens = (el.get("class") or "").split()
@@ -504,13 +514,9 @@ def sections_to_paragraphs(page) -> tuple[object | None, int]:
     """(the page as an lxml tree with each ``<section>`` that holds only text and inline elements renamed ``<p>``,
     how many), or (None, 0) when there is none. A WeChat-style post written as one <section><span>…</span></section>
     per paragraph is otherwise read as one run of text (blind batch 65)."""
-    import lxml.html
-
-    if isinstance(page, str):
-        try:
-            page = lxml.html.fromstring(page)
-        except (ValueError, lxml.etree.ParserError):
-            return None, 0
+    page = _as_tree(page)
+    if page is None:
+        return None, 0
     leaves = [el for el in page.iter("section") if not any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in el.iterdescendants())
               and el.text_content().strip()]
     for el in leaves:
@@ -532,13 +538,9 @@ def drop_comment_boxes(page) -> tuple[object | None, int]:
     an element whose class or id token names a comment box (``_COMMENT_TOKEN``), unless it is the page's body or
     holds half or more of its Han text. Removed before extraction: a comment's text alone reads like a short
     paragraph (付老师的《采茶记》我看过三回，嗓子是真亮。)."""
-    import lxml.html
-
-    if isinstance(page, str):
-        try:
-            page = lxml.html.fromstring(page)
-        except (ValueError, lxml.etree.ParserError):
-            return None, 0
+    page = _as_tree(page)
+    if page is None:
+        return None, 0
     total = len(_HAN.findall(page.text_content())) or 1
     boxes = []
     for el in page.iter():
@@ -610,7 +612,7 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
         kept = keep_official_replies(html if page is None else page)
         page = kept if kept is not None else page
     if _HAS_SECTION.search(html):
-        leaves, n_sections = sections_to_paragraphs(html if page is None else page)
+        leaves, _ = sections_to_paragraphs(html if page is None else page)
         page = leaves if leaves is not None else page
     comment_boxes = 0
     if _COMMENT_ATTR.search(html):
@@ -631,10 +633,10 @@ def extract_html(html: str, url: str | None = None, **options) -> RawDoc | None:
     if counts:
         meta["_counts"] = {**counts, "boilerplate_lines_removed": captions}
     title = choose_title(html, d.get("title"), d.get("sitename"), text)  # against the text as extracted: a subheading
-    commentator = re.match(r"\s*(本报|本网|本台|本刊)(特约)?评论员(?=\s*[:：])", title or d.get("title") or "") or re.match(
-        r"\s*(本报|本网|本台|本刊)(特约)?评论员(?=\s*[:：])", d.get("title") or "")
-    title = TITLE_PREFIX.sub("", title) or title if title else title  # a thread's [本地新闻] tag, wherever the title came from
-    author = validate_author(d.get("author")) or (commentator.group(0).strip() if commentator else None)  # 本网评论员：… marks a commentary
+    commentator = next((m.group(1) for t in (title, d.get("title")) if t and (m := _COMMENTATOR_PREFIX.match(t))), None)
+    if title:  # a thread's [本地新闻] tag or a commentator's byline, wherever the title came from
+        title = TITLE_PREFIX.sub("", title) or title
+    author = validate_author(d.get("author")) or commentator  # 本网评论员：… before the headline marks a commentary
     return RawDoc(text=restore_headings(html, text), title=title,  # put back is in the body, so it would look like the title
                   published=parse_date(d.get("date")), author=author, format="html", meta=meta)
 

@@ -82,6 +82,8 @@ def train(docs: list[tuple[str, str, str, str]], classes: tuple[str, ...], steps
     """Softmax regression by Adam on (title, narration, text, genre) rows; deterministic (no sampling)."""
     from scipy import sparse
 
+    from ...text.line_model import adam
+
     indices: list[int] = []
     values: list[float] = []
     indptr = [0]
@@ -92,18 +94,15 @@ def train(docs: list[tuple[str, str, str, str]], classes: tuple[str, ...], steps
         indptr.append(len(indices))
     x = sparse.csr_matrix((values, indices, indptr), shape=(len(docs), DIM))
     y = np.eye(len(classes))[[classes.index(g) for *_, g in docs]]
-    w, b = np.zeros((DIM, len(classes))), np.zeros(len(classes))
-    m, v, mb, vb = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
-    for t in range(1, steps + 1):
+
+    def gradient(params):
+        w, b = params
         z = x @ w + b
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        g = x.T @ (p - y) / len(docs) + l2 * w
-        gb = (p - y).mean(axis=0)
-        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
-        mb, vb = 0.9 * mb + 0.1 * gb, 0.999 * vb + 0.001 * gb * gb
-        w -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-        b -= lr * (mb / (1 - 0.9**t)) / (np.sqrt(vb / (1 - 0.999**t)) + 1e-8)
+        return [x.T @ (p - y) / len(docs) + l2 * w, (p - y).mean(axis=0)]
+
+    w, b = adam(gradient, [np.zeros((DIM, len(classes))), np.zeros(len(classes))], steps, lr)
     rows = np.flatnonzero(np.abs(w).max(axis=1) > 1e-4)
     return GenreModel(tuple(classes), rows, w[rows], b)
