@@ -31,6 +31,10 @@ def test_spaces_between_names_and_headline_clauses_survive():
     assert normalize("编写： 杨启光 陈光磊 陈学超 周小兵") == "编写：杨启光 陈光磊 陈学超 周小兵"
     assert normalize("本报讯 为配合地铁3号线东段开通运营") == "本报讯为配合地铁3号线东段开通运营"
     assert normalize("多地项目连环爆雷 狂奔的龙湖集团", keep_cjk_spaces=True) == "多地项目连环爆雷 狂奔的龙湖集团"
+    # a half-width quote between Chinese text is part of it: the space beside it is layout too
+    assert normalize('她说："很有意思。" 茉莉还代表该地区') == '她说："很有意思。"茉莉还代表该地区'
+    assert normalize('他说 "这是" 对的') == '他说"这是"对的'
+    assert normalize('He said "ok" 好') == 'He said "ok" 好'
 
 
 def test_compare_form_drops_punctuation_and_folds_width():

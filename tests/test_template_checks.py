@@ -59,6 +59,11 @@ def test_length_stated_in_the_instruction_must_hold():
     assert checks.stated_length("写一段不超过150字的摘要。", "字" * 206)[0] == "stated_length_exceeded"
     assert checks.stated_length("写一段不超过150字的摘要。", "字" * 120) is None
     assert checks.stated_length("用一句话说清楚这条新闻。", "第一句。第二句。")[0] == "stated_length_exceeded"
+    # a length said in words (blind round 44: a 12-character heading under 不超过十个字)
+    assert checks.stated_length("给这段文字加一个小标题，不超过十个字。", "一碗粉拆成三个盒的秘诀在哪")[0] == "stated_length_exceeded"
+    assert checks.stated_length("给这段文字加一个小标题，不超过十个字。", "一碗粉拆成三个盒") is None
+    assert checks.stated_length("写一段一百五十字以内的摘要。", "字" * 151)[0] == "stated_length_exceeded"
+    assert [checks.count_of(n) for n in ("十", "十二", "二十", "一百五十", "两百", "300")] == [10, 12, 20, 150, 200, 300]
 
 
 def test_write_answer_copied_from_the_input_is_rejected():
@@ -408,6 +413,20 @@ def test_a_one_sentence_news_of_background_is_rejected_as_not_the_news():
     assert p and p[0] == "not_the_news"
     strike = "标题：法国全国大罢工再次严重影响交通\n正文：法国再次爆发全国大罢工，巴黎交通瘫痪。"
     assert checks.check_item("grounded", "一句话新闻。", strike, "法国再次爆发全国大罢工，巴黎交通瘫痪。", True) is None
+
+
+def test_a_one_sentence_news_must_tell_the_news_after_the_headlines_colon():
+    facts = ("标题：上半年澜江县域经济“成绩单”：16个县（市）增速跑赢全省\n正文：\n澜江省统计局日前发布上半年县域经济运行数据。"
+             "全省有16个县（市）增速跑赢全省平均水平。")
+    p = checks.check_item("grounded", "一句话新闻。", facts, "澜江省统计局日前发布上半年县域经济运行数据。", True)
+    assert p and p[0] == "not_the_news" and "16个" in p[1]  # the headline's figure, the news after its colon
+    topic = "标题：秋季开学第一课：孩子们走进田间学割稻\n正文：\n城关小学今天开学。孩子们走进田间学割稻。"
+    p = checks.check_item("grounded", "一句话新闻。", topic, "城关小学今天上了秋季开学第一课。", True)
+    assert p and p[0] == "not_the_news" and "田间" in p[1]
+    told = "澜江省统计局日前发布上半年县域经济运行数据，16个县（市）增速跑赢全省。"
+    assert checks.check_item("grounded", "一句话新闻。", facts, told, True) is None
+    speech = "标题：李明：让乡村学校的灯亮得更久\n正文：县教育局局长李明表示，要让乡村学校的灯亮得更久。"
+    assert checks.check_item("grounded", "一句话新闻。", speech, "县教育局局长李明表示，要让乡村学校的灯亮得更久。", True) is None
 
 
 def test_a_weibo_post_must_tell_its_headlines_news():
@@ -834,6 +853,7 @@ def test_a_headline_from_a_lead_may_not_add_a_word_jieba_cannot_tag():
 def test_an_institutions_own_voice_is_no_feature_or_commentary_answer():
     assert checks.institution_voice("走进我馆二楼，一只南宋青瓷碗静静躺在展柜里。欢迎在后台留言告诉我们。") == "我馆"
     assert checks.institution_voice("我院院长表示，明年将新增两个病区。") == "我院"
+    assert checks.institution_voice("我宫学员在全省青少年科技创新大赛中获得4个一等奖") == "我宫"  # a children's palace
     for text in ("本报记者来到现场，看到工人们正在抢修。", "我市今年新增绿地120公顷。", "本行业的从业者普遍面临转型。"):
         assert checks.institution_voice(text) is None
 
@@ -1180,3 +1200,14 @@ def test_the_genre_model_is_trained_saved_loaded_and_overrules_the_rules_only_wh
     cfg.write_text(toml.replace(str(path), str(tmp_path / "missing.npz")), encoding="utf-8")
     with pytest.raises(BuilderError, match="model: cannot read"):
         load_genres(cfg)
+
+
+def test_a_headline_in_the_publishing_institutions_voice_is_rejected():
+    from builder.stages.templates import check_candidate
+    from builder.stages.templates.catalog import load_catalog
+
+    sub = next(s for s in load_catalog(prompts_dir() / "templates") if s.id == "headline_generation")
+    lead = "近日，第二十一届全省青少年科技创新大赛落下帷幕。青梧市少年宫科技部选送的9个项目全部获奖，我宫学员获得一等奖4个。"
+    cand = {"phrasings": ["请为这篇报道拟一个标题。"], "phrasing_ok": [True], "input": lead}
+    assert check_candidate(sub, {**cand, "output": "我宫学员在全省青少年科技创新大赛中获得4个一等奖"})[0] == "institution_voice"
+    assert check_candidate(sub, {**cand, "output": "青梧市少年宫9个项目在全省青少年科技创新大赛中全部获奖"}) is None

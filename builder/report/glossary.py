@@ -65,7 +65,7 @@ REASONS: dict[str, str] = {
     "headline_clickbait": "the headline baits (美女, 竟然, 震惊, !!) rather than tells the news",
     "headline_is_label": "the headline files the text (关于…的通知, …政策解读, …服务指南) rather than tells its news",
     "first_person_answer": "a QA answer tells its author's own experience (我就专门拍了一期…): the post it was cut from, not advice",
-    "institution_voice": "an opinion-writing answer speaks as the publishing institution (我馆, 本公司): its own post, not an article to learn",
+    "institution_voice": "an opinion-writing answer or a headline speaks as the publishing institution (我馆, 本公司, 我宫): its own post, not an article to learn",
     "input_is_digest": "the input is a digest of several items (company A：… company B：…), not one report to headline",
     "subject_is_outlet": "the 5W subject is the outlet of the dateline, not who acted",
     "timeline_out_of_order": "the timeline's dates are not in order",

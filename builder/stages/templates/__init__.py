@@ -121,9 +121,10 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
                                 cand.get("dateline", ""), cand.get("article_text", ""))
     if problem:
         return problem[0], f"{sub.id}: {problem[1]}"
-    if sub.family == "观点创作":
+    if sub.family == "观点创作" or sub.check == "headline":
         voice = checks.institution_voice(cand["output"] or "")
-        if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write
+        if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write, and its
+            # headline (我宫学员…获得4个一等奖: blind round 45) no news headline
             return "institution_voice", f"{sub.id}: the answer speaks as the publishing institution ({voice!r})"
     if sub.check == "qa":  # the question is in the instruction: every phrasing that may be drawn must ask a question the answer addresses
         if checks.first_person(cand["output"] or "") >= 2:  # 我就专门拍了一期…: a blogger's own story

@@ -33,7 +33,8 @@ FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关�
                        r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|"
                        r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
-LIMIT_WITHIN = re.compile(r"(?:不超过|不多于|控制在|限)\s*(\d{2,4})\s*字|(\d{2,4})\s*字(?:以内|以下|之内)")
+_N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
+LIMIT_WITHIN = re.compile(rf"(?:不超过|不多于|控制在|限)\s*{_N}\s*个?字|{_N}\s*个?字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
 STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
 QUESTION_WORDS = re.compile(r"什么|如何|怎么|怎样|为什么|为何|哪些|哪种|哪几|哪个|是否|吗|多少|几个|几种|何时|何地|谁|有何|能否|可否|要不要|呢")
@@ -86,12 +87,30 @@ def common(instruction: str, input_text: str | None, output: str, needs_input: b
     return stated_length(instruction, output)
 
 
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def count_of(number: str) -> int:
+    """150, 一百五十, 十二, 二十 as an int."""
+    if number.isdigit():
+        return int(number)
+    total, digit = 0, 0
+    for ch in number:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        else:
+            total += (digit or 1) * _CN_UNIT[ch]
+            digit = 0
+    return total + digit
+
+
 def stated_length(instruction: str, output: str) -> Problem | None:
     """A length the instruction states must hold for the output."""
     n = tk.cjk_len(output)
     m = LIMIT_WITHIN.search(instruction)
     if m:
-        limit = int(m.group(1) or m.group(2))
+        limit = count_of(m.group(1) or m.group(2))
         if n > limit:
             return "stated_length_exceeded", f"the instruction asks for at most {limit} characters; the output has {n}"
     m = LIMIT_ABOUT.search(instruction)
@@ -158,7 +177,7 @@ LABEL_HEADLINE = re.compile(r"^关于.{2,60}的(公告|通告|通知|通报|决�
 
 # an institution speaking of itself: 我馆, 本院, 我行, 本园 … (blind round 27: a museum's WeChat post, written as 我馆 and
 # closing on 欢迎在后台留言告诉我们, answered three feature tasks). 本报/本台 are outlets reporting, and 我国/我市 places.
-INSTITUTION_SELF = re.compile(r"(?:我|本)(?:馆|院|校|行|园|局|站|所|厅|委|中心|公司|协会|学会)(?!业|我素)")  # (本行业, 我行我素)
+INSTITUTION_SELF = re.compile(r"(?:我|本)(?:馆|院|校|行|园|局|站|所|厅|委|宫|中心|公司|协会|学会)(?!业|我素|殿)")  # (本行业, 我行我素)
 
 
 def first_person(text: str) -> int:
@@ -358,6 +377,19 @@ def headline_event(input_text: str, output: str) -> Problem | None:
     if len(runs) < 2 and shared < 0.4 * sum(content):  # one name of the headline, and little else of it
         return "not_the_news", (f"the answer takes up {len(runs)} part of the headline {m.group(1)[:30]!r}"
                                 f"{' (' + runs[0] + ')' if runs else ''}: background, not the news")
+    # a headline whose news is a figure (已加装电梯218部 年内有望突破300部): the answer gives one of its figures (blind
+    # round 43: 今年以来，我市老旧小区加装电梯工作提速。 as its one-sentence news)
+    figures = tk.key_figures(m.group(1))
+    if figures and not any(tk.figure_core(x) in output for x in figures):
+        return "not_the_news", f"the answer gives none of the headline's figures ({'、'.join(figures[:3])})"
+    # a headline of a topic and its news (上半年县域经济“成绩单”：16个县增速跑赢全省): the answer tells the news after the
+    # colon, not only the topic before it (blind round 45: 统计局日前发布上半年县域经济运行数据。)
+    topic, colon, news = re.sub(r"(?<=[^\d]):|:(?=[^\d])", "：", tk.clean_residue(m.group(1))).partition("：")
+    if colon and len(topic) >= 4:
+        words = [w for w, f in tk.pos_tokens(news) if len(w) >= 2 and (f in HEADLINE_FLAGS or f == "m")
+                 and w not in tk.GENERIC and w not in topic]
+        if len(words) >= 2 and not any(w in output or any(w[k:k + 2] in output for k in range(len(w) - 1)) for w in words):
+            return "not_the_news", f"the answer tells the headline's topic {topic[:20]!r}, not its news {news[:20]!r}"
     return None
 
 
