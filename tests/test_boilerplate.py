@@ -1744,10 +1744,28 @@ def test_batch_80_83_notes_greetings_and_captions_are_furniture_anywhere(line, f
     assert family_inside(line) == family
 
 
+@pytest.mark.parametrize("line,family", [
+    ("想领养的朋友，后台回复“领养”即可获取最新待领养名单。", "sponsor"),
+    ("【爱心通道】救助站每月医疗支出超过2万元，如您愿意支持，可点击页面右侧“我要捐助”。", "sponsor"),
+    ("会议现场。市气象局办公室 供图", "photo"),
+    ("（来信人信息已作隐私处理）", "editor_note"),
+    ("Powered by Discuz! X3.4", "credit"),
+    ("柘原融媒讯（记者 欧阳烨 通讯员 范小雨）", "credit"),
+    ("▶ 花灯节期间，凭外地身份证可免费游览沙湾古镇非遗馆，详情请咨询旅游服务热线0746-12301。", "sponsor"),
+    ("游客凭外地身份证可免费游览非遗馆，详情可拨打旅游服务热线0746-12301咨询。", None),
+    ("如您愿意支持孩子们的梦想，可以和我们一起去山里看看。", None),
+    ("救助站每月医疗支出超过2万元，其中大部分用于绝育手术。", None),
+])
+def test_batch_84_87_reply_calls_appeals_captions_and_footers_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
 @pytest.mark.parametrize("title,want", [
     ("宁川城投集团与三家单位签署云皋片区综合开发合作协议-集团要闻-宁川城市建设投资集团有限公司", "宁川城投集团与三家单位签署云皋片区综合开发合作协议"),
     ("我宫学员在全省青少年科技创新大赛中获得4个一等奖-青梧市少年宫", "我宫学员在全省青少年科技创新大赛中获得4个一等奖"),
     ("开演前的九十分钟 - 剧院故事", "开演前的九十分钟"),
+    ("弈林俱乐部代表队夺得第五届“枫江杯”象棋团体赛冠军-枫溪市弈林象棋俱乐部", "弈林俱乐部代表队夺得第五届“枫江杯”象棋团体赛冠军"),
+    ("汛期气象服务工作部署会召开-青岚市气象局", "汛期气象服务工作部署会召开"),
     ("中国-东盟博览会开幕", "中国-东盟博览会开幕"),
     ("COVID-19疫苗接种点开放", "COVID-19疫苗接种点开放"),
 ])

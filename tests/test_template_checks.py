@@ -954,7 +954,7 @@ def test_a_thesis_must_say_what_its_title_is_about():
     assert not _names_the_subject("数字背后，是一道关乎未来的考题。", "为青年就业多铺几条“接地气”的路")
 
 
-@pytest.mark.parametrize("label", ["本台评论：", "清溪快评｜", "本报评论："])
+@pytest.mark.parametrize("label", ["本台评论：", "清溪快评｜", "本报评论：", "读者来信：", "记者手记｜"])
 def test_a_column_label_is_not_part_of_an_opinion_headline(label):
     from builder.stages.templates.derivations.article import GENRE_LABEL
 
@@ -1211,3 +1211,17 @@ def test_a_headline_in_the_publishing_institutions_voice_is_rejected():
     cand = {"phrasings": ["请为这篇报道拟一个标题。"], "phrasing_ok": [True], "input": lead}
     assert check_candidate(sub, {**cand, "output": "我宫学员在全省青少年科技创新大赛中获得4个一等奖"})[0] == "institution_voice"
     assert check_candidate(sub, {**cand, "output": "青梧市少年宫9个项目在全省青少年科技创新大赛中全部获奖"}) is None
+
+
+def test_a_data_report_that_uses_operations_words_is_no_tutorial():
+    c = load_genres(GENRES)
+    text = ("2024年，青岚出版社全年出版新书386种，少儿图书占比近三成。\n"
+            "全年共策划选题412个，其中新媒体渠道首发的有57个；直播间销售图书28万册，比上年增长三成。\n"
+            "新书封面全部由社内美编团队完成，读者投票评出的年度最美封面有5种。\n"
+            "社长表示，明年将继续加大优质原创选题的投入。")
+    d = c.classify({"title": "数说青岚社2024：全年出版新书386种，少儿图书占比近三成", "text": text, "path": "", "author": ""},
+                   lead=text.split("\n")[0])
+    assert d.genre != "selfmedia_tutorial"
+    how = ("一、先定账号定位。\n二、选题要有钩子，封面要清楚。\n三、看完播率和互动率，每周复盘一次。\n很多新手起号时只顾投放，忽略了内容本身。")
+    d = c.classify({"title": "新手做短视频账号，这三步最关键", "text": how, "path": "", "author": ""}, lead=how.split("\n")[0])
+    assert d.genre == "selfmedia_tutorial"

@@ -185,7 +185,9 @@ SITE_SUFFIX = re.compile(r"\s*(?:[_|\-–—]|\s-\s)\s*([^_|\-–—]{1,16}?(?:"
                          r"|\s*--\s*([^_|\-–—]{2,20})\s*$")
 SITE_NAME = re.compile(r"(?:" + SITE_ENDINGS + r"|电视台|广播电台|融媒|发布"
                        # an institution's own site (…-集团要闻-某城市建设投资集团有限公司, …-某市少年宫: blind batch 82)
-                       r"|公司|集团|少年宫|文化馆|图书馆|博物馆|科技馆|医院|大学|学院|学校|协会|商会|委员会|政府|中心)$")
+                       r"|公司|集团|少年宫|文化馆|图书馆|博物馆|科技馆|档案馆|医院|大学|学院|学校|协会|商会|委员会|政府|中心"
+                       # a bureau's or a club's (…-青岚市气象局, …-枫溪市弈林象棋俱乐部: blind batch 84)
+                       r"|[市县区省]\w{0,8}局|俱乐部|联合会)$")
 COMMENTATOR = r"(?:本报|本网|本台|本刊)(?:特约)?评论员"  # 本网评论员：… a byline before the headline (blind batch 77)
 TITLE_PREFIX = re.compile(r"^(?:(?:原创|转载|独家|快讯)\s+|\[[\u4e00-\u9fff]{2,6}\]\s*"  # [本地新闻] a forum's board tag (blind batch 74)
                           r"|" + COMMENTATOR + r"\s*[:：]\s*)")

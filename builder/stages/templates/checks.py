@@ -30,7 +30,7 @@ Problem = tuple[str, str]
 MARKUP = re.compile(r"\*\*|__|</?[a-zA-Z][^>]{0,40}>|&nbsp;|&[a-z]{2,6};|\{\{|\}\}|\bNone\b|\bnull\b|#稿件|#文字|\[\s*\]|!\[|"
                     r"\[(?:身份证号|银行卡号|手机号|电话|邮箱|QQ号|微信号)\]")  # the corpus stage's PII masks: no text to train on
 FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关新闻|相关阅读|延伸阅读|版权所有|Copyright|©|原标题|点击(查看|阅读|进入)|扫码|关注我们|免责声明|"
-                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|"
+                       r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|后台回复|我要捐助|我要捐款|"
                        r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
 _N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
