@@ -1760,6 +1760,31 @@ def test_batch_84_87_reply_calls_appeals_captions_and_footers_are_furniture_anyw
     assert family_inside(line) == family
 
 
+@pytest.mark.parametrize("line,family", [
+    ("想跟老齐一起骑？本月“入门骑”报名已开启，名额30人，先到先得。", "sponsor"),
+    ("想第一时间获取茶叶行情？关注协会微信公众号“岚峰茶讯”，每周一发布鲜叶价格周报。", "sponsor"),
+    ("【听众热线】对办税服务有意见建议，欢迎留言或拨打节目热线参与讨论。", "sponsor"),
+    ("【温馨提示】本社从未委托任何中介机构代办贷款，凡以“包办贷款”为由收取费用的均属诈骗，请广大客户提高警惕。", "sponsor"),
+    ("本账号常年接收退役军人来信，来信请发至邮箱tlty@example.cn，我们将择要刊登并答复。", "sponsor"),
+    ("本报道音频版已在11月19日《早安棠溪》节目中播出，欢迎在“棠溪广播”APP收听回放。", "sponsor"),
+    ("欢迎拨打本台新闻热线2216968，说说您身边的出行难题。", "sponsor"),
+    ("收听提示：节目中提到的操作截图已整理在下方，可边听边看。", "credit"),
+    ("（本台评论员　卢成蹊）", "credit"),
+    ("（来信人信息已征得本人同意公开）", "editor_note"),
+    ("注：本文数据均来自墨穹文学网，统计时间为2024年1月1日至12月31日。", "editor_note"),
+    ("想让老人出门更方便？社区的做法是把服务站开到楼下。", None),
+    ("居民可在“棠溪办事”小程序预约窗口，节省排队时间。", None),
+    ("他从未委托任何人代办过手续，全是自己一趟趟跑下来的。", None),
+])
+def test_batch_88_91_plugs_calls_notes_and_bylines_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_bracketed_author_bio_cuts_the_tail():
+    out, removed = clean("\n".join([P1, P2, P3, "【作者简介】柯雨萱，南屿舞蹈学院舞蹈学专业2022级学生，校新闻中心学生记者。"]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "tail"
+
+
 @pytest.mark.parametrize("title,want", [
     ("宁川城投集团与三家单位签署云皋片区综合开发合作协议-集团要闻-宁川城市建设投资集团有限公司", "宁川城投集团与三家单位签署云皋片区综合开发合作协议"),
     ("我宫学员在全省青少年科技创新大赛中获得4个一等奖-青梧市少年宫", "我宫学员在全省青少年科技创新大赛中获得4个一等奖"),

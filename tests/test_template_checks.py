@@ -717,6 +717,24 @@ def test_an_argument_paragraph_that_points_back_is_not_written_from_keywords_alo
 
     assert LEANS_ON_PREVIOUS.match("其次，平台要压实主体责任，对传谣账号及时处置。")
     assert not LEANS_ON_PREVIOUS.match("平台要压实主体责任，对传谣账号及时处置。")
+    assert LEANS_ON_PREVIOUS.match("一要压实企业主体责任，把安全投入落到实处。")  # a list's first point (blind round 48)
+    assert not LEANS_ON_PREVIOUS.match("一要素齐全的报道，才经得起推敲。")
+
+
+def test_an_answer_line_that_opens_on_punctuation_is_malformed():
+    p = checks.check_item("extract", "这篇文章分哪几部分？逐条列出。", "第一步：确认自己要不要办\n第二步：提前预约",
+                          "1. ：确认自己要不要办\n2. ：提前预约", True)
+    assert p and p[0] == "output_malformed"
+
+
+def test_a_step_heading_loses_its_label_and_colon():
+    a = Article({"id": "steps", "title": "个税汇算怎么办？五个步骤讲清楚", "text": (
+        "又到一年个税汇算季，我们把办理流程拆成三步，帮大家少走弯路。\n第一步：确认自己要不要办\n"
+        "先确认自己要不要办汇算：年度综合所得不超过12万元、需要补税的可以免于办理，预缴多了想退税就要自己办。\n"
+        "第二步：提前预约，错开高峰\n3月1日至20日实行预约办理，纳税人提前预约可以错开高峰，在手机应用首页点汇算预约即可。\n"
+        "第三步：核对收入和扣除\n登录后，系统会自动带出上一年度的收入和扣除，一定要逐条核对，发现不是自己的收入可以申诉。")})
+    heads = [s["heading"] for s in a.get("sections") or []]
+    assert heads[:3] == ["确认自己要不要办", "提前预约，错开高峰", "核对收入和扣除"]
 
 
 def test_a_chinese_task_answered_only_in_latin_letters_is_rejected():

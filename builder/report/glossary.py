@@ -80,6 +80,7 @@ REASONS: dict[str, str] = {
     "question_not_addressed": "the answer does not share enough with the question",
     "markup_in_field": "HTML or Markdown markup left in a field",
     "site_furniture": "the text is site furniture (navigation, copyright lines) rather than article text",
+    "output_malformed": "a line of the answer opens on punctuation (1. ：确认…): a label was cut off and its colon left",
     "list_incomplete": "a list answer misses items the article has",
     # selfinstruct
     "dropped_refusal": "the model refused instead of writing an item",

@@ -79,6 +79,9 @@ def common(instruction: str, input_text: str | None, output: str, needs_input: b
     m = FURNITURE.search(output)
     if m:
         return "site_furniture", f"the output contains site furniture: {m.group(0)!r}"
+    m = re.search(r"^(?:\d{1,2}\.\s*)?[：:，,。；;、]", output, re.M)
+    if m:  # 1. ：确认自己要不要办 — a label cut off and its colon left (blind round 48)
+        return "output_malformed", f"a line of the answer opens on punctuation: {output[m.start():m.start() + 20]!r}"
     source = input_text or instruction
     if (not HAN.search(output) and len(LATIN_WORD.findall(output)) >= 2  # OpenAI, CPI or Reuters alone is a fair answer
             and len(HAN.findall(source)) >= 0.3 * max(1, len(source.replace(" ", "")))):

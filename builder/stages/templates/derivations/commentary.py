@@ -106,7 +106,9 @@ LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第
                                # …or by pointing at what came before: 这些问题，恰恰说明… (blind round 37), 对此，…
                                r"|^(这些|这种|这类|这样的|此类|上述|以上|那些|对此|为此|这也|这就|这一)"
                                # …or by answering what came before: 原因很简单，… 答案是… 道理不难理解 (blind round 40)
-                               r"|^(原因|答案|道理|理由|结果|问题)(很简单|不难|在于|是|有[二两三四五几])")
+                               r"|^(原因|答案|道理|理由|结果|问题)(很简单|不难|在于|是|有[二两三四五几])"
+                               # …or as a point of a list a sentence before announced: 一要…，二要… (blind round 48)
+                               r"|^(首先|其一|[一二三四五六七八九十]要(?![素件点求紧务闻])|[一二三四五六七八九十]是|第一)[，,、：:]?")
 
 
 @derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")

@@ -85,6 +85,7 @@ def whole_paragraph(p: str) -> bool:
     return True
 
 
+QA_MARK = re.compile(r"^(?:问|答|[QqAa])\s*[:：]")  # 答：… an interview's answer: its mark is no part of an exercise (blind round 48)
 ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[，、．.]|（[一二三四五六七八九十]+）|[一二三四五六七八九十]是)")  # 二，… a point of a list: not a paragraph on its own
 
 
@@ -95,7 +96,8 @@ def _edit_paragraphs(a: Article):
     cc = _opencc(OpenCC)
     out = []
     for i, p in enumerate(a.paragraphs[1:], 1):
-        if not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p) or not whole_paragraph(p):
+        if (not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p) or QA_MARK.match(p)
+                or not whole_paragraph(p)):
             continue
         sents = tk.split_sentences(p)
         typo = _typo_version(a.rng(f"typo{i}"), p)

@@ -15,7 +15,7 @@ def _sections(a: Article):
     for kind, t in a.blocks + [("heading", "")]:
         if kind == "heading" or (head and _untold_heading(t)):
             if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
-                heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|0\d\s+|第[一二三四五六七八九十\d]{1,3}[章节步]\s*)", "", head).strip()
+                heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|0\d\s+|第[一二三四五六七八九十\d]{1,3}[章节步]\s*[:：]?\s*)", "", head).strip()  # 第一步：确认… (blind round 48)
                 heading = KNOWING.sub("", heading) if len(KNOWING.sub("", heading)) >= 3 else heading
                 out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading), "whole": True})
             head, buf = t, []
