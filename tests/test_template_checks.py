@@ -1243,3 +1243,12 @@ def test_a_data_report_that_uses_operations_words_is_no_tutorial():
     how = ("一、先定账号定位。\n二、选题要有钩子，封面要清楚。\n三、看完播率和互动率，每周复盘一次。\n很多新手起号时只顾投放，忽略了内容本身。")
     d = c.classify({"title": "新手做短视频账号，这三步最关键", "text": how, "path": "", "author": ""}, lead=how.split("\n")[0])
     assert d.genre == "selfmedia_tutorial"
+
+
+def test_a_labelled_notice_copied_with_an_article_is_furniture():
+    body = ("乡村客运班车开得通，更要开得久。\n【听众热线】对办税服务有意见建议，欢迎留言或拨打节目热线参与讨论。\n"
+            "期待有关部门拿出切实办法，别让山里的乘客在站牌下白等。")
+    p = checks.check_item("write", "请以下面的标题写一篇评论。", "标题：乡村客运班车，开得通更要开得久", body, True)
+    assert p and p[0] == "site_furniture"
+    heads = "【总量】7个县（市）跨过门槛\n从总量看，沣南县继续位居第一，桐溪县、茗山市分列第二、第三位。"
+    assert checks.check_item("write", "请写一篇数据新闻。", "标题：县域经济成绩单", heads, True) is None

@@ -34,6 +34,10 @@ FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关�
                        r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
 _N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
+# a line under a 【label】 that calls on the reader (【听众热线】…欢迎留言或拨打…, 【爱心通道】…可点击…捐助): the site's,
+# not the article's; a 【总量】7个县… subheading calls on no one
+NOTICE = re.compile(r"^【[^】\n]{2,8}】[^\n]{0,80}?(热线|欢迎|关注|扫码|APP|App|公众号|小程序|报名|投稿|留言|拨打|下载|收听|回放|捐助|点击)",
+                    re.M)
 LIMIT_WITHIN = re.compile(rf"(?:不超过|不多于|控制在|限)\s*{_N}\s*个?字|{_N}\s*个?字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
 STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
@@ -79,6 +83,9 @@ def common(instruction: str, input_text: str | None, output: str, needs_input: b
     m = FURNITURE.search(output)
     if m:
         return "site_furniture", f"the output contains site furniture: {m.group(0)!r}"
+    m = NOTICE.search(output)
+    if m:  # a notice under its label copied with the article (blind round 48: one 【听众热线】 line in four answers)
+        return "site_furniture", f"the output contains a labelled notice: {m.group(0)[:30]!r}"
     m = re.search(r"^(?:\d{1,2}\.\s*)?[：:，,。；;、]", output, re.M)
     if m:  # 1. ：确认自己要不要办 — a label cut off and its colon left (blind round 48)
         return "output_malformed", f"a line of the answer opens on punctuation: {output[m.start():m.start() + 20]!r}"
