@@ -36,8 +36,10 @@ GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-
 _N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
 # a line under a 【label】 that calls on the reader (【听众热线】…欢迎留言或拨打…, 【爱心通道】…可点击…捐助): the site's,
 # not the article's; a 【总量】7个县… subheading calls on no one
-NOTICE = re.compile(r"^【[^】\n]{2,8}】[^\n]{0,80}?(热线|欢迎|关注|扫码|APP|App|公众号|小程序|报名|投稿|留言|拨打|下载|收听|回放|捐助|点击)",
-                    re.M)
+# (on the labelled lines of the 905 written pages: 28 furniture lines, no body line; 需关注, 扫码充值 and 拨打119 are
+# an article's own words)
+NOTICE = re.compile(r"^【[^】\n]{2,8}】[^\n]{0,80}?(热线|欢迎|关注(我们|本|公众号|微信|官方)|扫码(关注|下载|进群|报名|收听)|APP|App|"
+                    r"公众号|小程序|报名|投稿|留言|下载|收听|回放|捐助|点击)", re.M)
 LIMIT_WITHIN = re.compile(rf"(?:不超过|不多于|控制在|限)\s*{_N}\s*个?字|{_N}\s*个?字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
 STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
