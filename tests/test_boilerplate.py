@@ -1780,6 +1780,24 @@ def test_batch_88_91_plugs_calls_notes_and_bylines_are_furniture_anywhere(line, 
     assert family_inside(line) == family
 
 
+@pytest.mark.parametrize("line,family", [
+    ("黎秀云老师在课堂上。（学生记者 俞晓 摄）", "photo"),
+    ("视频截图：谭国栋在居民家中检修插座。（本台记者 邵一帆 拍摄）", "photo"),
+    ("【文创推荐】国庆限定“青岚古韵”书签礼盒已在馆内文创商店上架，点击菜单栏“文创小铺”也可线上下单。", "sponsor"),
+    ("【相关报道】桂巷小区加装电梯“卡壳”，17户同意1户反对怎么办？", "sponsor"),
+    ("有民生难题？拨打《民生面对面》热线5106 8890，或在禾阳新闻APP“我要爆料”栏目留言。", "sponsor"),
+    ("遇到电信诈骗怎么办？民警提醒，第一时间拨打110报警，并保存好转账记录。", None),
+])
+def test_batch_92_95_captions_labelled_links_and_programme_calls_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_profile_card_under_an_interview_cuts_the_tail():
+    card = "人物档案：黎秀云，1976年生，中学高级教师，1999年起在我校任教，现任语文教研组组长。"
+    out, removed = clean("\n".join([P1, P2, P3, card]))
+    assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "tail"
+
+
 def test_a_bracketed_author_bio_cuts_the_tail():
     out, removed = clean("\n".join([P1, P2, P3, "【作者简介】柯雨萱，南屿舞蹈学院舞蹈学专业2022级学生，校新闻中心学生记者。"]))
     assert out == "\n".join([P1, P2, P3]) and removed[0][0] == "tail"

@@ -1252,3 +1252,18 @@ def test_a_labelled_notice_copied_with_an_article_is_furniture():
     assert p and p[0] == "site_furniture"
     heads = "【总量】7个县（市）跨过门槛\n从总量看，沣南县继续位居第一，桐溪县、茗山市分列第二、第三位。"
     assert checks.check_item("write", "请写一篇数据新闻。", "标题：县域经济成绩单", heads, True) is None
+
+
+def test_a_line_under_a_label_in_an_opinion_item_is_furniture():
+    from builder.stages.templates import check_candidate
+    from builder.stages.templates.catalog import load_catalog
+
+    subs = {s.id: s for s in load_catalog(prompts_dir() / "templates")}
+    first = "加装电梯难，难在协调。十七户同意、一户反对，工程就停在那里，这样的困局在老旧小区并不少见。"
+    rest = "破解困局，既要讲法理，也要讲情理。低层住户的顾虑是真实的，采光、噪音和出行都应当被认真对待。"
+    related = "【相关报道】桂巷小区加装电梯“卡壳”，17户同意1户反对怎么办？"
+    cand = {"phrasings": ["请续写这篇评论。"], "phrasing_ok": [True], "input": "标题：加装电梯，协调比技术更难\n" + first + "\n" + related,
+            "output": rest + "说到底，邻里之间多一分体谅，电梯才能早一天装上，楼里的老人才能早一天下楼。"}
+    p = check_candidate(subs["commentary_continuation"], cand)
+    assert p and p[0] == "site_furniture" and "相关报道" in p[1]
+    assert check_candidate(subs["commentary_continuation"], {**cand, "input": "标题：加装电梯，协调比技术更难\n" + first}) is None

@@ -107,6 +107,10 @@ def answer_key(sub: SubCategory, cand: dict[str, Any]) -> str:
     return said if len(said) >= REPEAT_MIN_CHARS else ""
 
 
+# the genres of opinion and feature writing: their pages set no line under a 【label】 (on the labelled written pages,
+# every such line of a commentary or a feature is furniture; news, cases and scripts use them for their own parts)
+OPINION_GENRES = frozenset(("commentary", "feature"))
+
 # answers whose genre does not matter (the paragraph converted, what the text names): no genre contract to keep
 GENRE_FREE_CHECKS = frozenset(("transform", "extract", "quotes", "numbers", "five_w", "timeline"))
 
@@ -121,6 +125,11 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
                                 cand.get("dateline", ""), cand.get("article_text", ""))
     if problem:
         return problem[0], f"{sub.id}: {problem[1]}"
+    if sub.genres and all(g in OPINION_GENRES for g in sub.genres):
+        for name, text in (("output", cand["output"] or ""), ("input", cand["input"] or "")):
+            m = checks.LABELLED_LINE.search(text)
+            if m:  # 【相关报道】… under a commentary: the page's, and it reaches every item made from the piece
+                return "site_furniture", f"{sub.id}: the {name} holds a line under a 【label】: {m.group(0)[:30]!r}"
     if sub.family == "观点创作" or sub.check == "headline":
         voice = checks.institution_voice(cand["output"] or "")
         if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write, and its

@@ -36,6 +36,7 @@ GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-
 _N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
 # a line under a 【label】 that calls on the reader (【听众热线】…欢迎留言或拨打…, 【爱心通道】…可点击…捐助): the site's,
 # not the article's; a 【总量】7个县… subheading calls on no one
+LABELLED_LINE = re.compile(r"^【[^】\n]{2,8}】[^\n]{8,}", re.M)  # 【相关报道】桂巷小区加装电梯“卡壳”… (blind round 49)
 # (on the labelled lines of the 905 written pages: 28 furniture lines, no body line; 需关注, 扫码充值 and 拨打119 are
 # an article's own words)
 NOTICE = re.compile(r"^【[^】\n]{2,8}】[^\n]{0,80}?(热线|欢迎|关注(我们|本|公众号|微信|官方)|扫码(关注|下载|进群|报名|收听)|APP|App|"
