@@ -347,7 +347,7 @@ def test_reader_counts_app_invitations_with_a_comma_and_a_top_menu_row_go_at_the
     end = ["打开APP，阅读全文", "下载飞鸟新闻APP，看更多热点资讯"]
     out, removed = clean("\n".join([*top, P1, P2, P3, *end]))
     assert out == "\n".join([P1, P2, P3])
-    assert [fam for fam, _ in removed] == ["nav", "prompt", "sponsor", "prompt"]
+    assert [fam for fam, _ in removed] == ["nav", "prompt", "sponsor", "sponsor"]  # an outlet's app plug: furniture anywhere
 
 
 def test_two_clause_headline_above_the_article_is_not_a_menu_row():
@@ -585,8 +585,9 @@ def test_a_line_that_is_a_link_of_its_page_is_furniture_wherever_it_stands():
                 "min_cjk_ratio": 0.3, "max_dup_line_ratio": 0.3, "dup_ngram_n": 10, "max_dup_ngram_ratio": 0.25,
                 "max_garbled_ratio": 0.02, "t2s": False, "pii": True}
     text, dropped = Cleaner(settings)(raw, counters)
-    # 推荐阅读：<a>…</a> goes by its label (the edition family's one-link line) before its link is asked about
-    assert dropped is None and counters["boilerplate_link_text"] >= 2 and counters["boilerplate_edition"] == 1
+    # 推荐阅读：<a>…</a> goes by its label (the edition family's one-link line) before its link is asked about, and so
+    # does 标签：… (a tags line, furniture anywhere); the headline links between paragraphs go as the page's links
+    assert dropped is None and counters["boilerplate_link_text"] >= 1 and counters["boilerplate_edition"] == 1
     for gone in ("青川县召开防汛工作调度会议", "白沙镇开展农村电商培训", "我县启动城乡居民医保", "标签"):
         assert gone not in text, gone
     for kept in (P1[4:], P2, P3, "相关案例已在青川反诈专栏公开", "一、全年办案情况"):
@@ -1789,6 +1790,24 @@ def test_batch_88_91_plugs_calls_notes_and_bylines_are_furniture_anywhere(line, 
     ("遇到电信诈骗怎么办？民警提醒，第一时间拨打110报警，并保存好转账记录。", None),
 ])
 def test_batch_92_95_captions_labelled_links_and_programme_calls_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+@pytest.mark.parametrize("line,family", [
+    ("温馨提示：关注“澄州水务”微信公众号，水费查询、故障报修、过户申请均可在线办理。", "sponsor"),
+    ("欢迎来信：有烦心事、新鲜事，请发邮件至ljgc_laixin@ljtv.example，或拨打栏目热线2236188。", "sponsor"),
+    ("想签约家庭医生？请就近到所在社区卫生服务站咨询，或拨打中心签约服务电话 8865 2309。", "sponsor"),
+    ("下载鹭汀晚报APP，订阅“出行”频道，第一时间获取公交地铁调整信息。", "sponsor"),
+    ("关键词：耐盐碱　大豆　测产　东沙基地", "sponsor"),
+    ("→ 本次活动所用手套与长柄夹由岩雀户外提供。想参加下一期“无痕山野”，可在公众号后台回复“清山”报名。", "sponsor"),
+    ("▲有消费纠纷？点击页面顶部“在线投诉”，足不出户提交投诉材料。", "sponsor"),
+    ("（回复人：本台评论员 苗一帆）", "credit"),
+    ("本文内容经闻静宜医生审阅。", "credit"),
+    ("今天是：2024年7月12日 星期五", "credit"),
+    ("市民可下载国家反诈中心App，开启来电预警功能，遇到可疑电话及时挂断。", None),
+    ("关键是要把好事办好，让群众真正得实惠。", None),
+])
+def test_batch_96_99_tags_app_plugs_service_calls_and_signers_are_furniture_anywhere(line, family):
     assert family_inside(line) == family
 
 

@@ -1267,3 +1267,13 @@ def test_a_line_under_a_label_in_an_opinion_item_is_furniture():
     p = check_candidate(subs["commentary_continuation"], cand)
     assert p and p[0] == "site_furniture" and "相关报道" in p[1]
     assert check_candidate(subs["commentary_continuation"], {**cand, "input": "标题：加装电梯，协调比技术更难\n" + first}) is None
+
+
+def test_a_table_of_contents_is_not_made_when_a_numbered_part_is_missing():
+    part = "根据相关规定，符合条件的申请人可以提出申请，工作人员会在规定时间内审查材料并告知结果。"
+    text = "\n".join(["这份指南供大家参考。", "一、哪些人可以申请？", part, "二、需要准备哪些材料？", part,
+                      "{}、办理流程是怎样的？", part, "四、温馨提示", "申请司法救助不收取任何费用，也无需委托代理人；如有疑问，可在工作时间拨打服务热线咨询。"])
+    whole = Article({"id": "toc3", "title": "司法救助办事指南", "text": text.format("三")})
+    lost = Article({"id": "toc2", "title": "司法救助办事指南", "text": text.replace("{}、办理流程是怎样的？\n", "")})
+    assert whole.get("section_headings") and whole.get("section_headings").count("\n") == 3
+    assert lost.get("section_headings") is None

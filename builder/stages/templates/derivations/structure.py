@@ -57,6 +57,8 @@ def _is_action(heading: str) -> bool:
 
 
 CN_ENUMERATED = re.compile(r"^\s*[一二三四五六七八九十]{1,3}、")
+CN_ENUMERATED_NUMBER = re.compile(r"^\s*([一二三四五六七八九十])、")
+_CN_ORDINAL = "一二三四五六七八九十"
 
 
 @derivation("section_headings", "the headings as a numbered list (steps of a tutorial)")
@@ -69,6 +71,10 @@ def _section_headings(a: Article):
     numbered_parts = sum(1 for _, t in a.blocks if CN_ENUMERATED.match(t))
     numbered_heads = sum(1 for kind, t in a.blocks if kind == "heading" and CN_ENUMERATED.match(t))
     if numbered_heads and numbered_parts > numbered_heads:
+        return None
+    # 一、二、四、: a numbered part the page lost (the extractor dropped 三、办理流程是怎样的？: blind round 50)
+    numbers = [_CN_ORDINAL.index(m.group(1)) + 1 for _, t in a.blocks for m in [CN_ENUMERATED_NUMBER.match(t)] if m]
+    if numbers and numbers != list(range(1, len(numbers) + 1)):
         return None
     return numbered([s["heading"] for s in secs])
 
