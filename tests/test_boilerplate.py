@@ -1811,6 +1811,26 @@ def test_batch_96_99_tags_app_plugs_service_calls_and_signers_are_furniture_anyw
     assert family_inside(line) == family
 
 
+@pytest.mark.parametrize("line,family", [
+    ("▲凌晨五点，志愿者在3号补给站分装饮用水。摄影｜阿凯", "photo"),
+    ("曾铁军（左）在实训车间指导学生进行仰焊操作。 宣传部 韩露 摄", "photo"),
+    ("（机手们在地头树荫下匆匆吃午饭。邬春燕 摄）", "photo"),
+    ("本文指导专家：宋启航，泷州市第一人民医院心内科主任医师", "credit"),
+    ("本期对谈经嘉宾审阅，文字有删节。", "credit"),
+    ("位置：首页 » 新闻动态 » 数据发布", "breadcrumb"),
+    ("（本文仅用于健康科普，不能代替医生面诊。如有不适请及时就医。）", "sponsor"),
+    ("想读到更多对谈？留下邮箱，每期更新第一时间送达。", "sponsor"),
+    ("延伸阅读：《托管服务第五年，我们算了一笔账》，点击博文目录即可查看。", "sponsor"),
+    ("【温馨提示】出行前可拨打集团24小时客服热线400-871-2212查询路况。", "sponsor"),
+    ("▼ 7月至8月，植物园将推出“夜游温室”自然导赏活动，每周五、周六晚开放，报名方式请留意下期推送。", "sponsor"),
+    ("【身边榜样】第23期", "sponsor"),
+    ("曾铁军说，焊工这门手艺，靠的是一遍遍地练。", None),
+    ("专家提醒，出现胸痛应及时就医，不能代替的是专业诊断。", None),
+])
+def test_batch_100_107_captions_credits_caveats_and_plugs_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
 def test_a_profile_card_under_an_interview_cuts_the_tail():
     card = "人物档案：黎秀云，1976年生，中学高级教师，1999年起在我校任教，现任语文教研组组长。"
     out, removed = clean("\n".join([P1, P2, P3, card]))

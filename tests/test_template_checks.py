@@ -1277,3 +1277,13 @@ def test_a_table_of_contents_is_not_made_when_a_numbered_part_is_missing():
     lost = Article({"id": "toc2", "title": "司法救助办事指南", "text": text.replace("{}、办理流程是怎样的？\n", "")})
     assert whole.get("section_headings") and whole.get("section_headings").count("\n") == 3
     assert lost.get("section_headings") is None
+
+
+def test_a_typo_exercise_swaps_a_word_only_where_it_stands_as_a_word():
+    import random
+
+    from builder.stages.templates.derivations.exercises import _typo_version
+
+    assert _typo_version(random.Random(1), "民警发现一名衣衫单薄的老人，随即将其送至救助管理站。") is None  # 随即|将, not 即将
+    out, fixes = _typo_version(random.Random(1), "新馆即将开放，工程已经竣工，各方按照要求做好了准备。")
+    assert "既将开放" in out and "既将→即将" in fixes and len(fixes) == 3

@@ -46,13 +46,26 @@ def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None
     paragraph has errors of its own (the answer, the paragraph as written, would keep them)."""
     if own_errors(text):
         return None
-    present = [(a, b) for a, b in TYPO_SWAPS if a in text]
+    # a swap only where the word stands as a word: 即将 inside 随即将其 is 随即 and 将 (blind round 52: 随既将其 with
+    # 改动：既将→即将, a typo no writer makes and a change note that names the wrong word)
+    starts, pos = set(), 0
+    for w, _ in tk.pos_tokens(text):
+        starts.add(pos)
+        pos += len(w)
+    starts.add(pos)
+    at = {a: next((m.start() for m in re.finditer(re.escape(a), text) if m.start() in starts and m.end() in starts), None)
+          for a, _ in TYPO_SWAPS if a in text}
+    present = [(a, b) for a, b in TYPO_SWAPS if at.get(a) is not None]
     chosen = rng.sample(present, min(3, len(present)))
     out = text
     fixes = []
-    for right, wrong in chosen:
-        out = out.replace(right, wrong, 1)
+    for right, wrong in sorted(chosen, key=lambda rw: -at[rw[0]]):  # from the end: earlier offsets stay valid
+        i = at[right]
+        if out[i:i + len(right)] != right:
+            continue  # an overlapping swap took it
+        out = out[:i] + wrong + out[i + len(right):]
         fixes.append(f"{wrong}→{right}")
+    fixes.reverse()
     for pat, repl in TYPO_RULES:
         m = pat.search(out)
         if m and len(fixes) < 3:
