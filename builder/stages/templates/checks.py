@@ -33,14 +33,15 @@ FURNITURE = re.compile(r"【详细】|\[详细\]|责任编辑|编辑：|相关�
                        r"登录超时|免注册|字号|分享到|打印本页|来源：|本文来自|未经授权|本文图片|图片来源|资料图|供图|后台回复|我要捐助|我要捐款|"
                        r"^[\u4e00-\u9fff]{1,6}[|｜]")  # photo credits; a column name before a bar (棱镜|数据业大整顿)
 GARBLED = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\?+\S|\?[\u4e00-\u9fff]|[\u2460-\u24ff\u3100-\u312f\u3040-\u30ff]|\?[^\x00-\x7f]{0,2}\?|\ufffd|[\ue000-\uf8ff]|[ぁ-ん]{2,}[\u4e00-\u9fff]")
-_N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
 # a line under a 【label】 that calls on the reader (【听众热线】…欢迎留言或拨打…, 【爱心通道】…可点击…捐助): the site's,
-# not the article's; a 【总量】7个县… subheading calls on no one
-LABELLED_LINE = re.compile(r"^【[^】\n]{2,8}】[^\n]{8,}", re.M)  # 【相关报道】桂巷小区加装电梯“卡壳”… (blind round 49)
-# (on the labelled lines of the 905 written pages: 28 furniture lines, no body line; 需关注, 扫码充值 and 拨打119 are
-# an article's own words)
+# not the article's; a 【总量】7个县… subheading calls on no one (on the labelled lines of the 905 written pages: 28
+# furniture lines, no body line; 需关注, 扫码充值 and 拨打119 are an article's own words)
 NOTICE = re.compile(r"^【[^】\n]{2,8}】[^\n]{0,80}?(热线|欢迎|关注(我们|本|公众号|微信|官方)|扫码(关注|下载|进群|报名|收听)|APP|App|"
                     r"公众号|小程序|报名|投稿|留言|下载|收听|回放|捐助|点击)", re.M)
+# any line under a 【label】: in a commentary or a feature it is furniture (【相关报道】桂巷小区加装电梯“卡壳”…: blind round
+# 49); news, court cases and scripts use such labels for their own parts, so the stage asks this of those genres only
+LABELLED_LINE = re.compile(r"^【[^】\n]{2,8}】[^\n]{8,}", re.M)
+_N = r"(\d{1,4}|[一二两三四五六七八九十百千]{1,6})"  # 150 or 一百五十, 十 (a length said in words: 不超过十个字)
 LIMIT_WITHIN = re.compile(rf"(?:不超过|不多于|控制在|限)\s*{_N}\s*个?字|{_N}\s*个?字(?:以内|以下|之内)")
 LIMIT_ABOUT = re.compile(r"(\d{2,4})\s*字左右")
 STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要点|问题|信源)")
