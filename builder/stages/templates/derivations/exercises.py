@@ -48,6 +48,8 @@ def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None
         return None
     # a swap only where the word stands as a word: 即将 inside 随即将其 is 随即 and 将 (blind round 52: 随既将其 with
     # 改动：既将→即将, a typo no writer makes and a change note that names the wrong word)
+    if not any(a in text for a, _ in TYPO_SWAPS):
+        return _rule_typos(text, [])
     starts, pos = set(), 0
     for w, _ in tk.pos_tokens(text):
         starts.add(pos)
@@ -66,6 +68,11 @@ def _typo_version(rng: random.Random, text: str) -> tuple[str, list[str]] | None
         out = out[:i] + wrong + out[i + len(right):]
         fixes.append(f"{wrong}→{right}")
     fixes.reverse()
+    return _rule_typos(out, fixes)
+
+
+def _rule_typos(out: str, fixes: list[str]) -> tuple[str, list[str]] | None:
+    """The rule-made typos (的/地/得 and the like) on top of the swapped words, up to three in all."""
     for pat, repl in TYPO_RULES:
         m = pat.search(out)
         if m and len(fixes) < 3:
