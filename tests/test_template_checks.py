@@ -1287,3 +1287,28 @@ def test_a_typo_exercise_swaps_a_word_only_where_it_stands_as_a_word():
     assert _typo_version(random.Random(1), "民警发现一名衣衫单薄的老人，随即将其送至救助管理站。") is None  # 随即|将, not 即将
     out, fixes = _typo_version(random.Random(1), "新馆即将开放，工程已经竣工，各方按照要求做好了准备。")
     assert "既将开放" in out and "既将→即将" in fixes and len(fixes) == 3
+
+
+def test_an_accounts_name_before_a_colon_is_not_the_headline():
+    # blind round 53: a commentary title answer kept the account's name (补壹刀：…); a prefix the article names stays
+    text = "近日，一则关于外卖骑手的视频引发热议。\n平台算法压缩配送时间，骑手只能与红灯赛跑。\n稳就业离不开每一个骑手的安全。"
+    a = Article({"id": "c", "title": "补壹刀：算法不该逼骑手与红灯赛跑", "published": None, "author": None, "text": text})
+    assert a.get("title") == "算法不该逼骑手与红灯赛跑"
+    b = Article({"id": "k", "title": "稳就业：骑手安全也是民生", "published": None, "author": None, "text": text})
+    assert b.get("title") == "稳就业：骑手安全也是民生"
+
+
+def test_a_table_of_contents_says_how_many_parts_and_the_count_is_checked():
+    # blind round 53: "分几部分" answered by a bare list; the count leads now, and a wrong count is refused
+    doc = {"id": "t", "title": "新能源车过冬指南", "published": None, "author": None,
+           "text": "入冬以来，不少车主发现续航缩水，其实用对方法就能减小缩水幅度，下面分几步说。\n01 出门前，插着枪预热\n"
+                   "建议在连着充电枪的状态下提前二十到三十分钟开启电池和座舱预热，用的是电网的电，上车后续航不打折。\n"
+                   "02 座椅加热比暖风更省电\n暖风空调是冬季的耗电大户，座椅加热的功率通常只有几十到一百多瓦，体感差别不大却能省下不少电。\n"
+                   "03 胎压要勤查\n气温每下降十摄氏度胎压大约降低零点一巴，胎压偏低滚动阻力变大，能耗也跟着上升，入冬后要勤查。\n"}
+    a = Article(doc)
+    assert a.get("section_count") == "三"
+    body = a.get("body")
+    good = "全文分三部分：\n" + a.get("section_headings")
+    assert checks.check_item("extract", "这篇文章分哪几部分？逐条列出。", body, good, True) is None
+    wrong = "全文分四部分：\n" + a.get("section_headings")
+    assert checks.check_item("extract", "这篇文章分哪几部分？逐条列出。", body, wrong, True)[0] == "output_malformed"

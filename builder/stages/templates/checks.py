@@ -48,6 +48,8 @@ STATED_COUNT = re.compile(r"(\d{1,2})\s*个(左右)?的?(?:关键词|标签|要�
 QUESTION_WORDS = re.compile(r"什么|如何|怎么|怎样|为什么|为何|哪些|哪种|哪几|哪个|是否|吗|多少|几个|几种|何时|何地|谁|有何|能否|可否|要不要|呢")
 LIST_PREFIX = re.compile(r"^(?:\d{1,2}[.、．]\s*|[-•·]\s*|[（(]?\d{1,2}[)）]\s*)")
 FIELD_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,6}[：:]")
+# a list answer's first line that says how many follow (全文分三部分：): the count is checked, not looked up in the input
+COUNT_LEAD = re.compile(r"^(?:全文|本文|文章)共?分([一二三四五六七八九十]{1,2})个?部分[：:]$")
 OUTLET = re.compile(r"(?:央视|新华|人民|中新|中广|中国|环球|澎湃|光明|国际在线|东方|凤凰|新浪|腾讯|网易|搜狐)[\u4e00-\u9fff]{0,3}(?:网|社|台|报)|"
                     r"新华社|中新社|本报|本台|记者|通讯员|[\u4e00-\u9fff]{1,6}(?:日报|晚报|都市报|电视台|新闻网|融媒体中心)")
 
@@ -146,6 +148,8 @@ def elements(output: str) -> list[str]:
     """What a list answer names: lines without numbering or a 时间：-style label, split at 、 and ；."""
     out = []
     for line in output.split("\n"):
+        if COUNT_LEAD.match(line.strip()):
+            continue
         line = LIST_PREFIX.sub("", line.strip())
         line = FIELD_LABEL.sub("", line)
         line = re.sub(r"[（(]核实：.*?[）)]$", "", line)  # fact-check annotations name what to check, not input text
@@ -327,6 +331,10 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         p = extraction(source, listed)
         if p:
             return p
+        lines = output.split("\n")
+        lead = COUNT_LEAD.match(lines[0].strip())
+        if lead and count_of(lead.group(1)) != len(lines) - 1:
+            return "output_malformed", f"the answer says {lead.group(0)!r} and lists {len(lines) - 1}"
         if kind == "quotes":
             found, listed = quotes_in(source), quotes_in(output)
             if len(listed) < len(found):

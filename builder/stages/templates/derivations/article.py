@@ -23,6 +23,22 @@ GENRE_LABEL = re.compile(r"^\s*(?:社论|本报社论|评论员文章|本报评�
                          r"(?:读者|网友|群众|市民)?来信|网友留言|记者手记|编辑手记)\s*[：:|｜]\s*")
 
 
+ACCOUNT_LABEL = re.compile(r"^\s*([\u4e00-\u9fff]{2,6})\s*[：:]\s*(?=\S{6})")
+
+
+def _without_account_label(title: str, body: str) -> str:
+    """The headline without a column's or an account's name before a colon (补壹刀：…, blind round 53): a prefix no
+    two characters of which the article ever writes is the outlet's label, not the story's subject. 专访张三：…
+    and 稳就业：… stay, their words are in the text."""
+    m = ACCOUNT_LABEL.match(title)
+    if not m or not body:
+        return title
+    label = m.group(1)
+    if any(label[i:i + 2] in body for i in range(len(label) - 1)):
+        return title
+    return title[m.end():]
+
+
 @derivation("title", "the article's own title")
 def _title(a: Article):
     t = TITLE_TAG.sub("", tk.chinese_quotes(tk.clean_residue(a.doc.get("title") or ""))).strip()  # 龙湖"暗伤" -> 龙湖“暗伤”
@@ -33,11 +49,12 @@ def _title(a: Article):
     # headline does not say it (the router reads the document's own title, label included)
     unlabelled = GENRE_LABEL.sub("", t, count=1)
     t = unlabelled if len(unlabelled) >= 6 else t
+    body = a.get("body") or ""
+    t = _without_account_label(t, body)
     if not 4 <= len(t) <= 60:
         return None
     if BARE_NAME.fullmatch(t) and not any(f[:1] == "v" and f != "vn" for _, f in tk.pos_tokens(t)):
         return None  # 柘阳县农村信用合作联社: the page's title is its owner's name, not a headline (blind round 40)
-    body = a.get("body") or ""
     words = [w for w, f in tk.pos_tokens(t) if len(w) >= 2 and f not in ("x", "m", "r", "c", "p", "u", "d", "uj")]
     if body and words and sum(w in body for w in words) < max(1, round(0.3 * len(words))):
         return None  # a page whose title belongs to another article (list pages, mismatched extraction)
