@@ -1855,3 +1855,42 @@ def test_a_title_loses_an_institution_or_a_column_after_a_hyphen(title, want):
     from builder.stages.corpus.extract import tidy_title
 
     assert tidy_title(title) == want
+
+
+@pytest.mark.parametrize("line,family", [
+    ("“市民办理业务后，记得把回执单收好备查。”", None),  # a quote of its own, printed nowhere else: the article's
+    ("本文刊发于《新经济观察》2024年第21期，原标题为《顾屿川：一颗螺丝一颗螺丝地拧》。", "source"),
+    ("本文刊载于《城与行》2025年第5期，转载请联系本刊获得授权。", "source"),
+    ("（本文根据节目录音整理，有删节。文字整理：刘畅）", "source"),
+    ("（本文由瑞州市燃气行业协会安全技术委员会供稿，欢迎各会员单位、社区转发宣传。）", "source"),
+    ("Metro customer service 地铁客服热线：0766-96200 (Chinese & English, 6:00–23:00)", "hotline"),
+    ("（视频截图）韦小棠在杉木坪村检查蜂箱", "photo"),
+    ("IMG_20250219_0931.jpg", "forum"),
+    ("注册时间：2016-4-2", "forum"),
+    ("市民可拨打12345政务服务便民热线咨询，工作日上午9时至下午5时有专人接听。", None),  # a sentence: the article's
+])
+def test_batch_108_111_notes_hotlines_captions_and_forum_fields_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_pull_quote_is_layout_where_the_text_prints_the_sentence_too():
+    quote = "“一个场景吃透了，客户不会轻易换。”"
+    said = "顾屿川说，做工业机器人要耐得住慢，一个场景吃透了，客户不会轻易换。这是他这些年最深的体会。"
+    out, removed = clean("\n".join([P1, said, quote, P2, P3]))
+    assert out == "\n".join([P1, said, P2, P3]) and removed == [("pull_quote", quote)]
+
+
+@pytest.mark.parametrize("line", ["想第一时间获取鹭城名企校招信息？打开鹭鸣新闻APP，搜索“校招直通车”即可订阅。",
+                                  "订阅本刊：全国各地邮局均可订阅，邮发代号88-316，每期定价25元。",
+                                  "——以上仅为个人办理经历，政策如有调整请以榕溪市人社局公布为准。"])
+def test_batch_108_111_plugs_and_caveats_under_the_article_are_furniture(line):
+    out, removed = clean("\n".join([P1, P2, P3, line]))
+    assert out == "\n".join([P1, P2, P3]) and [l for _, l in removed] == [line]
+
+
+def test_a_closing_sentence_naming_a_service_number_without_a_colon_stays():
+    # blind batch 111: once the note under it went, the guide's last paragraph stood at the edge, and 客服电话 took it
+    last = ("燃气安全无小事。协会提醒，居民应积极配合燃气企业开展的入户安全检查，如有疑问可拨打所属燃气公司客服电话核实身份，"
+            "谨防有人冒充上门推销高价配件。")
+    out, removed = clean("\n".join([P1, P2, P3, last, "（本文由瑞州市燃气行业协会安全技术委员会供稿，欢迎各会员单位、社区转发宣传。）"]))
+    assert out == "\n".join([P1, P2, P3, last]) and [f for f, _ in removed] == ["source"]

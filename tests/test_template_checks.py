@@ -1312,3 +1312,49 @@ def test_a_table_of_contents_says_how_many_parts_and_the_count_is_checked():
     assert checks.check_item("extract", "这篇文章分哪几部分？逐条列出。", body, good, True) is None
     wrong = "全文分四部分：\n" + a.get("section_headings")
     assert checks.check_item("extract", "这篇文章分哪几部分？逐条列出。", body, wrong, True)[0] == "output_malformed"
+
+
+# -- blind round 54 (held-out written pages, batches 108-111): the faults a reader found, as tests ------------------------
+def test_used_up_is_no_definition_and_the_next_question_is_no_part_of_an_answer():
+    from builder.stages.templates.derivations.exercises import TYPO_SWAPS
+
+    assert not tk.DEFINITION.search("活动持续至2024年12月31日，补贴资金用完即止。")
+    a = Article({"id": "d", "title": "运营术语", "published": None, "author": None,
+                 "text": "完播率是指看完整条视频的用户占观看用户的比例。\n问：遇到问题向哪里咨询？\n答：可以拨打平台客服。"})
+    assert a.get("definitions") == [{"term": "完播率", "text": "完播率是指看完整条视频的用户占观看用户的比例。"}]
+    assert ("期间", "其间") not in TYPO_SWAPS and ("权利", "权力") not in TYPO_SWAPS  # two real words: no typo to correct
+    assert ("部门", "布门") in TYPO_SWAPS
+
+
+def test_a_heading_any_guide_could_carry_is_no_answer_to_write_a_heading():
+    text = ("一、报名时间\n今年的报名时间为7月1日至7月10日，家长可在招生服务平台网上登记，逾期不再受理补报申请。\n"
+            "二、常见问题\n问：户籍和房产不在同一片区怎么办？答：原则上按照房产所在片区登记，由区教育局统筹安排学位。\n"
+            "三、录取查询\n7月15日起，家长可在招生服务平台查询录取结果，学校将于8月下旬发放入学通知书。")
+    secs = Article({"id": "g", "title": "入学指南", "published": None, "author": None, "text": text}).get("sections")
+    got = {s["heading"]: s["specific"] for s in secs}
+    assert got["常见问题"] is False and got["录取查询"] is True
+
+
+def test_a_paragraph_that_sizes_up_the_story_above_leans_on_it():
+    from builder.stages.templates.derivations.commentary import LEANS_ON_PREVIOUS
+
+    assert LEANS_ON_PREVIOUS.match("事情不大，背后的问题却值得认真对待。")
+    assert not LEANS_ON_PREVIOUS.match("事业单位改革要稳步推进。")
+
+
+def test_a_reordering_exercise_is_refused_when_a_plug_or_a_hotline_is_among_its_paragraphs():
+    paras = ["6月20日，澄湾市轨道交通集团发布消息，地铁4号线一期工程将于6月28日开通初期运营。",
+             "4号线一期是澄湾首条南北向全地下轨道交通线路，沿线覆盖人口约85万人。",
+             "据介绍，4号线初期运营采用6节编组B型列车，工作日早晚高峰最小行车间隔4分30秒。",
+             "票价方面，4号线执行现行的里程分段计价标准，起步价2元可乘坐6公里。"]
+    def exercise(extra):
+        return Article({"id": "r", "title": "地铁4号线开通", "published": None, "author": None,
+                        "text": "\n".join(paras + extra)}).get("reorder_paragraphs")
+    assert exercise([]) == paras
+    assert exercise(["Metro customer service 地铁客服热线：0766-96200 (Chinese & English, 6:00–23:00)"]) is None
+    assert exercise(["想第一时间获取澄湾出行信息？打开澄湾新闻APP，搜索“地铁直通车”即可订阅。"]) is None
+
+
+def test_a_headline_that_calls_its_place_ours_is_refused():
+    assert checks.LOCAL_SELF.search("我市2024年“春风行动”系列招聘活动收官")
+    assert not checks.LOCAL_SELF.search("市长热线本周受理诉求1.2万件") and not checks.LOCAL_SELF.search("本区域内禁止燃放烟花")

@@ -417,7 +417,8 @@ def test_one_written_answer_serves_one_like_input_per_article(tmp_path):
 
 def test_a_typo_exercise_answers_with_the_paragraph_and_what_was_changed():
     setup = WorkerSetup(str(TEMPLATES), seed=7, root=str(DEMO))
-    res = process_document((demo_doc("commentary/c01_rumor_governance.md"), setup))
+    # c04: c01's swap was 其间 for 期间, two real words, which no longer makes a typo (blind round 54)
+    res = process_document((demo_doc("commentary/c04_ai_writing_ethics.md"), setup))
     item = next(c for c in res["candidates"] if c["sub"] == "typo_correction")
     text, changes = item["output"].rsplit("\n改动：", 1)
     for change in changes.split("、"):

@@ -135,6 +135,10 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
         if voice:  # a museum's own post (我馆…欢迎在后台留言) is no feature or commentary to learn to write, and its
             # headline (我宫学员…获得4个一等奖: blind round 45) no news headline
             return "institution_voice", f"{sub.id}: the answer speaks as the publishing institution ({voice!r})"
+    if sub.check == "headline":
+        m = checks.LOCAL_SELF.search(cand["output"] or "")
+        if m:  # 我市“春风行动”收官…: a local paper's own place, which the headline never names (blind round 54)
+            return "institution_voice", f"{sub.id}: the headline names its place as the paper's own ({m.group(0)!r})"
     if sub.check == "qa":  # the question is in the instruction: every phrasing that may be drawn must ask a question the answer addresses
         if checks.first_person(cand["output"] or "") >= 2:  # 我就专门拍了一期…: a blogger's own story
             return "first_person_answer", f"{sub.id}: the answer tells the author's own experience (我…), not advice to the asker"

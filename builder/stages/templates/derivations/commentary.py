@@ -108,7 +108,9 @@ LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第
                                # …or by answering what came before: 原因很简单，… 答案是… 道理不难理解 (blind round 40)
                                r"|^(原因|答案|道理|理由|结果|问题)(很简单|不难|在于|是|有[二两三四五几])"
                                # …or as a point of a list a sentence before announced: 一要…，二要… (blind round 48)
-                               r"|^(首先|其一|[一二三四五六七八九十]要(?![素件点求紧务闻])|[一二三四五六七八九十]是|第一)[，,、：:]?")
+                               r"|^(首先|其一|[一二三四五六七八九十]要(?![素件点求紧务闻])|[一二三四五六七八九十]是|第一)[，,、：:]?"
+                               # …or by sizing up the story told above: 事情不大，背后的问题却… (blind round 54)
+                               r"|^(事情|事儿|事件|此事|这事|个案|小事)(虽|不大|虽小|不算大|看似|本身)")
 
 
 @derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")

@@ -25,7 +25,11 @@ TYPO_SWAPS = [("已经", "以经"), ("再次", "在次"), ("坚持", "坚特"), 
               ("检查", "检察"), ("毕竟", "必竟"), ("启事", "启示"), ("权利", "权力"), ("含义", "涵义"), ("其他", "其它"),
               ("按时", "安时"), ("通过", "通国"), ("期间", "其间"), ("座谈", "坐谈"), ("一筹莫展", "一愁莫展"), ("脉搏", "脉博")]
 # variant forms a dictionary accepts (其它, 涵义, 报导, 精采, 重迭): changing them teaches no correction (blind round 23)
-TYPO_SWAPS = [(a, b) for a, b in TYPO_SWAPS if a != b and b not in ("其它", "涵义", "报导", "精采", "重迭")]
+# …and pairs of two real words (期间/其间, 权利/权力, 反映/反应): which one is right depends on the sentence, and the
+# "typo" may be the better word where it is put (blind round 54: 保留两年，其间落实单位 "corrected" to 期间). Only swaps
+# that make a non-word stay: a reader can tell them wrong without the writer's intent.
+TYPO_SWAPS = [(a, b) for a, b in TYPO_SWAPS if a != b and b not in ("其它", "涵义", "报导", "精采", "重迭", "其间", "截止", "必需", "反应",
+                                                                    "考查", "渡过", "检察", "启示", "权力")]
 TYPO_RULES = [(re.compile(r"(认真|仔细|慢慢|默默|悄悄|笑着|紧紧)地"), r"\1的"), (re.compile(r"得(很|非常|更加|十分)"), r"的\1")]
 
 
@@ -83,6 +87,9 @@ def _rule_typos(out: str, fixes: list[str]) -> tuple[str, list[str]] | None:
 
 
 PARAGRAPH_END = re.compile(r"[。！？!?…”」』）)]$")
+# a paragraph of a reordering exercise ends a sentence, a closing quotation or bracket at most after it: (6:00–23:00)
+# closes a hotline line, not a paragraph
+SENTENCE_CLOSED = re.compile(r"[。！？!?…][”」』’）)]{0,2}$")
 CONTINUATION = {"是", "的", "了", "着", "过", "和", "及", "与", "或", "等", "并", "而"}  # a first word that carries on a cut sentence
 REPEAT_SPAN = 12
 
@@ -158,7 +165,11 @@ def _reorder_paragraphs(a: Article):
     if any(kind == "heading" for kind, _ in a.blocks):  # its paragraphs without their headings lose their order
         return None
     paras = a.paragraphs
-    return paras if 4 <= len(paras) <= 10 and all(PARAGRAPH_END.search(p.strip()) for p in paras) else None
+    if not 4 <= len(paras) <= 10 or not all(SENTENCE_CLOSED.search(p.strip()) for p in paras):
+        return None
+    # a plug or a hotline left in the text is no paragraph with a place in the story (blind round 54: 打开某某APP，搜索
+    # “校招直通车”即可订阅。 and 地铁客服热线：0766-96200 (…) put back into the answer as paragraphs)
+    return None if any(tk.plug_anywhere(p) for p in paras) else paras
 
 
 @derivation("shuffled_paragraphs", "the paragraphs in a seeded shuffled order, labelled 【1】【2】…")

@@ -62,6 +62,8 @@ def _definitions(a: Article):
         other = tk.DEFINITION_SUOWEI.search(nxt) or tk.DEFINITION.search(nxt)
         if other and other.group(1) != term:
             nxt = ""  # the next sentence defines another term (ROI after GMV): no part of this answer
+        if re.match(r"^\s*(?:问|答|Q|A)\s*[:：]|.*[？?]$", nxt):
+            nxt = ""  # the next question of a Q&A (问：遇到问题向哪里咨询？): not the answer's (blind round 54)
         text = s + nxt
         out.append({"term": term, "text": text})
     return out or None

@@ -17,7 +17,8 @@ def _sections(a: Article):
             if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
                 heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|0\d\s+|第[一二三四五六七八九十\d]{1,3}[章节步]\s*[:：]?\s*)", "", head).strip()  # 第一步：确认… (blind round 48)
                 heading = KNOWING.sub("", heading) if len(KNOWING.sub("", heading)) >= 3 else heading
-                out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading), "whole": True})
+                out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading), "whole": True,
+                            "specific": not GENERIC_HEADING.fullmatch(heading)})
             head, buf = t, []
         elif head:
             buf.append(t)
@@ -27,6 +28,13 @@ def _sections(a: Article):
         out[-1]["whole"] = False  # …nor is what is left all the heading stands over (blind round 36: 后续维护还要跟上 over a
         # paragraph about the early difficulties, the upkeep being in the closing one)
     return out if len(out) >= 2 else None
+
+
+# a heading any section of any guide could carry (常见问题, 注意事项, 结语): a table of contents lists it, but as the answer to
+# "write a heading for this section" it says nothing of the section (blind round 54: 常见问题 over two Q&A pairs)
+GENERIC_HEADING = re.compile(r"(?:常见|热点|相关)?问题(?:解答)?|(?:常见)?问答|注意事项|温馨提示|友情提示|特别提示|小贴士|相关链接|相关阅读|"
+                             r"延伸阅读|结语|结束语|小结|总结|写在最后|最后|前言|引言|导语|背景|概述|简介|其他|附录|附件|办理流程|"
+                             r"申请条件|申请材料|所需材料|政策依据|咨询方式|联系方式|Q&A|QA")
 
 
 # a heading that says "get to know X" (认识四类商品角色) names X: asked as a step it reads 认识…该怎么做 (blind round 34)
