@@ -1894,3 +1894,11 @@ def test_a_closing_sentence_naming_a_service_number_without_a_colon_stays():
             "谨防有人冒充上门推销高价配件。")
     out, removed = clean("\n".join([P1, P2, P3, last, "（本文由瑞州市燃气行业协会安全技术委员会供稿，欢迎各会员单位、社区转发宣传。）"]))
     assert out == "\n".join([P1, P2, P3, last]) and [f for f, _ in removed] == ["source"]
+
+
+def test_an_unquoted_pull_quote_and_a_caption_with_a_place_in_the_picture_are_layout():
+    said = "问题的根子在于快充协议各自为战。接口统一了，协议却没统一，消费者依然被锁在一个个“充电孤岛”里。"
+    quote = "接口统一了，协议却没统一，消费者依然被锁在一个个“充电孤岛”里。"
+    out, removed = clean("\n".join([P1, said, quote, P2, P3]))
+    assert out == "\n".join([P1, said, P2, P3]) and removed == [("pull_quote", quote)]
+    assert family_inside("节目录制现场，冯立言（右）向观众展示老年人一日膳食搭配。") == "photo"

@@ -1358,3 +1358,27 @@ def test_a_reordering_exercise_is_refused_when_a_plug_or_a_hotline_is_among_its_
 def test_a_headline_that_calls_its_place_ours_is_refused():
     assert checks.LOCAL_SELF.search("我市2024年“春风行动”系列招聘活动收官")
     assert not checks.LOCAL_SELF.search("市长热线本周受理诉求1.2万件") and not checks.LOCAL_SELF.search("本区域内禁止燃放烟花")
+
+
+# -- blind round 55 (batches 112-115) ---------------------------------------------------------------------------------
+def test_a_table_of_contents_lists_the_headings_as_printed_and_a_requirement_is_no_term():
+    text = ("办证前，先把流程理一理，少跑冤枉路，下面分三步说清楚。\n先弄清楚需要哪种证书\n"
+            "原产地证书分为一般原产地证书和优惠原产地证书，出口到与我国签有自贸协定的国家，应申领优惠原产地证书以享受关税减免。\n"
+            "准备好申请材料\n企业首次申领前须完成备案，准备好营业执照、对外贸易经营者备案登记表和出口合同、发票、装箱单等单据。\n"
+            "线上提交与领证\n材料备齐后，登录国际贸易单一窗口提交申请，审核通过后可自助打印证书，一般一个工作日内办结。\n")
+    a = Article({"id": "z", "title": "原产地证书办理指南", "published": None, "author": None, "text": text})
+    assert a.get("section_headings").splitlines()[0] == "1. 先弄清楚需要哪种证书"
+    assert not tk.DEFINITION.search("申请人须为定居在国外的中国公民，即持有中国护照的华侨。") or not Article(
+        {"id": "q", "title": "定居指南", "published": None, "author": None,
+         "text": "申请人须为定居在国外的中国公民，即持有中国护照并已取得住在国长期居留资格的华侨。\n申请人在国内须有稳定的生活保障。"}).get("definitions")
+
+
+def test_a_section_that_runs_into_the_next_numbered_part_has_no_heading_to_write():
+    text = ("华侨回国定居怎么办理？市侨办梳理了几个常见问题，供大家参考。\n"
+            "一、哪些人可以申请\n定居在国外的中国公民可以申请回国定居，申请人在国内须有稳定的生活保障和合法固定的住所。\n"
+            "二、需要准备哪些材料\n申请人应提交回国定居申请表、护照、住在国长期居留证明和国内住所证明等材料，复印件需加盖公章。\n"
+            "三、到哪里提交申请？申请人可向拟定居地的县级以上侨务部门提交申请，也可通过驻外使领馆提交。\n"
+            "四、多久能办好\n侨务部门受理后一般在六十个工作日内作出决定，并书面告知申请人审批结果和后续办理事项。")
+    secs = Article({"id": "s", "title": "回国定居指南", "published": None, "author": None, "text": text}).get("sections")
+    whole = {s["heading"]: s["whole"] for s in secs}
+    assert whole["需要准备哪些材料"] is False and whole["哪些人可以申请"] is True

@@ -43,10 +43,19 @@ def _is_headline(line: str, headline: str) -> bool:
 _CELL_MARKS = re.compile(r"^[|\s]+|[|\s]+$")  # a layout-table cell rendered as "| text |"
 _KEYWORD_SEP = re.compile(r"[_|]")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
-# a pull quote: a sentence of the article set apart in quotation marks (“一个场景吃透了，客户不会轻易换。”); the page prints it
-# again where it stands in the text, so the copy on a line of its own is layout (blind batches 109-110: 2 labelled
-# furniture lines, 0 of 9,808 body lines; a feature's short quoted subheading, “爸爸，你跑慢一点！”, is shorter)
-_PULL_QUOTE = re.compile(r"“[^“”]{11,80}[。！？…]”")
+# a pull quote: a sentence of the article set apart, in quotation marks or not (“一个场景吃透了，客户不会轻易换。”,
+# 接口统一了，协议却没统一，…“充电孤岛”里。); the page prints it again inside a paragraph, so the copy on a line of its own
+# is layout (blind batches 109-114: 3 labelled furniture lines, 0 of 10,152 body lines; a feature's short quoted
+# subheading, “爸爸，你跑慢一点！”, is shorter than 12 characters and ends no sentence of the text)
+_PULL_QUOTE_END = re.compile(r"[。！？…]$")
+
+
+def _pull_quote(i: int, idx: list[int], strip: dict[int, str]) -> bool:
+    s = strip[i]
+    core = s[1:-1] if s.startswith("“") and s.endswith("”") else s
+    if not 12 <= len(core) <= 80 or not _PULL_QUOTE_END.search(core):
+        return False
+    return any(j != i and len(strip[j]) > len(s) and core in strip[j] for j in idx)
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
 # a menu row above or below the article: three or more short words side by side (医院名 医院概况 科室导航)
 _MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
@@ -583,7 +592,7 @@ class BoilerplateRemover:
                 form = link_form(strip[i], anchors)
                 if form is not None and len(form) >= LINK_MIN_CHARS:
                     f = "link_text"
-            if f is None and _PULL_QUOTE.fullmatch(strip[i]) and text.count(strip[i][1:-1]) >= 2:
+            if f is None and len(strip[i]) <= 82 and _pull_quote(i, idx, strip):
                 f = "pull_quote"
             if f:
                 fam[i] = f

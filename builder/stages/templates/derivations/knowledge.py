@@ -54,7 +54,9 @@ def _definitions(a: Article):
         term = re.split(r"是指|指的是|就是|是一种|是一项", m.group(1))[0]
         if (term in seen or len(term) < 2 or re.match(r"^(这|那|它|其|也|就|这种|这个|一个|您|你|我|他|她|大家)", term)
                 # a predicate, not a term: 可享受半价优惠，即每张49元 (blind round 37: 请解释“可享受半价优惠”这个说法)
-                or re.match(r"^(可|能|会|要|应|需|将|已|被|把|在|对|向|按|凭|由|经|均|都|还|并|再|即|仍|才)", term)
+                or re.match(r"^(可|能|会|要|应|需|须|将|已|被|把|在|对|向|按|凭|由|经|均|都|还|并|再|即|仍|才)", term)
+                # a clause cut from a requirement: 申请人须为定居在国外的中国公民，即… (blind round 55)
+                or (len(term) >= 8 and "的" in term)
                 or re.search(r"[零一二三四五六七八九十百千万\d]+[款个种条次]|以内|以上|以下|之后|之前", term)):
             continue
         seen.add(term)

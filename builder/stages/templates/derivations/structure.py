@@ -16,9 +16,13 @@ def _sections(a: Article):
         if kind == "heading" or (head and _untold_heading(t)):
             if head and buf and sum(len(x) for x in buf) >= 40 and _heads_its_text(head, buf):
                 heading = re.sub(r"^(?:[一二三四五六七八九十]{1,3}、|\d{1,2}[.、．]|0\d\s+|第[一二三四五六七八九十\d]{1,3}[章节步]\s*[:：]?\s*)", "", head).strip()  # 第一步：确认… (blind round 48)
+                shown = heading  # the heading as the page prints it: a table of contents lists that
                 heading = KNOWING.sub("", heading) if len(KNOWING.sub("", heading)) >= 3 else heading
-                out.append({"heading": heading, "text": "\n".join(buf), "action": _is_action(heading), "whole": True,
-                            "specific": not GENERIC_HEADING.fullmatch(heading)})
+                # a numbered part run on into its text inside this one (三、到哪里提交申请？申请人可…): the text holds two
+                # parts, and a heading written for it would stand over both (blind round 55)
+                single = not any(CN_ENUMERATED.match(x) for x in buf)
+                out.append({"heading": heading, "shown": shown, "text": "\n".join(buf), "action": _is_action(heading),
+                            "whole": single, "specific": not GENERIC_HEADING.fullmatch(heading)})
             head, buf = t, []
         elif head:
             buf.append(t)
@@ -38,7 +42,8 @@ GENERIC_HEADING = re.compile(r"(?:常见|热点|相关)?问题(?:解答)?|(?:常
 
 
 # a heading that says "get to know X" (认识四类商品角色) names X: asked as a step it reads 认识…该怎么做 (blind round 34)
-KNOWING = re.compile(r"^(?:先|首先)?(?:认识|了解|理解|读懂|看懂|弄懂|搞懂|弄清|搞清|弄清楚|搞清楚|明白|知道)(?:一下)?")
+KNOWING = re.compile(r"^(?:先|首先)?(?:认识|了解|理解|读懂|看懂|弄懂|搞懂|弄清楚|搞清楚|弄清|搞清|明白|知道)(?:一下)?")  # 弄清楚 before
+# 弄清: 先弄清楚需要哪种证书 lost its 楚 to the shorter one (blind round 55)
 
 BARE_ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}|\d{1,2})\s*[、.．]\s*$")
 
@@ -84,7 +89,7 @@ def _section_headings(a: Article):
     numbers = [_CN_ORDINAL.index(m.group(1)) + 1 for _, t in a.blocks for m in [CN_ENUMERATED_NUMBER.match(t)] if m]
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         return None
-    return numbered([s["heading"] for s in secs])
+    return numbered([s["shown"] for s in secs])
 
 
 @derivation("section_count", "how many parts the headings list, in Chinese numerals (三)")
