@@ -1902,3 +1902,19 @@ def test_an_unquoted_pull_quote_and_a_caption_with_a_place_in_the_picture_are_la
     out, removed = clean("\n".join([P1, said, quote, P2, P3]))
     assert out == "\n".join([P1, said, P2, P3]) and removed == [("pull_quote", quote)]
     assert family_inside("节目录制现场，冯立言（右）向观众展示老年人一日膳食搭配。") == "photo"
+
+
+@pytest.mark.parametrize("line,family", [
+    ("想看完整报道？锁定临州新闻综合频道，每晚22:00《新闻夜航》与您不见不散。", "programme"),
+    ("《健康沅州》每周六19:30在沅州新闻综合频道播出，次日12:10重播。", "programme"),
+    ("（本文仅为普法科普，不构成对具体案件的法律意见。）", "sponsor"),
+    ("节目播出后，不少观众打来电话询问报名方式，栏目组已将相关信息转交社区。", None),
+])
+def test_batch_116_119_programme_plugs_and_bracketed_caveats_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_letters_address_under_a_column_is_furniture():
+    line = "来信地址：岚州市农科路9号《沃野乡声》杂志社“农事问答”栏目（邮编410125）"
+    out, removed = clean("\n".join([P1, P2, P3, line]))
+    assert out == "\n".join([P1, P2, P3]) and [l for _, l in removed] == [line]

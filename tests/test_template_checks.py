@@ -1382,3 +1382,19 @@ def test_a_section_that_runs_into_the_next_numbered_part_has_no_heading_to_write
     secs = Article({"id": "s", "title": "回国定居指南", "published": None, "author": None, "text": text}).get("sections")
     whole = {s["heading"]: s["whole"] for s in secs}
     assert whole["需要准备哪些材料"] is False and whole["哪些人可以申请"] is True
+
+
+# -- blind round 56 (batches 116-119) ---------------------------------------------------------------------------------
+def test_an_english_line_in_a_chinese_answer_and_a_stroke_after_a_column_name_are_refused():
+    from builder.stages.templates import check_candidate
+    from builder.stages.templates.catalog import load_catalog
+
+    sub = next(s for s in load_catalog(prompts_dir() / "templates") if s.id == "headline_generation")
+    lead = "近日，第二十一届全省青少年科技创新大赛落下帷幕。青梧市少年宫科技部选送的9个项目全部获奖。"
+    cand = {"phrasings": ["请为这篇报道拟一个标题。"], "phrasing_ok": [True],
+            "input": lead + "\n\"Nine projects from the youth palace all won prizes at the provincial contest.\""}
+    assert check_candidate(sub, {**cand, "output": "青梧市少年宫9个项目在全省青少年科技创新大赛中全部获奖"})[0] == "foreign_language_line"
+    a = Article({"id": "c", "title": "潮评丨评价青年科研人员，别只剩“六年倒计时”", "published": None, "author": None,
+                 "text": "近日，一所高校青年教师发布的聘期倒计时引发热议。\n评价青年科研人员需要耐心。\n青年人才需要更宽松的成长期。"})
+    assert a.get("title") == "评价青年科研人员，别只剩“六年倒计时”"
+    assert not tk.DEFINITION.search("新生入学当年由学校办理“参保即享受”，入学后就能用。")

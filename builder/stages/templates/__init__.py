@@ -125,6 +125,10 @@ def check_candidate(sub: SubCategory, cand: dict[str, Any]) -> tuple[str, str] |
                                 cand.get("dateline", ""), cand.get("article_text", ""))
     if problem:
         return problem[0], f"{sub.id}: {problem[1]}"
+    for name, text in (("output", cand["output"] or ""), ("input", cand["input"] or "")):
+        m = checks.FOREIGN_LINE.search(text)
+        if m:  # a bilingual page's English pull quote or summary (blind round 56): no line of a Chinese answer or text
+            return "foreign_language_line", f"{sub.id}: the {name} holds a line with no Chinese: {m.group(0)[:30]!r}"
     if sub.genres and all(g in OPINION_GENRES for g in sub.genres):
         for name, text in (("output", cand["output"] or ""), ("input", cand["input"] or "")):
             m = checks.LABELLED_LINE.search(text)

@@ -198,6 +198,11 @@ LABEL_HEADLINE = re.compile(r"^关于.{2,60}的(公告|通告|通知|通报|决�
 INSTITUTION_SELF = re.compile(r"(?:我|本)(?:馆|院|校|行|园|局|站|所|厅|委|宫|中心|公司|协会|学会)(?!业|我素|殿)")  # (本行业, 我行我素)
 
 
+# a line of six or more Latin words and no Chinese character: "Confidence returns only when buyers trust…" under a
+# bilingual page's Chinese commentary (blind round 56)
+FOREIGN_LINE = re.compile(r"^(?=(?:[^\n\u4e00-\u9fff]*?[A-Za-z]+\b){6})[^\n\u4e00-\u9fff]+$", re.M)
+
+
 # a local paper's own place in a headline (我市, 本县): the paper's readers know it, a headline written for anyone else
 # names it
 LOCAL_SELF = re.compile(r"(?:我|本)(?:省|市|县|区|州|盟|旗|镇|乡)(?![长委场级内外域])")

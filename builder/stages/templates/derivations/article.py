@@ -20,7 +20,7 @@ BARE_NAME = re.compile(r"[\u4e00-\u9fff]{2,20}(?:局|院|所|中心|委员会|�
 GENRE_LABEL = re.compile(r"^\s*(?:社论|本报社论|评论员文章|本报评论员|特约评论员|时评|快评|短评|锐评|评论|述评|本台评论|本报评论|本网评论|本刊评论|"
                          r"[\u4e00-\u9fff]{2,4}(?:快评|短评|时评|锐评)|"
                          # a letter's or a notebook's label (读者来信：爷爷老照片上的…, blind round 47)
-                         r"(?:读者|网友|群众|市民)?来信|网友留言|记者手记|编辑手记)\s*[：:|｜]\s*")
+                         r"(?:读者|网友|群众|市民)?来信|网友留言|记者手记|编辑手记)\s*[：:|｜丨]\s*")
 
 
 ACCOUNT_LABEL = re.compile(r"^\s*([\u4e00-\u9fff]{2,6})\s*[：:]\s*(?=\S{6})")
@@ -44,7 +44,7 @@ def _title(a: Article):
     t = TITLE_TAG.sub("", tk.chinese_quotes(tk.clean_residue(a.doc.get("title") or ""))).strip()  # 龙湖"暗伤" -> 龙湖“暗伤”
     column = tk.column_label(t)
     if column:  # 棱镜|…, 【资讯汇总】…, #（关注夏收）（3）…: the outlet's column, not the headline
-        t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜:：\s]{2,6}\s*[|｜])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
+        t = re.sub(r"^\s*(?:【[^】]*】|#?[（(][^）)]*[）)]|[^|｜丨:：\s]{2,6}\s*[|｜丨])\s*(?:[（(]\d{1,3}[）)])?\s*", "", t, count=1)
     # a genre label in front of an opinion piece's headline (社论：让孩子走出…, blind round 28): the page files it, the
     # headline does not say it (the router reads the document's own title, label included)
     unlabelled = GENRE_LABEL.sub("", t, count=1)
