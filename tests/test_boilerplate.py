@@ -1918,3 +1918,29 @@ def test_a_letters_address_under_a_column_is_furniture():
     line = "来信地址：岚州市农科路9号《沃野乡声》杂志社“农事问答”栏目（邮编410125）"
     out, removed = clean("\n".join([P1, P2, P3, line]))
     assert out == "\n".join([P1, P2, P3]) and [l for _, l in removed] == [line]
+
+
+@pytest.mark.parametrize("line,family", [
+    ("每周五，我们讲一个普通教师的故事。这一期的主人公，在乡村小学的土操场上，带着孩子们跳了十年绳。", "programme"),
+    ("有新闻线索？请拨打鹤源融媒新闻热线0736-5821110，或在“鹤源融媒”APP“爆料”栏目留言，一经采用即付薄酬。", "hotline"),
+    ("（本指南信息截至2024年6月25日，如遇调整，以各馆最新公告为准。）", "sponsor"),
+    ("【预约咨询】协会每周二、周四下午提供个人出版免费咨询，预约电话：0791-86328816。", "sponsor"),
+    ("本页内容对您有帮助吗？ Was this page helpful?", "sponsor"),
+    ("每周五下午，社区志愿者都会上门为独居老人测量血压。", None),
+])
+def test_batch_120_123_column_blurbs_tip_calls_and_guide_caveats_are_furniture_anywhere(line, family):
+    assert family_inside(line) == family
+
+
+def test_a_profile_box_is_its_label_and_the_line_under_it_and_no_more():
+    bio = "宋知遥，纪录片导演，1983年生，毕业于北方电影学院导演系，代表作有《山路弯弯》《守窑人》等。"
+    turn = "主持人：为什么会选择古戏台这样一个相对冷门的题材？"
+    out, removed = clean("\n".join([P1, "本期嘉宾", bio, turn, P2, P3]))
+    assert out == "\n".join([P1, turn, P2, P3]) and removed == [("bio", "本期嘉宾"), ("bio", bio)]
+
+
+def test_a_pull_quote_may_close_a_sentence_the_text_goes_on_with():
+    said = "老师们也很容易分辨出背诵模板的回答。与其花钱上冲刺班，不如好好读几本书，认真想一想自己为什么喜欢这个专业。"
+    quote = "“与其花钱上冲刺班，不如好好读几本书。”"
+    out, removed = clean("\n".join([P1, said, quote, P2, P3]))
+    assert out == "\n".join([P1, said, P2, P3]) and removed == [("pull_quote", quote)]

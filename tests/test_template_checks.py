@@ -1398,3 +1398,9 @@ def test_an_english_line_in_a_chinese_answer_and_a_stroke_after_a_column_name_ar
                  "text": "近日，一所高校青年教师发布的聘期倒计时引发热议。\n评价青年科研人员需要耐心。\n青年人才需要更宽松的成长期。"})
     assert a.get("title") == "评价青年科研人员，别只剩“六年倒计时”"
     assert not tk.DEFINITION.search("新生入学当年由学校办理“参保即享受”，入学后就能用。")
+
+
+def test_a_subheadings_bar_glyph_is_typography():
+    # blind round 57: ▍送餐上门，一顿饭也是一次探访 kept its glyph in an input
+    assert tk.page_lines(["社区长者食堂开业一个月，已经为三百多位老人送去热饭。", "▍送餐上门，一顿饭也是一次探访",
+                          "每天上午十点半，志愿者会把饭菜送到行动不便的老人家里。"])[1] == "送餐上门，一顿饭也是一次探访"

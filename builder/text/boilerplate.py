@@ -45,9 +45,13 @@ _KEYWORD_SEP = re.compile(r"[_|]")
 _SENTENCE = re.compile(r"[。！？!?；;…]")
 # a pull quote: a sentence of the article set apart, in quotation marks or not (“一个场景吃透了，客户不会轻易换。”,
 # 接口统一了，协议却没统一，…“充电孤岛”里。); the page prints it again inside a paragraph, so the copy on a line of its own
-# is layout (blind batches 109-114: 3 labelled furniture lines, 0 of 10,152 body lines; a feature's short quoted
+# is layout (blind batches 109-123: 6 labelled furniture lines, 0 of 10,841 body lines; a feature's short quoted
 # subheading, “爸爸，你跑慢一点！”, is shorter than 12 characters and ends no sentence of the text)
 _PULL_QUOTE_END = re.compile(r"[。！？…]$")
+# a profile box's label on a line of its own (本期嘉宾, 人物简介): it and the one line under it are the box (blind batches
+# 111-122: 3 labels, each furniture, and the bio under each furniture too; 0 body)
+_BIO_LABEL = re.compile(r"(本期嘉宾|嘉宾简介|人物简介|作者简介|个人简介|人物名片|嘉宾介绍|人物档案)\s*[:：]?")
+BIO_MAX_CHARS = 150
 
 
 def _pull_quote(i: int, idx: list[int], strip: dict[int, str]) -> bool:
@@ -55,6 +59,7 @@ def _pull_quote(i: int, idx: list[int], strip: dict[int, str]) -> bool:
     core = s[1:-1] if s.startswith("“") and s.endswith("”") else s
     if not 12 <= len(core) <= 80 or not _PULL_QUOTE_END.search(core):
         return False
+    core = core[:-1]  # …不如好好读几本书。 pulled from …不如好好读几本书，认真想一想…: the sentence may go on in the text
     return any(j != i and len(strip[j]) > len(s) and core in strip[j] for j in idx)
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
 # a menu row above or below the article: three or more short words side by side (医院名 医院概况 科室导航)
@@ -594,8 +599,14 @@ class BoilerplateRemover:
                     f = "link_text"
             if f is None and len(strip[i]) <= 82 and _pull_quote(i, idx, strip):
                 f = "pull_quote"
+            if f is None and _BIO_LABEL.fullmatch(strip[i]):
+                f = "bio"
             if f:
                 fam[i] = f
+        labels = [n for n, i in enumerate(idx[:-1]) if fam.get(i) == "bio"]
+        for n in labels:  # the box's text on the one line after its label: 宋知遥，纪录片导演，1983年生…
+            if idx[n + 1] not in fam and len(strip[idx[n + 1]]) <= BIO_MAX_CHARS:
+                fam[idx[n + 1]] = "bio"
         for i, f in _chapter_marks(idx, strip).items():
             fam.setdefault(i, f)
         body = [i for i in idx if i not in fam and is_prose(_unlisted(strip[i]))]

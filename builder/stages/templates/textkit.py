@@ -117,6 +117,11 @@ TRAILING_FURNITURE = re.compile(r"(?<=[。！？”」])\s*(?:返回.{0,8}首页
 SCRIPT_MARK = re.compile(r"^\s*[【\[](?:解说|同期|同期声|现场声|现场|画外音|旁白|出镜|记者出镜|字幕|音乐)[】\]]\s*")
 
 
+# a WeChat subheading's bar glyph (▍送餐上门，一顿饭也是一次探访): the page's typography, not the heading's words (blind
+# round 57: kept in an input)
+HEAD_GLYPH = re.compile(r"^\s*[▍▌▎]\s*")
+
+
 def _plug(line: str) -> bool:
     """A plug the corpus stage's rules remove wherever it stands (【澜视评论】…客户端, 打开…APP…查看: blind round 38 found
     them carried into reordering answers), asked of text that may have been cleaned by older rules."""
@@ -149,7 +154,7 @@ def page_lines(lines: list[str]) -> list[str]:
     cut = next((i for i, x in enumerate(lines) if i >= len(lines) // 3 and COMMENTS_START.match(x.strip())), None)
     if cut is not None:  # readers' comments and recommendations below the article
         lines = lines[:cut]
-    kept = [SCRIPT_MARK.sub("", TRAILING_CREDIT.sub("", TRAILING_FURNITURE.sub("", x))) for x in lines
+    kept = [HEAD_GLYPH.sub("", SCRIPT_MARK.sub("", TRAILING_CREDIT.sub("", TRAILING_FURNITURE.sub("", x)))) for x in lines
             if not FURNITURE_LINE.match(x.strip()) and not CREDIT_LINE.match(x.strip()) and not _plug(x)]
     kept = [x for x in kept if x.strip()]
 
