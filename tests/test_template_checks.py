@@ -1404,3 +1404,18 @@ def test_a_subheadings_bar_glyph_is_typography():
     # blind round 57: ▍送餐上门，一顿饭也是一次探访 kept its glyph in an input
     assert tk.page_lines(["社区长者食堂开业一个月，已经为三百多位老人送去热饭。", "▍送餐上门，一顿饭也是一次探访",
                           "每天上午十点半，志愿者会把饭菜送到行动不便的老人家里。"])[1] == "送餐上门，一顿饭也是一次探访"
+
+
+def test_a_reordering_exercise_is_refused_over_a_label_a_lead_in_or_a_dated_caption():
+    # blind round 60: each of the three poor reordering answers carried one of these as a paragraph
+    paras = ["5月25日，临澜市滨江区星桥里商圈正式挂牌“宠物友好商圈”，32家商户在门口挂出“萌宠可入”标识。",
+             "记者在现场看到，商圈内每隔约100米设置了一处宠物便便箱，免费提供拾便袋。",
+             "滨江区商务局相关负责人表示，宠物消费已经成为带动线下消费的新增长点。",
+             "据悉，滨江区计划年内再打造2个宠物友好街区，并推出“养宠服务地图”。"]
+    def exercise(extra):
+        return Article({"id": "p", "title": "星桥里商圈挂牌宠物友好商圈", "published": None, "author": None,
+                        "text": "\n".join(paras[:2] + extra + paras[2:])}).get("reorder_paragraphs")
+    assert exercise([]) == paras
+    for extra in ("5月25日，市民带着宠物在星桥里商圈中心草坪上玩耍。", "写在前面：今天这篇，聊聊养宠出门难背后的事。",
+                  "【栏目介绍】《身边的榜样》每周五晚19:50在汐州新闻综合频道播出。"):
+        assert exercise([extra]) is None, extra

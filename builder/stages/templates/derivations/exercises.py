@@ -87,6 +87,8 @@ def _rule_typos(out: str, fixes: list[str]) -> tuple[str, list[str]] | None:
 
 
 PARAGRAPH_END = re.compile(r"[。！？!?…”」』）)]$")
+NOT_A_PARAGRAPH = re.compile(r"^\s*(?:【[^】]{2,8}】|(?:写在前面|编者按|编者的话|导读|编辑提示)\s*[:：]|"
+                             r"(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:上午|下午|晚|晚上|早上|凌晨)?[，,][^。！？，,；]{4,40}。$)")  # one clause after the date
 # a paragraph of a reordering exercise ends a sentence, a closing quotation or bracket at most after it: (6:00–23:00)
 # closes a hotline line, not a paragraph
 SENTENCE_CLOSED = re.compile(r"[。！？!?…][”」』’）)]{0,2}$")
@@ -168,8 +170,10 @@ def _reorder_paragraphs(a: Article):
     if not 4 <= len(paras) <= 10 or not all(SENTENCE_CLOSED.search(p.strip()) for p in paras):
         return None
     # a plug or a hotline left in the text is no paragraph with a place in the story (blind round 54: 打开某某APP，搜索
-    # “校招直通车”即可订阅。 and 地铁客服热线：0766-96200 (…) put back into the answer as paragraphs)
-    return None if any(tk.plug_anywhere(p) for p in paras) else paras
+    # “校招直通车”即可订阅。 and 地铁客服热线：0766-96200 (…) put back into the answer as paragraphs); nor is a line under a
+    # 【label】, a desk's lead-in (写在前面：…) or a dated one-sentence caption (5月25日，市民带着宠物在…玩耍。): each of the
+    # three reordering answers read poor in blind round 60 carried one of them
+    return None if any(tk.plug_anywhere(p) or NOT_A_PARAGRAPH.match(p) for p in paras) else paras
 
 
 @derivation("shuffled_paragraphs", "the paragraphs in a seeded shuffled order, labelled 【1】【2】…")
