@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -54,13 +55,15 @@ _BIO_LABEL = re.compile(r"(本期嘉宾|嘉宾简介|人物简介|作者简介|�
 BIO_MAX_CHARS = 150
 
 
-def _pull_quote(i: int, idx: list[int], strip: dict[int, str]) -> bool:
-    s = strip[i]
+def _pull_quote(s: str, text: str, copies: int) -> bool:
+    """``s`` (a line standing ``copies`` times in ``text``) is printed again inside another line of the text."""
     core = s[1:-1] if s.startswith("“") and s.endswith("”") else s
     if not 12 <= len(core) <= 80 or not _PULL_QUOTE_END.search(core):
         return False
     core = core[:-1]  # …不如好好读几本书。 pulled from …不如好好读几本书，认真想一想…: the sentence may go on in the text
-    return any(j != i and len(strip[j]) > len(s) and core in strip[j] for j in idx)
+    return text.count(core) > copies  # one count per pass over the text: no line-by-line scan for each candidate
+
+
 _REPOST_THEN_BODY = re.compile(r"^[（(]?\s*(?:本文)?原(?:标)?题为?\s*[:：]?\s*《[^》]{1,80}》[）)]?\s*(\S.{7,})$")
 # a menu row above or below the article: three or more short words side by side (医院名 医院概况 科室导航)
 _MENU_LINE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,10}(?:[ \u3000]+(?:\|[ \u3000]+)?[\u4e00-\u9fffA-Za-z0-9]{1,6}){2,}$")
@@ -583,6 +586,7 @@ class BoilerplateRemover:
         strip = {i: lines[i].strip() for i in idx}
         trimmed: list[tuple[str, str]] = []
         captions = link_pages and sum(1 for i in idx if _CAPTION_SHAPE.match(strip[i])) >= 2
+        copies = Counter(strip.values())
         for i in idx:
             f = self._line_family(strip[i])
             if f == "repost":
@@ -597,7 +601,8 @@ class BoilerplateRemover:
                 form = link_form(strip[i], anchors)
                 if form is not None and len(form) >= LINK_MIN_CHARS:
                     f = "link_text"
-            if f is None and len(strip[i]) <= 82 and _pull_quote(i, idx, strip):
+            if f is None and len(strip[i]) <= 82 and _PULL_QUOTE_END.search(strip[i].rstrip("”")) \
+                    and _pull_quote(strip[i], text, copies[strip[i]]):
                 f = "pull_quote"
             if f is None and _BIO_LABEL.fullmatch(strip[i]):
                 f = "bio"
