@@ -1944,3 +1944,13 @@ def test_a_pull_quote_may_close_a_sentence_the_text_goes_on_with():
     quote = "“与其花钱上冲刺班，不如好好读几本书。”"
     out, removed = clean("\n".join([P1, said, quote, P2, P3]))
     assert out == "\n".join([P1, said, P2, P3]) and removed == [("pull_quote", quote)]
+
+
+def test_comments_under_their_like_counts_and_a_board_footer_are_cut():
+    # blind batch 132: trafilatura kept the hot comments (text, then 368赞) under a commentary whose markers it dropped
+    # the count opens the tail: the comments after it go; the first comment, a sentence above it, stays (a known limit:
+    # a count right under an article must not take the article's last paragraph)
+    first = "我们小区那辆白色面包车停了四年，轮胎都瘪了，物业说没权限拖。"
+    out, removed = clean("\n".join([P1, P2, P3, first, "368赞", "关键是认定标准，不然谁都怕担责任。", "201赞"]))
+    assert out == "\n".join([P1, P2, P3, first]) and len(removed) == 3
+    assert family_inside("GMT+8, 2025-3-2 21:14 , Processed in 0.0412 second(s), 18 queries .") == "forum"

@@ -1419,3 +1419,7 @@ def test_a_reordering_exercise_is_refused_over_a_label_a_lead_in_or_a_dated_capt
     for extra in ("5月25日，市民带着宠物在星桥里商圈中心草坪上玩耍。", "写在前面：今天这篇，聊聊养宠出门难背后的事。",
                   "【栏目介绍】《身边的榜样》每周五晚19:50在汐州新闻综合频道播出。"):
         assert exercise([extra]) is None, extra
+
+
+def test_in_ji_is_no_definition():
+    assert not tk.DEFINITION.search("春耕在即，农机合作社抓紧检修拖拉机和插秧机。")  # blind round 61: 请解释“春耕在”

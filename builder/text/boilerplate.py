@@ -124,6 +124,9 @@ _ABOUT = re.compile(r"^关于\s*([\u4e00-\u9fffA-Za-z]{2,16})\s*$")
 _COMPANY_FACTS = re.compile(r"(创立|成立|创办|始创)于|是一家|总部(位于|设在)")
 # the rules and dashes a WeChat editor sets around a block's heading: — 往期推荐 —, · 专家名片 ·, ——全文完——
 _DECOR = re.compile(r"^[—\-–·•=~*#▍▎▌■□◆◇●○◎▶►▼▽▲△\s]+|[—\-–·•=~*#▍▎▌■□◆◇●○◎▶►▼▽▲△\s]+$")
+# a comment's like count on a line of its own (368赞), under the comment it counts (blind batch 132: comments and
+# their counts after a commentary reached its answers; on the labelled lines to batch 135: 3 furniture, 0 body)
+_LIKE_COUNT = re.compile(r"\d+(?:\.\d+)?万?\s*(?:赞|点赞|喜欢|在看)")
 _REACTION = re.compile(r"回复|评论|留言|跟帖|点赞|赞同|转发|收藏|浏览|阅读")
 
 
@@ -619,7 +622,7 @@ class BoilerplateRemover:
         if tail and self.tail_re is not None:
             for n, i in enumerate(idx):
                 bare = _unlisted(strip[i])
-                bar = is_reaction_bar(bare) or is_comment_meta(bare)
+                bar = is_reaction_bar(bare) or is_comment_meta(bare) or bool(_LIKE_COUNT.fullmatch(bare))
                 undecorated = _DECOR.sub("", bare)  # — 往期推荐 —, ▍推荐阅读; ### stays itself
                 if len(bare) <= 400 and (self.tail_re.match(bare) or (undecorated != bare and self.tail_re.match(undecorated))
                                          or is_reaction_count(bare) or bar or self._about_block(idx, n, strip)):

@@ -55,7 +55,7 @@ DIRECT_QUOTE = re.compile(r"“([^“”]{6,200})”")
 DEFINITION_SUOWEI = re.compile(r"所谓[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?[，,](?:就是|是|指)")
 # 即 defines (GMV即成交总额) except inside 立即/随即/旋即/当即 (您可以立即报警 is no definition of 您可以立) and in 即止/即日/即起
 # (补贴资金用完即止 defines nothing: blind round 54)
-DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|(?<![立随旋当])即(?![可使将便时刻止日起享])|是一种|是一项|简单说就是|简单来说就是)")
+DEFINITION = re.compile(r"(?:所谓)?[“「]?([\u4e00-\u9fffA-Za-z0-9]{2,12})[”」]?(?:，|,)?(?:是指|指的是|就是指|(?<![立随旋当在])即(?![可使将便时刻止日起享])|是一种|是一项|简单说就是|简单来说就是)")
 
 
 def split_paragraphs(text: str) -> list[str]:
