@@ -501,6 +501,12 @@ def line_family(line: str) -> str | None:
     return _rules_only()._line_family(line.strip())
 
 
+def edge_family(line: str) -> str | None:
+    """The family that would remove ``line`` above or below an article (the ``edge`` rule families, no shape
+    signals), else None; for a stage that asks it of a paragraph only to refuse an item, never to cut a line."""
+    return _rules_only()._edge_family(line.strip(), shapes=False)
+
+
 @lru_cache(maxsize=1)
 def _rules_only() -> "BoilerplateRemover":
     return BoilerplateRemover(line_model=None)

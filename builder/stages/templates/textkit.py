@@ -135,13 +135,13 @@ def plug_anywhere(line: str) -> bool:
     paragraph wherever it stands. The corpus stage asks those rules only at the article's edges because a few body
     lines match them (on the labelled written pages: prompt 506 furniture lines to 2 body, both a how-to's 第一步：关注…
     steps; contact 190 to 11), so a task asks this only to refuse an item, never to cut a line."""
-    from ...text.boilerplate import _rules_only
+    from ...text.boilerplate import edge_family
 
     if _plug(line):
         return True
     if len(line) > 120 or re.match(r"^\s*(?:第[一二三四五六七八九十\d]+步|\d{1,2}[.、．])", line):
         return False
-    return _rules_only()._edge_family(line, shapes=False) in ("prompt", "contact")
+    return edge_family(line) in ("prompt", "contact")
 
 
 def page_lines(lines: list[str]) -> list[str]:
