@@ -1423,3 +1423,12 @@ def test_a_reordering_exercise_is_refused_over_a_label_a_lead_in_or_a_dated_capt
 
 def test_in_ji_is_no_definition():
     assert not tk.DEFINITION.search("春耕在即，农机合作社抓紧检修拖拉机和插秧机。")  # blind round 61: 请解释“春耕在”
+
+
+def test_a_time_clause_before_the_titles_comma_is_no_subject():
+    # the demo's 一场直播结束后，… gave 关于一场直播结束后，“商品指标”有哪些要点？ (read at the end of the tenth session)
+    a = Article({"id": "s", "title": "一场直播结束后，复盘要看哪些数据", "published": None, "author": None,
+                 "text": "直播结束后，很多主播只看成交额。\n其实复盘要看的数据远不止这些。\n下面逐项说明。"})
+    assert a.get("subject") is None
+    b = Article({"id": "t", "title": "短视频封面设计指南", "published": None, "author": None, "text": "封面决定点击。\n要点如下。"})
+    assert b.get("subject") == "短视频封面设计"

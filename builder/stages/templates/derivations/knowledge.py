@@ -86,6 +86,8 @@ def _subject(a: Article):
         return None  # a question title makes no subject for 关于X… questions
     # the activity, not the document about it: 投放数据复盘指南 -> 投放数据复盘, 巨量千川投放入门 -> 巨量千川投放
     head = re.sub(r"(全攻略|攻略|指南|教程|手册|入门|技巧|方法论|方法|必读|宝典|秘籍)$", "", head)
+    if re.search(r"(之后|以后|结束后|之前|以前|期间|的时候|时|后|前)$", head):
+        return None  # a time clause (一场直播结束后，…) is no subject: 关于一场直播结束后，… reads wrong
     return head if 2 <= len(head) <= 16 else None
 
 
