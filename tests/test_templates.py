@@ -224,6 +224,18 @@ def test_genre_router_without_path_hints(classifier, rel, genre):
     assert classifier.classify(doc, lead=tk.split_paragraphs(doc["text"])[0]).genre == genre
 
 
+def test_qa_lines_alone_make_no_interview(classifier):
+    # an explainer answering readers' questions has 问：/答： lines as an interview does; its title decides
+    qa = "\n\n".join(["种子买回来以后，不少农户拿不准好坏。下面几个问题，农技站的答复供大家参考。",
+                        "问：包装上应该看哪些信息？", "答：要看品种名称、审定编号、生产日期和净含量，缺一项都要当心。",
+                        "问：发芽率怎么在家里测？", "答：取一百粒种子放在湿毛巾里，五天后数一数出芽的粒数。",
+                        "问：买到假种子怎么办？", "答：保存好包装和票据，向当地农业执法部门投诉。"])
+    doc = {"title": "种子买回家，怎样辨别真假好坏？", "text": qa, "path": "x.html"}
+    assert classifier.classify(doc, lead=qa.split("\n\n")[0]).genre == "explainer"
+    talk = {"title": "专访种业专家林远：好种子是怎样育出来的", "text": qa.replace("农技站的答复", "林远接受记者专访时的回答"), "path": "x.html"}
+    assert classifier.classify(talk, lead=talk["text"].split("\n\n")[0]).genre == "interview"
+
+
 def test_genre_override_by_path_glob():
     c = load_genres(TEMPLATES / "genres.toml", {"opinion/**": "commentary"})
     doc = dict(demo_doc("news/news_07_marathon.txt"), path="opinion/2025/a.txt")
