@@ -1340,6 +1340,8 @@ def test_a_paragraph_that_sizes_up_the_story_above_leans_on_it():
 
     assert LEANS_ON_PREVIOUS.match("事情不大，背后的问题却值得认真对待。")
     assert not LEANS_ON_PREVIOUS.match("事业单位改革要稳步推进。")
+    assert LEANS_ON_PREVIOUS.match("信任的缺失，又源于公开的不足。")  # one link further down a chain (blind round 61)
+    assert not LEANS_ON_PREVIOUS.match("信任的缺失，源于公开的不足。")
 
 
 def test_a_reordering_exercise_is_refused_when_a_plug_or_a_hotline_is_among_its_paragraphs():

@@ -110,7 +110,9 @@ LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第
                                # …or as a point of a list a sentence before announced: 一要…，二要… (blind round 48)
                                r"|^(首先|其一|[一二三四五六七八九十]要(?![素件点求紧务闻])|[一二三四五六七八九十]是|第一)[，,、：:]?"
                                # …or by sizing up the story told above: 事情不大，背后的问题却… (blind round 54)
-                               r"|^(事情|事儿|事件|此事|这事|个案|小事)(虽|不大|虽小|不算大|看似|本身)")
+                               r"|^(事情|事儿|事件|此事|这事|个案|小事)(虽|不大|虽小|不算大|看似|本身)"
+                               # …or by taking a chain one link further: 信任的缺失，又源于公开的不足 (blind round 61)
+                               r"|^[^，。！？“”]{2,12}，又(?![称说])")
 
 
 @derivation("argument_paragraphs", "middle paragraphs with their topic sentence and keywords (list)")
