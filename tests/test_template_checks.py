@@ -63,6 +63,8 @@ def test_length_stated_in_the_instruction_must_hold():
     assert checks.stated_length("给这段文字加一个小标题，不超过十个字。", "一碗粉拆成三个盒的秘诀在哪")[0] == "stated_length_exceeded"
     assert checks.stated_length("给这段文字加一个小标题，不超过十个字。", "一碗粉拆成三个盒") is None
     assert checks.stated_length("写一段一百五十字以内的摘要。", "字" * 151)[0] == "stated_length_exceeded"
+    assert checks.stated_length("写一篇600字左右的时评。", "字" * 750)[0] == "stated_length_exceeded"  # a quarter over
+    assert checks.stated_length("写一篇600字左右的时评。", "字" * 690) is None
     assert [checks.count_of(n) for n in ("十", "十二", "二十", "一百五十", "两百", "300")] == [10, 12, 20, 150, 200, 300]
 
 
@@ -1342,6 +1344,8 @@ def test_a_paragraph_that_sizes_up_the_story_above_leans_on_it():
     assert not LEANS_ON_PREVIOUS.match("事业单位改革要稳步推进。")
     assert LEANS_ON_PREVIOUS.match("信任的缺失，又源于公开的不足。")  # one link further down a chain (blind round 61)
     assert not LEANS_ON_PREVIOUS.match("信任的缺失，源于公开的不足。")
+    assert LEANS_ON_PREVIOUS.match("于是，一些小区干脆不再组织业主大会。")  # blind round 60
+    assert LEANS_ON_PREVIOUS.match("为什么会这样？说到底是信息不透明。")
 
 
 def test_a_reordering_exercise_is_refused_when_a_plug_or_a_hotline_is_among_its_paragraphs():

@@ -16,6 +16,15 @@ THESIS = re.compile(r"我们认为|笔者认为|在我们看来|说到底|归根
 ANAPHORA = re.compile(r"^(?:我们认为|笔者认为|在我们看来)?[，,]?\s*(?:这|那|此|其)(?:一步|件事|种|个|些|举|项|样|么|一)")
 
 
+# the words that point at the thesis are the writer's, not the claim: 立意拟题 gets 提升服务…, not 说到底，提升服务… or
+# 笔者认为，… (blind round 60)
+THESIS_LEAD = re.compile(r"^(?:我们认为|笔者认为|在我们看来|在笔者看来|说到底|归根结底|归根到底|总之|总而言之|可见|由此可见)[，,：:]?\s*")
+
+
+def _claim(sentence: str) -> str:
+    return THESIS_LEAD.sub("", sentence, count=1)
+
+
 def _names_the_subject(claim: str, title: str) -> bool:
     """The claim says what the piece is about: one of its content words is in the headline, or shares two characters
     with it (数字背后…考题 under 为青年就业多铺几条路 does not; blind round 33)."""
@@ -32,12 +41,12 @@ def _thesis(a: Article):
             if marker in s:
                 i = s.index(marker)
                 claim = s[i:].lstrip("，,") if i < len(s) - 10 else s
-                if not ANAPHORA.match(claim) and _names_the_subject(claim, title):
-                    return claim
+                if not ANAPHORA.match(claim) and _names_the_subject(claim, title) and len(_claim(claim)) >= 8:
+                    return _claim(claim)
     first_last = tk.split_sentences(a.paragraphs[0]) + tk.split_sentences(a.paragraphs[-1]) if a.paragraphs else []
     for s in first_last:
-        if THESIS.search(s) and 12 <= len(s) <= 120 and not ANAPHORA.match(s) and _names_the_subject(s, title):
-            return s
+        if THESIS.search(s) and 12 <= len(_claim(s)) <= 120 and not ANAPHORA.match(s) and _names_the_subject(s, title):
+            return _claim(s)
     return None
 
 
@@ -102,7 +111,9 @@ def _argument_structure(a: Article):
 
 # a paragraph that opens by pointing back (其次，… 此外，… 但是，…) continues the one before it: written from its
 # keywords alone it reads as a middle without a start (blind round 20: an answer opening on 其次，)
-LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第[二三四五六七八九十]|同时|与此同时|而且|并且|然而|但是|但|不过|因此|所以|可见|由此可见|总之|换言之|反过来|相反|当然|况且|何况)[，,、]?"
+LEANS_ON_PREVIOUS = re.compile(r"^(其次|再次|再者|此外|另外|最后|第[二三四五六七八九十]|同时|与此同时|而且|并且|然而|但是|但|不过|因此|所以|可见|由此可见|总之|换言之|反过来|相反|当然|况且|何况|于是|可是|只是|就这样|这样一来|由此|正因(为)?如此|也正因(为)?如此)[，,、]?"
+                               # …or by asking why of what came before: 为什么会这样？ (blind round 60)
+                               r"|^(为什么会这样|为何会这样|何以如此|为何如此|怎么会这样|问题出在哪|症结在哪)"
                                # …or by pointing at what came before: 这些问题，恰恰说明… (blind round 37), 对此，…
                                r"|^(这些|这种|这类|这样的|此类|上述|以上|那些|对此|为此|这也|这就|这一)"
                                # …or by answering what came before: 原因很简单，… 答案是… 道理不难理解 (blind round 40)
