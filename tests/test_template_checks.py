@@ -74,6 +74,12 @@ def test_write_answer_copied_from_the_input_is_rejected():
     assert p and p[0] == "output_copies_input"
 
 
+def test_a_short_headline_printed_in_the_text_is_given_not_written():
+    # a photo story's text carries its own headline (blind round 63)
+    text = "临沂（山东），2012年6月4日夫妻“麦客”忙麦收 6月4日，在郯城县米顶村麦田间，范加江驾驶收割机在收获小麦。"
+    assert checks.check_item("headline", "请为下面这篇稿件拟一个标题。", text, "夫妻“麦客”忙麦收", True)[0] == "output_copies_input"
+
+
 def test_transform_that_changed_nothing_is_rejected():
     text = "今年夏粮收购进度已经过半，各地累计收购小麦3000万吨。"
     assert checks.check_item("transform", "请改正错别字。", text, text, True)[0] == "output_copies_input"
