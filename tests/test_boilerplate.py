@@ -66,6 +66,20 @@ def test_tail_marker_before_the_article_does_not_cut_the_article():
     assert P1 in out and P3 in out
 
 
+def test_an_attachment_line_between_numbered_parts_does_not_cut_the_parts_after_it():
+    # blind batch 145: 附件：…合同示范文本.docx sat between a guide's parts 三 and 四, and 四 and 五 were cut as the tail
+    parts = ["一、选择正规机构", "选择家政公司时，可先查看其营业执照经营范围是否包含家政服务，并查询企业和服务员的信用记录，持证上岗的服务员均有唯一编码。",
+             "二、说清需求", "签约前应向家政公司讲清家庭成员情况、服务内容、工作时间和特殊要求，条件允许的话可约定一到三天的试工期。",
+             "三、签订书面合同", "合同中应明确服务内容、服务时长、费用标准及支付方式、休息休假安排、更换服务员的条件以及违约和解约责任。",
+             "附件：临州市家政服务合同示范文本（2024版）.docx",
+             "四、购买保险", "建议选择已为服务员购买家政服务责任险或意外险的企业，签约时请对方出示保单，确认保险期限覆盖服务期。"]
+    out, removed = clean("\n".join(parts))
+    assert "四、购买保险" in out and "确认保险期限覆盖服务期" in out
+    assert "示范文本" not in out  # the attachment line itself still goes
+    end = "\n".join(parts[:6] + ["附件：临州市家政服务合同示范文本（2024版）.docx", "相关文章：某某协会召开年度会员大会"])
+    assert "相关文章" not in clean(end)[0]  # an attachment after the last part still ends the article
+
+
 def test_link_list_page_without_article_text_is_emptied_only_for_web_pages():
     links = "\n".join(["老照片：1933年的中国各地鸟瞰图，这大概就是古代的样子", "天山深处镶嵌的蓝色宝石，赛里木湖从原生态走向成熟景区",
                        "消失的阿富汗大佛：护佑了人们1500年，却自身难逃炮火攻击"])

@@ -98,6 +98,24 @@ _CHAPTER = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s+[^。！？!?]{2,30}$")
 _CHAPTER_HEADING = re.compile(r"^(本期|节目|视频|播客)?(时间轴|章节|分章)\s*[:：]?$")
 
 
+_CN_PART = re.compile(r"^([一二三四五六七八九十])、")
+_CN_NUMERALS = "一二三四五六七八九十"
+
+
+def _numbering_goes_on(idx: list[int], n: int, strip: dict[int, str]) -> bool:
+    """The article's numbered parts go on after line ``idx[n]``: the last 一、 part before it is 三、 and one of the
+    next three lines opens 四、. An attachment line between a guide's third and fourth parts (附件：…合同示范文本.docx) is
+    no end of the article (blind batch 145: parts 四 and 五 were cut as the page's tail)."""
+    last = None
+    for i in idx[:n]:
+        m = _CN_PART.match(strip[i])
+        if m:
+            last = _CN_NUMERALS.index(m.group(1))
+    if last is None or last + 1 >= len(_CN_NUMERALS):
+        return False
+    return any(strip[i].startswith(_CN_NUMERALS[last + 1] + "、") for i in idx[n + 1:n + 4])
+
+
 def _chapter_marks(idx: list[int], strip: dict[int, str]) -> dict[int, str]:
     """A podcast's or video's chapter list (时间轴 / 02:15 从辞职到开店 / 14:40 …): three or more timestamped lines in
     a row, rising, under a 时间轴 or 章节 heading. An event's schedule (08:00 签到, 09:00 开幕式), race results
@@ -637,7 +655,7 @@ class BoilerplateRemover:
                         n = idx.index(i)
                     before = sum(len(strip[b]) for b in body if b < i)
                     after = sum(len(strip[b]) for b in body if b > i)
-                    if before >= self.min_body_chars and before >= after:
+                    if before >= self.min_body_chars and before >= after and not _numbering_goes_on(idx, n, strip):
                         end = i
                         for j in idx[n:]:
                             fam.setdefault(j, "tail")
