@@ -1470,3 +1470,15 @@ def test_a_structure_task_takes_the_whole_text_only_when_no_paragraph_is_furnitu
     shop = Article({"id": "c", "title": "噪声扰民该找谁", "published": None, "author": None,
                     "text": "\n".join(parts + ["楼下商铺音响太吵，可以拨打12345反映。"])})
     assert shop.get("tidy_body")  # 楼下 of a neighbour's shop is no forum
+
+
+def test_a_list_point_is_no_term_and_a_list_item_makes_no_editing_exercise():
+    # blind round 65: 请解释“一是逐一国家注册”这个说法; "- 答：…" kept its list mark in a typo exercise
+    a = Article({"id": "e", "title": "跨境商标怎么注册", "published": None, "author": None,
+                 "text": "商标出海有两条路。\n一是逐一国家注册，即直接向目标国家的商标主管机关提交申请，适合只进入一两个国家的卖家。"
+                         "\n马德里体系是指一种国际商标注册体系，一份申请可以指定多个成员国。"})
+    terms = {d["term"] for d in a.get("definitions") or []}
+    assert not any(t.startswith("一是") for t in terms) and "马德里体系" in terms
+    from builder.stages.templates.derivations.exercises import LIST_ITEM
+
+    assert LIST_ITEM.match("- 答：材料齐全的，一般在提交后10个工作日左右出具结果。") and not LIST_ITEM.match("答：材料齐全的，一般…")

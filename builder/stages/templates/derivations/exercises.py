@@ -118,6 +118,9 @@ QA_MARK = re.compile(r"^(?:问|答|[QqAa])\s*[:：]")  # 答：… an interview'
 ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[，、．.]|（[一二三四五六七八九十]+）|[一二三四五六七八九十]是)")  # 二，… a point of a list: not a paragraph on its own
 
 
+LIST_ITEM = re.compile(r"^\s*[-•*·]\s")
+
+
 @derivation("edit_paragraphs", "body paragraphs with editing exercises: no punctuation, typos, traditional script (list)")
 def _edit_paragraphs(a: Article):
     from opencc import OpenCC  # pure Python, loads its tables on first use
@@ -125,8 +128,9 @@ def _edit_paragraphs(a: Article):
     cc = _opencc(OpenCC)
     out = []
     for i, p in enumerate(a.paragraphs[1:], 1):
+        # (a list item keeps its mark, "- 答：…", in the exercise: blind round 65)
         if (not 80 <= len(p) <= 420 or tk.QUESTION_LINE.match(p) or ENUMERATED.match(p) or QA_MARK.match(p)
-                or not whole_paragraph(p)):
+                or LIST_ITEM.match(p) or not whole_paragraph(p)):
             continue
         sents = tk.split_sentences(p)
         typo = _typo_version(a.rng(f"typo{i}"), p)

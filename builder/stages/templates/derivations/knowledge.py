@@ -60,6 +60,8 @@ def _definitions(a: Article):
                 # a count-word abbreviation names its list only in its trade: 双证 is two licences for ride-hailing and
                 # others elsewhere (blind round 64: 双证指的是什么？ read as context-free)
                 or re.fullmatch(r"[一二两双三四五六七八九十][\u4e00-\u9fff]{1,3}", term)
+                # a point of a list, not a term: 一是逐一国家注册，即… (blind round 65: 请解释“一是逐一国家注册”这个说法)
+                or re.match(r"^(一是|二是|三是|四是|五是|其一|其二|其三|首先|其次|再次|最后|第[一二三四五六七八九十])", term)
                 or re.search(r"[零一二三四五六七八九十百千万\d]+[款个种条次]|以内|以上|以下|之后|之前", term)):
             continue
         seen.add(term)
