@@ -1482,3 +1482,12 @@ def test_a_list_point_is_no_term_and_a_list_item_makes_no_editing_exercise():
     from builder.stages.templates.derivations.exercises import LIST_ITEM
 
     assert LIST_ITEM.match("- 答：材料齐全的，一般在提交后10个工作日左右出具结果。") and not LIST_ITEM.match("答：材料齐全的，一般…")
+
+
+def test_a_point_of_the_writers_argument_is_no_material():
+    # blind round 66: 首先，权威信息发布要跑在谣言前面… given as material under a commentary's title
+    text = ("近日，一则“自来水检出重金属”的谣言在3个小区业主群里流传。\n"
+            "首先，权威信息发布要跑在谣言前面，当天下午就应公布2次抽检数据。\n"
+            "供水公司随后公布了12个点位的检测结果，各项指标全部合格。")
+    block = tk.facts_block(text)
+    assert "首先" not in block and "12个点位" in block and "3个小区" in block

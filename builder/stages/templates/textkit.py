@@ -1010,8 +1010,8 @@ def fact_sentences(text: str, hook: bool = False) -> list[str]:
     values = [v for _, v in unstated_facts("", text)]
     paras = split_paragraphs(text)
     sents = [s for p in paras for s in split_sentences(p)]
-    given = [s for s in sents if any(v in s for v in values) or (_REPORTS.search(s) and not _OUGHT.search(s))
-             or (_QUOTED.search(s) and _SAYS.search(s))]
+    given = [s for s in sents if not _ARGUMENT_POINT.match(s) and (any(v in s for v in values) or (_REPORTS.search(s) and not _OUGHT.search(s))
+             or (_QUOTED.search(s) and _SAYS.search(s)))]
     if hook and paras:  # a commentary's news hook: its opening sentences up to the first that takes a position
         opening = []
         for s in split_sentences(paras[0]):
@@ -1020,6 +1020,11 @@ def fact_sentences(text: str, hook: bool = False) -> list[str]:
             opening.append(s)
         given = opening + given
     return list(dict.fromkeys(given))
+
+
+# a point of the writer's argument, whatever fact it names: 首先，权威信息发布要跑在谣言前面… is no material a user would
+# give (blind round 66)
+_ARGUMENT_POINT = re.compile(r"^(首先|其次|再次|最后|一是|二是|三是|四是|其一|其二|其三|第[一二三四五六七八九十][，,、是]|此外|另外|总之|说到底|归根结底)[，,、]?")
 
 
 # someone's words in quotation marks, said: 店方承认“为了拍视频好看” (blind round 36: a reply the material lacked)
