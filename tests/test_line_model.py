@@ -25,7 +25,7 @@ def test_the_shipped_model_loads_and_its_features_are_stable():
 
 
 @pytest.mark.parametrize("line", [
-    "🔺 本通知已置顶，请各学院研究生秘书及时转发至导师群和研究生班级群",
+    "🔺 本通知已置顶 请各学院研究生秘书及时转发至导师群和研究生班级群",  # (with a comma the pictograph rule knows it)
     "📌 实时路况的查询办法放在文章最后",
 ])
 def test_a_furniture_line_above_the_article_that_no_rule_knows_goes_as_learned(line):
@@ -55,7 +55,7 @@ def test_a_line_that_ends_a_sentence_a_notices_signer_and_the_headline_copy_stay
 
 
 def test_threshold_one_or_no_model_switches_the_pass_off_and_text_files_are_not_judged():
-    text = "\n".join(["🔺 本通知已置顶，请各学院研究生秘书及时转发至导师群和研究生班级群", P1, P2, P3])
+    text = "\n".join(["🔺 本通知已置顶 请各学院研究生秘书及时转发至导师群和研究生班级群", P1, P2, P3])
     assert clean(text)[0] != text
     assert clean(text, line_model_threshold=1.0)[0] == text
     assert clean(text, line_model=None)[0] == text
