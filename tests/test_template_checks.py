@@ -1491,3 +1491,13 @@ def test_a_point_of_the_writers_argument_is_no_material():
             "供水公司随后公布了12个点位的检测结果，各项指标全部合格。")
     block = tk.facts_block(text)
     assert "首先" not in block and "12个点位" in block and "3个小区" in block
+
+
+def test_a_definition_loses_its_answer_mark_and_a_sentence_about_something_else():
+    # blind round 67: 答：光污染是指…。公园绿地面积大、植被丰富，是城市里野生动物最集中的区域之一。
+    a = Article({"id": "g", "title": "公园夜景灯光怎么亮才不扰民", "published": None, "author": None,
+                 "text": "问：什么是光污染？\n答：光污染是指过量的或不恰当的人工光对人们生活造成的不良影响。公园绿地面积大、植被丰富，是野生动物最集中的区域之一。"
+                         "\n眩光是指视野中亮度过高引起的不适。它常见于直射人眼的景观灯。"})
+    d = {x["term"]: x["text"] for x in a.get("definitions") or []}
+    assert d["光污染"] == "光污染是指过量的或不恰当的人工光对人们生活造成的不良影响。"
+    assert d["眩光"].endswith("它常见于直射人眼的景观灯。")

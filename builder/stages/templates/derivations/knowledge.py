@@ -42,6 +42,11 @@ def _howto_question(a: Article):
     return f"{head}，具体应该怎么做？" if len(head) >= 4 else None
 
 
+QA_LEAD = re.compile(r"^\s*(?:答|A)\s*[:：]\s*")
+# a sentence that goes on with the definition before it: it names the term, or points back at it or explains it
+GOES_ON = re.compile(r"^(它|其|这|该|此|也就是说|换句话说|简单(来)?说|通俗(地)?(讲|说)|比如|例如|譬如|包括|主要(包括|有)|一般|通常)")
+
+
 @derivation("definitions", "definitional sentences: {term, text} (list)")
 def _definitions(a: Article):
     out, seen = [], set()
@@ -65,7 +70,10 @@ def _definitions(a: Article):
                 or re.search(r"[零一二三四五六七八九十百千万\d]+[款个种条次]|以内|以上|以下|之后|之前", term)):
             continue
         seen.add(term)
+        s = QA_LEAD.sub("", s)  # 答：光污染是指… answers as 光污染是指… (blind round 67)
         nxt = sents[i + 1] if i + 1 < len(sents) and len(s) < 60 else ""
+        if nxt and term not in nxt and not GOES_ON.match(nxt):
+            nxt = ""  # a sentence about something else (公园绿地面积大…) is no part of the definition (blind round 67)
         other = tk.DEFINITION_SUOWEI.search(nxt) or tk.DEFINITION.search(nxt)
         if other and other.group(1) != term:
             nxt = ""  # the next sentence defines another term (ROI after GMV): no part of this answer
