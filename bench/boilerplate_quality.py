@@ -224,7 +224,7 @@ def main() -> None:
     ap.add_argument("--variant", default="builder", choices=["builder", "precision", "recall", "no_links"])
     ap.add_argument("--show", action="store_true", help="list body lines lost and furniture kept")
     ap.add_argument("--heldout-dir", type=Path, help="folder of the held-out pages (see bench/corpus/HELDOUT.md)")
-    ap.add_argument("--batch", type=int, choices=range(1, 152), help="only this batch of the written pages, nothing else")
+    ap.add_argument("--batch", type=int, choices=range(1, 156), help="only this batch of the written pages, nothing else")
     ap.add_argument("--repeats", type=int, default=3, metavar="N",
                     help="also score the written pages after the repeated_across_pages pass at N documents per host (0: off)")
     args = ap.parse_args()
