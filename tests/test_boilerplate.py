@@ -1716,6 +1716,21 @@ def test_a_post_written_as_one_section_per_paragraph_keeps_its_paragraphs():
     assert P2 in lines and P3 in lines
 
 
+def test_a_question_and_answer_list_in_dl_markup_keeps_its_questions_and_answers():
+    # blind batch 152: a 12345 hotline's Q&A as <dt>问：…</dt><dd>答：…</dd> was dropped whole by the extractor
+    from builder.stages.corpus.extract import read_html
+
+    qa = [("问：进城市书房需要办证吗？", "答：不需要专门办证。年满十四周岁的市民凭本人身份证，或在图书馆公众号领取电子读者证后，刷证或扫码即可进入。"),
+          ("问：一次能借几本书？", "答：普通读者证每次可借图书五册，借期三十天，到期前可以在线续借一次，续借期限同样为三十天。"),
+          ("问：城市书房几点开门？", "答：目前全市有二十四家城市书房实行二十四小时开放，其余书房每天早上九点至晚上九点开放，节假日照常。")]
+    items = "".join(f"<dt>{q}</dt><dd>{a}</dd>" for q, a in qa)
+    page = (f"<html><body><div class='nav'>首页 | 便民问答</div><div class='kb'><h1>城市书房怎么进、书怎么借？</h1>"
+            f"<p>{P1}</p><dl class='kb-qa'>{items}</dl><dl class='meta'><dt>更新日期</dt><dd>2024-08-19</dd></dl></div></body></html>")
+    lines = read_html(page.encode("utf-8"))[0].text.split("\n")
+    assert all(q in lines and a in lines for q, a in qa)
+    assert "2024-08-19" not in lines
+
+
 @pytest.mark.parametrize("line,family", [
     ("（作者周砚，汽车自媒体“老周说车”主理人，从事汽车报道十二年。本文仅代表个人观点。）", "editor_note"),
     ("本周报由梧桐里社区居委会编印，稿件来自居民和社区工作人员，欢迎投稿。", "editor_note"),
