@@ -246,6 +246,20 @@ def test_rubbish_put_out_is_no_ad_placement(classifier):
     assert classifier.classify(doc, lead=text.split("\n\n")[0]).genre == "news"
 
 
+@pytest.mark.parametrize("title", ["冬季用气高峰，家里这5处燃气隐患请逐一排查", "体育中考进入冲刺阶段，科学备考这五件事要记牢",
+                                   "市文化馆秋季公益培训报名全流程，附避坑提示"])
+def test_a_guide_that_counts_what_to_do_is_an_explainer(classifier, title):
+    # blind round 68: three guides went to news on their titles' silence
+    text = "\n\n".join(["入冬以来，全市居民用气量明显增加，燃气公司工作人员近期入户检查时发现不少隐患。",
+                          "软管老化开裂的情况较为常见，超过使用年限的软管容易漏气。",
+                          "有的家庭用完燃气后没有关闭灶前阀门，长时间外出也不关总阀。",
+                          "闻到异味时开关电器、在厨房堆放杂物，同样埋下了安全风险。"])
+    doc = {"title": title, "text": text, "path": "x.html"}
+    rules = load_genres(TEMPLATES / "genres.toml")
+    rules.model = None  # the rules' own decision: this short text alone reads as news to the character model
+    assert rules.classify(doc, lead=text.split("\n\n")[0]).genre == "explainer"
+
+
 def test_genre_override_by_path_glob():
     c = load_genres(TEMPLATES / "genres.toml", {"opinion/**": "commentary"})
     doc = dict(demo_doc("news/news_07_marathon.txt"), path="opinion/2025/a.txt")
