@@ -1555,6 +1555,7 @@ def test_an_outlets_own_plug_under_a_notice_label_is_furniture_anywhere(line, fa
     ("★ 协会将于6月中旬举办排污许可实务培训班，会员单位免费参加，报名请联系秘书处。", "sponsor"),  # blind batch 144
     ("《成长进行时》是晴川广播电视台新闻综合频道推出的青少年成长类专题栏目，关注校园。", "programme"),  # blind batch 150
     ("本站内容为网友发布，仅代表个人观点，与本站立场无关。", "sponsor"),
+    ("▼打开速览新闻APP，参与#外卖骑手的一天#话题讨论", "sponsor"),  # blind round 68
     ("居民在服务区排队充电，工作人员现场引导。", None),
     ("画面里，老人正低头修补渔网。", None),
     ("以下是记者整理的几个要点。", None),

@@ -1501,3 +1501,10 @@ def test_a_definition_loses_its_answer_mark_and_a_sentence_about_something_else(
     d = {x["term"]: x["text"] for x in a.get("definitions") or []}
     assert d["光污染"] == "光污染是指过量的或不恰当的人工光对人们生活造成的不良影响。"
     assert d["眩光"].endswith("它常见于直射人眼的景观灯。")
+
+
+def test_a_scene_caption_is_no_paragraph_of_a_reordering():
+    from builder.stages.templates.derivations.exercises import NOT_A_PARAGRAPH
+
+    assert NOT_A_PARAGRAPH.match("开幕式现场，各参赛学校代表队入场。")  # blind round 68
+    assert not NOT_A_PARAGRAPH.match("记者在现场看到，各参赛学校代表队依次入场，看台上坐满了前来助威的家长和同学。")

@@ -88,7 +88,9 @@ def _rule_typos(out: str, fixes: list[str]) -> tuple[str, list[str]] | None:
 
 PARAGRAPH_END = re.compile(r"[。！？!?…”」』）)]$")
 NOT_A_PARAGRAPH = re.compile(r"^\s*(?:【[^】]{2,8}】|(?:写在前面|编者按|编者的话|导读|编辑提示)\s*[:：]|"
-                             r"(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:上午|下午|晚|晚上|早上|凌晨)?[，,][^。！？，,；]{4,40}。$)")  # one clause after the date
+                             r"(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:上午|下午|晚|晚上|早上|凌晨)?[，,][^。！？，,；]{4,40}。$|"  # one clause after the date
+                             # …or a scene's caption: 开幕式现场，各参赛学校代表队入场。 (blind round 68)
+                             r"[^。！？，,；]{2,12}现场[，,][^。！？，,；]{2,24}。$)")
 # a paragraph of a reordering exercise ends a sentence, a closing quotation or bracket at most after it: (6:00–23:00)
 # closes a hotline line, not a paragraph
 SENTENCE_CLOSED = re.compile(r"[。！？!?…][”」』’）)]{0,2}$")
