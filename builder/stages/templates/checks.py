@@ -240,6 +240,17 @@ CLAUSE_COVERED = 0.5  # of a clause's character pairs found in the given facts: 
 # that names no other city shares 交通/受到/影响 and little else (blind round 20)
 
 
+COPY_MIN_CHARS = 6  # a short headline the text prints word for word is given, not written (夫妻“麦客”忙麦收, blind round 63)
+
+
+def copies_input(output: str, input_text: str) -> Problem | None:
+    """The answer is the input, or a part of it of ``COPY_MIN_CHARS`` or more: nothing is written."""
+    o, i = norm(output), norm(input_text)
+    if o and (o == i or (len(o) >= COPY_MIN_CHARS and o in i)):
+        return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+    return None
+
+
 def check_item(kind: str, instruction: str, input_text: str | None, output: str, needs_input: bool,
                dateline: str = "", article_text: str = "") -> Problem | None:
     """The first problem of an item, or None. ``article_text`` stands in for the input where there is none."""
@@ -248,11 +259,9 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
         return p
     source = input_text if needs_input and input_text else article_text
     if kind in ("write", "write_facts") and input_text:
-        o, i = norm(output), norm(input_text)
-        # (a short headline the text prints word for word is given, not written: 夫妻“麦客”忙麦收 inside a photo story's
-        # text, blind round 63)
-        if o and (o == i or (len(o) >= 6 and o in i)):
-            return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+        p = copies_input(output, input_text)
+        if p:
+            return p
         m = re.match(r"^【([^】]{4,60})】(.+)$", output, re.S)
         if m:  # a post under its 【headline】: what follows must tell what the headline announces, and name whom it names
             named = [w for ws in tk.entities(m.group(1)).values() for w in ws] + tk.numbers(m.group(1))
@@ -308,9 +317,10 @@ def check_item(kind: str, instruction: str, input_text: str | None, output: str,
             return "headline_clickbait", f"the headline baits rather than tells: {CLICKBAIT.search(output).group(0)!r}"
         if LABEL_HEADLINE.search(output):
             return "headline_is_label", f"the headline files the text rather than tells its news: {output[:30]!r}"
-        o, i = norm(output), norm(input_text)
-        if o and (o == i or (len(o) >= 6 and o in i)):  # (a printed short headline too, as above)
-            return "output_copies_input", "the answer is the input or a part of it: nothing is written"
+        p = copies_input(output, input_text)
+        if p:
+            return p
+        i = norm(input_text)
         names = [w for ws in tk.entities(output).values() for w in ws] + tk.numbers(output)
         names += [w for w, f in tk.pos_tokens(output) if f in ("nr", "ns", "nt", "nz") and len(w) >= 2]  # 美国士兵: 美国
         names += TIME_WORD.findall(output)  # a season or a time the text does not give (blind round 38: 一个夏天)
